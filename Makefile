@@ -1,0 +1,63 @@
+# postroom — build and check targets. `make test` is what CI runs (via .ci/run).
+
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PG_URL  ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+LINT_DIRS := $(wildcard core adapters bot tests bench)
+BENCHES   := $(wildcard bench/*.py)
+
+.DEFAULT_GOAL := test
+.PHONY: venv run lint typecheck imports test test-sqlite test-postgres bench fmt clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -U pip
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+run: venv
+	$(BIN)/postroom db upgrade && $(BIN)/postroom run
+
+lint: venv
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/ruff format --check $(LINT_DIRS)
+
+typecheck: venv
+	$(BIN)/mypy
+
+imports: venv
+	$(BIN)/lint-imports
+
+test-sqlite: venv
+	POSTROOM_TEST_DATABASE=sqlite $(BIN)/pytest
+
+test-postgres: venv
+	POSTROOM_TEST_DATABASE='$(PG_URL)' $(BIN)/pytest
+
+test: venv
+	$(MAKE) lint
+	$(MAKE) typecheck
+	$(MAKE) imports
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+bench: venv
+ifeq ($(strip $(BENCHES)),)
+	@echo "no benchmarks in bench/"
+else
+	@set -e; for f in $(BENCHES); do echo "== $$f"; $(BIN)/python $$f; done
+endif
+
+fmt: venv
+	$(BIN)/ruff format $(LINT_DIRS)
+	$(BIN)/ruff check --fix $(LINT_DIRS)
+
+# var/ holds runtime data (e.g. the sandbox secret key file) and is deliberately kept.
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

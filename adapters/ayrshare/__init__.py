@@ -1,0 +1,7 @@
+"""Ayrshare publishing back end."""
+
+from adapters.ayrshare.client import AyrshareClient
+from adapters.ayrshare.publisher import AyrsharePublisher
+from adapters.ayrshare.wire import DuplicateRequest
+
+__all__ = ["AyrshareClient", "AyrsharePublisher", "DuplicateRequest"]

@@ -1,0 +1,173 @@
+"""AyrsharePublisher: core's Publisher port for Route.AYRSHARE, one Ayrshare user per profile."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from adapters.ayrshare import wire
+from adapters.ayrshare.client import AyrshareClient
+from core.errors import PermanentError
+from core.model import AccountKey, Network, Post, Profile, Route, Secret
+from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
+
+__all__ = ["CONNECT_LINK_MINUTES", "NO_JWT_SETUP", "X_NEEDS_KEYS", "AyrsharePublisher"]
+
+log = logging.getLogger(__name__)
+
+X_NEEDS_KEYS = (
+    "X needs the operator's own X app keys (POSTROOM_AYRSHARE_X_API_KEY / _SECRET) "
+    "since 31 March 2026."
+)
+NO_JWT_SETUP = (
+    "Connecting accounts needs POSTROOM_AYRSHARE_DOMAIN and POSTROOM_AYRSHARE_PRIVATE_KEY_FILE "
+    "on this server."
+)
+NO_ACCOUNT = "This profile has no Ayrshare account yet; try again."
+CONNECT_LINK_MINUTES = 5  # Ayrshare's default JWT lifetime (longer needs the Max Pack)
+# Lookups run within a day of sending (core gives up settling after 24 h).
+HISTORY_DAYS = 3
+# Instagram and TikTok offer no deletion through their APIs (Ayrshare "Delete a Post").
+_UNDELETABLE = (Network.INSTAGRAM, Network.TIKTOK)
+
+
+class AyrsharePublisher:
+    """Publishes through Ayrshare: one User Profile per Postroom profile, keyed by Profile-Key."""
+
+    route = Route.AYRSHARE
+
+    def __init__(
+        self,
+        client: AyrshareClient,
+        *,
+        jwt_domain: str | None,
+        private_key_pem: str | None,
+        connect_redirect: str | None = None,
+    ) -> None:
+        self._client = client
+        self._domain = jwt_domain
+        self._private_key = private_key_pem
+        self._redirect = connect_redirect
+
+    def __repr__(self) -> str:
+        return f"AyrsharePublisher({self._client!r})"
+
+    def unavailable(self, network: Network) -> str | None:
+        if network is Network.X and not self._client.has_x_keys:
+            return X_NEEDS_KEYS
+        return None
+
+    async def create_account(self, profile: Profile) -> AccountKey:
+        ref, key = await self._client.create_profile(f"postroom-{profile.id}")
+        return AccountKey(ref, Secret(key))
+
+    async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:
+        if not self._domain or not self._private_key:
+            raise PermanentError(NO_JWT_SETUP)
+        url = await self._client.generate_jwt(
+            _profile_key(profile),
+            domain=self._domain,
+            private_key=self._private_key,
+            allowed_social=[wire.platform_of(network)],
+            redirect=self._redirect,
+        )
+        return ConnectLink(network, url, expires_minutes=CONNECT_LINK_MINUTES)
+
+    async def connected(self, profile: Profile) -> Mapping[Network, str] | None:
+        account = profile.accounts.get(Route.AYRSHARE)
+        if account is None:
+            return {}  # no Ayrshare user yet, so nothing can be linked there
+        linked = await self._client.user(account.key.value)
+        found: dict[Network, str] = {}
+        for platform, name in linked.items():
+            network = wire.network_of(platform)
+            if network is not None:
+                found[network] = name
+        return found
+
+    def _split(self, networks: Sequence[Network]) -> tuple[list[Network], dict[Network, Outcome]]:
+        """Networks to send, and outcomes for those that cannot be sent from here."""
+        sendable: list[Network] = []
+        refused: dict[Network, Outcome] = {}
+        for network in networks:
+            reason = self.unavailable(network)
+            if reason is None:
+                sendable.append(network)
+            else:
+                refused[network] = Outcome(OutcomeKind.FAILED, reason=reason)
+        return sendable, refused
+
+    async def publish(self, request: PublishRequest) -> Mapping[Network, Outcome]:
+        sendable, outcomes = self._split(request.networks)
+        if not sendable:
+            return outcomes
+        key = _profile_key(request.profile)
+        post = request.post
+        body = wire.post_body(post.text, post.media, sendable, request.idempotency_key)
+        raw = await self._client.post(body, key)
+        outcomes.update(wire.parse_post_response(raw, sendable))
+        return outcomes
+
+    async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
+        sendable, outcomes = self._split(request.networks)
+        if not sendable:
+            return outcomes
+        key = _profile_key(request.profile)
+        record: Mapping[str, Any] | None = None
+        for provider_id in _provider_ids(request.post, request.idempotency_key):
+            record = await self._client.get_post(provider_id, key)
+            if record is not None:
+                break
+        if record is None:
+            items = await self._client.history(key, HISTORY_DAYS)
+            record = wire.find_in_history(
+                items,
+                idempotency_key=request.idempotency_key,
+                text=request.post.text,
+                platforms=[wire.platform_of(n) for n in sendable],
+                since=since,
+            )
+        if record is None:
+            outcomes.update(dict.fromkeys(sendable, Outcome(OutcomeKind.ABSENT)))
+        else:
+            outcomes.update(wire.outcomes_from_record(record, sendable))
+        return outcomes
+
+    async def delete(self, profile: Profile, post: Post, networks: Sequence[Network]) -> None:
+        """Delete the Ayrshare posts behind these targets; Instagram and TikTok copies stay,
+        which is reported as a PermanentError after the rest is deleted."""
+        key = _profile_key(profile)
+        # Ayrshare deletes a post from every network it reached, except where it can't.
+        deletable: set[str] = set()
+        for n in networks:
+            t = post.targets.get(n)
+            if t is not None and t.provider_post_id and n not in _UNDELETABLE:
+                deletable.add(t.provider_post_id)
+        for provider_id in sorted(deletable):
+            await self._client.delete_post(provider_id, key)
+        kept = [n.label for n in _UNDELETABLE if n in networks]
+        if kept:
+            they = "They don't" if len(kept) > 1 else "It doesn't"
+            raise PermanentError(
+                f"{they} allow removing posts through the API; delete it in the "
+                f"{' and '.join(kept)} app."
+            )
+
+
+def _profile_key(profile: Profile) -> str:
+    account = profile.accounts.get(Route.AYRSHARE)
+    if account is None:
+        raise PermanentError(NO_ACCOUNT)
+    return account.key.value
+
+
+def _provider_ids(post: Post, idempotency_key: str) -> list[str]:
+    """Ayrshare post ids already known for this request (from targets it published)."""
+    ids = {
+        t.provider_post_id
+        for t in post.targets.values()
+        if t.idempotency_key == idempotency_key and t.provider_post_id
+    }
+    return sorted(ids)

@@ -1,0 +1,1 @@
+"""Console (terminal) chat front end."""

@@ -1,0 +1,165 @@
+"""A chat in the terminal: typed lines become commands and taps, replies print with numbered
+buttons; also the messenger that prints progress edits and notices."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+import threading
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from adapters.console.render import render
+from core.app import Actor, Postroom
+from core.model import ChatPlatform, ChatRef, Identity, MessageRef
+from core.replies import Button, Reply
+
+PROMPT = "> "
+
+
+@dataclass
+class _Shown:
+    ref: MessageRef
+    buttons: list[Button] = field(default_factory=list)
+
+
+class ConsoleChat:
+    """One terminal, any number of simulated users (`as NAME` switches who is typing)."""
+
+    def __init__(
+        self,
+        bot: Postroom,
+        *,
+        user: str = "you",
+        out: TextIO | None = None,
+        after_update: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._bot = bot
+        self._out = out or sys.stdout
+        self.after_update = after_update
+        self._ids = itertools.count(1)
+        self._shown: list[_Shown] = []
+        self.user = user
+
+    # --- Messenger port ---------------------------------------------------------------
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        return self._print(chat, reply, None)
+
+    async def edit(self, message: MessageRef, reply: Reply) -> None:
+        self._print(message.chat, reply, message)
+
+    # --- input ------------------------------------------------------------------------
+
+    @property
+    def chat(self) -> ChatRef:
+        return ChatRef(ChatPlatform.CONSOLE, self.user)
+
+    def _actor(self) -> Actor:
+        return Actor(Identity(ChatPlatform.CONSOLE, self.user), self.chat, self.user)
+
+    async def handle_line(self, line: str) -> None:
+        """One user action: a command or text, `as NAME`, a button number or `[label]`."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        if line.startswith("as "):
+            self.user = line[3:].strip() or self.user
+            self._write(f"(now acting as {self.user})")
+            return
+        found = self._find_button(line)
+        if found is not None:
+            shown, button = found
+            await self._tap(shown, button)
+        elif line.isdigit() or (line.startswith("[") and line.endswith("]")):
+            self._write("(no such button on screen)")
+        else:
+            reply = await self._bot.handle_text(self._actor(), line)
+            if reply is not None:
+                self._print(self.chat, reply, None)
+        if self.after_update is not None:
+            await self.after_update()
+
+    async def _tap(self, shown: _Shown, button: Button) -> None:
+        if button.url:
+            self._write(f"(open {button.url} in a browser)")
+            return
+        reply = await self._bot.handle_tap(self._actor(), button.callback_data, shown.ref)
+        self._print(shown.ref.chat, reply, shown.ref if reply.edit else None)
+
+    def _find_button(self, line: str) -> tuple[_Shown, Button] | None:
+        if line.isdigit():
+            for shown in reversed(self._shown):
+                if shown.buttons:
+                    index = int(line) - 1
+                    if 0 <= index < len(shown.buttons):
+                        return shown, shown.buttons[index]
+                    return None
+            return None
+        if line.startswith("[") and line.endswith("]"):
+            wanted = _plain(line[1:-1])
+            for shown in reversed(self._shown):
+                for button in shown.buttons:
+                    if wanted and wanted in _plain(button.label):
+                        return shown, button
+        return None
+
+    async def run_lines(self, lines: Iterable[str], *, echo: bool = True) -> None:
+        for line in lines:
+            if echo and line.strip() and not line.lstrip().startswith("#"):
+                self._write(f"{PROMPT}{line.rstrip()}" if not line.startswith("as ") else "")
+            await self.handle_line(line)
+
+    async def interact(self, stdin: TextIO | None = None) -> None:
+        """Read lines until end of input (Ctrl-D) or cancellation."""
+        source = stdin or sys.stdin
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str] = asyncio.Queue()
+
+        def read() -> None:
+            # A daemon thread, so a stop signal never waits for the user to press Enter.
+            while True:
+                line = source.readline()
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if not line:
+                    return
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        while True:
+            self._out.write(PROMPT)
+            self._out.flush()
+            line = await lines.get()
+            if not line:
+                return
+            await self.handle_line(line)
+
+    # --- output -----------------------------------------------------------------------
+
+    def _print(self, chat: ChatRef, reply: Reply, edited: MessageRef | None) -> MessageRef:
+        text, buttons = render(reply)
+        if edited is not None:
+            ref = edited
+            self._shown = [s for s in self._shown if s.ref != ref]
+            self._write(f"~ (message {ref.message_id} edited)\n{text}" if reply.text else text)
+        else:
+            ref = MessageRef(chat, str(next(self._ids)))
+            if not reply.text and reply.toast:
+                self._write(text)
+                return ref
+            self._write(text)
+        self._shown.append(_Shown(ref, buttons))
+        return ref
+
+    def _write(self, text: str) -> None:
+        if text:
+            self._out.write(text + "\n")
+            self._out.flush()
+
+
+def _plain(label: str) -> str:
+    """A label without emoji and punctuation, for matching `[publish now]`."""
+    kept = "".join(ch for ch in label.lower() if unicodedata.category(ch)[0] in ("L", "N", "Z"))
+    return " ".join(kept.split())

@@ -1,0 +1,1 @@
+"""Database storage: SQLAlchemy repositories, Alembic migrations and secrets at rest."""

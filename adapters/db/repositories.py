@@ -1,0 +1,535 @@
+"""SQL repositories: rows mapped by hand to core dataclasses; nothing ORM-shaped leaves here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.db.cipher import Keyring, SecretError
+from adapters.db.tables import (
+    ConnectionRow,
+    IdentityRow,
+    PostRow,
+    ProfileRow,
+    ProviderAccountRow,
+    SubscriptionRow,
+    TargetRow,
+)
+from core.model import (
+    AccountKey,
+    ChatPlatform,
+    ChatRef,
+    Connection,
+    ConnectionStatus,
+    Identity,
+    MessageRef,
+    Network,
+    Post,
+    Profile,
+    Route,
+    Secret,
+    Subscription,
+    Target,
+    Tier,
+)
+from core.states import TargetState
+
+# Every read refreshes rows already in the session: claim_due updates targets with a bulk
+# statement that bypasses the identity map, and stale attributes must never reach core.
+_FRESH = {"populate_existing": True}
+
+_SCHEDULED = TargetState.SCHEDULED.value
+_LEASED = (TargetState.QUEUED.value, TargetState.PUBLISHING.value)
+
+
+def account_aad(profile_id: int, route: Route | str) -> str:
+    """Where a provider account key is stored; binds its ciphertext to that row and column."""
+    value = route.value if isinstance(route, Route) else route
+    return f"provider_accounts:{profile_id}:{value}:key"
+
+
+def _check_progress(post: Post) -> None:
+    if post.progress is not None:
+        chat = post.progress.chat
+        if (chat.platform, chat.workspace) != (post.origin.platform, post.origin.workspace):
+            raise ValueError("a post's progress message must be on its origin's platform")
+
+
+class SqlProfileRepository:
+    def __init__(self, session: AsyncSession, keyring: Keyring) -> None:
+        self._session = session
+        self._keyring = keyring
+
+    async def get(self, profile_id: int) -> Profile | None:
+        row = await self._session.get(ProfileRow, profile_id, populate_existing=True)
+        return None if row is None else await self._load(row)
+
+    async def by_identity(self, identity: Identity) -> Profile | None:
+        stmt = (
+            select(ProfileRow)
+            .join(IdentityRow, IdentityRow.profile_id == ProfileRow.id)
+            .where(
+                IdentityRow.platform == identity.platform.value,
+                IdentityRow.workspace == identity.workspace,
+                IdentityRow.user_id == identity.user,
+            )
+            .execution_options(**_FRESH)
+        )
+        row = (await self._session.scalars(stmt)).first()
+        return None if row is None else await self._load(row)
+
+    async def create(
+        self, identity: Identity, *, tier: Tier, timezone: str, display_name: str, now: datetime
+    ) -> Profile:
+        row = ProfileRow(
+            tier=tier.value, timezone=timezone, display_name=display_name, created_at=now
+        )
+        self._session.add(row)
+        await self._session.flush()
+        self._session.add(
+            IdentityRow(
+                profile_id=row.id,
+                platform=identity.platform.value,
+                workspace=identity.workspace,
+                user_id=identity.user,
+            )
+        )
+        try:
+            await self._session.flush()
+        except IntegrityError as e:
+            raise ValueError(f"identity {identity} already has a profile") from e
+        return Profile(
+            id=row.id,
+            tier=tier,
+            timezone=timezone,
+            created_at=row.created_at,
+            display_name=display_name,
+        )
+
+    async def save(self, profile: Profile) -> None:
+        row = await self._session.get(ProfileRow, profile.id, populate_existing=True)
+        if row is None:
+            raise LookupError(f"profile {profile.id} does not exist")
+        row.tier = profile.tier.value
+        row.timezone = profile.timezone
+        row.display_name = profile.display_name
+        await self._save_accounts(profile)
+        await self._save_connections(profile)
+        await self._session.flush()
+
+    async def _save_accounts(self, profile: Profile) -> None:
+        stmt = (
+            select(ProviderAccountRow)
+            .where(ProviderAccountRow.profile_id == profile.id)
+            .execution_options(**_FRESH)
+        )
+        existing = {r.route: r for r in await self._session.scalars(stmt)}
+        for route, account in profile.accounts.items():
+            aad = account_aad(profile.id, route)
+            found = existing.pop(route.value, None)
+            if found is None:
+                ciphertext = self._keyring.encrypt(account.key.value, aad=aad)
+                self._session.add(
+                    ProviderAccountRow(
+                        profile_id=profile.id,
+                        route=route.value,
+                        ref=account.ref,
+                        key_ciphertext=ciphertext,
+                    )
+                )
+                continue
+            found.ref = account.ref
+            if not self._holds(found.key_ciphertext, account.key.value, aad):
+                found.key_ciphertext = self._keyring.encrypt(account.key.value, aad=aad)
+        for stale in existing.values():
+            await self._session.delete(stale)
+
+    def _holds(self, ciphertext: str, plaintext: str, aad: str) -> bool:
+        """True when `ciphertext` already stores `plaintext` under the primary key."""
+        try:
+            if self._keyring.needs_rotation(ciphertext):
+                return False
+            return self._keyring.decrypt(ciphertext, aad=aad) == plaintext
+        except SecretError:
+            # An unreadable old value is being replaced by a known new one: overwrite it.
+            return False
+
+    async def _save_connections(self, profile: Profile) -> None:
+        stmt = (
+            select(ConnectionRow)
+            .where(ConnectionRow.profile_id == profile.id)
+            .execution_options(**_FRESH)
+        )
+        existing = {r.network: r for r in await self._session.scalars(stmt)}
+        for network, connection in profile.connections.items():
+            found = existing.pop(network.value, None)
+            if found is None:
+                found = ConnectionRow(profile_id=profile.id, network=network.value)
+                self._session.add(found)
+            found.status = connection.status.value
+            found.display_name = connection.display_name
+            found.updated_at = connection.updated_at
+        for stale in existing.values():
+            await self._session.delete(stale)
+
+    async def lock(self, profile_id: int) -> Profile | None:
+        if self._session.get_bind().dialect.name != "postgresql":
+            # SQLite serialises writers on the whole database file; there is no row lock.
+            return await self.get(profile_id)
+        stmt = (
+            select(ProfileRow)
+            .where(ProfileRow.id == profile_id)
+            .with_for_update()
+            .execution_options(**_FRESH)
+        )
+        row = (await self._session.scalars(stmt)).first()
+        return None if row is None else await self._load(row)
+
+    async def add_subscription(self, profile_id: int, subscription: Subscription) -> None:
+        self._session.add(
+            SubscriptionRow(
+                profile_id=profile_id,
+                provider=subscription.provider,
+                tier=subscription.tier.value,
+                reference=subscription.reference,
+                current_period_end=subscription.current_period_end,
+                created_at=subscription.created_at,
+            )
+        )
+        await self._session.flush()
+
+    async def identities(self, profile_id: int) -> Sequence[Identity]:
+        stmt = (
+            select(IdentityRow)
+            .where(IdentityRow.profile_id == profile_id)
+            .order_by(IdentityRow.id)
+            .execution_options(**_FRESH)
+        )
+        return [
+            Identity(ChatPlatform(r.platform), r.user_id, r.workspace)
+            for r in await self._session.scalars(stmt)
+        ]
+
+    async def _load(self, row: ProfileRow) -> Profile:
+        profile = Profile(
+            id=row.id,
+            tier=Tier(row.tier),
+            timezone=row.timezone,
+            created_at=row.created_at,
+            display_name=row.display_name,
+        )
+        accounts = await self._session.scalars(
+            select(ProviderAccountRow)
+            .where(ProviderAccountRow.profile_id == row.id)
+            .order_by(ProviderAccountRow.id)
+            .execution_options(**_FRESH)
+        )
+        for a in accounts:
+            try:
+                key = self._keyring.decrypt(a.key_ciphertext, aad=account_aad(row.id, a.route))
+            except SecretError as e:
+                raise SecretError(f"provider account {a.route!r} of profile {row.id}: {e}") from e
+            profile.accounts[Route(a.route)] = AccountKey(a.ref, Secret(key))
+        connections = await self._session.scalars(
+            select(ConnectionRow)
+            .where(ConnectionRow.profile_id == row.id)
+            .order_by(ConnectionRow.id)
+            .execution_options(**_FRESH)
+        )
+        for c in connections:
+            network = Network(c.network)
+            profile.connections[network] = Connection(
+                network, ConnectionStatus(c.status), c.display_name, c.updated_at
+            )
+        latest = (
+            await self._session.scalars(
+                select(SubscriptionRow)
+                .where(SubscriptionRow.profile_id == row.id)
+                .order_by(SubscriptionRow.id.desc())
+                .limit(1)
+                .execution_options(**_FRESH)
+            )
+        ).first()
+        if latest is not None:
+            profile.subscription = Subscription(
+                provider=latest.provider,
+                tier=Tier(latest.tier),
+                reference=latest.reference,
+                current_period_end=latest.current_period_end,
+                created_at=latest.created_at,
+            )
+        return profile
+
+
+def _target(row: TargetRow) -> Target:
+    return Target(
+        network=Network(row.network),
+        route=Route(row.route),
+        state=TargetState(row.state),
+        due_at=row.due_at,
+        attempts=row.attempts,
+        round=row.round,
+        idempotency_key=row.idempotency_key,
+        provider_post_id=row.provider_post_id,
+        external_id=row.external_id,
+        url=row.url,
+        error=row.error,
+        locked_by=row.locked_by,
+        locked_until=row.locked_until,
+        sent_at=row.sent_at,
+        published_at=row.published_at,
+    )
+
+
+def _write_target(row: TargetRow, target: Target) -> None:
+    row.network = target.network.value
+    row.route = target.route.value
+    row.state = target.state.value
+    row.due_at = target.due_at
+    row.attempts = target.attempts
+    row.round = target.round
+    row.idempotency_key = target.idempotency_key
+    row.provider_post_id = target.provider_post_id
+    row.external_id = target.external_id
+    row.url = target.url
+    row.error = target.error
+    row.locked_by = target.locked_by
+    row.locked_until = target.locked_until
+    row.sent_at = target.sent_at
+    row.published_at = target.published_at
+
+
+def _post(row: PostRow, targets: Iterable[TargetRow]) -> Post:
+    origin = ChatRef(ChatPlatform(row.origin_platform), row.origin_chat, row.origin_workspace)
+    progress = None
+    if row.progress_chat is not None and row.progress_message_id is not None:
+        chat = ChatRef(origin.platform, row.progress_chat, origin.workspace)
+        progress = MessageRef(chat, row.progress_message_id)
+    post = Post(
+        id=row.id,
+        profile_id=row.profile_id,
+        text=row.text,
+        media=tuple(row.media),
+        created_at=row.created_at,
+        origin=origin,
+        scheduled_at=row.scheduled_at,
+        progress=progress,
+    )
+    for t in targets:
+        target = _target(t)
+        post.targets[target.network] = target
+    return post
+
+
+def _write_post(row: PostRow, post: Post) -> None:
+    _check_progress(post)
+    row.profile_id = post.profile_id
+    row.text = post.text
+    row.media = list(post.media)
+    row.created_at = post.created_at
+    row.scheduled_at = post.scheduled_at
+    row.origin_platform = post.origin.platform.value
+    row.origin_chat = post.origin.chat
+    row.origin_workspace = post.origin.workspace
+    row.progress_chat = None if post.progress is None else post.progress.chat.chat
+    row.progress_message_id = None if post.progress is None else post.progress.message_id
+
+
+class SqlPostRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, post: Post) -> Post:
+        row = PostRow()
+        _write_post(row, post)
+        self._session.add(row)
+        try:
+            await self._session.flush()
+        except IntegrityError as e:
+            raise LookupError(f"profile {post.profile_id} does not exist") from e
+        for target in post.targets.values():
+            t = TargetRow(post_id=row.id)
+            _write_target(t, target)
+            self._session.add(t)
+        await self._session.flush()
+        added = await self.get(row.id)
+        assert added is not None
+        return added
+
+    async def get(self, post_id: int) -> Post | None:
+        posts = await self._load([post_id])
+        return posts[0] if posts else None
+
+    async def save(self, post: Post) -> None:
+        row = await self._session.get(PostRow, post.id, populate_existing=True)
+        if row is None:
+            raise LookupError(f"post {post.id} does not exist")
+        _write_post(row, post)
+        stmt = select(TargetRow).where(TargetRow.post_id == post.id).execution_options(**_FRESH)
+        existing = {r.network: r for r in await self._session.scalars(stmt)}
+        for network, target in post.targets.items():
+            found = existing.pop(network.value, None)
+            if found is None:
+                found = TargetRow(post_id=post.id)
+                self._session.add(found)
+            _write_target(found, target)
+        # Targets exist only for ticked networks: unticking one in a draft removes it.
+        for stale in existing.values():
+            await self._session.delete(stale)
+        await self._session.flush()
+
+    async def delete(self, post_id: int) -> None:
+        await self._session.execute(delete(TargetRow).where(TargetRow.post_id == post_id))
+        await self._session.execute(delete(PostRow).where(PostRow.id == post_id))
+
+    async def list_for_profile(
+        self, profile_id: int, *, offset: int, limit: int
+    ) -> tuple[Sequence[Post], int]:
+        next_due = (
+            select(func.min(TargetRow.due_at))
+            .where(TargetRow.post_id == PostRow.id, TargetRow.state == _SCHEDULED)
+            .scalar_subquery()
+        )
+        listed = (
+            select(PostRow.id.label("id"), next_due.label("due"))
+            .where(PostRow.profile_id == profile_id)
+            .subquery()
+        )
+        scheduled = listed.c.due.is_not(None)
+        page = (
+            select(listed.c.id)
+            .order_by(
+                case((scheduled, 0), else_=1),
+                listed.c.due.asc().nulls_last(),
+                case((scheduled, listed.c.id), else_=-listed.c.id),
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+        ids = list(await self._session.scalars(page))
+        total = await self._session.scalar(
+            select(func.count()).select_from(PostRow).where(PostRow.profile_id == profile_id)
+        )
+        return await self._load(ids), total or 0
+
+    async def latest_draft(self, profile_id: int) -> Post | None:
+        undrafted = (
+            select(TargetRow.id)
+            .where(TargetRow.post_id == PostRow.id, TargetRow.state != TargetState.DRAFT.value)
+            .exists()
+        )
+        stmt = (
+            select(PostRow.id)
+            .where(PostRow.profile_id == profile_id, ~undrafted)
+            .order_by(PostRow.id.desc())
+            .limit(1)
+        )
+        post_id = await self._session.scalar(stmt)
+        return None if post_id is None else await self.get(post_id)
+
+    async def count_scheduled(self, profile_id: int) -> int:
+        has_scheduled = (
+            select(TargetRow.id)
+            .where(TargetRow.post_id == PostRow.id, TargetRow.state == _SCHEDULED)
+            .exists()
+        )
+        stmt = (
+            select(func.count())
+            .select_from(PostRow)
+            .where(PostRow.profile_id == profile_id, has_scheduled)
+        )
+        return await self._session.scalar(stmt) or 0
+
+    async def count_created_since(self, profile_id: int, since: datetime) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(PostRow)
+            .where(PostRow.profile_id == profile_id, PostRow.created_at >= since)
+        )
+        return await self._session.scalar(stmt) or 0
+
+    async def claim_due(
+        self, now: datetime, *, worker: str, lease_until: datetime, limit: int
+    ) -> Sequence[Post]:
+        if limit <= 0:
+            return []
+        picked = (
+            select(TargetRow.id)
+            .where(TargetRow.state == _SCHEDULED, TargetRow.due_at <= now)
+            .order_by(TargetRow.due_at, TargetRow.id)
+            .limit(limit)
+        )
+        claim = update(TargetRow)
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Concurrent workers skip each other's picks instead of queueing behind them. The
+            # pick is a MATERIALIZED CTE, run once: as `id IN (subquery)` the planner may make
+            # it the inner side of a nested loop and re-run it per row, claiming over `limit`.
+            locked = (
+                picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+            )
+            claim = claim.where(TargetRow.id == locked.c.id)
+        else:
+            # SQLite: one writer at a time; a plain IN (subquery) is evaluated once.
+            claim = claim.where(TargetRow.id.in_(picked))
+        claim = (
+            # The state test again: a row picked from an older snapshot may have moved on.
+            claim.where(TargetRow.state == _SCHEDULED)
+            .values(
+                state=TargetState.QUEUED.value,
+                locked_by=worker,
+                locked_until=lease_until,
+            )
+            .returning(TargetRow.post_id)
+            .execution_options(synchronize_session=False)
+        )
+        post_ids = sorted(set((await self._session.scalars(claim)).all()))
+        return await self._load(post_ids)
+
+    async def due_unconfirmed(self, now: datetime, *, limit: int) -> Sequence[Post]:
+        stmt = (
+            select(TargetRow.post_id)
+            .where(
+                TargetRow.state == TargetState.UNCONFIRMED.value,
+                TargetRow.due_at <= now,
+            )
+            .group_by(TargetRow.post_id)
+            .order_by(func.min(TargetRow.due_at), TargetRow.post_id)
+            .limit(limit)
+        )
+        return await self._load_ids(stmt)
+
+    async def expired_leases(self, now: datetime, *, limit: int) -> Sequence[Post]:
+        stmt = (
+            select(TargetRow.post_id)
+            .where(TargetRow.state.in_(_LEASED), TargetRow.locked_until < now)
+            .group_by(TargetRow.post_id)
+            .order_by(func.min(TargetRow.locked_until), TargetRow.post_id)
+            .limit(limit)
+        )
+        return await self._load_ids(stmt)
+
+    async def _load_ids(self, stmt: Select[int]) -> list[Post]:
+        return await self._load(list(await self._session.scalars(stmt)))
+
+    async def _load(self, post_ids: Sequence[int]) -> list[Post]:
+        """The posts with these ids, in this order (missing ones left out)."""
+        if not post_ids:
+            return []
+        rows = await self._session.scalars(
+            select(PostRow).where(PostRow.id.in_(post_ids)).execution_options(**_FRESH)
+        )
+        by_id = {r.id: r for r in rows}
+        targets: dict[int, list[TargetRow]] = {}
+        target_rows = await self._session.scalars(
+            select(TargetRow)
+            .where(TargetRow.post_id.in_(post_ids))
+            .order_by(TargetRow.id)
+            .execution_options(**_FRESH)
+        )
+        for t in target_rows:
+            targets.setdefault(t.post_id, []).append(t)
+        return [_post(by_id[i], targets.get(i, ())) for i in post_ids if i in by_id]

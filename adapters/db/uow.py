@@ -1,0 +1,47 @@
+"""The SQL unit of work: one session and transaction per use, rolled back unless committed."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.db.cipher import Keyring
+from adapters.db.repositories import SqlPostRepository, SqlProfileRepository
+from core.ports import PostRepository, ProfileRepository
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], keyring: Keyring
+    ) -> None:
+        # The session connects lazily, on its first statement inside the `async with`.
+        self._session = session_factory()
+        self.profiles: ProfileRepository = SqlProfileRepository(self._session, keyring)
+        self.posts: PostRepository = SqlPostRepository(self._session)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Closing rolls back whatever was not committed and returns the connection to the pool.
+        await self._session.close()
+
+    async def commit(self) -> None:
+        await self._session.commit()
+
+    async def rollback(self) -> None:
+        await self._session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """Satisfies core.ports.UnitOfWorkFactory: each call is a fresh unit of work."""
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], keyring: Keyring
+    ) -> None:
+        self.session_factory = session_factory
+        self.keyring = keyring
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory, self.keyring)

@@ -1,0 +1,1 @@
+"""Instagram Graph API publishing back end."""

@@ -1,0 +1,341 @@
+"""In-memory repositories and unit of work with the SQL adapter's semantics (tests, sandbox)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Self
+
+from core.model import Identity, Network, Post, Profile, Subscription, Tier
+from core.ports import PostRepository, ProfileRepository
+from core.states import TargetState
+
+_NETWORK_ORDER = {n: i for i, n in enumerate(Network)}
+_LEASED = frozenset({TargetState.QUEUED, TargetState.PUBLISHING})
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def _aware(*values: datetime | None) -> None:
+    """The SQL adapter stores tz-aware UTC only; refuse naive datetimes here too."""
+    for value in values:
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError(f"naive datetime {value!r}: Postroom stores tz-aware UTC only")
+
+
+def _check_post(post: Post) -> None:
+    _aware(post.created_at, post.scheduled_at)
+    for t in post.targets.values():
+        _aware(t.due_at, t.locked_until, t.sent_at, t.published_at)
+    if post.progress is not None:
+        chat = post.progress.chat
+        if (chat.platform, chat.workspace) != (post.origin.platform, post.origin.workspace):
+            raise ValueError("a post's progress message must be on its origin's platform")
+
+
+@dataclass
+class InMemoryStore:
+    """The committed state, shared by every unit of work of one factory."""
+
+    profiles: dict[int, Profile] = field(default_factory=dict)  # subscription kept apart
+    identities: dict[Identity, int] = field(default_factory=dict)
+    subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
+    posts: dict[int, Post] = field(default_factory=dict)
+    commits: int = 0
+    # Ids are handed out at insert and never reused, even when the insert is rolled back
+    # (as database sequences behave).
+    _profile_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+    _post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def next_profile_id(self) -> int:
+        return next(self._profile_ids)
+
+    def next_post_id(self) -> int:
+        return next(self._post_ids)
+
+
+@dataclass
+class _Pending:
+    """What one unit of work wrote; applied to the store on commit, dropped otherwise."""
+
+    profiles: dict[int, Profile] = field(default_factory=dict)
+    identities: dict[Identity, int] = field(default_factory=dict)
+    subscriptions: list[tuple[int, Subscription]] = field(default_factory=list)
+    posts: dict[int, Post | None] = field(default_factory=dict)  # None: deleted
+
+
+class _View:
+    """The store as this unit of work sees it: committed state overlaid with its own writes."""
+
+    def __init__(self, store: InMemoryStore, pending: _Pending) -> None:
+        self.store = store
+        self.pending = pending
+
+    def profile(self, profile_id: int) -> Profile | None:
+        if profile_id in self.pending.profiles:
+            return self.pending.profiles[profile_id]
+        return self.store.profiles.get(profile_id)
+
+    def identities(self) -> dict[Identity, int]:
+        return self.store.identities | self.pending.identities
+
+    def subscriptions(self, profile_id: int) -> list[Subscription]:
+        committed = self.store.subscriptions.get(profile_id, [])
+        return committed + [s for pid, s in self.pending.subscriptions if pid == profile_id]
+
+    def post(self, post_id: int) -> Post | None:
+        if post_id in self.pending.posts:
+            return self.pending.posts[post_id]
+        return self.store.posts.get(post_id)
+
+    def posts(self) -> Iterable[Post]:
+        merged: dict[int, Post | None] = {**self.store.posts, **self.pending.posts}
+        return [p for p in merged.values() if p is not None]
+
+    def writable_post(self, post_id: int) -> Post:
+        """The post to change in place: this unit of work's own copy."""
+        own = self.pending.posts.get(post_id)
+        if own is None:
+            own = copy.deepcopy(self.store.posts[post_id])
+            self.pending.posts[post_id] = own
+        return own
+
+
+class InMemoryProfileRepository:
+    def __init__(self, view: _View) -> None:
+        self._view = view
+
+    def _loaded(self, profile_id: int) -> Profile | None:
+        stored = self._view.profile(profile_id)
+        if stored is None:
+            return None
+        profile = copy.deepcopy(stored)
+        history = self._view.subscriptions(profile_id)
+        profile.subscription = copy.deepcopy(history[-1]) if history else None
+        return profile
+
+    async def get(self, profile_id: int) -> Profile | None:
+        return self._loaded(profile_id)
+
+    async def by_identity(self, identity: Identity) -> Profile | None:
+        profile_id = self._view.identities().get(identity)
+        return None if profile_id is None else self._loaded(profile_id)
+
+    async def create(
+        self, identity: Identity, *, tier: Tier, timezone: str, display_name: str, now: datetime
+    ) -> Profile:
+        _aware(now)
+        if identity in self._view.identities():
+            raise ValueError(f"identity {identity} already has a profile")
+        profile_id = self._view.store.next_profile_id()
+        profile = Profile(profile_id, tier, timezone, now, display_name)
+        self._view.pending.profiles[profile_id] = profile
+        self._view.pending.identities[identity] = profile_id
+        return copy.deepcopy(profile)
+
+    async def save(self, profile: Profile) -> None:
+        stored = self._view.profile(profile.id)
+        if stored is None:
+            raise LookupError(f"profile {profile.id} does not exist")
+        for c in profile.connections.values():
+            _aware(c.updated_at)
+        # Like the SQL adapter: id and created_at stay; the subscription is history, written
+        # by add_subscription only.
+        updated = copy.deepcopy(stored)
+        updated.tier = profile.tier
+        updated.timezone = profile.timezone
+        updated.display_name = profile.display_name
+        updated.accounts = copy.deepcopy(profile.accounts)
+        updated.connections = copy.deepcopy(profile.connections)
+        updated.subscription = None
+        self._view.pending.profiles[profile.id] = updated
+
+    async def lock(self, profile_id: int) -> Profile | None:
+        return self._loaded(profile_id)
+
+    async def add_subscription(self, profile_id: int, subscription: Subscription) -> None:
+        if self._view.profile(profile_id) is None:
+            raise LookupError(f"profile {profile_id} does not exist")
+        _aware(subscription.current_period_end, subscription.created_at)
+        self._view.pending.subscriptions.append((profile_id, copy.deepcopy(subscription)))
+
+    async def identities(self, profile_id: int) -> Sequence[Identity]:
+        return [i for i, pid in self._view.identities().items() if pid == profile_id]
+
+
+class InMemoryPostRepository:
+    def __init__(self, view: _View) -> None:
+        self._view = view
+
+    def _copies(self, posts: Iterable[Post]) -> list[Post]:
+        return [copy.deepcopy(p) for p in posts]
+
+    async def add(self, post: Post) -> Post:
+        if self._view.profile(post.profile_id) is None:
+            raise LookupError(f"profile {post.profile_id} does not exist")
+        _check_post(post)
+        stored = copy.deepcopy(post)
+        stored.id = self._view.store.next_post_id()
+        self._view.pending.posts[stored.id] = stored
+        return copy.deepcopy(stored)
+
+    async def get(self, post_id: int) -> Post | None:
+        return copy.deepcopy(self._view.post(post_id))
+
+    async def save(self, post: Post) -> None:
+        if self._view.post(post.id) is None:
+            raise LookupError(f"post {post.id} does not exist")
+        _check_post(post)
+        self._view.pending.posts[post.id] = copy.deepcopy(post)
+
+    async def delete(self, post_id: int) -> None:
+        if self._view.post(post_id) is not None:
+            self._view.pending.posts[post_id] = None
+
+    async def list_for_profile(
+        self, profile_id: int, *, offset: int, limit: int
+    ) -> tuple[Sequence[Post], int]:
+        def order(post: Post) -> tuple[int, datetime, int]:
+            due = _earliest(
+                t.due_at for t in post.targets.values() if t.state is TargetState.SCHEDULED
+            )
+            # Scheduled posts first, soonest due first; the rest newest first.
+            return (0, due, post.id) if due is not None else (1, _EPOCH, -post.id)
+
+        mine = sorted((p for p in self._view.posts() if p.profile_id == profile_id), key=order)
+        start = max(offset, 0)
+        return self._copies(mine[start : start + max(limit, 0)]), len(mine)
+
+    async def latest_draft(self, profile_id: int) -> Post | None:
+        drafts = [
+            p
+            for p in self._view.posts()
+            if p.profile_id == profile_id
+            and all(t.state is TargetState.DRAFT for t in p.targets.values())
+        ]
+        return copy.deepcopy(max(drafts, key=lambda p: p.id)) if drafts else None
+
+    async def count_scheduled(self, profile_id: int) -> int:
+        return sum(
+            1
+            for p in self._view.posts()
+            if p.profile_id == profile_id
+            and any(t.state is TargetState.SCHEDULED for t in p.targets.values())
+        )
+
+    async def count_created_since(self, profile_id: int, since: datetime) -> int:
+        return sum(
+            1 for p in self._view.posts() if p.profile_id == profile_id and p.created_at >= since
+        )
+
+    async def claim_due(
+        self, now: datetime, *, worker: str, lease_until: datetime, limit: int
+    ) -> Sequence[Post]:
+        _aware(now, lease_until)
+        due = sorted(
+            (t.due_at, p.id, _NETWORK_ORDER[t.network], t.network)
+            for p in self._view.posts()
+            for t in p.targets.values()
+            if t.state is TargetState.SCHEDULED and t.due_at is not None and t.due_at <= now
+        )
+        claimed: set[int] = set()
+        for _, post_id, _, network in due[: max(limit, 0)]:
+            target = self._view.writable_post(post_id).targets[network]
+            target.state = TargetState.QUEUED
+            target.locked_by = worker
+            target.locked_until = lease_until
+            claimed.add(post_id)
+        posts = (self._view.post(i) for i in sorted(claimed))
+        return self._copies(p for p in posts if p is not None)
+
+    async def due_unconfirmed(self, now: datetime, *, limit: int) -> Sequence[Post]:
+        def due(post: Post) -> datetime | None:
+            return _earliest(
+                t.due_at
+                for t in post.targets.values()
+                if t.state is TargetState.UNCONFIRMED and t.due_at is not None and t.due_at <= now
+            )
+
+        return self._first(due, limit)
+
+    async def expired_leases(self, now: datetime, *, limit: int) -> Sequence[Post]:
+        def expiry(post: Post) -> datetime | None:
+            return _earliest(
+                t.locked_until
+                for t in post.targets.values()
+                if t.state in _LEASED and t.locked_until is not None and t.locked_until < now
+            )
+
+        return self._first(expiry, limit)
+
+    def _first(self, when: Callable[[Post], datetime | None], limit: int) -> list[Post]:
+        """Posts for which `when` finds a time, earliest first (then by id), at most `limit`."""
+        found = [(at, p.id, p) for p in self._view.posts() if (at := when(p)) is not None]
+        found.sort(key=lambda item: (item[0], item[1]))
+        return self._copies(p for _, _, p in found[: max(limit, 0)])
+
+
+def _earliest(times: Iterable[datetime | None]) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
+class InMemoryUnitOfWork:
+    """One transaction over the store: reads see committed state plus this unit's writes;
+    commit applies them, leaving without commit drops them. Objects are deep-copied in and
+    out, so a test cannot pass by mutating what a repository handed back."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self._pending = _Pending()
+        view = _View(store, self._pending)
+        self.profiles: ProfileRepository = InMemoryProfileRepository(view)
+        self.posts: PostRepository = InMemoryPostRepository(view)
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._discard()
+
+    async def commit(self) -> None:
+        pending, store = self._pending, self.store
+        for identity, profile_id in pending.identities.items():
+            # Another unit of work may have committed the same identity meanwhile (the SQL
+            # adapter's UNIQUE constraint).
+            if store.identities.get(identity, profile_id) != profile_id:
+                self._discard()
+                raise ValueError(f"identity {identity} already has a profile")
+        store.profiles.update(pending.profiles)
+        store.identities.update(pending.identities)
+        for profile_id, subscription in pending.subscriptions:
+            store.subscriptions.setdefault(profile_id, []).append(subscription)
+        for post_id, post in pending.posts.items():
+            if post is None:
+                store.posts.pop(post_id, None)
+            else:
+                store.posts[post_id] = post
+        store.commits += 1
+        self.committed = True
+        self._discard()
+
+    async def rollback(self) -> None:
+        self._discard()
+
+    def _discard(self) -> None:
+        self._pending.profiles.clear()
+        self._pending.identities.clear()
+        self._pending.subscriptions.clear()
+        self._pending.posts.clear()
+
+
+class InMemoryUnitOfWorkFactory:
+    """Satisfies core.ports.UnitOfWorkFactory over one shared InMemoryStore."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store if store is not None else InMemoryStore()
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.store)

@@ -1,0 +1,1 @@
+"""Slack chat front end."""

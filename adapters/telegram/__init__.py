@@ -1,0 +1,1 @@
+"""Telegram chat front end."""

@@ -1,0 +1,193 @@
+"""The `postroom` command: run, console, db upgrade, admin and keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.console.chat import ConsoleChat
+from adapters.db.cipher import SecretError, generate_key_spec
+from adapters.db.migrate import current_revision, upgrade
+from adapters.db.rotate import rotate_secrets
+from bot.runtime import SchemaOutOfDate, run
+from bot.settings import Settings
+from bot.wiring import MissingSecretKeys, build, load_keyring
+from core.model import ChatPlatform, Identity, Tier
+
+log = logging.getLogger("postroom")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=logging.WARNING if args.command == "console" else settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(asyncio.run(args.handler(settings, args)) or 0)
+    except (SchemaOutOfDate, MissingSecretKeys, SecretError, ValueError) as e:
+        print(f"postroom: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="postroom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the bot (console chat when no chat token is set)")
+    p.add_argument("--no-console", action="store_true", help="don't read chat from stdin")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("console", help="chat in the terminal, or replay a script")
+    p.add_argument("--script", type=Path, help="one user action per line; prints the transcript")
+    p.add_argument("--as", dest="user", default="you", help="act as this user (default: you)")
+    p.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="script against the configured database instead of a fresh temporary one",
+    )
+    p.set_defaults(handler=_console)
+
+    p = sub.add_parser("db", help="database schema")
+    db = p.add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(handler=_db_upgrade)
+    db.add_parser("current", help="show the schema revision").set_defaults(handler=_db_current)
+
+    p = sub.add_parser("admin", help="operator commands")
+    admin = p.add_subparsers(dest="admin_command", required=True)
+    tier = admin.add_parser("tier", help="set a profile's tier (an operator grant)")
+    tier.add_argument("identity", help="e.g. telegram:12345, slack:T012/U345, console:you")
+    tier.add_argument("tier", choices=[t.value for t in Tier])
+    tier.set_defaults(handler=_admin_tier)
+
+    p = sub.add_parser("keys", help="secret encryption keys")
+    keys = p.add_subparsers(dest="keys_command", required=True)
+    gen = keys.add_parser("generate", help="print a new key for POSTROOM_SECRET_KEYS")
+    gen.add_argument("--id", default="k1", help="key id (default k1)")
+    gen.set_defaults(handler=_keys_generate)
+    keys.add_parser("rotate", help="re-encrypt every secret with the first key").set_defaults(
+        handler=_keys_rotate
+    )
+    return parser
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    await run(settings, console=False if args.no_console else None)
+    return 0
+
+
+async def _console(settings: Settings, args: argparse.Namespace) -> int:
+    if args.script is None:
+        await run(settings, console=True)
+        return 0
+    try:
+        lines = args.script.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        print(f"postroom: cannot read {args.script}: {e.strerror}", file=sys.stderr)
+        return 2
+    try:
+        settings = _script_settings(settings, lines)
+    except ValueError as e:
+        print(f"postroom: {args.script}: {e}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="postroom-") as tmp:
+        if not args.keep_data:
+            url = f"sqlite+aiosqlite:///{Path(tmp) / 'script.db'}"
+            settings = settings.model_copy(update={"database_url": url})
+        services = build(settings)
+        try:
+            if not args.keep_data:
+                await upgrade(services.engine)
+            chat = ConsoleChat(services.postroom, user=args.user)
+            services.messengers[ChatPlatform.CONSOLE] = chat
+            # Scripts are deterministic: after each action, publish everything now due.
+            chat.after_update = services.pipeline.run_until_idle
+            await chat.run_lines(lines)
+        finally:
+            await services.aclose()
+    return 0
+
+
+SCRIPT_SETTINGS = frozenset({"sandbox_fail", "default_tier", "default_timezone"})
+
+
+def _script_settings(settings: Settings, lines: Sequence[str]) -> Settings:
+    """Apply `#!set name=value` lines, so a demo script carries its own sandbox setup."""
+    updates: dict[str, str] = {}
+    for line in lines:
+        if not line.startswith("#!set "):
+            continue
+        name, sep, value = line.removeprefix("#!set ").partition("=")
+        name = name.strip()
+        if not sep or name not in SCRIPT_SETTINGS:
+            allowed = ", ".join(sorted(SCRIPT_SETTINGS))
+            raise ValueError(f"bad line {line!r}: use #!set NAME=VALUE with NAME one of {allowed}")
+        updates[name] = value.strip()
+    if not updates:
+        return settings
+    return Settings.model_validate({**settings.model_dump(), **updates})
+
+
+async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.db.engine import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine)
+        print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _db_current(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.db.engine import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        print(await current_revision(engine) or "empty")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _admin_tier(settings: Settings, args: argparse.Namespace) -> int:
+    identity = Identity.parse(args.identity)
+    services = build(settings)
+    try:
+        profile = await services.accounts.set_tier(
+            identity, Tier(args.tier), provider="operator", ref="postroom admin tier"
+        )
+        print(f"profile {profile.id} ({identity}) is now {profile.tier.label}")
+    finally:
+        await services.aclose()
+    return 0
+
+
+async def _keys_generate(settings: Settings, args: argparse.Namespace) -> int:
+    print(generate_key_spec(args.id))
+    return 0
+
+
+async def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    services = build(settings)
+    try:
+        changed = await rotate_secrets(services.uow, load_keyring(settings))
+        print(f"re-encrypted {changed} secret(s) with key {services.keyring.primary_key_id}")
+    finally:
+        await services.aclose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

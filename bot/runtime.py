@@ -1,0 +1,99 @@
+"""Runs everything on one event loop: web app, scheduler tick and chat front ends, with a
+clean stop on SIGTERM/SIGINT (the tick in flight finishes, unsent claims are handed back)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Generator
+
+import uvicorn
+
+from adapters.console.chat import ConsoleChat
+from adapters.db.engine import ping
+from adapters.db.migrate import current_revision, head_revision
+from bot.settings import Settings
+from bot.ticker import Ticker
+from bot.web import create_app
+from bot.wiring import Services, build
+from core.model import ChatPlatform
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the runtime owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+async def check_schema(services: Services) -> None:
+    current = await current_revision(services.engine)
+    head = head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"the database is at revision {current or 'none'}, this code needs {head}: "
+            "run `postroom db upgrade` first"
+        )
+
+
+async def run(settings: Settings, *, console: bool | None = None) -> None:
+    """The bot until a stop signal (or, for the console, the end of input)."""
+    chat: ConsoleChat | None = None
+    services = build(settings)
+    try:
+        await check_schema(services)
+        use_console = sys.stdin.isatty() if console is None else console
+        if use_console:
+            chat = ConsoleChat(services.postroom)
+            services.messengers[ChatPlatform.CONSOLE] = chat
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        ticker = Ticker(services.pipeline)
+        ticker.start()
+        server: _Server | None = None
+        server_task: asyncio.Task[None] | None = None
+        console_task: asyncio.Task[None] | None = None
+        if settings.http_port:
+            app = create_app(lambda: ping(services.engine))
+            config = uvicorn.Config(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level="warning",
+                lifespan="off",
+            )
+            server = _Server(config)
+            server_task = asyncio.create_task(server.serve())
+            log.info("web app on http://%s:%s/healthz", settings.http_host, settings.http_port)
+        if chat is not None:
+
+            async def wake() -> None:
+                ticker.wake()
+
+            chat.after_update = wake
+            mode = "sandbox" if settings.sandbox else "Ayrshare"
+            print(f"Postroom console ({mode}). Try /start; Ctrl-D quits.", flush=True)
+            console_task = asyncio.create_task(chat.interact())
+            console_task.add_done_callback(lambda _: stop.set())
+        await stop.wait()
+        log.info("stopping: finishing work in flight")
+        if console_task is not None:
+            console_task.cancel()
+        await ticker.stop()
+        if server is not None and server_task is not None:
+            server.should_exit = True
+            await server_task
+    finally:
+        await services.aclose()

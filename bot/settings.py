@@ -1,0 +1,65 @@
+"""Settings from the environment (POSTROOM_*), with the embedded defaults for a zero-setup run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.model import Tier
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in README.md (Configuration)."""
+
+    model_config = SettingsConfigDict(env_prefix="POSTROOM_", env_file=None, extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str | None = None  # default: SQLite file var/postroom.db
+    secret_keys: SecretStr | None = None  # "id:base64key,…": the first encrypts, all decrypt
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)  # 0 turns the web app off
+    public_url: str | None = None
+    log_level: str = "INFO"
+    worker_id: str | None = None
+
+    default_tier: Tier | None = None  # free; pro in the sandbox
+    default_timezone: str = "UTC"
+    free_max_scheduled: int | None = None
+    free_posts_per_month: int | None = None
+    pro_max_scheduled: int | None = None
+    pro_posts_per_month: int | None = None
+    missed_grace: timedelta = timedelta(minutes=15)
+
+    ayrshare_base_url: str = "https://api.ayrshare.com/api"
+    ayrshare_api_key: SecretStr | None = None
+    ayrshare_domain: str | None = None
+    ayrshare_private_key_file: Path | None = None
+    ayrshare_x_api_key: SecretStr | None = None
+    ayrshare_x_api_secret: SecretStr | None = None
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    slack_api_url: str = "https://slack.com/api/"
+    instagram_api_url: str = "https://graph.instagram.com"
+    instagram_oauth_url: str = "https://api.instagram.com"
+    stripe_api_url: str = "https://api.stripe.com"
+
+    sandbox_fail: str = ""  # e.g. "tiktok" or "tiktok:always,x:transient"
+
+    @property
+    def sandbox(self) -> bool:
+        """No Ayrshare key: publish to simulated networks so the product can be tried offline."""
+        return self.ayrshare_api_key is None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'postroom.db'}"
+
+    @property
+    def resolved_default_tier(self) -> Tier:
+        if self.default_tier is not None:
+            return self.default_tier
+        return Tier.PRO if self.sandbox else Tier.FREE

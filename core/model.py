@@ -1,0 +1,227 @@
+"""Domain objects: networks, tiers, chat identities, profiles, posts and their targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from core.states import PostState, TargetState, derive_post_state
+
+
+class Network(StrEnum):
+    """A social network Postroom publishes to."""
+
+    INSTAGRAM = "instagram"
+    FACEBOOK = "facebook"
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    LINKEDIN = "linkedin"
+    X = "x"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Network | None:
+        """The network a user typed, by name or common alias, or None."""
+        return _ALIASES.get(text.strip().lower())
+
+
+_LABELS = {
+    Network.INSTAGRAM: "Instagram",
+    Network.FACEBOOK: "Facebook",
+    Network.TIKTOK: "TikTok",
+    Network.YOUTUBE: "YouTube",
+    Network.LINKEDIN: "LinkedIn",
+    Network.X: "X",
+}
+_ALIASES = {n.value: n for n in Network} | {
+    "ig": Network.INSTAGRAM,
+    "fb": Network.FACEBOOK,
+    "yt": Network.YOUTUBE,
+    "twitter": Network.X,
+    "li": Network.LINKEDIN,
+}
+
+
+class Tier(StrEnum):
+    FREE = "free"
+    PRO = "pro"
+
+    @property
+    def label(self) -> str:
+        return "Pro" if self is Tier.PRO else "Free"
+
+
+class Route(StrEnum):
+    """How a target reaches its network; the composition root picks a publisher per route."""
+
+    AYRSHARE = "ayrshare"
+    INSTAGRAM_GRAPH = "instagram_graph"
+
+
+class ChatPlatform(StrEnum):
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    SLACK = "slack"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A chat user: the platform, the workspace (Slack team; empty elsewhere) and the user id."""
+
+    platform: ChatPlatform
+    user: str
+    workspace: str = ""
+
+    def __str__(self) -> str:
+        scope = f"{self.workspace}/" if self.workspace else ""
+        return f"{self.platform.value}:{scope}{self.user}"
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        """Parse `platform:user` or `platform:workspace/user` (operator CLI form)."""
+        platform, sep, rest = text.partition(":")
+        if not sep or not rest:
+            raise ValueError(f"identity must look like telegram:12345, not {text!r}")
+        try:
+            chat_platform = ChatPlatform(platform)
+        except ValueError:
+            raise ValueError(f"unknown chat platform {platform!r}") from None
+        workspace, slash, user = rest.rpartition("/")
+        if not user:
+            raise ValueError(f"identity {text!r} has no user id")
+        return cls(chat_platform, user, workspace if slash else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """A conversation the bot can write to: a private chat, group, channel or console."""
+
+    platform: ChatPlatform
+    chat: str
+    workspace: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A message the bot sent and may edit in place."""
+
+    chat: ChatRef
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A credential in memory; its repr never shows the value, so it cannot leak into logs."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class AccountKey:
+    """A publisher-side account created for a profile (an Ayrshare user profile)."""
+
+    ref: str
+    key: Secret
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    BROKEN = "broken"  # the network revoked or expired our access: reconnect needed
+
+
+@dataclass(slots=True)
+class Connection:
+    network: Network
+    status: ConnectionStatus
+    display_name: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Subscription:
+    """Why a profile has its tier: a payment provider's subscription or an operator grant."""
+
+    provider: str  # "operator", "stripe", "telegram_stars", ...
+    tier: Tier
+    reference: str = ""
+    current_period_end: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Profile:
+    """A Postroom account: one per chat user, with its tier, time zone and network access."""
+
+    id: int
+    tier: Tier
+    timezone: str
+    created_at: datetime
+    display_name: str = ""
+    # Per-route provider accounts, created lazily (the Ayrshare user profile and its key).
+    accounts: dict[Route, AccountKey] = field(default_factory=dict)
+    connections: dict[Network, Connection] = field(default_factory=dict)
+    subscription: Subscription | None = None
+
+    def connected(self) -> frozenset[Network]:
+        return frozenset(
+            n for n, c in self.connections.items() if c.status is ConnectionStatus.CONNECTED
+        )
+
+
+@dataclass(slots=True)
+class Target:
+    """One network of one post, with its own state, schedule and outcome."""
+
+    network: Network
+    route: Route
+    state: TargetState = TargetState.DRAFT
+    due_at: datetime | None = None
+    attempts: int = 0
+    # Bumped by each manual retry so a retried target gets a fresh idempotency key, while
+    # automatic re-sends within one round keep the key and are refused as duplicates.
+    round: int = 0
+    idempotency_key: str | None = None
+    provider_post_id: str | None = None
+    external_id: str | None = None
+    url: str | None = None
+    error: str | None = None
+    locked_by: str | None = None
+    locked_until: datetime | None = None
+    sent_at: datetime | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Post:
+    """What a user composed, and one target per chosen network."""
+
+    id: int
+    profile_id: int
+    text: str
+    media: tuple[str, ...]
+    created_at: datetime
+    origin: ChatRef
+    scheduled_at: datetime | None = None
+    progress: MessageRef | None = None
+    # Networks the composer shows ticked; targets exist only for ticked networks.
+    targets: dict[Network, Target] = field(default_factory=dict)
+
+    @property
+    def state(self) -> PostState:
+        return derive_post_state([t.state for t in self.targets.values()])
+
+    def target(self, network: Network) -> Target:
+        return self.targets[network]
+
+    def ordered_targets(self) -> list[Target]:
+        order = list(Network)
+        return sorted(self.targets.values(), key=lambda t: order.index(t.network))

@@ -1,0 +1,103 @@
+"""The tier policy: one pure table of what each tier may do, overridable by configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from core.errors import PolicyRefusal
+from core.model import Network, Route, Tier
+
+
+@dataclass(frozen=True, slots=True)
+class TierRules:
+    routes: Mapping[Network, Route]  # the networks this tier may use, and how each is reached
+    max_scheduled: int  # posts waiting in the schedule at once
+    posts_per_month: int
+    analytics_refresh: timedelta  # seed 003: pro hourly, free daily
+
+
+DEFAULT_RULES: Mapping[Tier, TierRules] = {
+    # Free: Instagram only, straight through the Instagram Graph API (seed 001, AC3/AC7).
+    Tier.FREE: TierRules(
+        routes={Network.INSTAGRAM: Route.INSTAGRAM_GRAPH},
+        max_scheduled=10,
+        posts_per_month=30,
+        analytics_refresh=timedelta(hours=24),
+    ),
+    # Pro: all six through Ayrshare, one Ayrshare user profile per Postroom profile.
+    Tier.PRO: TierRules(
+        routes={n: Route.AYRSHARE for n in Network},
+        max_scheduled=500,
+        posts_per_month=1000,
+        analytics_refresh=timedelta(hours=1),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    rules: Mapping[Tier, TierRules]
+
+    @classmethod
+    def default(cls) -> Policy:
+        return cls(DEFAULT_RULES)
+
+    def with_limits(
+        self,
+        tier: Tier,
+        *,
+        max_scheduled: int | None = None,
+        posts_per_month: int | None = None,
+        analytics_refresh: timedelta | None = None,
+    ) -> Policy:
+        """A copy with one tier's limits overridden (configuration)."""
+        base = self.rules[tier]
+        changed = replace(
+            base,
+            max_scheduled=base.max_scheduled if max_scheduled is None else max_scheduled,
+            posts_per_month=base.posts_per_month if posts_per_month is None else posts_per_month,
+            analytics_refresh=(
+                base.analytics_refresh if analytics_refresh is None else analytics_refresh
+            ),
+        )
+        return Policy({**self.rules, tier: changed})
+
+    def __getitem__(self, tier: Tier) -> TierRules:
+        return self.rules[tier]
+
+    def route(self, tier: Tier, network: Network) -> Route:
+        """How `tier` reaches `network`, or a refusal that names the way out."""
+        route = self.rules[tier].routes.get(network)
+        if route is None:
+            raise PolicyRefusal(self.refusal(tier, network))
+        return route
+
+    def allows(self, tier: Tier, network: Network) -> bool:
+        return network in self.rules[tier].routes
+
+    def refusal(self, tier: Tier, network: Network) -> str:
+        upgrade = next((t for t in Tier if network in self.rules[t].routes), None)
+        if upgrade is None:
+            return f"{network.label} is not available on Postroom yet."
+        return (
+            f"🔒 {network.label} is a {upgrade.label} network. "
+            f"Upgrade to {upgrade.label} to post to {network.label}: /upgrade"
+        )
+
+    def check_scheduled(self, tier: Tier, pending: int) -> None:
+        limit = self.rules[tier].max_scheduled
+        if pending >= limit:
+            raise PolicyRefusal(
+                f"You already have {pending} scheduled posts, the {tier.label} limit is {limit}. "
+                "Publish or /cancel one first" + (", or /upgrade." if tier is Tier.FREE else ".")
+            )
+
+    def check_monthly(self, tier: Tier, used: int) -> None:
+        limit = self.rules[tier].posts_per_month
+        if used >= limit:
+            raise PolicyRefusal(
+                f"You have used all {limit} posts of this month on {tier.label}. "
+                + ("/upgrade for more." if tier is Tier.FREE else "The count resets on the 1st.")
+            )

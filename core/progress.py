@@ -1,0 +1,41 @@
+"""Keeps each post's one progress message current in the chat where the post was made."""
+
+from __future__ import annotations
+
+import logging
+
+from core import views
+from core.model import Post
+from core.ports import Messengers, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+class ProgressNotifier:
+    def __init__(self, uow: UnitOfWorkFactory, messengers: Messengers) -> None:
+        self._uow = uow
+        self._messengers = messengers
+
+    async def show(self, post: Post) -> None:
+        """Edit the post's progress message, or send it (and remember it) the first time."""
+        messenger = self._messengers.get(post.origin.platform)
+        if messenger is None:
+            log.warning("no messenger for %s; post %s progress not shown", post.origin, post.id)
+            return
+        reply = views.progress(post)
+        try:
+            if post.progress is not None:
+                await messenger.edit(post.progress, reply)
+                return
+            ref = await messenger.send(post.origin, reply)
+        except Exception:
+            # The chat is only a view of the post's state: a failed edit never stops publishing.
+            log.exception("could not show progress of post %s", post.id)
+            return
+        async with self._uow() as uow:
+            stored = await uow.posts.get(post.id)
+            if stored is not None and stored.progress is None:
+                stored.progress = ref
+                await uow.posts.save(stored)
+                await uow.commit()
+        post.progress = ref

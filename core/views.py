@@ -1,0 +1,175 @@
+"""How posts, connections and lists look in chat, as neutral replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core import limits
+from core.model import Network, Post, Profile, Target
+from core.policy import Policy
+from core.replies import Button, Field, Reply
+from core.states import PostState, TargetState
+from core.when import format_local, format_short
+
+PREVIEW_CHARS = 60
+
+TARGET_ICONS = {
+    TargetState.DRAFT: "☐",
+    TargetState.SCHEDULED: "🕒",
+    TargetState.QUEUED: "⏳",
+    TargetState.PUBLISHING: "⏳",
+    TargetState.PUBLISHED: "✅",
+    TargetState.FAILED: "❌",
+    TargetState.UNCONFIRMED: "❔",
+}
+
+
+def clip(text: str, width: int = PREVIEW_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
+def rows(buttons: Sequence[Button], per_row: int = 3) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def describe_content(post: Post) -> str:
+    media = f"{len(post.media)} media" if post.media else "no media"
+    return f"{len(post.text):,} characters, {media}"
+
+
+def composer(
+    post: Post,
+    profile: Profile,
+    policy: Policy,
+    unavailable: dict[Network, str],
+    *,
+    toast: str | None = None,
+    edit: bool = False,
+) -> Reply:
+    """The draft with its network toggles and what each network would refuse."""
+    toggles: list[Button] = []
+    for network in Network:
+        if not policy.allows(profile.tier, network):
+            toggles.append(Button(f"🔒 {network.label}", "lk", network.value, locked=True))
+        elif network in unavailable:
+            toggles.append(Button(f"⛔ {network.label}", "lk", network.value, locked=True))
+        else:
+            ticked = "☑" if network in post.targets else "☐"
+            toggles.append(Button(f"{ticked} {network.label}", "tg", f"{post.id}:{network.value}"))
+    warnings = [
+        problem
+        for target in post.ordered_targets()
+        for problem in limits.problems(target.network, post.text, post.media)
+    ]
+    not_linked = [
+        t.network.label for t in post.ordered_targets() if t.network not in profile.connected()
+    ]
+    if not_linked:
+        warnings.append(f"Not connected yet: {', '.join(not_linked)}. /connect")
+    lines = [f"✍️ New post — {describe_content(post)}", "", clip(post.text, 300) or "(no text)"]
+    if post.media:
+        lines.append("Media: " + ", ".join(clip(m, 50) for m in post.media[:3]))
+    lines += ["", "Networks:"] + [f"⚠️ {w}" for w in warnings]
+    actions = (
+        Button("🚀 Publish now", "pub", str(post.id)),
+        Button("🕒 Schedule…", "sch", str(post.id)),
+        Button("✖ Discard", "dc", str(post.id)),
+    )
+    return Reply("\n".join(lines), buttons=(*rows(toggles), actions), toast=toast, edit=edit)
+
+
+def target_line(target: Target) -> Field:
+    icon = TARGET_ICONS[target.state]
+    label = target.network.label
+    match target.state:
+        case TargetState.PUBLISHED:
+            return Field(label, f"{icon} published", url=target.url)
+        case TargetState.FAILED:
+            return Field(label, f"{icon} {target.error or 'failed'}")
+        case TargetState.UNCONFIRMED:
+            return Field(label, f"{icon} checking whether it went out…")
+        case TargetState.QUEUED | TargetState.PUBLISHING:
+            return Field(label, f"{icon} publishing…")
+        case TargetState.SCHEDULED:
+            return Field(label, f"{icon} pending")
+        case _:
+            return Field(label, f"{icon} not sent")
+
+
+def progress(post: Post, *, edit: bool = False, toast: str | None = None) -> Reply:
+    """The one message a post's publishing is tracked in, edited as each target moves on."""
+    targets = post.ordered_targets()
+    done = sum(t.state is TargetState.PUBLISHED for t in targets)
+    head = f"📤 {clip(post.text) or '(media only)'}"
+    if post.state in (PostState.PUBLISHED, PostState.PARTIAL, PostState.FAILED):
+        head += f" — {done} of {len(targets)} published"
+    retry = [
+        Button(f"🔁 Retry {t.network.label}", "rt", f"{post.id}:{t.network.value}")
+        for t in targets
+        if t.state is TargetState.FAILED
+    ]
+    return Reply(
+        head,
+        fields=tuple(target_line(t) for t in targets),
+        buttons=rows(retry, 2),
+        edit=edit,
+        toast=toast,
+    )
+
+
+def scheduled(post: Post, tz: str, *, edit: bool = False) -> Reply:
+    assert post.scheduled_at is not None
+    nets = ", ".join(t.network.label for t in post.ordered_targets())
+    return Reply(
+        f"🕒 Scheduled for {format_local(post.scheduled_at, tz)}\n{clip(post.text)}\nTo: {nets}",
+        buttons=((Button("✖ Cancel", "cx", str(post.id)), Button("Open", "op", str(post.id))),),
+        edit=edit,
+    )
+
+
+def post_summary(post: Post, tz: str) -> str:
+    nets = ", ".join(t.network.label for t in post.ordered_targets()) or "no networks"
+    state = post.state
+    if state is PostState.SCHEDULED and post.scheduled_at is not None:
+        when = format_short(post.scheduled_at, tz)
+        return f"#{post.id} {when} · {clip(post.text, 30)!r} · {nets}"
+    counts = " ".join(
+        f"{icon} {n}"
+        for icon, n in (
+            ("✅", sum(t.state is TargetState.PUBLISHED for t in post.targets.values())),
+            ("❌", sum(t.state is TargetState.FAILED for t in post.targets.values())),
+        )
+        if n
+    )
+    when = format_short(post.created_at, tz)
+    return f"#{post.id} {when} · {state.value} {counts} · {clip(post.text, 30)!r}".replace(
+        "  ", " "
+    )
+
+
+def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = None) -> Reply:
+    lines = [f"Post #{post.id} — {post.state.value}", clip(post.text, 500) or "(media only)"]
+    if post.scheduled_at is not None and post.state is PostState.SCHEDULED:
+        lines.append(f"Scheduled for {format_local(post.scheduled_at, tz)}")
+    lines.append(f"Created {format_local(post.created_at, tz)}")
+    buttons: list[Button] = []
+    if post.state is PostState.SCHEDULED:
+        buttons.append(Button("✖ Cancel", "cx", str(post.id)))
+    if post.state is PostState.DRAFT:
+        buttons.append(Button("✍️ Edit", "ed", str(post.id)))
+    buttons += [
+        Button(f"🔁 Retry {t.network.label}", "rt", f"{post.id}:{t.network.value}")
+        for t in post.ordered_targets()
+        if t.state is TargetState.FAILED
+    ]
+    if post.state not in (PostState.PUBLISHING, PostState.UNCONFIRMED):
+        buttons.append(Button("🗑 Delete", "dl", str(post.id)))
+    buttons.append(Button("« Posts", "pg", "0"))
+    return Reply(
+        "\n".join(lines),
+        fields=tuple(target_line(t) for t in post.ordered_targets()),
+        buttons=rows(buttons, 3),
+        edit=edit,
+        toast=toast,
+    )

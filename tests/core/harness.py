@@ -1,0 +1,115 @@
+"""A core harness: Postroom and its pipeline over in-memory storage and sandbox networks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from adapters.memory.clock import FixedClock
+from adapters.memory.messenger import RecordingMessenger
+from adapters.memory.store import InMemoryUnitOfWorkFactory
+from adapters.sandbox import FailMode, SandboxPublisher
+from core.accounts import Accounts
+from core.app import Actor, Postroom
+from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Network, Route, Tier
+from core.pipeline import Pipeline, PipelineConfig
+from core.policy import Policy
+from core.ports import Publisher
+from core.progress import ProgressNotifier
+from core.replies import Button, Reply
+
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+VIDEO = "https://cdn.example.com/launch.mp4"
+
+
+class Harness:
+    """Drives core like a chat adapter: users type, tap buttons on messages, see edits."""
+
+    def __init__(
+        self,
+        *,
+        tier: Tier = Tier.PRO,
+        fail: Mapping[Network, FailMode] | None = None,
+        policy: Policy | None = None,
+        publishers: Mapping[Route, Publisher] | None = None,
+    ) -> None:
+        self.clock = FixedClock(START)
+        self.uow = InMemoryUnitOfWorkFactory()
+        self.messenger = RecordingMessenger()
+        self.publishers: Mapping[Route, Publisher] = publishers or {
+            route: SandboxPublisher(route, fail=fail or {}, clock=self.clock) for route in Route
+        }
+        self.accounts = Accounts(self.uow, self.publishers, self.clock, default_tier=tier)
+        self.app = Postroom(
+            uow=self.uow,
+            publishers=self.publishers,
+            accounts=self.accounts,
+            policy=policy or Policy.default(),
+            clock=self.clock,
+            bot_username="PostroomBot",
+        )
+        notifier = ProgressNotifier(self.uow, {ChatPlatform.CONSOLE: self.messenger})
+        self.pipeline = Pipeline(
+            self.uow, self.publishers, self.accounts, notifier, self.clock, PipelineConfig()
+        )
+
+    def actor(self, user: str = "ana") -> Actor:
+        return Actor(
+            Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user), user
+        )
+
+    async def say(self, text: str, user: str = "ana", media: tuple[str, ...] = ()) -> Reply:
+        """What the bot answers in chat (sent as a new message, whose buttons can be tapped)."""
+        reply = await self.app.handle_text(self.actor(user), text, media)
+        assert reply is not None, f"no reply to {text!r}"
+        if reply.text:
+            await self.messenger.send(self.actor(user).chat, reply)
+        return reply
+
+    def message_of(self, reply: Reply) -> MessageRef:
+        for _, shown, ref in reversed(self.messenger.sent):
+            if shown is reply:
+                return ref
+        for ref, shown in reversed(self.messenger.edits):
+            if shown is reply:
+                return ref
+        raise AssertionError("that reply is not on screen")
+
+    async def tap(self, reply: Reply, label: str, user: str = "ana") -> Reply:
+        """Tap the button whose label contains `label` on the message showing `reply`."""
+        button = find_button(reply, label)
+        message = self.message_of(reply)
+        answer = await self.app.handle_tap(self.actor(user), button.callback_data, message)
+        if answer.edit:
+            await self.messenger.edit(message, answer)
+        elif answer.text:
+            await self.messenger.send(message.chat, answer)
+        return answer
+
+    async def connect(self, *networks: Network, user: str = "ana") -> None:
+        view = await self.say("/connect", user)
+        for network in networks:
+            view = await self.tap(view, network.label, user)
+
+    async def compose(self, text: str, *networks: Network, user: str = "ana") -> Reply:
+        """Connect `networks`, then /post `text` (they are ticked by default once connected)."""
+        await self.connect(*networks, user=user)
+        return await self.say(f"/post {text}", user)
+
+    def current(self, message: MessageRef) -> Reply:
+        shown = self.messenger.last(message)
+        assert shown is not None
+        return shown
+
+
+def find_button(reply: Reply, label: str) -> Button:
+    for row in reply.buttons:
+        for button in row:
+            if label.lower() in button.label.lower():
+                return button
+    labels = [b.label for row in reply.buttons for b in row]
+    raise AssertionError(f"no button {label!r} in {labels}")
+
+
+def field_values(reply: Reply) -> dict[str, str]:
+    return {f.label: f.value for f in reply.fields}

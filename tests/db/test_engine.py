@@ -1,0 +1,89 @@
+"""Engines: SQLite connection pragmas, parent directory creation, the health ping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.engine import make_engine, ping
+
+
+async def test_sqlite_pragmas_hold_on_every_connection(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "deeper" / "postroom.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        assert path.parent.is_dir()
+        # Two connections at once: the second is a new DBAPI connection, set up the same way.
+        async with engine.connect() as first, engine.connect() as second:
+            for connection in (first, second):
+                mode = await connection.scalar(text("PRAGMA journal_mode"))
+                keys = await connection.scalar(text("PRAGMA foreign_keys"))
+                busy = await connection.scalar(text("PRAGMA busy_timeout"))
+                assert (mode, keys, busy) == ("wal", 1, 5000)
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_enforces_foreign_keys_and_cascades(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'fk.db'}")
+    try:
+        async with engine.begin() as c:
+            await c.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+            await c.execute(
+                text(
+                    "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                    "parent_id INTEGER NOT NULL REFERENCES parent(id) ON DELETE CASCADE)"
+                )
+            )
+            await c.execute(text("INSERT INTO parent (id) VALUES (1)"))
+            await c.execute(text("INSERT INTO child (id, parent_id) VALUES (1, 1)"))
+            await c.execute(text("DELETE FROM parent WHERE id = 1"))
+            assert await c.scalar(text("SELECT count(*) FROM child")) == 0
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as c:
+                await c.execute(text("INSERT INTO child (id, parent_id) VALUES (2, 99)"))
+    finally:
+        await engine.dispose()
+
+
+async def test_post_targets_cascade_in_the_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as c:
+        await c.execute(
+            text(
+                "INSERT INTO profiles (id, tier, timezone, display_name, created_at) "
+                "VALUES (1, 'free', 'UTC', '', '2026-11-24 10:00:00')"
+            )
+        )
+        await c.execute(
+            text(
+                "INSERT INTO posts (id, profile_id, text, media, created_at, origin_platform, "
+                "origin_chat, origin_workspace) "
+                "VALUES (1, 1, 'hi', '[]', '2026-11-24 10:00:00', 'console', 'c', '')"
+            )
+        )
+        await c.execute(
+            text(
+                "INSERT INTO targets (post_id, network, route, state, attempts, round) "
+                "VALUES (1, 'x', 'ayrshare', 'draft', 0, 0)"
+            )
+        )
+        await c.execute(text("DELETE FROM profiles WHERE id = 1"))
+        assert await c.scalar(text("SELECT count(*) FROM posts")) == 0
+        assert await c.scalar(text("SELECT count(*) FROM targets")) == 0
+
+
+async def test_ping(engine: AsyncEngine) -> None:
+    assert await ping(engine) is True
+
+
+async def test_ping_reports_an_unreachable_database() -> None:
+    # Port 1 on localhost refuses at once; nothing listens there.
+    engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        assert await ping(engine) is False
+    finally:
+        await engine.dispose()
