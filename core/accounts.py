@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.model import Identity, Profile, Route, Subscription, Tier
 from core.ports import Clock, Publisher, UnitOfWorkFactory
 
@@ -49,7 +49,7 @@ class Accounts:
                 )
                 await uow.commit()
                 return profile
-            except Exception:
+            except Conflict:
                 # Two first messages at once: the other one created it.
                 log.debug("profile creation raced for %s", identity, exc_info=True)
         async with self._uow() as uow:

@@ -46,6 +46,10 @@ class Actor:
     name: str = ""
 
 
+CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
+TapHandler = Callable[["Actor", Profile, str, MessageRef | None], Awaitable[Reply]]
+
+
 def refuse(message: str) -> Reply:
     """A tap that cannot do anything: answered with a short toast, the chat left as it is."""
     return Reply("", toast=message[:200])
@@ -73,9 +77,7 @@ class Postroom:
         self._clock = clock
         self.bot_username = bot_username
         self.sandbox = sandbox
-        self._commands: dict[
-            str, Callable[[Actor, Profile, Command, tuple[str, ...]], Awaitable[Reply]]
-        ] = {
+        self._commands: dict[str, CommandHandler] = {
             "start": self._start,
             "help": self._help,
             "connect": self._connect,
@@ -90,9 +92,7 @@ class Postroom:
             "upgrade": self._upgrade,
             "timezone": self._timezone,
         }
-        self._taps: dict[
-            str, Callable[[Actor, Profile, str, MessageRef | None], Awaitable[Reply]]
-        ] = {
+        self._taps: dict[str, TapHandler] = {
             "go": self._tap_go,
             "cn": self._tap_connect,
             "lk": self._tap_locked,
@@ -109,6 +109,23 @@ class Postroom:
             "rt": self._tap_retry,
             "pg": self._tap_page,
         }
+
+        self._help_lines: list[str] = []
+
+    def add_command(self, name: str, handler: CommandHandler, help_line: str) -> None:
+        """Plug in a command from another use-case module (analytics, upgrades, …)."""
+        if name in self._commands:
+            raise ValueError(f"/{name} is already a command")
+        self._commands[name] = handler
+        self._help_lines.append(help_line)
+
+    def add_tap(self, action: str, handler: TapHandler) -> None:
+        if action in self._taps:
+            raise ValueError(f"button action {action!r} is taken")
+        self._taps[action] = handler
+
+    async def profile_for(self, actor: Actor) -> Profile:
+        return await self._accounts.profile_for(actor.identity, actor.name)
 
     # --- entry points -----------------------------------------------------------------
 
@@ -197,6 +214,7 @@ class Postroom:
             "/cancel <id> · /delete <id> · /retry <id> [network]\n"
             "/connect — link your networks · /status — what is connected\n"
             "/timezone <Area/City> — your time zone · /tier — your plan"
+            + "".join(f"\n{line}" for line in self._help_lines)
         )
 
     async def _connect(

@@ -14,6 +14,10 @@ class InvalidTransition(DomainError):
         self.new = new
 
 
+class Conflict(Exception):
+    """Storage refused a write that raced with another (e.g. a second profile for an identity)."""
+
+
 class PolicyRefusal(DomainError):
     """The tier or configuration does not allow this; the message names the way out."""
 

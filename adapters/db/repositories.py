@@ -19,6 +19,7 @@ from adapters.db.tables import (
     SubscriptionRow,
     TargetRow,
 )
+from core.errors import Conflict
 from core.model import (
     AccountKey,
     ChatPlatform,
@@ -101,7 +102,7 @@ class SqlProfileRepository:
         try:
             await self._session.flush()
         except IntegrityError as e:
-            raise ValueError(f"identity {identity} already has a profile") from e
+            raise Conflict(f"identity {identity} already has a profile") from e
         return Profile(
             id=row.id,
             tier=tier,

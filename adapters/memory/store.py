@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Self
 
+from core.errors import Conflict
 from core.model import Identity, Network, Post, Profile, Subscription, Tier
 from core.ports import PostRepository, ProfileRepository
 from core.states import TargetState
@@ -128,7 +129,7 @@ class InMemoryProfileRepository:
     ) -> Profile:
         _aware(now)
         if identity in self._view.identities():
-            raise ValueError(f"identity {identity} already has a profile")
+            raise Conflict(f"identity {identity} already has a profile")
         profile_id = self._view.store.next_profile_id()
         profile = Profile(profile_id, tier, timezone, now, display_name)
         self._view.pending.profiles[profile_id] = profile
@@ -307,7 +308,7 @@ class InMemoryUnitOfWork:
             # adapter's UNIQUE constraint).
             if store.identities.get(identity, profile_id) != profile_id:
                 self._discard()
-                raise ValueError(f"identity {identity} already has a profile")
+                raise Conflict(f"identity {identity} already has a profile")
         store.profiles.update(pending.profiles)
         store.identities.update(pending.identities)
         for profile_id, subscription in pending.subscriptions:

@@ -9,6 +9,7 @@ from typing import cast
 import pytest
 
 from adapters.memory.store import InMemoryUnitOfWorkFactory
+from core.errors import Conflict
 from core.model import (
     AccountKey,
     ChatPlatform,
@@ -120,7 +121,7 @@ async def test_create_profile_binds_the_identity(uow: UnitOfWorkFactory) -> None
 
 async def test_identity_is_unique_per_platform_and_workspace(uow: UnitOfWorkFactory) -> None:
     bob = await make_profile(uow, BOB)
-    with pytest.raises(ValueError, match="already has a profile"):
+    with pytest.raises(Conflict, match="already has a profile"):
         async with uow() as u:
             await u.profiles.create(BOB, tier=Tier.PRO, timezone="UTC", display_name="", now=NOW)
             await u.commit()

@@ -9,6 +9,7 @@ import pytest
 from adapters.memory.clock import FixedClock
 from adapters.memory.messenger import RecordingMessenger
 from adapters.memory.store import InMemoryStore, InMemoryUnitOfWorkFactory
+from core.errors import Conflict
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Post, Tier
 from core.replies import Reply
 
@@ -81,7 +82,7 @@ async def test_a_racing_identity_loses_at_commit() -> None:
             me, tier=Tier.FREE, timezone="UTC", display_name="", now=START
         )
         await first.commit()
-        with pytest.raises(ValueError, match="already has a profile"):
+        with pytest.raises(Conflict, match="already has a profile"):
             await second.commit()
     async with factory() as u:
         found = await u.profiles.by_identity(me)
