@@ -230,7 +230,8 @@ class Postroom:
         for network in Network:
             link = links.get(network)
             if link is None:
-                buttons.append(Button(f"🔒 {network.label}", "lk", network.value, locked=True))
+                mark = "🔒" if not self._policy.allows(profile.tier, network) else "⛔"
+                buttons.append(Button(f"{mark} {network.label}", "lk", network.value, locked=True))
             elif link.url:
                 buttons.append(Button(f"{network.label} ↗", url=link.url))
             else:

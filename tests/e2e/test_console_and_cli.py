@@ -1,0 +1,140 @@
+"""The `postroom` command: the console demo script, operator commands and key rotation."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.cipher import generate_key_spec
+from bot.cli import main
+
+DEMO = Path(__file__).parents[2] / "examples" / "demo.script"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path, secret_spec: str) -> str:
+    """Point the CLI at the migrated test database through its environment variables."""
+    monkeypatch.setenv("POSTROOM_DATABASE_URL", db_url)
+    monkeypatch.setenv("POSTROOM_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("POSTROOM_SECRET_KEYS", secret_spec)
+    for name in ("POSTROOM_AYRSHARE_API_KEY", "POSTROOM_SANDBOX_FAIL", "POSTROOM_DEFAULT_TIER"):
+        monkeypatch.delenv(name, raising=False)
+    return db_url
+
+
+async def run_cli(*argv: str) -> int:
+    # The CLI owns its event loop (asyncio.run); give it a thread of its own.
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_demo_script_end_to_end(
+    env: str, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_cli("console", "--script", str(DEMO), "--keep-data") == 0
+    out = capsys.readouterr().out
+    assert "You're on Pro (sandbox)." in out
+    assert "Connected: Facebook, TikTok, LinkedIn ✅" in out
+    assert "— 2 of 3 published" in out
+    assert re.search(r"TikTok +❌ TikTok rejected the post: video too short", out)
+    assert "— 3 of 3 published" in out
+    assert re.search(r"#1 .* · published ✅ 3 · 'Launch day!", out)
+    # The demo wrote through to the database: one post, three published targets.
+    async with engine.connect() as conn:
+        states = (await conn.execute(text("SELECT state FROM targets"))).scalars().all()
+    assert sorted(states) == ["published"] * 3
+
+
+async def test_script_users_and_foreign_buttons(
+    env: str, engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "two.script"
+    script.write_text(
+        "/connect\n[Facebook]\n/post Ana's news\nas ben\n[Publish now]\n/cancel 1\n",
+        encoding="utf-8",
+    )
+    assert await run_cli("console", "--script", str(script), "--keep-data", "--as", "ana") == 0
+    out = capsys.readouterr().out
+    assert "(now acting as ben)" in out
+    assert out.count("Only the author can do that.") == 2
+
+
+async def test_script_with_a_bad_setting_line_is_refused(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "bad.script"
+    script.write_text("#!set database_url=sqlite://\n/start\n", encoding="utf-8")
+    assert await run_cli("console", "--script", str(script)) == 2
+    assert "use #!set NAME=VALUE" in capsys.readouterr().err
+
+
+async def test_missing_script_file(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await run_cli("console", "--script", "/nonexistent/demo.script") == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+async def test_admin_tier_is_an_operator_grant(
+    env: str, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_cli("admin", "tier", "telegram:12345", "pro") == 0
+    assert "is now Pro" in capsys.readouterr().out
+    async with engine.connect() as conn:
+        tier = (await conn.execute(text("SELECT tier FROM profiles"))).scalar_one()
+        provider = (await conn.execute(text("SELECT provider FROM subscriptions"))).scalar_one()
+    assert (tier, provider) == ("pro", "operator")
+    assert await run_cli("admin", "tier", "not-an-identity", "pro") == 2
+    assert "identity must look like" in capsys.readouterr().err
+
+
+async def test_keys_generate_and_rotate(
+    env: str,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+    secret_spec: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    script = tmp_path / "s.script"
+    script.write_text("/connect\n", encoding="utf-8")  # creates the sandbox account key
+    assert await run_cli("console", "--script", str(script), "--keep-data") == 0
+    assert await run_cli("keys", "generate", "--id", "k2") == 0
+    new_spec = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(r"k2:[A-Za-z0-9+/=_-]{43,44}", new_spec)
+    monkeypatch.setenv("POSTROOM_SECRET_KEYS", f"{new_spec},{secret_spec}")
+    assert await run_cli("keys", "rotate") == 0
+    assert "re-encrypted 1 secret(s) with key k2" in capsys.readouterr().out
+    async with engine.connect() as conn:
+        token = (
+            await conn.execute(text("SELECT key_ciphertext FROM provider_accounts"))
+        ).scalar_one()
+    assert token.startswith("v1.k2.")
+    # The old key alone can no longer read it: a clear operator error, exit code 2.
+    monkeypatch.setenv("POSTROOM_SECRET_KEYS", secret_spec)
+    assert await run_cli("keys", "rotate") == 2
+    assert "unknown key id 'k2'" in capsys.readouterr().err
+
+
+async def test_bad_secret_keys_setting(
+    env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POSTROOM_SECRET_KEYS", "k1:not-base64!")
+    assert await run_cli("admin", "tier", "console:you", "pro") == 2
+    err = capsys.readouterr().err
+    assert "k1" in err and "not-base64" not in err
+
+
+async def test_run_refuses_an_unmigrated_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POSTROOM_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("POSTROOM_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("POSTROOM_SECRET_KEYS", generate_key_spec("t1"))
+    monkeypatch.setenv("POSTROOM_HTTP_PORT", "0")
+    assert await run_cli("run", "--no-console") == 2
+    assert "run `postroom db upgrade` first" in capsys.readouterr().err
+    assert await run_cli("db", "upgrade") == 0
+    assert "database at revision" in capsys.readouterr().out

@@ -1,0 +1,94 @@
+"""The web app's /healthz and a real `postroom run` process stopping cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.engine import make_engine, ping
+from bot.web import create_app
+
+
+async def test_healthz_is_200_when_the_database_answers(engine: AsyncEngine) -> None:
+    app = create_app(lambda: ping(engine))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_healthz_is_503_when_the_database_is_down() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = make_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/none")
+    app = create_app(lambda: ping(down))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as c:
+            response = await c.get("/healthz")
+    finally:
+        await down.dispose()
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.timeout(60)
+async def test_run_serves_healthz_and_stops_cleanly_on_sigterm(
+    db_url: str, engine: AsyncEngine, tmp_path: Path, secret_spec: str
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "POSTROOM_DATABASE_URL": db_url,
+        "POSTROOM_VAR_DIR": str(tmp_path / "var"),
+        "POSTROOM_SECRET_KEYS": secret_spec,
+        "POSTROOM_HTTP_PORT": str(port),
+    }
+    env.pop("POSTROOM_AYRSHARE_API_KEY", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--no-console",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline and status != 200:
+                try:
+                    status = (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+        assert status == 200
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), timeout=20)
+        _, err = await process.communicate()
+        assert code == 0, err.decode()
+        assert b"stopping: finishing work in flight" in err
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
