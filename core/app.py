@@ -358,6 +358,8 @@ class Postroom:
         if len(all_media) > most:
             return Reply(f"That is {len(all_media)} media; no network takes more than {most}.")
         now = self._clock.now()
+        # Links made on the provider's page since we last looked decide the default ticks.
+        profile = await self._refresh_connections(profile)
         unavailable = self._unavailable(profile)
         ticked = [
             n

@@ -43,8 +43,16 @@ async def pro_profile(services: Services, fake: FakeAyrshare, *networks: str) ->
     (profile,) = fake.profiles.values()
     for network in networks:
         fake.link(profile.profile_key, network)
-    await say(services, "/status")  # Postroom learns what is linked from Ayrshare's /user
     return profile.profile_key
+
+
+def shown(services: Services, message: MessageRef) -> Reply:
+    """What the progress message shows now."""
+    messenger = services.messengers[ChatPlatform.CONSOLE]
+    assert isinstance(messenger, RecordingMessenger)
+    reply = messenger.last(message)
+    assert reply is not None
+    return reply
 
 
 async def test_ayrshare_profile_is_created_once_under_concurrent_requests(
@@ -79,7 +87,7 @@ async def test_publish_partial_failure_then_retry(make_services: BuildServices) 
     key = await pro_profile(services, fake, "tiktok", "facebook", "linkedin")
     fake.fail_platform("tiktok", 136, "Media URL is not reachable.")
     status = {f.label: f.value for f in (await say(services, "/status")).fields}
-    assert status["TikTok"].startswith("✅")  # refreshed from Ayrshare's /user
+    assert status["TikTok"].startswith("✅")  # learnt from Ayrshare's /user
     composer = await say(services, f"/post Launch day! media: {VIDEO}")
     message = MessageRef(actor().chat, "1")
     progress = await services.postroom.handle_tap(
@@ -92,22 +100,21 @@ async def test_publish_partial_failure_then_retry(make_services: BuildServices) 
     assert sorted(posts[0].json["platforms"]) == ["facebook", "linkedin", "tiktok"]
     assert posts[0].json["idempotencyKey"].startswith("pr-1-")
     assert posts[0].headers["profile-key"] == key
-    messenger = services.messengers[ChatPlatform.CONSOLE]
-    assert isinstance(messenger, RecordingMessenger)
-    shown = messenger.last(message)
-    assert shown is not None and "2 of 3 published" in shown.text
-    fields = {f.label: f for f in shown.fields}
+    progress_now = shown(services, message)
+    assert "2 of 3 published" in progress_now.text
+    fields = {f.label: f for f in progress_now.fields}
     assert fields["TikTok"].value.startswith("❌") and "136" not in fields["TikTok"].value
     assert fields["Facebook"].url
     del fake.platform_errors["tiktok"]
-    retry = await services.postroom.handle_tap(actor(), button(shown, "Retry TikTok"), message)
+    retry = await services.postroom.handle_tap(
+        actor(), button(progress_now, "Retry TikTok"), message
+    )
     assert retry.toast == "Retrying TikTok…"
     await services.pipeline.run_until_idle()
     posts = fake.requests_to("POST", "/post")
     assert len(posts) == 2 and posts[1].json["platforms"] == ["tiktok"]
     assert posts[1].json["idempotencyKey"] != posts[0].json["idempotencyKey"]
-    final = messenger.last(message)
-    assert final is not None and "3 of 3 published" in final.text
+    assert "3 of 3 published" in shown(services, message).text
 
 
 async def test_unreadable_answer_becomes_a_clear_failure_not_a_crash(
@@ -121,11 +128,7 @@ async def test_unreadable_answer_becomes_a_clear_failure_not_a_crash(
     message = MessageRef(actor().chat, "1")
     await services.postroom.handle_tap(actor(), button(composer, "Publish now"), message)
     await services.pipeline.run_until_idle()
-    messenger = services.messengers[ChatPlatform.CONSOLE]
-    assert isinstance(messenger, RecordingMessenger)
-    shown = messenger.last(message)
-    assert shown is not None
-    (facebook,) = shown.fields
+    (facebook,) = shown(services, message).fields
     assert facebook.value.startswith("❌") and "400" in facebook.value
 
 
@@ -156,14 +159,11 @@ async def test_network_not_linked_asks_to_reconnect(make_services: BuildServices
     fake = FakeAyrshare()
     services = await make_services(fake)
     await pro_profile(services, fake, "linkedin")
-    await say(services, "/status")
     fake.fail_platform("linkedin", 156, "LinkedIn is not linked.")
     composer = await say(services, "/post Hi")
     message = MessageRef(actor().chat, "1")
     await services.postroom.handle_tap(actor(), button(composer, "Publish now"), message)
     await services.pipeline.run_until_idle()
-    messenger = services.messengers[ChatPlatform.CONSOLE]
-    assert isinstance(messenger, RecordingMessenger)
-    shown = messenger.last(message)
-    assert shown is not None and "Reconnect LinkedIn: /connect" in shown.fields[0].value
-    assert Network.LINKEDIN.label in shown.fields[0].label
+    (linkedin,) = shown(services, message).fields
+    assert "Reconnect LinkedIn: /connect" in linkedin.value
+    assert linkedin.label == Network.LINKEDIN.label
