@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -60,7 +61,12 @@ class AyrsharePublisher:
         return None
 
     async def create_account(self, profile: Profile) -> AccountKey:
-        ref, key = await self._client.create_profile(f"postroom-{profile.id}")
+        # Ayrshare returns the profile key only in this answer and titles must be unique: a
+        # fresh suffix per attempt means an answer lost to a timeout leaves an unused profile
+        # behind (its title names our profile, so the operator can find and delete it) instead
+        # of blocking every retry with "title already exists".
+        title = f"postroom-{profile.id}-{secrets.token_hex(4)}"
+        ref, key = await self._client.create_profile(title)
         return AccountKey(ref, Secret(key))
 
     async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:

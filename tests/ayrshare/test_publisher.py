@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
@@ -400,7 +401,7 @@ async def test_create_account_makes_one_ayrshare_profile(
     account = await make_publisher(http).create_account(profile)
 
     [created] = fake.profiles.values()
-    assert created.title == "postroom-42"
+    assert re.fullmatch(r"postroom-42-[0-9a-f]{8}", created.title)
     assert account == AccountKey(created.ref_id, Secret(created.profile_key))
     assert account.key.value == created.profile_key
     assert len(fake.requests_to("POST", "/profiles")) == 1
