@@ -15,7 +15,10 @@ import uvicorn
 from adapters.console.chat import ConsoleChat
 from adapters.db.engine import ping
 from adapters.db.migrate import current_revision, head_revision
+from bot.analytics import AnalyticsJobs
+from bot.media import media_routes
 from bot.settings import Settings
+from bot.telegram import TelegramService
 from bot.ticker import Ticker
 from bot.web import create_app
 from bot.wiring import Services, build
@@ -61,12 +64,29 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         ticker = Ticker(services.pipeline)
+
+        async def wake_pipeline() -> None:
+            ticker.wake()  # "Publish now" shows progress at once, not at the next tick
+
+        telegram: TelegramService | None = None
+        if settings.telegram_token is not None:
+            telegram = TelegramService(settings, services, wake=wake_pipeline)
+            await telegram.start()
         ticker.start()
+        jobs: AnalyticsJobs | None = None
+        if services.analytics is not None:
+            jobs = AnalyticsJobs(
+                services.analytics,
+                sync_every=settings.analytics_every.total_seconds(),
+                digest_every=settings.digest_every.total_seconds(),
+            )
+            jobs.start()
         server: _Server | None = None
         server_task: asyncio.Task[None] | None = None
         console_task: asyncio.Task[None] | None = None
         if settings.http_port:
-            app = create_app(lambda: ping(services.engine))
+            routes = [*media_routes(services.media_host), *(telegram.routes if telegram else [])]
+            app = create_app(lambda: ping(services.engine), routes)
             config = uvicorn.Config(
                 app,
                 host=settings.http_host,
@@ -91,6 +111,10 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
         log.info("stopping: finishing work in flight")
         if console_task is not None:
             console_task.cancel()
+        if jobs is not None:
+            await jobs.stop()  # digests in flight finish while the messengers still run
+        if telegram is not None:
+            await telegram.stop()
         await ticker.stop()
         if server is not None and server_task is not None:
             server.should_exit = True

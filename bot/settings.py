@@ -39,9 +39,15 @@ class Settings(BaseSettings):
     ayrshare_private_key_file: Path | None = None
     ayrshare_x_api_key: SecretStr | None = None
     ayrshare_x_api_secret: SecretStr | None = None
+    # Of Ayrshare's 300 requests per 5 minutes per profile, what analytics may use (the rest
+    # stays for publishing).
+    ayrshare_analytics_budget: int = Field(default=200, ge=1, le=300)
+    analytics_every: timedelta = timedelta(minutes=1)  # how often the sync looks for due items
+    digest_every: timedelta = timedelta(seconds=20)  # how often due digests are looked for
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_secret: SecretStr | None = None  # default: derived from the token
     slack_api_url: str = "https://slack.com/api/"
     instagram_api_url: str = "https://graph.instagram.com"
     instagram_oauth_url: str = "https://api.instagram.com"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -14,29 +15,64 @@ from core.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
+RETRY_SOON = 0.1  # seconds: how soon to look again at work due but not taken by a pass
+# Seconds at least between wake-ups: posts falling due a few milliseconds apart are claimed
+# together, one query for many, instead of one pass each.
+GATHER = 0.05
+
 
 class Ticker:
+    """Runs a pipeline pass every `interval` seconds, and also wakes when the next scheduled
+    target falls due within the interval, so posts go out on time rather than up to a tick
+    late. Requests run on between passes: one slow request never holds up the next claim."""
+
     def __init__(self, pipeline: Pipeline, *, interval: float = 1.0) -> None:
         self._pipeline = pipeline
         self._interval = interval
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._running: asyncio.Task[None] | None = None
+        self._alarm: asyncio.TimerHandle | None = None
+        self._stopped = False
 
-    async def _tick(self) -> None:
+    async def _tick(self, full: bool) -> None:
         try:
-            await self._pipeline.tick()
+            # A wake-up between ticks only publishes; recovery and lookups keep to the ticks.
+            done = await (self._pipeline.step() if full else self._pipeline.dispatch())
+            wait = await self._pipeline.until_next_due()
         except Exception:
             log.exception("pipeline tick failed; the next tick retries")
+            return
+        if wait is None or wait >= timedelta(seconds=self._interval):
+            return
+        if wait > timedelta():
+            self._wake_in(max(wait.total_seconds(), GATHER))
+        else:
+            # More fell due while this pass ran: go again soon. If this pass did nothing, no
+            # request is free, or a claim is running, or another worker holds it: look again
+            # a little later rather than spin.
+            self._wake_in(GATHER if done else min(self._interval, RETRY_SOON))
 
-    async def _loop_once(self) -> None:
+    def _wake_in(self, seconds: float) -> None:
+        if self._stopped:
+            return
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._alarm = asyncio.get_running_loop().call_later(seconds, self._publish_due)
+
+    async def _loop_once(self, full: bool = True) -> None:
         if self._running is not None and not self._running.done():
-            return  # one tick at a time; APScheduler's max_instances guards the schedule too
-        self._running = asyncio.ensure_future(self._tick())
+            return  # one pass at a time; APScheduler's max_instances guards the schedule too
+        self._running = asyncio.ensure_future(self._tick(full))
         await self._running
 
+    def _publish_due(self) -> None:
+        if not self._stopped:
+            asyncio.get_running_loop().create_task(self._loop_once(full=False))
+
     def wake(self) -> None:
-        """Run a tick now (after a user's "Publish now") instead of waiting for the interval."""
-        asyncio.get_running_loop().create_task(self._loop_once())
+        """Run a pass now (after a user's "Publish now") instead of waiting for the interval."""
+        if not self._stopped:
+            asyncio.get_running_loop().create_task(self._loop_once())
 
     def start(self) -> None:
         self._scheduler.add_job(
@@ -46,14 +82,21 @@ class Ticker:
             id="pipeline-tick",
             max_instances=1,
             coalesce=True,
+            # A tick that runs late still runs: due work lives in the database, not here.
             misfire_grace_time=None,
         )
         self._scheduler.start()
 
     async def stop(self) -> None:
-        """Stop scheduling, let the tick in flight finish, hand back unsent claims."""
+        """Stop claiming, let the pass and the requests in flight finish, then hand back what
+        this worker still holds (SIGTERM)."""
+        self._stopped = True
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._pipeline.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._running is not None:
             await asyncio.gather(self._running, return_exceptions=True)
+        await self._pipeline.drain()
         await self._pipeline.release()

@@ -18,13 +18,15 @@ from adapters.db.cipher import Keyring, load_or_create_sandbox_keyfile
 from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.sandbox.publisher import SandboxPublisher, parse_fail_spec
+from bot.analytics import AnalyticsServices, build_analytics
+from bot.media import SandboxMediaHost, build_media_host
 from bot.settings import Settings
 from core.accounts import Accounts
 from core.app import Postroom
 from core.model import ChatPlatform, Route, Tier
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
-from core.ports import Clock, Messenger, Publisher
+from core.ports import Clock, MediaHost, Messenger, Publisher
 from core.progress import ProgressNotifier
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,8 @@ class Services:
     postroom: Postroom
     pipeline: Pipeline
     messengers: dict[ChatPlatform, Messenger] = field(default_factory=dict)
+    media_host: MediaHost = field(default_factory=SandboxMediaHost)
+    analytics: AnalyticsServices | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -158,7 +162,8 @@ def build(
     messengers = messengers if messengers is not None else {}
     notifier = ProgressNotifier(uow, messengers)
     worker = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    pipeline = Pipeline(uow, publishers, accounts, notifier, clock, PipelineConfig(worker=worker))
+    config = PipelineConfig(worker=worker, missed_grace=settings.missed_grace)
+    pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config)
     return Services(
         settings,
         engine,
@@ -171,4 +176,15 @@ def build(
         postroom,
         pipeline,
         messengers,
+        media_host=build_media_host(settings, http),
+        analytics=build_analytics(
+            settings,
+            uow=uow,
+            postroom=postroom,
+            policy=policy,
+            clock=clock,
+            http=http,
+            messengers=messengers,
+            worker=worker,
+        ),
     )

@@ -24,6 +24,7 @@ from core.model import (
     Route,
     Target,
 )
+from core.pipeline import QUOTAS, quota_refusal
 from core.policy import Policy
 from core.ports import Clock, ConnectLink, Publisher, UnitOfWork, UnitOfWorkFactory
 from core.replies import MAX_CALLBACK_BYTES, Button, Field, Reply
@@ -48,6 +49,19 @@ class Actor:
 
 CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
 TapHandler = Callable[["Actor", Profile, str, MessageRef | None], Awaitable[Reply]]
+
+
+# The command menu chat front ends register (Telegram's setMyCommands), in the order shown.
+MENU: tuple[tuple[str, str], ...] = (
+    ("post", "Compose a post: /post <text>, or send a photo with a caption"),
+    ("posts", "Your scheduled and recent posts"),
+    ("schedule", "Schedule your draft: /schedule tomorrow 9:00"),
+    ("connect", "Link Instagram, TikTok, YouTube, Facebook, LinkedIn, X"),
+    ("status", "Your plan and what is connected"),
+    ("timezone", "Your time zone: /timezone Europe/Berlin"),
+    ("tier", "Your plan and its limits"),
+    ("help", "Everything I can do"),
+)
 
 
 def refuse(message: str) -> Reply:
@@ -111,6 +125,7 @@ class Postroom:
         }
 
         self._help_lines: list[str] = []
+        self._menu: list[tuple[str, str]] = list(MENU)
 
     def add_command(self, name: str, handler: CommandHandler, help_line: str) -> None:
         """Plug in a command from another use-case module (analytics, upgrades, …)."""
@@ -118,6 +133,12 @@ class Postroom:
             raise ValueError(f"/{name} is already a command")
         self._commands[name] = handler
         self._help_lines.append(help_line)
+        # "/stats [30d] — your numbers" → "your numbers" in the menu.
+        self._menu.insert(len(self._menu) - 1, (name, help_line.partition(" — ")[2] or help_line))
+
+    def menu(self) -> list[tuple[str, str]]:
+        """(command, description) pairs for a chat's command menu, help last."""
+        return list(self._menu)
 
     def add_tap(self, action: str, handler: TapHandler) -> None:
         if action in self._taps:
@@ -164,6 +185,18 @@ class Postroom:
         return await self._guard(
             actor, lambda profile: handler(actor, profile, arg, message), tap=True
         )
+
+    async def chat_moved(self, old: ChatRef, new: ChatRef) -> int:
+        """A chat got a new id (a Telegram group upgraded to a supergroup): its posts, and
+        their progress messages, follow it. Returns how many posts moved."""
+        if old == new:
+            return 0
+        async with self._uow() as uow:
+            moved = await uow.posts.move_chat(old, new)
+            await uow.commit()
+        if moved:
+            log.info("moved %s post(s) from chat %s to %s", moved, old.chat, new.chat)
+        return moved
 
     async def _guard(
         self, actor: Actor, run: Callable[[Profile], Awaitable[Reply]], *, tap: bool = False
@@ -578,7 +611,7 @@ class Postroom:
             post = await self._own_post_in(uow, profile, _int_arg(arg, "post"))
             if post.state is not PostState.DRAFT:
                 return views.progress(post, edit=True, toast=_already(post))
-            await self._ready_to_send(uow, profile, post)
+            await self._ready_to_send(uow, profile, post, now)
             for target in post.targets.values():
                 check_transition(target.state, TargetState.SCHEDULED)
                 target.state, target.due_at = TargetState.SCHEDULED, now
@@ -588,8 +621,10 @@ class Postroom:
             await uow.commit()
         return views.progress(post, edit=True, toast="Publishing…")
 
-    async def _ready_to_send(self, uow: UnitOfWork, profile: Profile, post: Post) -> None:
-        """Refuse, naming every problem, unless the draft can go out as it is."""
+    async def _ready_to_send(
+        self, uow: UnitOfWork, profile: Profile, post: Post, when: datetime
+    ) -> None:
+        """Refuse, naming every problem, unless the draft can go out as it is at `when`."""
         if not post.targets:
             raise DomainError("Tick at least one network first.")
         problems: list[str] = []
@@ -604,6 +639,17 @@ class Postroom:
             elif target.network not in profile.connected():
                 problems.append(f"Connect {target.network.label} first: /connect")
             problems += limits.problems(target.network, post.text, post.media)
+            if (quota := QUOTAS.get(target.network)) is not None:
+                # Found now rather than when the post falls due (Instagram's 24 h quota).
+                activity = await uow.posts.network_activity(
+                    profile.id,
+                    target.network,
+                    since=when - quota.window,
+                    until=when + quota.window,
+                )
+                taken = [at for at, _ in activity]
+                if refusal := quota_refusal(target.network, taken, when, profile.timezone):
+                    problems.append(refusal)
         if problems:
             raise DomainError(" ".join(problems))
         month_start = self._clock.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -652,10 +698,13 @@ class Postroom:
     async def _schedule(
         self, profile: Profile, post_id: int, when: datetime, message: MessageRef | None
     ) -> Reply:
+        # What the provider says is linked now: a network unlinked there is reported at
+        # schedule time, not when the post falls due.
+        profile = await self._refresh_connections(profile)
         async with self._uow() as uow:
             post = await self._own_post_in(uow, profile, post_id)
             _require_draft(post)
-            await self._ready_to_send(uow, profile, post)
+            await self._ready_to_send(uow, profile, post, when)
             self._policy.check_scheduled(profile.tier, await uow.posts.count_scheduled(profile.id))
             for target in post.targets.values():
                 check_transition(target.state, TargetState.SCHEDULED)
@@ -697,7 +746,9 @@ class Postroom:
 
     async def _cancel(self, profile: Profile, post_id: int, *, edit: bool) -> Reply:
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, profile, post_id)
+            # Locked: a worker claiming it now would otherwise have its "publishing" overwritten
+            # by this "draft", and the post sent while shown as cancelled.
+            post = await self._own_post_in(uow, profile, post_id, lock=True)
             if post.state is not PostState.SCHEDULED:
                 raise DomainError(
                     f"Post #{post.id} is {post.state.value}; "
@@ -764,7 +815,9 @@ class Postroom:
                 names = ", ".join(n.label for n in networks)
                 notes.append(f"Couldn't remove it from {names}: {e.reason}")
         async with self._uow() as uow:
-            await self._own_post_in(uow, profile, post.id)
+            current = await self._own_post_in(uow, profile, post.id, lock=True)
+            if current.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
+                raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
             await uow.posts.delete(post.id)
             await uow.commit()
         return Reply("\n".join([f"Post #{post.id} deleted.", *notes]), edit=True, toast="Deleted")
@@ -820,8 +873,10 @@ class Postroom:
         async with self._uow() as uow:
             return await self._own_post_in(uow, profile, post_id)
 
-    async def _own_post_in(self, uow: UnitOfWork, profile: Profile, post_id: int) -> Post:
-        post = await uow.posts.get(post_id)
+    async def _own_post_in(
+        self, uow: UnitOfWork, profile: Profile, post_id: int, *, lock: bool = False
+    ) -> Post:
+        post = await (uow.posts.lock(post_id) if lock else uow.posts.get(post_id))
         if post is None:
             raise DomainError(f"Post #{post_id} no longer exists.")
         if post.profile_id != profile.id:

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol, Self
 
+from core.digest_model import DigestSubscription
+from core.metrics import (
+    AccountMetric,
+    AccountSnapshot,
+    AnalyticsItem,
+    ChartSeries,
+    DailyTotal,
+    Metric,
+    PostMetrics,
+    PostTags,
+    PublishCounts,
+    Reading,
+    Snapshot,
+)
 from core.model import (
     AccountKey,
     ChatPlatform,
@@ -22,6 +36,7 @@ from core.model import (
     Tier,
 )
 from core.replies import Reply
+from core.states import TargetState
 
 
 class ProfileRepository(Protocol):
@@ -55,6 +70,11 @@ class PostRepository(Protocol):
 
     async def get(self, post_id: int) -> Post | None: ...
 
+    async def lock(self, post_id: int) -> Post | None:
+        """Like get, but holds the post's row lock until the unit of work ends (PostgreSQL):
+        no worker claims the post meanwhile, and a claim in progress is waited for."""
+        ...
+
     async def save(self, post: Post) -> None:
         """Persist the post and every target's state."""
         ...
@@ -78,8 +98,11 @@ class PostRepository(Protocol):
     ) -> Sequence[Post]:
         """Atomically move due scheduled targets to queued under a lease held by `worker`.
 
-        Returns the posts with at least one target claimed. Safe with many workers: a target
-        is claimed by one of them only (FOR UPDATE SKIP LOCKED on PostgreSQL).
+        Posts are claimed whole: every due scheduled target of a post at once, earliest due
+        post first, as many posts as fit in `limit` targets (at least one post), so one
+        request can carry all of a post's targets. Returns the posts with a target claimed.
+        Safe with many workers: a post is claimed by one of them only (FOR UPDATE SKIP LOCKED
+        on PostgreSQL).
         """
         ...
 
@@ -91,12 +114,209 @@ class PostRepository(Protocol):
         """Posts with a queued or publishing target whose worker's lease has run out."""
         ...
 
+    async def held_by(self, worker: str, *, limit: int) -> Sequence[Post]:
+        """Posts with a queued or publishing target under a lease held by `worker`."""
+        ...
+
+    async def next_due(self) -> datetime | None:
+        """The earliest due time of a scheduled target, or None when none is scheduled."""
+        ...
+
+    async def network_activity(
+        self, profile_id: int, network: Network, *, since: datetime, until: datetime
+    ) -> Sequence[tuple[datetime, TargetState]]:
+        """The profile's targets on `network` that went out, or are due, within [since, until]:
+        (published_at, published), (sent_at, publishing or unconfirmed), (due_at, scheduled or
+        queued). For per-account publishing quotas (Instagram's 50 posts per 24 h)."""
+        ...
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        """Posts made in `old` now belong to `new` (origin and progress message chat), e.g. a
+        Telegram group that became a supergroup; returns how many posts moved."""
+        ...
+
+
+class AnalyticsRepository(Protocol):
+    """Measured items (published targets and tracked posts), their metrics and history,
+    account-level numbers, daily totals and post tags (campaign, hidden)."""
+
+    async def adopt_published(self, now: datetime, *, limit: int) -> int:
+        """Create an item, due at once, for each published target that has none yet."""
+        ...
+
+    async def due(
+        self, now: datetime, *, limit: int, after: tuple[datetime, int] | None = None
+    ) -> Sequence[AnalyticsItem]:
+        """Auto-synced items whose next refresh is due, by (next_sync_at, id), after `after`
+        when given (keyset paging); metrics not loaded."""
+        ...
+
+    async def record(
+        self,
+        item_id: int,
+        values: Mapping[Metric, int],
+        *,
+        taken_at: datetime,
+        next_sync_at: datetime | None,
+        url: str | None = None,
+        posted_at: datetime | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        """Upsert the latest value of each metric given, append a snapshot of them, and mark
+        the item refreshed (failures reset). Metrics not given keep their last known value."""
+        ...
+
+    async def record_many(self, readings: Sequence[Reading], *, taken_at: datetime) -> None:
+        """`record` for many items at once (one sweep's batch of a profile)."""
+        ...
+
+    async def failed(self, item_id: int, *, error: str, next_sync_at: datetime) -> None: ...
+
+    async def defer(self, item_ids: Sequence[int], next_sync_at: datetime) -> None:
+        """Push items back without counting a failure (no source for their route)."""
+        ...
+
+    async def add_tracked(self, item: AnalyticsItem) -> AnalyticsItem:
+        """Store a tracked item (its `id` is ignored) and return it with its id."""
+        ...
+
+    async def update_tracked(self, item: AnalyticsItem) -> None:
+        """Persist a tracked item's title, url, campaign, hidden and auto_sync."""
+        ...
+
+    async def get(self, item_id: int) -> AnalyticsItem | None: ...
+
+    async def find_tracked(self, profile_id: int, url: str) -> AnalyticsItem | None: ...
+
+    async def items(
+        self,
+        profile_id: int,
+        *,
+        posted_since: datetime | None = None,
+        posted_until: datetime | None = None,
+        campaign: str | None = None,
+        post_id: int | None = None,
+        include_hidden: bool = False,
+    ) -> Sequence[AnalyticsItem]:
+        """A profile's items with latest metrics and effective campaign/hidden, oldest first.
+
+        Items without a known posting time count as posted when they were added."""
+        ...
+
+    async def snapshots(
+        self, item_ids: Sequence[int], *, since: datetime, until: datetime
+    ) -> Sequence[Snapshot]:
+        """Snapshots taken in (since, until], by item then time."""
+        ...
+
+    async def tags(self, post_id: int) -> PostTags: ...
+
+    async def set_tags(self, post_id: int, tags: PostTags) -> None: ...
+
+    async def campaigns(self, profile_id: int) -> Sequence[str]: ...
+
+    async def record_account(
+        self,
+        profile_id: int,
+        network: Network,
+        day: date,
+        values: Mapping[AccountMetric, int],
+        *,
+        taken_at: datetime,
+    ) -> None:
+        """Upsert the account numbers of `day` (the profile's local date)."""
+        ...
+
+    async def account_history(
+        self, profile_id: int, *, since: date, until: date
+    ) -> Sequence[AccountSnapshot]: ...
+
+    async def accounts_due(self, now: datetime, *, limit: int) -> Sequence[int]:
+        """Profiles with a connected network whose account numbers are due."""
+        ...
+
+    async def accounts_synced(
+        self, profile_id: int, *, now: datetime, next_at: datetime, error: str | None
+    ) -> None: ...
+
+    async def save_daily(self, totals: Sequence[DailyTotal], *, updated_at: datetime) -> None:
+        """Upsert by (profile, day, network, campaign)."""
+        ...
+
+    async def daily(
+        self, profile_id: int, *, since: date, until: date, campaign: str = ""
+    ) -> Sequence[DailyTotal]: ...
+
+    async def outcomes(
+        self, profile_id: int, *, since: datetime, until: datetime
+    ) -> PublishCounts:
+        """Targets published in [since, until), and those that failed then, with reasons."""
+        ...
+
+
+class DigestRepository(Protocol):
+    """Digest subscriptions, and one delivery row per (subscription, day): the claim."""
+
+    async def get(self, subscription_id: int) -> DigestSubscription | None: ...
+
+    async def find(self, profile_id: int, chat: ChatRef) -> DigestSubscription | None: ...
+
+    async def for_profile(self, profile_id: int) -> Sequence[DigestSubscription]: ...
+
+    async def save(self, subscription: DigestSubscription) -> DigestSubscription:
+        """Insert (id 0) or update; returns it with its id."""
+        ...
+
+    async def due(
+        self, now: datetime, *, limit: int, platforms: Collection[ChatPlatform] | None = None
+    ) -> Sequence[DigestSubscription]:
+        """Enabled subscriptions whose next delivery time has come (in chats on `platforms`,
+        when given: the ones this process has a messenger for)."""
+        ...
+
+    async def advance(
+        self, subscription_id: int, *, expected: datetime | None, next_due_at: datetime
+    ) -> None:
+        """Move the next delivery time on, unless a /digest change moved it meanwhile."""
+        ...
+
+    async def claim(
+        self, subscription_id: int, day: date, *, worker: str, now: datetime, lease_until: datetime
+    ) -> int | None:
+        """Take the (subscription, day) digest: insert its row, or take over one whose lease
+        ran out or whose retry is due. The attempt number, or None if it is not ours to send."""
+        ...
+
+    async def stalled(self, now: datetime, *, limit: int) -> Sequence[tuple[int, date]]:
+        """Deliveries to take over: leases run out, retries due."""
+        ...
+
+    async def mark_sent(
+        self, subscription_id: int, day: date, *, worker: str, now: datetime, message_id: str
+    ) -> bool: ...
+
+    async def mark_retry(
+        self, subscription_id: int, day: date, *, worker: str, error: str, retry_at: datetime
+    ) -> None: ...
+
+    async def mark_failed(
+        self, subscription_id: int, day: date, *, worker: str, error: str
+    ) -> None: ...
+
+    async def release(self, worker: str, now: datetime) -> int:
+        """Hand back this worker's unsent claims (a clean stop), due again at `now`."""
+        ...
+
+    async def status(self, subscription_id: int, day: date) -> str | None: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over the repositories; rolls back unless `commit()` was called."""
 
     profiles: ProfileRepository
     posts: PostRepository
+    analytics: AnalyticsRepository
+    digests: DigestRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -128,6 +348,10 @@ class Outcome:
     reason: str | None = None
     retry_after: float | None = None
     reconnect: bool = False
+    # A RETRY from a request the provider processed (a per-network error): its idempotency key
+    # is used up, so the automatic re-send needs a fresh one or it would be refused as a
+    # duplicate. Request-level transient errors (429, 5xx, no connection) keep the key.
+    key_spent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +412,41 @@ class Messenger(Protocol):
 
 
 Messengers = Mapping[ChatPlatform, Messenger]
+
+
+class MediaHost(Protocol):
+    """Makes a file a user sent in chat reachable at a URL the publisher can fetch."""
+
+    # False when `host` ignores `data` (the sandbox): callers may skip downloading the file.
+    needs_data: bool
+
+    async def host(self, data: bytes, *, filename: str, mime: str) -> str:
+        """The https URL where `data` can be fetched; raises PublishError when it cannot."""
+        ...
+
+
+class AnalyticsSource(Protocol):
+    """Reads post and account numbers for one route (Ayrshare, Instagram Graph, sandbox)."""
+
+    route: Route
+
+    async def post_metrics(
+        self, profile: Profile, items: Sequence[AnalyticsItem]
+    ) -> Mapping[int, PostMetrics]:
+        """Numbers for items of one post (same provider post id, or one tracked item), by item
+        id; an item left out got nothing this time. Raises TransientError or PermanentError
+        when the request as a whole failed."""
+        ...
+
+    async def account_metrics(
+        self, profile: Profile, networks: Sequence[Network]
+    ) -> Mapping[Network, Mapping[AccountMetric, int]]: ...
+
+
+class ChartRenderer(Protocol):
+    async def render(self, chart: ChartSeries) -> bytes | None:
+        """A PNG, or None when there is nothing to draw; never blocks the event loop."""
+        ...
 
 
 class Clock(Protocol):

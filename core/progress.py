@@ -7,6 +7,7 @@ import logging
 from core import views
 from core.model import Post
 from core.ports import Messengers, UnitOfWorkFactory
+from core.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +17,12 @@ class ProgressNotifier:
         self._uow = uow
         self._messengers = messengers
 
-    async def show(self, post: Post) -> None:
-        """Edit the post's progress message, or send it (and remember it) the first time."""
+    async def show(self, post: Post, *, store: bool = True) -> None:
+        """Edit the post's progress message, or send it (and remember it) the first time.
+
+        `store=False` only sets `post.progress`: the caller saves it with its next write (the
+        pipeline, which writes the post again as soon as the request is answered).
+        """
         messenger = self._messengers.get(post.origin.platform)
         if messenger is None:
             log.warning("no messenger for %s; post %s progress not shown", post.origin, post.id)
@@ -32,6 +37,9 @@ class ProgressNotifier:
             # The chat is only a view of the post's state: a failed edit never stops publishing.
             log.exception("could not show progress of post %s", post.id)
             return
+        if not store:
+            post.progress = ref
+            return
         async with self._uow() as uow:
             stored = await uow.posts.get(post.id)
             if stored is not None and stored.progress is None:
@@ -39,3 +47,15 @@ class ProgressNotifier:
                 await uow.posts.save(stored)
                 await uow.commit()
         post.progress = ref
+
+    async def notify(self, post: Post, reply: Reply) -> None:
+        """Send a separate message into the chat where the post was made (a final failure, a
+        post held back): unlike the progress message, it notifies the author."""
+        messenger = self._messengers.get(post.origin.platform)
+        if messenger is None:
+            log.warning("no messenger for %s; notice about post %s not sent", post.origin, post.id)
+            return
+        try:
+            await messenger.send(post.origin, reply)
+        except Exception:
+            log.exception("could not send a notice about post %s", post.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -10,11 +11,13 @@ from typing import Any
 import httpx
 
 from adapters.ayrshare import wire
-from core.errors import OutcomeUnknown, TransientError
+from core.errors import OutcomeUnknown, PermanentError, TransientError
 
 __all__ = ["AyrshareClient"]
 
 log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 30_000_000  # POST /media/upload (ayrshare-api.md, Media)
 
 # Raised before a byte of the request left: safe to send again.
 _NOT_SENT = (
@@ -163,6 +166,25 @@ class AyrshareClient:
             return None
         data = wire.check(raw, "deleting the post")
         return data if isinstance(data, dict) else {}
+
+    # --- media --------------------------------------------------------------------------
+
+    async def upload_media(self, data: bytes, *, filename: str, mime: str) -> str:
+        """POST /media/upload as a base64 data URL (≤30 MB, kept 90 days): the https URL to
+        put in mediaUrls."""
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise PermanentError(
+                f"That file is {len(data) / 1e6:.1f} MB; Ayrshare takes uploads up to "
+                f"{MAX_UPLOAD_BYTES // 1_000_000} MB."
+            )
+        encoded = base64.b64encode(data).decode("ascii")
+        body = {"file": f"data:{mime};base64,{encoded}", "fileName": filename}
+        raw = await self._send("POST", "/media/upload", json=body)
+        answer = wire.check(raw, "uploading the media")
+        url = answer.get("url") if isinstance(answer, dict) else None
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise TransientError("Ayrshare's answer to the upload had no media URL; try again.")
+        return url
 
     # --- analytics ----------------------------------------------------------------------
 

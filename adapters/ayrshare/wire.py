@@ -320,7 +320,12 @@ def _entry_outcomes(
             # A looked-up refusal is final for this idempotency key: a re-send is refused.
             kind = OutcomeKind.FAILED
         found[network] = Outcome(
-            kind, reason=reason, reconnect=reconnect, provider_post_id=provider_id
+            kind,
+            reason=reason,
+            reconnect=reconnect,
+            provider_post_id=provider_id,
+            # Ayrshare processed this request, so its key is used up: a retry needs a new one.
+            key_spent=kind is OutcomeKind.RETRY,
         )
     return found
 

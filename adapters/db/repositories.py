@@ -45,6 +45,8 @@ _FRESH = {"populate_existing": True}
 
 _SCHEDULED = TargetState.SCHEDULED.value
 _LEASED = (TargetState.QUEUED.value, TargetState.PUBLISHING.value)
+_SENT = (TargetState.PUBLISHING.value, TargetState.UNCONFIRMED.value)
+_WAITING = (TargetState.SCHEDULED.value, TargetState.QUEUED.value)
 
 
 def account_aad(profile_id: int, route: Route | str) -> str:
@@ -365,6 +367,14 @@ class SqlPostRepository:
         posts = await self._load([post_id])
         return posts[0] if posts else None
 
+    async def lock(self, post_id: int) -> Post | None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            # The same row lock claim_due takes (and skips when it is held).
+            await self._session.execute(
+                select(PostRow.id).where(PostRow.id == post_id).with_for_update()
+            )
+        return await self.get(post_id)
+
     async def save(self, post: Post) -> None:
         row = await self._session.get(PostRow, post.id, populate_existing=True)
         if row is None:
@@ -458,27 +468,45 @@ class SqlPostRepository:
     ) -> Sequence[Post]:
         if limit <= 0:
             return []
-        picked = (
-            select(TargetRow.id)
+        due = (
+            select(
+                TargetRow.post_id.label("post_id"),
+                func.min(TargetRow.due_at).label("first_due"),
+                func.count().label("targets"),
+            )
             .where(TargetRow.state == _SCHEDULED, TargetRow.due_at <= now)
-            .order_by(TargetRow.due_at, TargetRow.id)
+            .group_by(TargetRow.post_id)
+            .subquery("due")
+        )
+        # A post holds at least one target, so `limit` posts always cover `limit` targets.
+        pick = (
+            select(PostRow.id, due.c.targets)
+            .join(due, due.c.post_id == PostRow.id)
+            .order_by(due.c.first_due, PostRow.id)
             .limit(limit)
         )
-        claim = update(TargetRow)
         if self._session.get_bind().dialect.name == "postgresql":
-            # Concurrent workers skip each other's picks instead of queueing behind them. The
-            # pick is a MATERIALIZED CTE, run once: as `id IN (subquery)` the planner may make
-            # it the inner side of a nested loop and re-run it per row, claiming over `limit`.
-            locked = (
-                picked.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
-            )
-            claim = claim.where(TargetRow.id == locked.c.id)
-        else:
-            # SQLite: one writer at a time; a plain IN (subquery) is evaluated once.
-            claim = claim.where(TargetRow.id.in_(picked))
+            # Posts are claimed whole, under their row lock: concurrent workers skip a post
+            # another one is claiming instead of queueing behind it or splitting its targets.
+            pick = pick.with_for_update(of=PostRow, skip_locked=True)
+        chosen: list[int] = []
+        taken = 0
+        for post_id, targets in (await self._session.execute(pick)).all():
+            if chosen and taken + targets > limit:
+                break
+            chosen.append(post_id)
+            taken += targets
+        if not chosen:
+            return []
         claim = (
-            # The state test again: a row picked from an older snapshot may have moved on.
-            claim.where(TargetRow.state == _SCHEDULED)
+            update(TargetRow)
+            # The state test again: the pick may have seen a target another worker has since
+            # claimed (each statement reads the newest committed rows).
+            .where(
+                TargetRow.post_id.in_(chosen),
+                TargetRow.state == _SCHEDULED,
+                TargetRow.due_at <= now,
+            )
             .values(
                 state=TargetState.QUEUED.value,
                 locked_by=worker,
@@ -487,8 +515,8 @@ class SqlPostRepository:
             .returning(TargetRow.post_id)
             .execution_options(synchronize_session=False)
         )
-        post_ids = sorted(set((await self._session.scalars(claim)).all()))
-        return await self._load(post_ids)
+        claimed = set((await self._session.scalars(claim)).all())
+        return await self._load([i for i in chosen if i in claimed])
 
     async def due_unconfirmed(self, now: datetime, *, limit: int) -> Sequence[Post]:
         stmt = (
@@ -512,6 +540,67 @@ class SqlPostRepository:
             .limit(limit)
         )
         return await self._load_ids(stmt)
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        if (old.platform, old.workspace) != (new.platform, new.workspace):
+            raise ValueError("a chat can only move within its platform and workspace")
+        in_old = (
+            PostRow.origin_platform == old.platform.value,
+            PostRow.origin_workspace == old.workspace,
+            PostRow.origin_chat == old.chat,
+        )
+        # Progress first, while the origin still names the old chat.
+        await self._session.execute(
+            update(PostRow)
+            .where(*in_old, PostRow.progress_chat == old.chat)
+            .values(progress_chat=new.chat)
+            .execution_options(synchronize_session=False)
+        )
+        moved = await self._session.scalars(
+            update(PostRow)
+            .where(*in_old)
+            .values(origin_chat=new.chat)
+            .returning(PostRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(moved.all())
+
+    async def held_by(self, worker: str, *, limit: int) -> Sequence[Post]:
+        stmt = (
+            select(TargetRow.post_id)
+            .where(TargetRow.state.in_(_LEASED), TargetRow.locked_by == worker)
+            .group_by(TargetRow.post_id)
+            .order_by(TargetRow.post_id)
+            .limit(limit)
+        )
+        return await self._load_ids(stmt)
+
+    async def next_due(self) -> datetime | None:
+        stmt = select(func.min(TargetRow.due_at)).where(TargetRow.state == _SCHEDULED)
+        return await self._session.scalar(stmt)
+
+    async def network_activity(
+        self, profile_id: int, network: Network, *, since: datetime, until: datetime
+    ) -> Sequence[tuple[datetime, TargetState]]:
+        at = case(
+            (TargetRow.state == TargetState.PUBLISHED.value, TargetRow.published_at),
+            (TargetRow.state.in_(_SENT), TargetRow.sent_at),
+            (TargetRow.state.in_(_WAITING), TargetRow.due_at),
+            else_=None,
+        )
+        stmt = (
+            select(at.label("at"), TargetRow.state)
+            .join(PostRow, PostRow.id == TargetRow.post_id)
+            .where(
+                PostRow.profile_id == profile_id,
+                TargetRow.network == network.value,
+                at >= since,
+                at <= until,
+            )
+            .order_by(at)
+        )
+        rows = (await self._session.execute(stmt)).all()
+        return [(when, TargetState(state)) for when, state in rows if when is not None]
 
     async def _load_ids(self, stmt: Select[int]) -> list[Post]:
         return await self._load(list(await self._session.scalars(stmt)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -162,3 +165,163 @@ class TargetRow(Base):
     locked_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+
+
+# --- analytics and digests (migration 0002_analytics) -----------------------------------------
+
+
+class PostTagRow(Base):
+    """A post's campaign and whether reports hide it; kept apart from the publishing rows."""
+
+    __tablename__ = "post_tags"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AnalyticsItemRow(Base):
+    """One measured post on one network: a published target, or a post tracked by hand."""
+
+    __tablename__ = "analytics_items"
+    __table_args__ = (
+        UniqueConstraint("post_id", "network"),
+        Index(None, "profile_id", "posted_at"),
+        Index(None, "auto_sync", "next_sync_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    # NULL for tracked posts (NULLs never collide in the UNIQUE constraint).
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    route: Mapped[str | None] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    provider_post_id: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    # Tracked posts only; a published post's campaign and hidden flag live in post_tags.
+    campaign: Mapped[str | None] = mapped_column(String(64))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_sync: Mapped[bool] = mapped_column(Boolean, default=True)
+    posted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    synced_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MetricLatestRow(Base):
+    """The newest known value of one metric of one item; a metric never reported has no row."""
+
+    __tablename__ = "metric_latest"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("analytics_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime]
+
+
+class MetricSnapshotRow(Base):
+    """Every refresh of an item, appended: history and deltas."""
+
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (Index(None, "item_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("analytics_items.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime]
+    metrics: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class AccountMetricRow(Base):
+    """Account-level numbers (followers…) of one network, one row per profile-local day."""
+
+    __tablename__ = "account_metrics"
+    __table_args__ = (UniqueConstraint("profile_id", "network", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    metrics: Mapped[dict[str, int]] = mapped_column(JSON)
+    taken_at: Mapped[datetime]
+
+
+class AnalyticsProfileRow(Base):
+    """When a profile's account-level numbers are next due."""
+
+    __tablename__ = "analytics_profiles"
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    accounts_synced_at: Mapped[datetime | None]
+    accounts_next_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DailyTotalRow(Base):
+    """End-of-day totals per network (campaign "" = every post), rewritten during the day."""
+
+    __tablename__ = "daily_totals"
+    __table_args__ = (UniqueConstraint("profile_id", "day", "network", "campaign"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    network: Mapped[str] = mapped_column(String(16))
+    campaign: Mapped[str] = mapped_column(String(64), default="")
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict[str, int]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class DigestSubscriptionRow(Base):
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "platform", "workspace", "chat"),
+        Index(None, "enabled", "next_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(64), default="")
+    chat: Mapped[str] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    minute_of_day: Mapped[int] = mapped_column(Integer)  # local time of the profile's zone
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class DigestDeliveryRow(Base):
+    """The claim on one digest: inserting (subscription, day) is what makes it once-only."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "day"),
+        Index(None, "status", "locked_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -6,9 +6,15 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.db.analytics import SqlAnalyticsRepository, SqlDigestRepository
 from adapters.db.cipher import Keyring
 from adapters.db.repositories import SqlPostRepository, SqlProfileRepository
-from core.ports import PostRepository, ProfileRepository
+from core.ports import (
+    AnalyticsRepository,
+    DigestRepository,
+    PostRepository,
+    ProfileRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -19,6 +25,8 @@ class SqlUnitOfWork:
         self._session = session_factory()
         self.profiles: ProfileRepository = SqlProfileRepository(self._session, keyring)
         self.posts: PostRepository = SqlPostRepository(self._session)
+        self.analytics: AnalyticsRepository = SqlAnalyticsRepository(self._session)
+        self.digests: DigestRepository = SqlDigestRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -9,9 +9,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Self
 
+from adapters.memory.analytics import (
+    AnalyticsTables,
+    InMemoryAnalyticsRepository,
+    InMemoryDigestRepository,
+    Transaction,
+)
 from core.errors import Conflict
-from core.model import Identity, Network, Post, Profile, Subscription, Tier
-from core.ports import PostRepository, ProfileRepository
+from core.model import (
+    ChatRef,
+    Identity,
+    MessageRef,
+    Network,
+    Post,
+    Profile,
+    Subscription,
+    Target,
+    Tier,
+)
+from core.ports import (
+    AnalyticsRepository,
+    DigestRepository,
+    PostRepository,
+    ProfileRepository,
+)
 from core.states import TargetState
 
 _NETWORK_ORDER = {n: i for i, n in enumerate(Network)}
@@ -44,6 +65,7 @@ class InMemoryStore:
     identities: dict[Identity, int] = field(default_factory=dict)
     subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)
+    analytics: AnalyticsTables = field(default_factory=AnalyticsTables)
     commits: int = 0
     # Ids are handed out at insert and never reused, even when the insert is rolled back
     # (as database sequences behave).
@@ -185,6 +207,9 @@ class InMemoryPostRepository:
     async def get(self, post_id: int) -> Post | None:
         return copy.deepcopy(self._view.post(post_id))
 
+    async def lock(self, post_id: int) -> Post | None:
+        return await self.get(post_id)
+
     async def save(self, post: Post) -> None:
         if self._view.post(post.id) is None:
             raise LookupError(f"post {post.id} does not exist")
@@ -235,20 +260,34 @@ class InMemoryPostRepository:
         self, now: datetime, *, worker: str, lease_until: datetime, limit: int
     ) -> Sequence[Post]:
         _aware(now, lease_until)
-        due = sorted(
-            (t.due_at, p.id, _NETWORK_ORDER[t.network], t.network)
+
+        def due(target: Target) -> bool:
+            return (
+                target.state is TargetState.SCHEDULED
+                and target.due_at is not None
+                and target.due_at <= now
+            )
+
+        # Whole posts, earliest due first, as many as fit in `limit` targets (at least one).
+        waiting = sorted(
+            (first, p.id, [t.network for t in p.targets.values() if due(t)])
             for p in self._view.posts()
-            for t in p.targets.values()
-            if t.state is TargetState.SCHEDULED and t.due_at is not None and t.due_at <= now
+            if (first := _earliest(t.due_at for t in p.targets.values() if due(t))) is not None
         )
-        claimed: set[int] = set()
-        for _, post_id, _, network in due[: max(limit, 0)]:
-            target = self._view.writable_post(post_id).targets[network]
-            target.state = TargetState.QUEUED
-            target.locked_by = worker
-            target.locked_until = lease_until
-            claimed.add(post_id)
-        posts = (self._view.post(i) for i in sorted(claimed))
+        claimed: list[int] = []
+        taken = 0
+        for _, post_id, networks in waiting[: max(limit, 0)]:
+            if claimed and taken + len(networks) > limit:
+                break
+            post = self._view.writable_post(post_id)
+            for network in networks:
+                target = post.targets[network]
+                target.state = TargetState.QUEUED
+                target.locked_by = worker
+                target.locked_until = lease_until
+            claimed.append(post_id)
+            taken += len(networks)
+        posts = (self._view.post(i) for i in claimed)
         return self._copies(p for p in posts if p is not None)
 
     async def due_unconfirmed(self, now: datetime, *, limit: int) -> Sequence[Post]:
@@ -270,6 +309,55 @@ class InMemoryPostRepository:
             )
 
         return self._first(expiry, limit)
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        if (old.platform, old.workspace) != (new.platform, new.workspace):
+            raise ValueError("a chat can only move within its platform and workspace")
+        moved = [p.id for p in self._view.posts() if p.origin == old]
+        for post_id in moved:
+            post = self._view.writable_post(post_id)
+            post.origin = new
+            if post.progress is not None and post.progress.chat == old:
+                post.progress = MessageRef(new, post.progress.message_id)
+        return len(moved)
+
+    async def held_by(self, worker: str, *, limit: int) -> Sequence[Post]:
+        held = [
+            p
+            for p in sorted(self._view.posts(), key=lambda p: p.id)
+            if any(t.state in _LEASED and t.locked_by == worker for t in p.targets.values())
+        ]
+        return self._copies(held[: max(limit, 0)])
+
+    async def next_due(self) -> datetime | None:
+        return _earliest(
+            t.due_at
+            for p in self._view.posts()
+            for t in p.targets.values()
+            if t.state is TargetState.SCHEDULED
+        )
+
+    async def network_activity(
+        self, profile_id: int, network: Network, *, since: datetime, until: datetime
+    ) -> Sequence[tuple[datetime, TargetState]]:
+        _aware(since, until)
+        found: list[tuple[datetime, TargetState]] = []
+        for post in self._view.posts():
+            target = post.targets.get(network)
+            if post.profile_id != profile_id or target is None:
+                continue
+            match target.state:
+                case TargetState.PUBLISHED:
+                    at = target.published_at
+                case TargetState.PUBLISHING | TargetState.UNCONFIRMED:
+                    at = target.sent_at
+                case TargetState.SCHEDULED | TargetState.QUEUED:
+                    at = target.due_at
+                case _:
+                    at = None
+            if at is not None and since <= at <= until:
+                found.append((at, target.state))
+        return sorted(found, key=lambda item: item[0])
 
     def _first(self, when: Callable[[Post], datetime | None], limit: int) -> list[Post]:
         """Posts for which `when` finds a time, earliest first (then by id), at most `limit`."""
@@ -293,6 +381,16 @@ class InMemoryUnitOfWork:
         view = _View(store, self._pending)
         self.profiles: ProfileRepository = InMemoryProfileRepository(view)
         self.posts: PostRepository = InMemoryPostRepository(view)
+        self._analytics = Transaction(lambda: store.analytics)
+
+        def profiles() -> list[Profile]:
+            merged = {**store.profiles, **self._pending.profiles}
+            return list(merged.values())
+
+        self.analytics: AnalyticsRepository = InMemoryAnalyticsRepository(
+            self._analytics, view.posts, profiles
+        )
+        self.digests: DigestRepository = InMemoryDigestRepository(self._analytics, profiles)
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -309,6 +407,18 @@ class InMemoryUnitOfWork:
             if store.identities.get(identity, profile_id) != profile_id:
                 self._discard()
                 raise Conflict(f"identity {identity} already has a profile")
+        try:
+            analytics = self._analytics.apply(store.analytics)
+        except Conflict:
+            self._discard()
+            raise
+        deleted = {post_id for post_id, post in pending.posts.items() if post is None}
+        if deleted:
+            # ON DELETE CASCADE: a post's measured items and tags go with it.
+            analytics = analytics or copy.deepcopy(store.analytics)
+            analytics.cascade_posts(deleted)
+        if analytics is not None:
+            store.analytics = analytics
         store.profiles.update(pending.profiles)
         store.identities.update(pending.identities)
         for profile_id, subscription in pending.subscriptions:
@@ -330,6 +440,7 @@ class InMemoryUnitOfWork:
         self._pending.identities.clear()
         self._pending.subscriptions.clear()
         self._pending.posts.clear()
+        self._analytics.discard()
 
 
 class InMemoryUnitOfWorkFactory:

@@ -1,0 +1,444 @@
+"""The Telegram front end: messages and button taps in, core's replies out, rendered in place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, FileSizeLimit
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from adapters.telegram.application import TelegramApplication
+from adapters.telegram.messenger import TelegramMessenger, chat_ref, message_gone
+from adapters.telegram.render import TOAST_LIMIT, toast
+from core.app import OOPS, Actor, Postroom
+from core.commands import Command, parse_command
+from core.errors import PublishError
+from core.model import ChatPlatform, Identity, MessageRef
+from core.ports import MediaHost
+from core.replies import Button, Reply
+
+log = logging.getLogger(__name__)
+
+# Telegram lets bots download files up to 20 MB (getFile; platform-limits.md §1).
+MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD
+# Update ids already handled, per process: Telegram re-sends a webhook update it got no 2xx
+# for, and a restart may fetch one twice. A bounded LRU in memory is enough for that; several
+# processes behind one webhook would each keep their own.
+SEEN_UPDATES = 4096
+# An album arrives as one update per item; they come within a moment of each other.
+ALBUM_WAIT_SECONDS = 1.0
+# A toast longer than this is shown as an alert the user dismisses, so it can be read whole.
+ALERT_FROM = 64
+
+DESCRIPTION = (
+    "Postroom publishes your posts to Instagram, TikTok, YouTube, Facebook, LinkedIn and X, "
+    "now or on schedule, and shows how each network did in one message.\n\n"
+    "Send /post with your text, or a photo or video with a caption, pick the networks, "
+    "and publish."
+)
+SHORT_DESCRIPTION = "Publish and schedule posts to six social networks from this chat."
+HINT = (
+    "To compose a post, send /post followed by your text, or a photo or video with a caption. "
+    "/help shows everything I can do."
+)
+ANONYMOUS = (
+    "I can't tell who you are while you post anonymously, so I can't keep your posts apart. "
+    "Turn off “Remain anonymous” in your admin rights, or message me privately."
+)
+TOO_OLD = "This button is too old to use. Send the command again."
+
+_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "video/x-matroska": ".mkv",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or video a user sent, as Telegram describes it (not yet downloaded)."""
+
+    file_id: str
+    unique_id: str
+    size: int | None
+    mime: str
+    kind: str  # "photo" or "video", for messages
+
+    @property
+    def filename(self) -> str:
+        return self.unique_id + _SUFFIXES.get(self.mime, "")
+
+
+class Unsupported(ValueError):
+    """A file we cannot publish (a PDF, a voice note); the message says so."""
+
+
+def attachments(message: Message) -> list[Attachment]:
+    """The publishable media of one message; raises Unsupported for other files."""
+    if message.photo:
+        size = message.photo[-1]  # sizes come smallest first
+        return [
+            Attachment(size.file_id, size.file_unique_id, size.file_size, "image/jpeg", "photo")
+        ]
+    if message.video is not None:
+        video = message.video
+        mime = video.mime_type if video.mime_type in _SUFFIXES else "video/mp4"
+        return [Attachment(video.file_id, video.file_unique_id, video.file_size, mime, "video")]
+    if message.animation is not None:
+        gif = message.animation  # Telegram converts GIFs to silent MP4s
+        return [Attachment(gif.file_id, gif.file_unique_id, gif.file_size, "video/mp4", "video")]
+    if message.document is not None:
+        doc = message.document
+        mime = doc.mime_type or ""
+        if mime in _SUFFIXES:
+            kind = "photo" if mime.startswith("image/") else "video"
+            return [Attachment(doc.file_id, doc.file_unique_id, doc.file_size, mime, kind)]
+        name = doc.file_name or "That file"
+        raise Unsupported(
+            f"{name} is a {mime or 'file of unknown type'}; I can publish photos (JPEG, PNG, "
+            "GIF, WebP) and videos (MP4, MOV, WebM). Send one of those."
+        )
+    return []
+
+
+class TelegramChat:
+    """Turns Telegram updates into core calls and renders core's replies.
+
+    Private chats: every message is for us; a photo or video with a caption composes a post.
+    Groups and channels: only commands (`/post@PostroomBot …`) are; a member's posts are
+    theirs, and other members' taps on them are refused by core. Albums are collected for
+    `album_wait` and composed as one post.
+    """
+
+    def __init__(
+        self,
+        postroom: Postroom,
+        messenger: TelegramMessenger,
+        *,
+        media: MediaHost,
+        after_update: Callable[[], Awaitable[None]] | None = None,
+        album_wait: Callable[[], Awaitable[None]] | None = None,
+        seen_updates: int = SEEN_UPDATES,
+    ) -> None:
+        self._postroom = postroom
+        self._messenger = messenger
+        self._bot: Bot = messenger.bot
+        self._media = media
+        self.after_update = after_update
+        self._album_wait = album_wait or (lambda: asyncio.sleep(ALBUM_WAIT_SECONDS))
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._seen_max = seen_updates
+        self._albums: dict[tuple[int, str], list[Message]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def install(self, application: TelegramApplication) -> None:
+        application.add_handler(TypeHandler(Update, self._dedupe), group=-1)
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+
+    async def setup(self) -> None:
+        """After `Bot.initialize()` (getMe): our @name for core, the command menu, the
+        descriptions shown before a user's first message."""
+        self._postroom.bot_username = self._bot.username
+        # Bot API: command descriptions are 1–256 characters.
+        commands = [BotCommand(name, text[:256]) for name, text in self._postroom.menu()]
+        await self._bot.set_my_commands(commands)
+        await self._bot.set_my_description(DESCRIPTION)
+        await self._bot.set_my_short_description(SHORT_DESCRIPTION)
+
+    async def drain(self) -> None:
+        """Wait for albums being collected to be composed (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- updates --------------------------------------------------------------------------
+
+    async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.update_id in self._seen:
+            log.info("telegram update %s arrived again; ignored", update.update_id)
+            raise ApplicationHandlerStop
+        self._seen[update.update_id] = None
+        if len(self._seen) > self._seen_max:
+            self._seen.popitem(last=False)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._on_tap(update.callback_query)
+            return
+        message = update.message or update.channel_post
+        if message is not None:
+            await self._on_message(message)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed", exc_info=context.error)
+
+    async def _on_message(self, message: Message) -> None:
+        chat = message.chat
+        if message.migrate_to_chat_id:
+            await self._postroom.chat_moved(
+                chat_ref(chat.id), chat_ref(message.migrate_to_chat_id)
+            )
+            return
+        if message.migrate_from_chat_id:
+            await self._postroom.chat_moved(
+                chat_ref(message.migrate_from_chat_id), chat_ref(chat.id)
+            )
+            return
+        if message.is_automatic_forward:
+            return  # a linked channel's post copied into its discussion group
+        if message.media_group_id and (message.photo or message.video or message.document):
+            self._collect(message)
+            return
+        text = message.text or message.caption or ""
+        refusal: str | None = None
+        try:
+            found = attachments(message)
+        except Unsupported as e:
+            found, refusal = [], str(e)
+        await self._compose(message, text, found, refusal)
+
+    async def _compose(
+        self,
+        message: Message,
+        text: str,
+        found: Sequence[Attachment],
+        refusal: str | None = None,
+    ) -> None:
+        chat = message.chat
+        private = chat.type == ChatType.PRIVATE
+        command = parse_command(text)
+        if not private and (command is None or not self._for_us(command)):
+            return  # group chatter, or another bot's command
+        actor = self._actor(message)
+        if actor is None:
+            if message.sender_chat is not None and chat.type != ChatType.CHANNEL:
+                await self._answer(message, Reply(ANONYMOUS))
+            return
+        reply: Reply | None
+        if refusal is not None:
+            reply = Reply(refusal)
+        elif not private and command is not None and _connects(command):
+            reply = self._connect_privately()
+        else:
+            # Only a post uses media: a photo captioned "/status" is not uploaded anywhere.
+            composes = command is None or command.name == "post"
+            reply, media = await self._host(found if composes else ())
+            if reply is None:
+                reply = await self._postroom.handle_text(actor, text, media)
+            if reply is None and private and command is None:
+                reply = Reply(HINT)
+        if reply is None:
+            return
+        await self._answer(message, reply)
+        await self._wake()
+
+    async def _answer(self, message: Message, reply: Reply) -> None:
+        if not reply.text and reply.image is None:
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        # In groups the answer quotes the member's message, so everyone sees whose it is.
+        reply_to = None if private else message.message_id
+        await self._messenger.send(chat_ref(message.chat.id), reply, reply_to=reply_to)
+
+    def _for_us(self, command: Command) -> bool:
+        name = self._postroom.bot_username  # from getMe, in `setup`
+        return command.bot is None or name is None or command.bot.lower() == name.lower()
+
+    def _actor(self, message: Message) -> Actor | None:
+        chat = message.chat
+        ref = chat_ref(chat.id)
+        if chat.type == ChatType.CHANNEL:
+            # A channel posts as itself: its posts belong to the channel, and its admins act
+            # for it (checked on every tap).
+            return Actor(_identity(chat.id), ref, chat.title or "")
+        user = message.from_user
+        if message.sender_chat is not None or user is None or user.is_bot:
+            return None  # an anonymous admin, a channel speaking in a group, or a bot
+        return Actor(_identity(user.id), ref, user.full_name)
+
+    def _connect_privately(self) -> Reply:
+        """Connect links sign in to the user's own accounts: never show them to a group."""
+        link = f"https://t.me/{self._bot.username}?start=connect"
+        return Reply(
+            "Connect your networks in a private chat with me, so your sign-in links stay yours.",
+            buttons=((Button("🔗 Connect in private ↗", url=link),),),
+        )
+
+    # --- media ----------------------------------------------------------------------------
+
+    async def _host(self, found: Sequence[Attachment]) -> tuple[Reply | None, list[str]]:
+        """The media's URLs for the publisher, or a refusal naming the way out."""
+        for attachment in found:
+            if attachment.size is not None and attachment.size > MAX_DOWNLOAD:
+                return _too_big(attachment, attachment.size), []
+        urls: list[str] = []
+        for attachment in found:
+            try:
+                data = b""
+                if self._media.needs_data:
+                    file = await self._bot.get_file(attachment.file_id)
+                    if file.file_size is not None and file.file_size > MAX_DOWNLOAD:
+                        return _too_big(attachment, file.file_size), []
+                    data = bytes(await file.download_as_bytearray())
+                urls.append(
+                    await self._media.host(
+                        data, filename=attachment.filename, mime=attachment.mime
+                    )
+                )
+            except BadRequest as e:
+                if "file is too big" in e.message.lower():
+                    return _too_big(attachment, None), []
+                log.warning("telegram refused file %s: %s", attachment.unique_id, e.message)
+                return Reply(
+                    f"Telegram wouldn't give me that {attachment.kind}; send it again."
+                ), []
+            except TelegramError as e:
+                log.warning("fetching file %s failed: %s", attachment.unique_id, e)
+                return Reply(
+                    f"I couldn't fetch your {attachment.kind} from Telegram; send it again."
+                ), []
+            except PublishError as e:
+                return Reply(f"I couldn't store your {attachment.kind}: {e.reason}"), []
+            except OSError:
+                log.exception("storing file %s failed", attachment.unique_id)
+                return Reply(OOPS), []
+        return None, urls
+
+    def _collect(self, message: Message) -> None:
+        assert message.media_group_id is not None
+        key = (message.chat.id, message.media_group_id)
+        parts = self._albums.get(key)
+        if parts is not None:
+            parts.append(message)
+            return
+        self._albums[key] = [message]
+        task = asyncio.create_task(self._compose_album(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _compose_album(self, key: tuple[int, str]) -> None:
+        try:
+            await self._album_wait()
+        finally:
+            parts = sorted(self._albums.pop(key), key=lambda m: m.message_id)
+        # Telegram puts the album's caption on one item (usually the first).
+        captioned = next((m for m in parts if m.caption), parts[0])
+        found: list[Attachment] = []
+        refusal = None
+        try:
+            for part in parts:
+                found += attachments(part)
+        except Unsupported as e:
+            refusal = str(e)
+        try:
+            await self._compose(captioned, captioned.caption or "", found, refusal)
+        except Exception:
+            log.exception("composing album %s failed", key[1])
+
+    # --- taps -----------------------------------------------------------------------------
+
+    async def _on_tap(self, query: CallbackQuery) -> None:
+        answered = False
+        try:
+            message = query.message
+            if message is None:  # a button on an inline-mode message: we send none
+                answered = True
+                await query.answer(TOO_OLD)
+                return
+            chat = chat_ref(message.chat.id)
+            ref = MessageRef(chat, str(message.message_id))
+            actor = await self._tapper(query, message.chat)
+            data = query.data or ""
+            if message.chat.type != ChatType.PRIVATE and data == "go:connect":
+                reply = self._connect_privately()
+            else:
+                reply = await self._postroom.handle_tap(actor, data, ref)
+            shown = toast(reply)
+            answered = True  # at most once, even if this answer fails on the way
+            await query.answer(shown, show_alert=shown is not None and len(shown) > ALERT_FROM)
+            if reply.text or reply.image is not None:
+                await self._show(message, ref, reply)
+        finally:
+            if not answered:
+                # Every query is answered, or the user's client keeps spinning.
+                with contextlib.suppress(TelegramError):
+                    await query.answer(OOPS[:TOAST_LIMIT])
+            await self._wake()
+
+    async def _tapper(self, query: CallbackQuery, chat: Chat) -> Actor:
+        user = query.from_user
+        ref = chat_ref(chat.id)
+        if chat.type == ChatType.CHANNEL:
+            try:
+                member = await self._bot.get_chat_member(chat.id, user.id)
+            except TelegramError as e:
+                log.warning("could not check admin rights in channel %s: %s", chat.id, e)
+            else:
+                if member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR):
+                    return Actor(_identity(chat.id), ref, chat.title or "")
+        return Actor(_identity(user.id), ref, user.full_name)
+
+    async def _show(
+        self, message: MaybeInaccessibleMessage, ref: MessageRef, reply: Reply
+    ) -> None:
+        if not reply.edit:
+            await self._messenger.send(ref.chat, reply)
+            return
+        media = isinstance(message, Message) and bool(
+            message.photo or message.video or message.animation or message.document
+        )
+        try:
+            await self._messenger.edit(ref, reply, caption=media)
+        except BadRequest as e:
+            if not message_gone(e):
+                raise
+            # The message was deleted or is too old to edit: show the answer anew.
+            await self._messenger.send(ref.chat, reply)
+
+    async def _wake(self) -> None:
+        if self.after_update is not None:
+            try:
+                await self.after_update()
+            except Exception:
+                log.exception("waking the pipeline failed")
+
+
+def _identity(telegram_id: int) -> Identity:
+    return Identity(ChatPlatform.TELEGRAM, str(telegram_id))
+
+
+def _connects(command: Command) -> bool:
+    return command.name == "connect" or (
+        command.name == "start" and command.args.strip() == "connect"
+    )
+
+
+def _too_big(attachment: Attachment, size: int | None) -> Reply:
+    how_big = f" is {size / 1_000_000:.1f} MB" if size else " is too big"
+    return Reply(
+        f"That {attachment.kind}{how_big}; Telegram lets bots fetch files up to "
+        f"{MAX_DOWNLOAD // 1_000_000} MB. Send a smaller one, or put it online and send "
+        "/post <text> media: https://…"
+    )

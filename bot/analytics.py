@@ -1,0 +1,167 @@
+"""Wires analytics into the bot: sources per route, /stats /report /track /campaign /hide
+/digest, and the periodic jobs (sync sweep, digest delivery) on their own APScheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from adapters.ayrshare.analytics import AyrshareAnalytics, ProfileRateLimiter
+from adapters.ayrshare.client import AyrshareClient
+from adapters.charts import LineCharts
+from adapters.sandbox.analytics import SandboxAnalytics
+from bot.settings import Settings
+from core.analytics import AnalyticsSync, SyncConfig
+from core.app import Postroom
+from core.campaigns import CampaignCommands
+from core.digests import DigestCommands, DigestComposer, DigestConfig, DigestRunner
+from core.model import Route
+from core.policy import Policy
+from core.ports import AnalyticsSource, ChartRenderer, Clock, Messengers, UnitOfWorkFactory
+from core.stats import StatsCommands
+
+__all__ = ["AnalyticsJobs", "AnalyticsServices", "build_analytics", "build_sources"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AnalyticsServices:
+    sync: AnalyticsSync
+    composer: DigestComposer
+    runner: DigestRunner
+    stats: StatsCommands
+    campaigns: CampaignCommands
+    digests: DigestCommands
+
+
+def build_sources(
+    settings: Settings, http: httpx.AsyncClient, clock: Clock
+) -> dict[Route, AnalyticsSource]:
+    if settings.sandbox:
+        return {route: SandboxAnalytics(route, clock) for route in Route}
+    assert settings.ayrshare_api_key is not None
+    x_key, x_secret = settings.ayrshare_x_api_key, settings.ayrshare_x_api_secret
+    client = AyrshareClient(
+        http,
+        base_url=settings.ayrshare_base_url,
+        api_key=settings.ayrshare_api_key.get_secret_value(),
+        x_api_key=None if x_key is None else x_key.get_secret_value(),
+        x_api_secret=None if x_secret is None else x_secret.get_secret_value(),
+    )
+    limiter = ProfileRateLimiter(max_calls=settings.ayrshare_analytics_budget)
+    # The free tier's Instagram Graph route has no analytics source yet: the sweep skips
+    # those items with a log line instead of guessing.
+    return {Route.AYRSHARE: AyrshareAnalytics(client, limiter)}
+
+
+def build_analytics(
+    settings: Settings,
+    *,
+    uow: UnitOfWorkFactory,
+    postroom: Postroom,
+    policy: Policy,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    messengers: Messengers,
+    worker: str,
+    sources: Mapping[Route, AnalyticsSource] | None = None,
+    charts: ChartRenderer | None = None,
+) -> AnalyticsServices:
+    """The analytics use cases, with their commands registered on `postroom`."""
+    sources = sources if sources is not None else build_sources(settings, http, clock)
+    # SQLite has one writer at a time: queue the sweep's writes rather than let it poll.
+    sqlite = settings.resolved_database_url.startswith("sqlite")
+    sync = AnalyticsSync(uow, sources, policy, clock, SyncConfig(writers=1 if sqlite else 0))
+    composer = DigestComposer(uow, policy, clock, charts if charts is not None else LineCharts())
+    runner = DigestRunner(uow, messengers, composer, clock, DigestConfig(worker=worker))
+    stats = StatsCommands(uow, clock)
+    campaigns = CampaignCommands(uow, policy, clock)
+    digests = DigestCommands(uow, composer, clock, stats)
+    postroom.add_command(
+        "stats", stats.stats, "/stats [30d | <post id>] — views, engagement, best post"
+    )
+    postroom.add_command("report", stats.report, "/report <campaign> — a campaign's totals")
+    postroom.add_command(
+        "track", campaigns.track, "/track <url> [campaign] [views=…] — a post made elsewhere"
+    )
+    postroom.add_command(
+        "campaign", campaigns.campaign, "/campaign <post id> <name> — tag a post for /report"
+    )
+    postroom.add_command("hide", campaigns.hide, "/hide <post id> · /unhide — keep out of reports")
+    postroom.add_command("unhide", campaigns.unhide, "/unhide <post id> — count it again")
+    postroom.add_command(
+        "digest", digests.command, "/digest on | off | time 09:00 | here | weekly | now"
+    )
+    postroom.add_tap("dg", digests.tap)
+    return AnalyticsServices(sync, composer, runner, stats, campaigns, digests)
+
+
+Job = Callable[[], Awaitable[object]]
+
+
+class AnalyticsJobs:
+    """The sync sweep and the digest tick on their own APScheduler, one run of each at a time.
+
+    APScheduler holds nothing durable: what is due lives in the database (item next_sync_at,
+    subscription next_due_at, delivery claims), so a restart loses nothing.
+    """
+
+    def __init__(
+        self, services: AnalyticsServices, *, sync_every: float = 60.0, digest_every: float = 20.0
+    ) -> None:
+        self._services = services
+        self._sync_every = sync_every
+        self._digest_every = digest_every
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running: dict[str, asyncio.Task[object]] = {}
+
+    async def _guarded(self, name: str, job: Job) -> None:
+        current = self._running.get(name)
+        if current is not None and not current.done():
+            return
+        task: asyncio.Task[object] = asyncio.ensure_future(job())
+        self._running[name] = task
+        try:
+            await task
+        except Exception:
+            log.exception("%s failed; the next run retries", name)
+
+    async def sync_once(self) -> None:
+        await self._guarded("analytics sync", self._services.sync.sweep)
+
+    async def digests_once(self) -> None:
+        async def both() -> None:
+            await self._services.runner.tick()
+            await self._services.runner.prepare()
+
+        await self._guarded("digest tick", both)
+
+    def start(self) -> None:
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        self._scheduler.add_job(
+            self.sync_once, "interval", seconds=self._sync_every, id="analytics-sync", **common
+        )
+        self._scheduler.add_job(
+            self.digests_once, "interval", seconds=self._digest_every, id="digest-tick", **common
+        )
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop scheduling, let runs in flight finish, hand back unsent digest claims."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+        try:
+            released = await self._services.runner.release()
+        except Exception:
+            log.exception("could not hand back digest claims; their leases will run out")
+            return
+        if released:
+            log.info("handed back %d unsent digest(s)", released)

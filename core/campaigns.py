@@ -1,0 +1,265 @@
+"""Campaign tags, posts tracked by hand (/track) and hiding posts from reports."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
+
+from core.app import Actor
+from core.commands import Command
+from core.errors import DomainError
+from core.metrics import AnalyticsItem, ItemKind, Metric, format_count
+from core.model import Network, Profile
+from core.policy import Policy
+from core.ports import AnalyticsRepository, Clock, UnitOfWorkFactory
+from core.replies import Reply
+from core.stats import SHOWN, parse_item_ref
+from core.views import clip
+
+__all__ = ["CampaignCommands", "native_id", "network_of_url", "parse_campaign"]
+
+_CAMPAIGN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+_NUMBER = re.compile(r"^(\w+)=([\d,_.]+)([km]?)$", re.IGNORECASE)
+MAX_URL = 2000
+MAX_COUNT = 10**13
+
+_HOSTS = {
+    "instagram.com": Network.INSTAGRAM,
+    "instagr.am": Network.INSTAGRAM,
+    "facebook.com": Network.FACEBOOK,
+    "fb.com": Network.FACEBOOK,
+    "fb.watch": Network.FACEBOOK,
+    "tiktok.com": Network.TIKTOK,
+    "youtube.com": Network.YOUTUBE,
+    "youtu.be": Network.YOUTUBE,
+    "linkedin.com": Network.LINKEDIN,
+    "x.com": Network.X,
+    "twitter.com": Network.X,
+}
+_METRIC_NAMES = {m.value: m for m in Metric} | {
+    "view": Metric.VIEWS,
+    "like": Metric.LIKES,
+    "comment": Metric.COMMENTS,
+    "share": Metric.SHARES,
+    "save": Metric.SAVES,
+    "impression": Metric.IMPRESSIONS,
+}
+
+
+def parse_campaign(text: str) -> str:
+    name = text.strip().lower().lstrip("#")
+    if not _CAMPAIGN.match(name):
+        raise DomainError(
+            f"Campaign names are letters, digits, - and _ (up to 64), not {text.strip()[:30]!r}."
+        )
+    return name
+
+
+def network_of_url(url: str) -> Network | None:
+    host = (urlsplit(url).hostname or "").lower()
+    for suffix, network in _HOSTS.items():
+        if host == suffix or host.endswith("." + suffix):
+            return network
+    return None
+
+
+def native_id(network: Network, url: str) -> str | None:
+    """The network's own post id when the URL carries one (what Ayrshare can look up)."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    if network is Network.YOUTUBE:
+        if (parts.hostname or "").endswith("youtu.be") and segments:
+            return segments[0]
+        if segments[:1] in (["shorts"], ["live"]) and len(segments) > 1:
+            return segments[1]
+        found = parse_qs(parts.query).get("v")
+        return found[0] if found else None
+    if network is Network.TIKTOK and "video" in segments:
+        after = segments[segments.index("video") + 1 :]
+        return after[0] if after and after[0].isdigit() else None
+    if network is Network.X and "status" in segments:
+        after = segments[segments.index("status") + 1 :]
+        return after[0] if after and after[0].isdigit() else None
+    return None
+
+
+def _title(url: str) -> str:
+    """How a tracked post is named in lists: its link without scheme and www."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return clip(host + parts.path.rstrip("/"), 200)
+
+
+def _count(raw: str, suffix: str) -> int:
+    number = float(raw.replace(",", "").replace("_", ""))
+    number *= {"": 1, "k": 1_000, "m": 1_000_000}[suffix.lower()]
+    if number < 0 or number > MAX_COUNT:
+        raise ValueError(raw)
+    return int(number)
+
+
+class CampaignCommands:
+    """/campaign, /track, /hide and /unhide (plugged in with Postroom.add_command)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
+        self._uow = uow
+        self._policy = policy
+        self._clock = clock
+
+    async def campaign(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        parts = cmd.args.split()
+        if len(parts) != 2:
+            return Reply(
+                "Tag a post: /campaign <post id> <name> (e.g. /campaign 12 launch); "
+                "/campaign 12 off removes the tag. Tracked posts: /campaign t5 launch."
+            )
+        kind, number = parse_item_ref(parts[0])
+        name = None if parts[1].lower() in ("off", "none", "-") else parse_campaign(parts[1])
+        async with self._uow() as uow:
+            if kind == "post":
+                post = await uow.posts.get(number)
+                if post is None or post.profile_id != profile.id:
+                    raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
+                tags = await uow.analytics.tags(number)
+                await uow.analytics.set_tags(number, replace(tags, campaign=name))
+            else:
+                item = await self._tracked(uow.analytics, profile, number)
+                item.campaign = name
+                await uow.analytics.update_tracked(item)
+            await uow.commit()
+        ref = f"#{number}" if kind == "post" else f"t{number}"
+        if name is None:
+            return Reply(f"{ref} is in no campaign now.")
+        return Reply(f"🏷 {ref} is in campaign “{name}”. See it with /report {name}.")
+
+    async def hide(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        return await self._set_hidden(profile, cmd.args, hidden=True)
+
+    async def unhide(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        return await self._set_hidden(profile, cmd.args, hidden=False)
+
+    async def _set_hidden(self, profile: Profile, arg: str, *, hidden: bool) -> Reply:
+        if not arg.strip():
+            verb = "hide" if hidden else "unhide"
+            return Reply(f"Which post? /{verb} <post id>, or /{verb} t5 for a tracked post.")
+        kind, number = parse_item_ref(arg)
+        async with self._uow() as uow:
+            if kind == "post":
+                post = await uow.posts.get(number)
+                if post is None or post.profile_id != profile.id:
+                    raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
+                tags = await uow.analytics.tags(number)
+                await uow.analytics.set_tags(number, replace(tags, hidden=hidden))
+            else:
+                item = await self._tracked(uow.analytics, profile, number)
+                item.hidden = hidden
+                await uow.analytics.update_tracked(item)
+            await uow.commit()
+        ref = f"#{number}" if kind == "post" else f"t{number}"
+        if hidden:
+            return Reply(f"🙈 {ref} is hidden from /stats totals, reports and digests (/unhide).")
+        return Reply(f"{ref} counts in reports again.")
+
+    async def _tracked(
+        self, analytics: AnalyticsRepository, profile: Profile, number: int
+    ) -> AnalyticsItem:
+        item = await analytics.get(number)
+        if item is None or item.profile_id != profile.id or item.kind is not ItemKind.TRACKED:
+            raise DomainError(f"t{number} isn't one of your tracked posts.")
+        return item
+
+    async def track(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        words = cmd.args.split()
+        if not words:
+            return Reply(
+                "Add a post published elsewhere: /track <url> [campaign] [views=1200 likes=40 "
+                "comments=3 shares=2 saves=5]. Without numbers, Postroom fetches them when the "
+                "network allows it."
+            )
+        url = words[0]
+        if len(url) > MAX_URL or urlsplit(url).scheme not in ("http", "https"):
+            raise DomainError("The first word must be the post's link (https://…).")
+        network = network_of_url(url)
+        if network is None:
+            names = ", ".join(n.label for n in Network)
+            raise DomainError(f"I can track posts on {names}; that link is none of them.")
+        campaign: str | None = None
+        entered: dict[Metric, int] = {}
+        for word in words[1:]:
+            if "=" in word:
+                m = _NUMBER.match(word)
+                metric = _METRIC_NAMES.get(m.group(1).lower()) if m else None
+                if m is None or metric is None:
+                    names = ", ".join(x.value for x in SHOWN)
+                    raise DomainError(
+                        f"I can't read {word[:30]!r}; use e.g. views=1200 ({names})."
+                    )
+                try:
+                    entered[metric] = _count(m.group(2), m.group(3))
+                except ValueError:
+                    raise DomainError(f"{word[:30]!r} is not a count I can store.") from None
+            elif campaign is None:
+                campaign = parse_campaign(word)
+            else:
+                raise DomainError(
+                    f"One campaign per post; {word[:30]!r} is extra. Numbers look like views=1200."
+                )
+        now = self._clock.now()
+        ext = native_id(network, url)
+        route = self._policy[profile.tier].routes.get(network)
+        fetch = not entered and ext is not None and route is not None
+        async with self._uow() as uow:
+            item = await uow.analytics.find_tracked(profile.id, url)
+            if item is None:
+                item = await uow.analytics.add_tracked(
+                    AnalyticsItem(
+                        id=0,
+                        profile_id=profile.id,
+                        network=network,
+                        kind=ItemKind.TRACKED,
+                        created_at=now,
+                        route=route if fetch else None,
+                        url=url,
+                        external_id=ext,
+                        title=_title(url),
+                        campaign=campaign,
+                        auto_sync=fetch,
+                        next_sync_at=now if fetch else None,
+                    )
+                )
+                verb = "Tracking"
+            else:
+                if campaign is not None:
+                    item.campaign = campaign
+                if entered:
+                    item.auto_sync = False
+                await uow.analytics.update_tracked(item)
+                verb = "Updated"
+            if entered:
+                await uow.analytics.record(item.id, entered, taken_at=now, next_sync_at=None)
+            await uow.commit()
+        where = f" in campaign “{item.campaign}”" if item.campaign else ""
+        article = "an" if network.label[0] in "AEIOU" else "a"
+        lines = [f"📌 {verb} {item.ref}: {article} {network.label} post{where}."]
+        if entered:
+            shown = " · ".join(f"{format_count(entered.get(m))} {m.value}" for m in SHOWN)
+            lines.append(f"Numbers (entered by hand): {shown}.")
+            lines.append(f"Change them with /track {clip(url, 60)} views=…")
+        elif fetch:
+            lines.append("Its numbers will be fetched with the next refresh.")
+        else:
+            lines.append(
+                f"Postroom can't read this post's numbers from {network.label}; enter them: "
+                f"/track {clip(url, 60)} views=1200 likes=40"
+            )
+        lines.append(f"/stats {item.ref} · /hide {item.ref}")
+        return Reply("\n".join(lines))

@@ -1,0 +1,354 @@
+"""/stats and /report: totals, engagement rate, best post and per-network lines, "n/a" for what
+a network does not report."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.app import Actor
+from core.commands import Command
+from core.errors import DomainError
+from core.metrics import (
+    AccountMetric,
+    AccountSnapshot,
+    AnalyticsItem,
+    DailyTotal,
+    Metric,
+    Snapshot,
+    add_known,
+    delta_count,
+    engagement_rate,
+    exposure,
+    format_count,
+    format_rate,
+    interactions,
+    subtract,
+)
+from core.model import Network, Profile
+from core.ports import Clock, UnitOfWorkFactory
+from core.replies import Field, Reply
+from core.views import clip
+from core.when import format_short
+
+__all__ = [
+    "RATE_NOTE",
+    "SHOWN",
+    "StatsCommands",
+    "Summary",
+    "best_item",
+    "network_line",
+    "parse_item_ref",
+    "summarize",
+]
+
+# The metrics /stats lists, in order; impressions and reach only when some network gave them.
+SHOWN = (Metric.VIEWS, Metric.LIKES, Metric.COMMENTS, Metric.SHARES, Metric.SAVES)
+OPTIONAL = (Metric.IMPRESSIONS, Metric.REACH)
+RATE_NOTE = (
+    "Engagement rate = (likes + comments + shares + saves) ÷ views "
+    "(impressions where a network reports no views)."
+)
+MAX_DAYS = 365
+MAX_LISTED = 15
+
+_PERIOD = re.compile(r"^(\d{1,3})\s*d(?:ays?)?$")
+_ITEM = re.compile(r"^(#?\d{1,16}|t\d{1,16})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    posts: int
+    totals: Mapping[Metric, int]
+    rate: float | None
+    best: AnalyticsItem | None
+    networks: Mapping[Network, tuple[int, Mapping[Metric, int], float | None]]
+
+
+def best_item(items: Iterable[AnalyticsItem]) -> AnalyticsItem | None:
+    """The item seen most (views, else impressions), interactions breaking ties."""
+    ranked = [
+        (exposure(i.metrics) or 0, interactions(i.metrics) or 0, -i.id, i)
+        for i in items
+        if exposure(i.metrics) is not None or interactions(i.metrics) is not None
+    ]
+    if not ranked:
+        return None
+    return max(ranked, key=lambda r: r[:3])[3]
+
+
+def summarize(items: Sequence[AnalyticsItem]) -> Summary:
+    by_network: dict[Network, list[AnalyticsItem]] = defaultdict(list)
+    for item in items:
+        by_network[item.network].append(item)
+    networks = {
+        n: (
+            len(members),
+            add_known(i.metrics for i in members),
+            engagement_rate(i.metrics for i in members),
+        )
+        for n, members in sorted(by_network.items(), key=lambda kv: list(Network).index(kv[0]))
+    }
+    return Summary(
+        posts=len(items),
+        totals=add_known(i.metrics for i in items),
+        rate=engagement_rate(i.metrics for i in items),
+        best=best_item(items),
+        networks=networks,
+    )
+
+
+def _seen_text(values: Mapping[Metric, int]) -> str:
+    if Metric.VIEWS in values:
+        return f"{values[Metric.VIEWS]:,} views"
+    if Metric.IMPRESSIONS in values:
+        return f"{values[Metric.IMPRESSIONS]:,} impressions"
+    return "views n/a"
+
+
+def network_line(posts: int, values: Mapping[Metric, int], rate: float | None) -> str:
+    parts = [f"{posts} post" + ("" if posts == 1 else "s")]
+    parts += [f"{format_count(values.get(m))} {m.value}" for m in SHOWN]
+    parts += [f"{values[m]:,} {m.value}" for m in OPTIONAL if m in values]
+    parts.append(f"rate {format_rate(rate)}")
+    return " · ".join(parts)
+
+
+def _best_field(best: AnalyticsItem | None) -> Field:
+    if best is None:
+        return Field("Best post", "n/a")
+    title = clip(best.title, 40) or "(no text)"
+    value = f"{best.ref} {best.network.label} “{title}” — {_seen_text(best.metrics)}"
+    return Field("Best post", value, url=best.url)
+
+
+def _total_fields(summary: Summary) -> list[Field]:
+    fields = [Field(m.label, format_count(summary.totals.get(m))) for m in SHOWN]
+    fields += [Field(m.label, f"{summary.totals[m]:,}") for m in OPTIONAL if m in summary.totals]
+    fields.append(Field("Engagement rate", format_rate(summary.rate)))
+    fields.append(_best_field(summary.best))
+    return fields
+
+
+def parse_item_ref(text: str) -> tuple[str, int]:
+    """("post", 12) for `12`/`#12`, ("tracked", 5) for `t5`; refuses anything else."""
+    raw = text.strip()
+    if not _ITEM.match(raw):
+        raise DomainError(
+            f"I need a post number like 12 or a tracked post like t5, not {raw[:20]!r}."
+        )
+    if raw[0] in "tT":
+        return "tracked", int(raw[1:])
+    return "post", int(raw.lstrip("#"))
+
+
+class StatsCommands:
+    """The /stats and /report commands (plugged into Postroom with add_command)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def stats(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        arg = cmd.args.strip().lower()
+        if not arg:
+            return await self.period(profile, 7)
+        if m := _PERIOD.match(arg):
+            days = int(m.group(1))
+            if not 1 <= days <= MAX_DAYS:
+                raise DomainError(f"Pick between 1 and {MAX_DAYS} days, e.g. /stats 30d.")
+            return await self.period(profile, days)
+        if arg in ("week", "month"):
+            return await self.period(profile, 7 if arg == "week" else 30)
+        kind, number = parse_item_ref(arg)
+        return await self.single(profile, kind, number)
+
+    async def period(self, profile: Profile, days: int) -> Reply:
+        now = self._clock.now()
+        since = now - timedelta(days=days)
+        async with self._uow() as uow:
+            items = await uow.analytics.items(profile.id, posted_since=since)
+            accounts = await uow.analytics.account_history(
+                profile.id, since=(since - timedelta(days=1)).date(), until=now.date()
+            )
+        head = f"📈 Last {days} days"
+        if not items:
+            return Reply(
+                f"{head}: no posts to measure yet.\nNumbers appear after a post goes out "
+                "(hourly on Pro, daily on Free). Add posts published elsewhere with "
+                "/track <url>.",
+            )
+        summary = summarize(items)
+        fields = _total_fields(summary)
+        followers = _followers(accounts)
+        if followers is not None:
+            latest, first = followers
+            fields.append(
+                Field("Followers", f"{latest:,} ({delta_count(latest, first)} in {days} days)")
+            )
+        fields += [Field(n.label, network_line(*line)) for n, line in summary.networks.items()]
+        posts = len({("post", i.post_id) if i.post_id else ("tracked", i.id) for i in items})
+        networks = len(summary.networks)
+        text = (
+            f"{head} — {posts} post{'s' if posts != 1 else ''} "
+            f"on {networks} network{'s' if networks != 1 else ''}"
+        )
+        return Reply(
+            f"{text}\n{RATE_NOTE}\nOne post: /stats <id> · a campaign: /report <name>",
+            fields=tuple(fields),
+        )
+
+    async def single(self, profile: Profile, kind: str, number: int) -> Reply:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            if kind == "post":
+                post = await uow.posts.get(number)
+                if post is None or post.profile_id != profile.id:
+                    raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
+                items = list(
+                    await uow.analytics.items(profile.id, post_id=number, include_hidden=True)
+                )
+                title = post.text
+            else:
+                item = await uow.analytics.get(number)
+                if item is None or item.profile_id != profile.id:
+                    raise DomainError(f"t{number} isn't one of your tracked posts.")
+                items = [item]
+                title = item.title
+            history = await uow.analytics.snapshots(
+                [i.id for i in items], since=now - timedelta(days=2), until=now
+            )
+        ref = f"#{number}" if kind == "post" else f"t{number}"
+        if not items:
+            return Reply(
+                f"📈 {ref} “{clip(title, 50)}” has no numbers yet: they are read after it is "
+                "published (hourly on Pro, daily on Free)."
+            )
+        day_ago = _values_before(history, now - timedelta(hours=24))
+        fields: list[Field] = []
+        for item in items:
+            values = item.metrics
+            before = day_ago.get(item.id)
+            gained = subtract(values, before) if before is not None else None
+            parts = []
+            for metric in (*SHOWN, *(m for m in OPTIONAL if m in values)):
+                part = f"{format_count(values.get(metric))} {metric.value}"
+                if gained is not None and metric in values and gained.get(metric):
+                    part += f" (▲ {gained[metric]:,} in 24 h)"
+                parts.append(part)
+            parts.append(f"rate {format_rate(engagement_rate([values]))}")
+            if item.synced_at is not None:
+                parts.append(f"updated {format_short(item.synced_at, profile.timezone)}")
+            if item.last_error and item.failures:
+                parts.append(f"⚠️ last refresh failed: {clip(item.last_error, 80)}")
+            fields.append(Field(item.network.label, " · ".join(parts), url=item.url))
+        flags = []
+        if any(i.hidden for i in items):
+            flags.append("hidden from reports (/unhide)")
+        campaigns = sorted({i.campaign for i in items if i.campaign})
+        if campaigns:
+            flags.append("campaign " + ", ".join(campaigns))
+        rate = engagement_rate(i.metrics for i in items)
+        head = f"📈 {ref} “{clip(title, 50)}” — engagement rate {format_rate(rate)}"
+        if flags:
+            head += "\n" + " · ".join(flags)
+        return Reply(f"{head}\n{RATE_NOTE}", fields=tuple(fields))
+
+    async def report(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        name = cmd.args.strip().lower()
+        async with self._uow() as uow:
+            if not name:
+                campaigns = await uow.analytics.campaigns(profile.id)
+                if not campaigns:
+                    return Reply(
+                        "No campaigns yet. Tag a post with /campaign <post id> <name>, or add "
+                        "one published elsewhere with /track <url> <name>."
+                    )
+                return Reply("Campaigns: " + ", ".join(campaigns) + "\nSend /report <name>.")
+            everything = await uow.analytics.items(profile.id, campaign=name, include_hidden=True)
+            today = self._clock.now().date()
+            daily = await uow.analytics.daily(
+                profile.id, since=today - timedelta(days=2), until=today, campaign=name
+            )
+        if not everything:
+            raise DomainError(
+                f"No posts in campaign {name!r}. /report lists campaigns; tag posts with "
+                "/campaign <post id> <name>."
+            )
+        items = [i for i in everything if not i.hidden]
+        hidden = len(everything) - len(items)
+        tracked = sum(1 for i in items if i.post_id is None)
+        summary = summarize(items)
+        head = f"📋 Campaign “{name}” — {summary.posts} post{'s' if summary.posts != 1 else ''}"
+        notes = []
+        if tracked:
+            notes.append(f"{tracked} tracked by hand")
+        if hidden:
+            notes.append(f"{hidden} hidden, not counted")
+        if notes:
+            head += f" ({', '.join(notes)})"
+        fields = _total_fields(summary)
+        change = _daily_change(daily)
+        if change is not None:
+            fields.append(Field("Since yesterday", change))
+        lines = [head, RATE_NOTE]
+        ranked = sorted(items, key=lambda i: exposure(i.metrics) or -1, reverse=True)
+        lines.append("Posts:")
+        for item in ranked[:MAX_LISTED]:
+            where = item.network.label + (" (tracked)" if item.post_id is None else "")
+            lines.append(
+                f"{item.ref} {where} — {_seen_text(item.metrics)} · "
+                f"rate {format_rate(engagement_rate([item.metrics]))} · “{clip(item.title, 30)}”"
+            )
+        if len(ranked) > MAX_LISTED:
+            lines.append(f"…and {len(ranked) - MAX_LISTED} more")
+        return Reply("\n".join(lines), fields=tuple(fields))
+
+
+def _values_before(
+    history: Sequence[Snapshot], moment: datetime
+) -> dict[int, Mapping[Metric, int]]:
+    """Per item, the last snapshot taken at or before `moment`."""
+    found: dict[int, Mapping[Metric, int]] = {}
+    for snap in history:
+        if snap.taken_at <= moment:
+            found[snap.item_id] = snap.values
+    return found
+
+
+def _followers(accounts: Sequence[AccountSnapshot]) -> tuple[int, int] | None:
+    """(latest, earliest) followers summed over the networks that report them."""
+    by_network: dict[Network, list[AccountSnapshot]] = defaultdict(list)
+    for row in accounts:
+        if AccountMetric.FOLLOWERS in row.values:
+            by_network[row.network].append(row)
+    if not by_network:
+        return None
+    latest = first = 0
+    for rows in by_network.values():
+        rows.sort(key=lambda r: r.day)
+        latest += rows[-1].values[AccountMetric.FOLLOWERS]
+        first += rows[0].values[AccountMetric.FOLLOWERS]
+    return latest, first
+
+
+def _daily_change(rows: Sequence[DailyTotal]) -> str | None:
+    """Views added since the day before, from the campaign's daily totals."""
+    days = sorted({r.day for r in rows})
+    if len(days) < 2:
+        return None
+    last, before = days[-1], days[-2]
+    now_views = [r.values for r in rows if r.day == last]
+    then_views = [r.values for r in rows if r.day == before]
+    a = add_known(now_views).get(Metric.VIEWS)
+    b = add_known(then_views).get(Metric.VIEWS)
+    if a is None or b is None:
+        return None
+    return f"{delta_count(a, b)} views"

@@ -1,0 +1,271 @@
+"""Helpers for analytics tests: profiles and published posts in any store, scripted sources."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from adapters.memory.clock import FixedClock
+from adapters.memory.messenger import RecordingMessenger
+from bot.analytics import AnalyticsServices
+from core.accounts import Accounts
+from core.analytics import AnalyticsSync, SyncConfig
+from core.app import Actor, Postroom
+from core.digests import DigestComposer, DigestConfig, DigestRunner
+from core.errors import TransientError
+from core.metrics import AccountMetric, AnalyticsItem, Metric, PostMetrics
+from core.model import (
+    ChatPlatform,
+    ChatRef,
+    Connection,
+    ConnectionStatus,
+    Identity,
+    Network,
+    Post,
+    Profile,
+    Route,
+    Target,
+    Tier,
+)
+from core.policy import Policy
+from core.ports import AnalyticsSource, ChartRenderer, Messenger, UnitOfWorkFactory
+from core.replies import Reply
+from core.states import TargetState
+
+# A Tuesday; Monday 30 Nov 2026 is the next weekly digest day.
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+async def make_profile(
+    uow: UnitOfWorkFactory,
+    user: str = "ana",
+    *,
+    tier: Tier = Tier.PRO,
+    timezone: str = "UTC",
+    connected: Sequence[Network] = (Network.TIKTOK, Network.INSTAGRAM),
+    broken: Sequence[Network] = (),
+    name: str = "Ana's bakery",
+    platform: ChatPlatform = ChatPlatform.CONSOLE,
+) -> Profile:
+    async with uow() as u:
+        profile = await u.profiles.create(
+            Identity(platform, user), tier=tier, timezone=timezone, display_name=name, now=START
+        )
+        for network in connected:
+            profile.connections[network] = Connection(
+                network, ConnectionStatus.CONNECTED, f"{network.value} account", START
+            )
+        for network in broken:
+            profile.connections[network] = Connection(network, ConnectionStatus.BROKEN, "", START)
+        await u.profiles.save(profile)
+        await u.commit()
+    return profile
+
+
+async def publish(
+    uow: UnitOfWorkFactory,
+    profile: Profile,
+    networks: Sequence[Network],
+    *,
+    at: datetime,
+    text: str = "Fresh sourdough is out of the oven!",
+    route: Route = Route.AYRSHARE,
+    provider_post_id: str | None = "ayr-1",
+    failed: Mapping[Network, str] | None = None,
+) -> Post:
+    """A post whose targets went out at `at` (or failed then, for networks in `failed`)."""
+    post = Post(0, profile.id, text, (), at, ChatRef(ChatPlatform.CONSOLE, "ana"))
+    for network in networks:
+        target = Target(network, route, TargetState.PUBLISHED, due_at=at, sent_at=at)
+        target.published_at = at
+        target.provider_post_id = provider_post_id
+        target.external_id = f"{network.value}-{int(at.timestamp())}"
+        target.url = f"https://{network.value}.example.com/p/{int(at.timestamp())}"
+        post.targets[network] = target
+    for network, reason in (failed or {}).items():
+        post.targets[network] = Target(
+            network, route, TargetState.FAILED, due_at=at, sent_at=at, error=reason
+        )
+    async with uow() as u:
+        stored = await u.posts.add(post)
+        await u.commit()
+    return stored
+
+
+Answer = Callable[[AnalyticsItem], PostMetrics | Exception | None]
+
+
+@dataclass
+class ScriptedSource:
+    """An AnalyticsSource answering from a function of the item; tracks calls and concurrency."""
+
+    route: Route
+    answer: Answer
+    followers: Mapping[Network, int] = field(default_factory=dict)
+    calls: list[list[int]] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    gate: asyncio.Event | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def until_in_flight(self, count: int) -> None:
+        """Wait (on events, not time) until `count` requests are in flight at once."""
+        while self.in_flight < count:
+            self.changed.clear()
+            await asyncio.wait_for(self.changed.wait(), timeout=30)
+
+    async def post_metrics(
+        self, profile: Profile, items: Sequence[AnalyticsItem]
+    ) -> Mapping[int, PostMetrics]:
+        self.calls.append([i.id for i in items])
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.changed.set()
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            else:
+                await asyncio.sleep(0)
+            found: dict[int, PostMetrics] = {}
+            for item in items:
+                got = self.answer(item)
+                if isinstance(got, Exception):
+                    raise got
+                if got is not None:
+                    found[item.id] = got
+            return found
+        finally:
+            self.in_flight -= 1
+
+    async def account_metrics(
+        self, profile: Profile, networks: Sequence[Network]
+    ) -> Mapping[Network, Mapping[AccountMetric, int]]:
+        return {
+            n: {AccountMetric.FOLLOWERS: self.followers[n]}
+            for n in networks
+            if n in self.followers
+        }
+
+
+def metrics(**values: int) -> PostMetrics:
+    return PostMetrics({Metric(k): v for k, v in values.items()})
+
+
+class FakeCharts:
+    """A ChartRenderer that records what it was asked to draw."""
+
+    def __init__(self) -> None:
+        self.drawn: list[object] = []
+
+    async def render(self, chart: object) -> bytes | None:
+        self.drawn.append(chart)
+        return PNG
+
+
+class Sleeps:
+    """An injected sleep: records waits, never blocks."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@dataclass
+class Env:
+    uow: UnitOfWorkFactory
+    clock: FixedClock
+    policy: Policy
+    sync: AnalyticsSync
+    composer: DigestComposer
+    messenger: RecordingMessenger
+    sleeps: Sleeps
+
+    def runner(
+        self,
+        worker: str = "w1",
+        messenger: Messenger | None = None,
+        **config: object,
+    ) -> DigestRunner:
+        return DigestRunner(
+            self.uow,
+            {ChatPlatform.CONSOLE: messenger or self.messenger},
+            self.composer,
+            self.clock,
+            DigestConfig(worker=worker, **config),  # type: ignore[arg-type]
+        )
+
+
+def make_env(
+    uow: UnitOfWorkFactory,
+    sources: Mapping[Route, AnalyticsSource],
+    *,
+    charts: ChartRenderer | None = None,
+    config: SyncConfig | None = None,
+    start: datetime = START,
+) -> Env:
+    import random
+
+    clock = FixedClock(start)
+    policy = Policy.default()
+    sleeps = Sleeps()
+    sync = AnalyticsSync(
+        uow, sources, policy, clock, config or SyncConfig(), sleep=sleeps, rng=random.Random(7)
+    )
+    composer = DigestComposer(uow, policy, clock, charts)
+    return Env(uow, clock, policy, sync, composer, RecordingMessenger(), sleeps)
+
+
+def transient(reason: str = "Ayrshare had a server error (HTTP 503).") -> TransientError:
+    return TransientError(reason)
+
+
+@dataclass
+class Chat:
+    """Postroom with the analytics commands, driven like a chat adapter."""
+
+    app: Postroom
+    services: AnalyticsServices
+
+    async def say(self, text: str, user: str = "ana", chat: str | None = None) -> Reply:
+        actor = Actor(
+            Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, chat or user), user
+        )
+        reply = await self.app.handle_text(actor, text)
+        assert reply is not None, f"no reply to {text!r}"
+        return reply
+
+    async def tap(self, data: str, user: str = "ana") -> Reply:
+        actor = Actor(Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user))
+        return await self.app.handle_tap(actor, data, None)
+
+
+def make_chat(env: Env, sources: Mapping[Route, AnalyticsSource]) -> Chat:
+    from bot.analytics import build_analytics
+    from bot.settings import Settings
+
+    accounts = Accounts(env.uow, {}, env.clock, default_tier=Tier.PRO)
+    app = Postroom(
+        uow=env.uow, publishers={}, accounts=accounts, policy=env.policy, clock=env.clock
+    )
+    services = build_analytics(
+        Settings(),
+        uow=env.uow,
+        postroom=app,
+        policy=env.policy,
+        clock=env.clock,
+        http=None,  # type: ignore[arg-type]  # unused: sources are given
+        messengers={ChatPlatform.CONSOLE: env.messenger},
+        worker="w1",
+        sources=sources,
+        charts=FakeCharts(),
+    )
+    return Chat(app, services)
+
+
+def fields(reply: Reply) -> dict[str, str]:
+    return {f.label: f.value for f in reply.fields}

@@ -1,0 +1,122 @@
+"""Fixtures: the Telegram front end over memory and sandbox, with the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.memory.clock import FixedClock
+from adapters.memory.store import InMemoryUnitOfWorkFactory
+from adapters.sandbox import FailMode, SandboxPublisher
+from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.chat import TelegramChat
+from adapters.telegram.limiter import TelegramRateLimiter
+from adapters.telegram.messenger import TelegramMessenger
+from bot.media import SandboxMediaHost
+from core.accounts import Accounts
+from core.app import Postroom
+from core.model import ChatPlatform, Network, Route, Tier
+from core.pipeline import Pipeline, PipelineConfig
+from core.policy import Policy
+from core.ports import MediaHost, Publisher
+from core.progress import ProgressNotifier
+from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
+from tests.telegram.driver import TelegramDriver, VirtualTime
+
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    """One bot: core over memory + sandbox, the PTB Application, the fake Bot API."""
+
+    fake: FakeTelegramAPI
+    app: TelegramApplication
+    chat: TelegramChat
+    messenger: TelegramMessenger
+    postroom: Postroom
+    pipeline: Pipeline
+    uow: InMemoryUnitOfWorkFactory
+    clock: FixedClock
+    time: VirtualTime
+    album_gate: asyncio.Event
+    publishers: Mapping[Route, Publisher]
+    tg: TelegramDriver
+
+
+MakeWorld = Callable[..., Awaitable[World]]
+
+
+@pytest.fixture
+async def make_world() -> AsyncIterator[MakeWorld]:
+    started: list[World] = []
+
+    async def make(
+        *,
+        fail: Mapping[Network, FailMode] | None = None,
+        tier: Tier = Tier.PRO,
+        media: MediaHost | None = None,
+        fake: FakeTelegramAPI | None = None,
+    ) -> World:
+        clock = FixedClock(START)
+        uow = InMemoryUnitOfWorkFactory()
+        publishers: dict[Route, Publisher] = {
+            route: SandboxPublisher(route, fail=fail or {}, clock=clock) for route in Route
+        }
+        accounts = Accounts(uow, publishers, clock, default_tier=tier)
+        postroom = Postroom(
+            uow=uow,
+            publishers=publishers,
+            accounts=accounts,
+            policy=Policy.default(),
+            clock=clock,
+            sandbox=True,
+        )
+        fake = fake or FakeTelegramAPI()
+        time = VirtualTime()
+        limiter = TelegramRateLimiter(clock=time.clock, sleep=time.sleep)
+        app = build_application(TOKEN, transport=fake.transport(), rate_limiter=limiter)
+        messenger = TelegramMessenger(app.bot, on_migrated=postroom.chat_moved)
+        notifier = ProgressNotifier(uow, {ChatPlatform.TELEGRAM: messenger})
+        pipeline = Pipeline(uow, publishers, accounts, notifier, clock, PipelineConfig())
+        gate = asyncio.Event()
+        gate.set()
+        chat = TelegramChat(
+            postroom,
+            messenger,
+            media=media or SandboxMediaHost(),
+            after_update=pipeline.run_until_idle,
+            album_wait=gate.wait,
+        )
+        chat.install(app)
+        await app.initialize()
+        await chat.setup()
+        world = World(
+            fake,
+            app,
+            chat,
+            messenger,
+            postroom,
+            pipeline,
+            uow,
+            clock,
+            time,
+            gate,
+            publishers,
+            TelegramDriver(fake, app, chat),
+        )
+        started.append(world)
+        return world
+
+    yield make
+    for world in started:
+        await world.app.shutdown()
+
+
+@pytest.fixture
+async def world(make_world: MakeWorld) -> World:
+    return await make_world()

@@ -1,0 +1,212 @@
+"""Drives the bot like Telegram does: updates from tests/payloads/telegram, taps on messages."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from adapters.telegram.application import TelegramApplication
+from adapters.telegram.chat import TelegramChat
+from tests.fakes.telegram_api import FakeMessage, FakeTelegramAPI
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "telegram"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF fake jpeg bytes for tests" + b"\xff\xd9"
+
+JSON = dict[str, Any]
+
+
+def payload(name: str) -> JSON:
+    data = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    first_name: str
+    username: str
+
+    def json(self) -> JSON:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "username": self.username,
+        }
+
+    def private_chat(self) -> JSON:
+        return {
+            "id": self.id,
+            "type": "private",
+            "first_name": self.first_name,
+            "username": self.username,
+        }
+
+
+ANA = User(1111111, "Ana", "ana_posts")
+BEN = User(2222222, "Ben", "ben_b")
+GROUP: JSON = {"id": -1001234567890, "type": "supergroup", "title": "Launch team"}
+
+
+@dataclass
+class VirtualTime:
+    """The rate limiter's clock and sleep: sleeping advances time at once and is recorded."""
+
+    now: float = 1000.0
+    slept: list[float] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+Deliver = Callable[[JSON], Awaitable[None]]
+
+
+class TelegramDriver:
+    """Users talking to the bot: `say`, `send_photo`, `tap`. Each action is noted in the fake's
+    log, so `transcript(fake.log)` reads as the chat."""
+
+    def __init__(
+        self,
+        fake: FakeTelegramAPI,
+        application: TelegramApplication,
+        chat: TelegramChat,
+        *,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self.fake = fake
+        self.app = application
+        self.chat = chat
+        self._deliver = deliver
+        self._update_ids = itertools.count(700_000)
+        self._query_ids = itertools.count(1)
+
+    async def deliver(self, update: JSON, *, drain: bool = True) -> None:
+        """Hand the update to the bot and wait until it is handled (with `drain`, also albums
+        being collected)."""
+        if self._deliver is not None:
+            await self._deliver(update)
+        else:
+            await self.app.process_update(Update.de_json(update, self.app.bot))
+        if drain:
+            await self.chat.drain()
+
+    def message_update(
+        self, name: str = "start", *, user: User = ANA, chat: JSON | None = None
+    ) -> JSON:
+        """A payload as a fresh update from `user` in `chat` (their private chat by default)."""
+        data = copy.deepcopy(payload(name))
+        data["update_id"] = next(self._update_ids)
+        message = data.get("message") or data["channel_post"]
+        where = chat or user.private_chat()
+        message["chat"] = where
+        if "channel_post" not in data and "sender_chat" not in message:
+            message["from"] = user.json()
+        message["message_id"] = self.fake.next_message_id(int(where["id"]))
+        return data
+
+    async def say(self, text: str, *, user: User = ANA, chat: JSON | None = None) -> None:
+        data = self.message_update("start", user=user, chat=chat)
+        message = data["message"]
+        message["text"] = text
+        command = text.split(maxsplit=1)[0] if text.startswith("/") else ""
+        message["entities"] = (
+            [{"type": "bot_command", "offset": 0, "length": len(command)}] if command else []
+        )
+        self.fake.note(user.first_name, text)
+        await self.deliver(data)
+
+    async def send_photo(
+        self,
+        caption: str | None,
+        *,
+        user: User = ANA,
+        chat: JSON | None = None,
+        data: bytes = JPEG,
+        unique_id: str = "AQADlarge",
+        media_group_id: str | None = None,
+    ) -> JSON:
+        update = self.message_update(
+            "album_item" if media_group_id else "photo_caption", user=user, chat=chat
+        )
+        message = update["message"]
+        file_id = f"AgAC-{unique_id}"
+        message["photo"][-1] |= {
+            "file_id": file_id,
+            "file_unique_id": unique_id,
+            "file_size": len(data),
+        }
+        if media_group_id:
+            message["media_group_id"] = media_group_id
+        if caption is None:
+            message.pop("caption", None)
+        else:
+            message["caption"] = caption
+        self.fake.add_file(file_id, unique_id, data)
+        shown = f"[photo {len(data)} bytes]" + (f" {caption}" if caption else "")
+        self.fake.note(user.first_name, shown)
+        await self.deliver(update, drain=media_group_id is None)
+        return update
+
+    def last(self, chat_id: int = ANA.id) -> FakeMessage:
+        messages = self.fake.chat_messages(chat_id)
+        assert messages, f"the bot sent nothing to chat {chat_id}"
+        return messages[-1]
+
+    def showing(self, label: str, chat_id: int = ANA.id) -> FakeMessage:
+        """The newest bot message in the chat with a button whose label contains `label`."""
+        for message in reversed(self.fake.chat_messages(chat_id)):
+            if any(label.lower() in text.lower() for text in message.labels()):
+                return message
+        raise AssertionError(f"no message in chat {chat_id} shows a button {label!r}")
+
+    async def tap(
+        self,
+        label: str,
+        *,
+        user: User = ANA,
+        message: FakeMessage | None = None,
+        chat_id: int | None = None,
+    ) -> str:
+        """Tap the button labelled `label`; returns the callback query's id. Asserts that the
+        query was answered exactly once."""
+        where = message or self.showing(label, ANA.id if chat_id is None else chat_id)
+        button = next(
+            (b for b in where.buttons() if label.lower() in str(b["text"]).lower()), None
+        )
+        assert button is not None, f"no button {label!r} in {where.labels()}"
+        assert "callback_data" in button, f"{label!r} is a URL button: {button.get('url')}"
+        self.fake.note(user.first_name, f"taps [{button['text']}]")
+        return await self.tap_data(str(button["callback_data"]), user=user, message=where)
+
+    async def tap_data(self, data: str | None, *, user: User, message: FakeMessage) -> str:
+        """A callback query carrying `data` as is (None: no data at all)."""
+        update = copy.deepcopy(payload("callback_query"))
+        update["update_id"] = next(self._update_ids)
+        query = update["callback_query"]
+        query_id = f"q{next(self._query_ids)}"
+        query["id"] = query_id
+        query["from"] = user.json()
+        query["message"] = self.fake.message_json(message)
+        if data is None:
+            query.pop("data")
+        else:
+            query["data"] = data
+        self.fake.expect_query(query_id)
+        await self.deliver(update)
+        assert self.fake.queries[query_id] == 1, "the callback query was not answered"
+        return query_id
