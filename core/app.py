@@ -193,9 +193,16 @@ class Postroom:
             return 0
         async with self._uow() as uow:
             moved = await uow.posts.move_chat(old, new)
+            digests = await uow.digests.move_chat(old, new)
             await uow.commit()
-        if moved:
-            log.info("moved %s post(s) from chat %s to %s", moved, old.chat, new.chat)
+        if moved or digests:
+            log.info(
+                "moved %s post(s) and %s digest subscription(s) from chat %s to %s",
+                moved,
+                digests,
+                old.chat,
+                new.chat,
+            )
         return moved
 
     async def _guard(
@@ -754,13 +761,27 @@ class Postroom:
                     f"Post #{post.id} is {post.state.value}; "
                     "only scheduled posts can be cancelled."
                 )
-            for target in post.targets.values():
+            stopped = []
+            for target in post.ordered_targets():
                 if target.state is TargetState.SCHEDULED:
                     check_transition(target.state, TargetState.DRAFT)
                     target.state, target.due_at = TargetState.DRAFT, None
+                    stopped.append(target.network.label)
             post.scheduled_at = None
             await uow.posts.save(post)
             await uow.commit()
+        if any(t.state is not TargetState.DRAFT for t in post.targets.values()):
+            # Part of it already went out (a retry was waiting): only the rest is stopped.
+            gone = [
+                t.network.label for t in post.ordered_targets() if t.state is TargetState.PUBLISHED
+            ]
+            return Reply(
+                f"Cancelled: post #{post.id} won't be sent to {', '.join(stopped)}. "
+                f"It stays published on {', '.join(gone) or 'no network'}.",
+                buttons=((Button("Open", "op", str(post.id)),),),
+                edit=edit,
+                toast="Cancelled",
+            )
         return Reply(
             f"Cancelled. Post #{post.id} is a draft again.",
             buttons=(

@@ -429,7 +429,8 @@ class Pipeline:
             result.sends.append(_Send(post, profile, route, networks, key))
         if failed:
             result.changed.append(post)
-            result.notices.append((post, _failure_notice(post, failed)))
+            if _author_away(post):
+                result.notices.append((post, _failure_notice(post, failed)))
 
     def _all_fresh(self, post: Post, late: set[Network]) -> bool:
         """Nothing of the post has gone out: every target that is not a draft is late here."""
@@ -582,7 +583,7 @@ class Pipeline:
                     await uow.posts.save(stored)
                     await uow.commit()
         await self._notifier.show(post)
-        if failed:
+        if failed and _author_away(post):
             await self._notifier.notify(post, _failure_notice(post, failed))
 
     async def _record_queued(self) -> None:
@@ -812,6 +813,13 @@ def _due(t: Target, default: datetime | None) -> datetime:
 
 def _gave_up(attempts: int, reason: str | None) -> str:
     return f"Gave up after {attempts} attempts: {reason or 'no answer'}"
+
+
+def _author_away(post: Post) -> bool:
+    """A scheduled post fails while its author may be elsewhere: the edited progress message
+    alone could go unseen, so a short notice follows. After "Publish now" the author is looking
+    at that message, and a second one would be noise (chat-ux.md: one message per task)."""
+    return post.scheduled_at is not None
 
 
 def _failure_notice(post: Post, failed: Sequence[Target]) -> Reply:

@@ -263,6 +263,10 @@ class DigestRepository(Protocol):
 
     async def for_profile(self, profile_id: int) -> Sequence[DigestSubscription]: ...
 
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        """Subscriptions of a chat that got a new id follow it; returns how many moved."""
+        ...
+
     async def save(self, subscription: DigestSubscription) -> DigestSubscription:
         """Insert (id 0) or update; returns it with its id."""
         ...

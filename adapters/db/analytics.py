@@ -745,6 +745,19 @@ class SqlDigestRepository:
         )
         return [_subscription(r) for r in await self._session.scalars(stmt)]
 
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        stmt = (
+            update(DigestSubscriptionRow)
+            .where(
+                DigestSubscriptionRow.platform == old.platform.value,
+                DigestSubscriptionRow.workspace == old.workspace,
+                DigestSubscriptionRow.chat == old.chat,
+            )
+            .values(chat=new.chat)
+        )
+        result = await self._session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def save(self, subscription: DigestSubscription) -> DigestSubscription:
         try:
             # A savepoint: a clash with the UNIQUE (profile, chat) leaves the rest of this

@@ -528,6 +528,16 @@ class InMemoryDigestRepository:
         subs = [s for s in self._tx.view.subscriptions.values() if s.profile_id == profile_id]
         return [copy.deepcopy(s) for s in sorted(subs, key=lambda s: s.id)]
 
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        moved = [s.id for s in self._tx.view.subscriptions.values() if s.chat == old]
+
+        def op(t: AnalyticsTables) -> None:
+            for sub_id in moved:
+                t.subscriptions[sub_id] = replace(t.subscriptions[sub_id], chat=new)
+
+        self._tx.write(op)
+        return len(moved)
+
     async def save(self, subscription: DigestSubscription) -> DigestSubscription:
         _aware(subscription.created_at, subscription.next_due_at)
         if not any(p.id == subscription.profile_id for p in self._profiles()):

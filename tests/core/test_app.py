@@ -278,3 +278,38 @@ async def test_timezone_is_validated_and_used(harness: Harness) -> None:
     assert "Europe/Berlin" in (await harness.say("/timezone Europe/Berlin")).text
     await harness.compose("tz", FB)
     assert "(Europe/Berlin)" in (await harness.say("/schedule tomorrow 9:00")).text
+
+
+async def test_failure_notice_only_when_the_author_is_not_watching() -> None:
+    h = Harness(fail={TT: FailMode.ALWAYS})
+    composer = await h.compose(f"Now media: {VIDEO}", TT)
+    sent_before = len(h.messenger.sent)
+    await h.tap(composer, "Publish now")
+    await h.pipeline.run_until_idle()
+    # Publish now: the progress message the author is looking at says it; nothing else is sent.
+    assert "❌" in h.current(h.message_of(composer)).fields[0].value
+    assert len(h.messenger.sent) == sent_before
+
+    await h.say(f"/post Later media: {VIDEO}")
+    await h.say("/schedule in 1h")
+    h.clock.advance(timedelta(hours=1))
+    await h.pipeline.run_until_idle()
+    texts = [reply.text for _, reply, _ in h.messenger.sent[sent_before:]]
+    notices = [t for t in texts if t.startswith("❌ Post #2 was not published to TikTok")]
+    assert len(notices) == 1  # the scheduled post's progress message, then one short notice
+
+
+async def test_cancelling_a_waiting_retry_of_a_partly_published_post() -> None:
+    h = Harness(fail={TT: FailMode.ONCE})
+    composer = await h.compose(f"Partly media: {VIDEO}", TT, FB)
+    await h.tap(composer, "Publish now")
+    await h.pipeline.run_until_idle()
+    await h.tap(h.current(h.message_of(composer)), "Retry TikTok")  # waiting, not yet sent
+    reply = await h.say("/cancel 1")
+    assert reply.text == (
+        "Cancelled: post #1 won't be sent to TikTok. It stays published on Facebook."
+    )
+    await h.pipeline.run_until_idle()
+    async with h.uow() as uow:
+        post = await uow.posts.get(1)
+    assert post is not None and post.state is PostState.PARTIAL

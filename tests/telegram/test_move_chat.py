@@ -8,6 +8,7 @@ import pytest
 
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.memory.store import InMemoryUnitOfWorkFactory
+from core.digest_model import DigestSubscription
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Post, Tier
 from core.ports import UnitOfWorkFactory
 
@@ -71,3 +72,30 @@ async def test_a_chat_cannot_move_to_another_platform(uow_factory: SqlUnitOfWork
         async with factory() as uow:
             with pytest.raises(ValueError):
                 await uow.posts.move_chat(OLD, ChatRef(ChatPlatform.SLACK, "C1", "T1"))
+
+
+async def _check_digest_follows(uow_factory: UnitOfWorkFactory) -> None:
+    await _post(uow_factory, OTHER, progress=False)  # creates the profile
+    async with uow_factory() as uow:
+        profile = await uow.profiles.by_identity(Identity(ChatPlatform.TELEGRAM, "1111111"))
+        assert profile is not None
+        group = await uow.digests.save(DigestSubscription(0, profile.id, OLD, NOW))
+        private = await uow.digests.save(DigestSubscription(0, profile.id, OTHER, NOW))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.digests.move_chat(OLD, NEW) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        moved, stayed = await uow.digests.get(group.id), await uow.digests.get(private.id)
+    assert moved is not None and moved.chat == NEW
+    assert stayed is not None and stayed.chat == OTHER
+
+
+async def test_sql_digest_subscriptions_follow_the_chat(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    await _check_digest_follows(uow_factory)
+
+
+async def test_memory_digest_subscriptions_follow_the_chat() -> None:
+    await _check_digest_follows(InMemoryUnitOfWorkFactory())
