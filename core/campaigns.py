@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 from core.app import Actor
 from core.commands import Command
 from core.errors import DomainError
-from core.metrics import AnalyticsItem, ItemKind, Metric, format_count
+from core.metrics import AnalyticsItem, ItemKind, Metric, PostTags, format_count
 from core.model import Network, Profile
 from core.policy import Policy
 from core.ports import AnalyticsRepository, Clock, UnitOfWorkFactory
@@ -116,21 +117,8 @@ class CampaignCommands:
                 "Tag a post: /campaign <post id> <name> (e.g. /campaign 12 launch); "
                 "/campaign 12 off removes the tag. Tracked posts: /campaign t5 launch."
             )
-        kind, number = parse_item_ref(parts[0])
         name = None if parts[1].lower() in ("off", "none", "-") else parse_campaign(parts[1])
-        async with self._uow() as uow:
-            if kind == "post":
-                post = await uow.posts.get(number)
-                if post is None or post.profile_id != profile.id:
-                    raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
-                tags = await uow.analytics.tags(number)
-                await uow.analytics.set_tags(number, replace(tags, campaign=name))
-            else:
-                item = await self._tracked(uow.analytics, profile, number)
-                item.campaign = name
-                await uow.analytics.update_tracked(item)
-            await uow.commit()
-        ref = f"#{number}" if kind == "post" else f"t{number}"
+        ref = await self._retag(profile, parts[0], lambda t: replace(t, campaign=name))
         if name is None:
             return Reply(f"{ref} is in no campaign now.")
         return Reply(f"🏷 {ref} is in campaign “{name}”. See it with /report {name}.")
@@ -149,23 +137,31 @@ class CampaignCommands:
         if not arg.strip():
             verb = "hide" if hidden else "unhide"
             return Reply(f"Which post? /{verb} <post id>, or /{verb} t5 for a tracked post.")
-        kind, number = parse_item_ref(arg)
+        ref = await self._retag(profile, arg, lambda t: replace(t, hidden=hidden))
+        if hidden:
+            return Reply(f"🙈 {ref} is hidden from /stats totals, reports and digests (/unhide).")
+        return Reply(f"{ref} counts in reports again.")
+
+    async def _retag(
+        self, profile: Profile, ref: str, change: Callable[[PostTags], PostTags]
+    ) -> str:
+        """Change the campaign or hidden flag of one of the profile's posts (`12`) or tracked
+        posts (`t5`); returns how the reply names it."""
+        kind, number = parse_item_ref(ref)
         async with self._uow() as uow:
             if kind == "post":
                 post = await uow.posts.get(number)
                 if post is None or post.profile_id != profile.id:
                     raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
                 tags = await uow.analytics.tags(number)
-                await uow.analytics.set_tags(number, replace(tags, hidden=hidden))
+                await uow.analytics.set_tags(number, change(tags))
             else:
                 item = await self._tracked(uow.analytics, profile, number)
-                item.hidden = hidden
+                new = change(PostTags(item.campaign, item.hidden))
+                item.campaign, item.hidden = new.campaign, new.hidden
                 await uow.analytics.update_tracked(item)
             await uow.commit()
-        ref = f"#{number}" if kind == "post" else f"t{number}"
-        if hidden:
-            return Reply(f"🙈 {ref} is hidden from /stats totals, reports and digests (/unhide).")
-        return Reply(f"{ref} counts in reports again.")
+        return f"#{number}" if kind == "post" else f"t{number}"
 
     async def _tracked(
         self, analytics: AnalyticsRepository, profile: Profile, number: int

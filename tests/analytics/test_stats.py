@@ -187,6 +187,10 @@ async def test_report_merges_tracked_and_published_and_leaves_hidden_out(
     assert "t5 TikTok (tracked) — 1,200 views" in reply.text
     await chat.say("/unhide 2")
     assert "Impressions" in fields(await chat.say("/report launch"))
+    assert (await chat.say("/hide t5")).text.startswith("🙈 t5 is hidden")
+    after = await chat.say("/report launch")
+    assert "1 hidden, not counted" in after.text and "t5 TikTok" not in after.text
+    assert (await chat.say("/campaign t5 off")).text == "t5 is in no campaign now."
     assert (await chat.say("/report")).text.startswith("Campaigns: launch")
 
 
