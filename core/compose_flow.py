@@ -1,0 +1,241 @@
+"""Composing a post: the draft and its network toggles, publishing now and scheduling."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core import limits, views
+from core.commands import Command, split_media
+from core.errors import DomainError
+from core.flow import (
+    Actor,
+    Flow,
+    already,
+    int_arg,
+    parse_network,
+    refuse,
+    require_draft,
+)
+from core.model import (
+    MessageRef,
+    Network,
+    Post,
+    Profile,
+    Target,
+)
+from core.pipeline import QUOTAS, quota_refusal
+from core.ports import UnitOfWork
+from core.replies import Button, Reply
+from core.states import PostState, TargetState, check_transition
+from core.when import parse_when, zone
+
+
+class ComposeFlow(Flow):
+    """/post, /schedule and the composer's buttons."""
+
+    async def _post(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        text, typed_media = split_media(cmd.args)
+        all_media = limits.check_media_urls((*media, *typed_media))
+        if not text and not all_media:
+            return Reply(
+                "Empty post: write something after /post, e.g. `/post Launch day! 🚀`, "
+                "or send a photo or video with a caption."
+            )
+        if len(text) > limits.MAX_POST_CHARS:
+            return Reply(
+                f"Your text has {len(text):,} characters; the longest any network takes is "
+                f"{limits.MAX_POST_CHARS:,} (Facebook). Shorten it and send /post again."
+            )
+        most = max(lim.max_media for lim in limits.LIMITS.values())
+        if len(all_media) > most:
+            return Reply(f"That is {len(all_media)} media; no network takes more than {most}.")
+        now = self._clock.now()
+        # Links made on the provider's page since we last looked decide the default ticks.
+        profile = await self._refresh_connections(profile)
+        unavailable = self._unavailable(profile)
+        ticked = [
+            n
+            for n in Network
+            if self._policy.allows(profile.tier, n)
+            and n not in unavailable
+            and n in profile.connected()
+        ]
+        post = Post(
+            id=0,
+            profile_id=profile.id,
+            text=text,
+            media=all_media,
+            created_at=now,
+            origin=actor.chat,
+            targets={n: Target(n, self._policy.route(profile.tier, n)) for n in ticked},
+        )
+        async with self._uow() as uow:
+            post = await uow.posts.add(post)
+            await uow.commit()
+        return views.composer(post, profile, self._policy, unavailable)
+
+    async def _schedule_cmd(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        if not cmd.args:
+            return Reply("When? e.g. `/schedule tomorrow 9:00` or `/schedule in 2h`.")
+        async with self._uow() as uow:
+            draft = await uow.posts.latest_draft(profile.id)
+        if draft is None:
+            return Reply("No draft to schedule. Compose one with /post <text> first.")
+        when = parse_when(cmd.args, now=self._clock.now(), tz=profile.timezone)
+        return await self._schedule(profile, draft.id, when, None)
+
+    async def _tap_toggle(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post_arg, _, network_arg = arg.partition(":")
+        network = parse_network(network_arg)
+        async with self._uow() as uow:
+            post = await self._own_post_in(uow, profile, int_arg(post_arg, "post"))
+            require_draft(post)
+            route = self._policy.route(profile.tier, network)
+            if reason := self._unavailable(profile).get(network):
+                return refuse(reason)
+            if network in post.targets:
+                del post.targets[network]
+                toast = f"{network.label} removed"
+            else:
+                post.targets[network] = Target(network, route)
+                toast = f"{network.label} added"
+            await uow.posts.save(post)
+            await uow.commit()
+        unavailable = self._unavailable(profile)
+        return views.composer(post, profile, self._policy, unavailable, toast=toast, edit=True)
+
+    async def _tap_publish(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            post = await self._own_post_in(uow, profile, int_arg(arg, "post"))
+            if post.state is not PostState.DRAFT:
+                return views.progress(post, edit=True, toast=already(post))
+            await self._ready_to_send(uow, profile, post, now)
+            for target in post.targets.values():
+                check_transition(target.state, TargetState.SCHEDULED)
+                target.state, target.due_at = TargetState.SCHEDULED, now
+            post.scheduled_at = None
+            post.progress = message
+            await uow.posts.save(post)
+            await uow.commit()
+        return views.progress(post, edit=True, toast="Publishing…")
+
+    async def _ready_to_send(
+        self, uow: UnitOfWork, profile: Profile, post: Post, when: datetime
+    ) -> None:
+        """Refuse, naming every problem, unless the draft can go out as it is at `when`."""
+        if not post.targets:
+            raise DomainError("Tick at least one network first.")
+        problems: list[str] = []
+        unavailable = self._unavailable(profile)
+        for target in post.ordered_targets():
+            if not self._policy.allows(profile.tier, target.network):
+                problems.append(self._policy.refusal(profile.tier, target.network))
+                continue
+            target.route = self._policy.route(profile.tier, target.network)
+            if reason := unavailable.get(target.network):
+                problems.append(reason)
+            elif target.network not in profile.connected():
+                problems.append(f"Connect {target.network.label} first: /connect")
+            problems += limits.problems(target.network, post.text, post.media)
+            if (quota := QUOTAS.get(target.network)) is not None:
+                # Found now rather than when the post falls due (Instagram's 24 h quota).
+                activity = await uow.posts.network_activity(
+                    profile.id,
+                    target.network,
+                    since=when - quota.window,
+                    until=when + quota.window,
+                )
+                taken = [at for at, _ in activity]
+                if refusal := quota_refusal(target.network, taken, when, profile.timezone):
+                    problems.append(refusal)
+        if problems:
+            raise DomainError(" ".join(problems))
+        month_start = self._clock.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        used = await uow.posts.count_created_since(profile.id, month_start)
+        # This post is already counted among those created this month.
+        self._policy.check_monthly(profile.tier, max(used - 1, 0))
+
+    async def _tap_schedule_menu(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post = await self._own_post(profile, int_arg(arg, "post"))
+        require_draft(post)
+        now = self._clock.now()
+        tz = zone(profile.timezone)
+        local = now.astimezone(tz)
+        picks: list[tuple[str, datetime]] = []
+        today_18 = local.replace(hour=18, minute=0, second=0, microsecond=0)
+        if today_18 > local + timedelta(minutes=5):
+            picks.append(("Today 18:00", today_18))
+        tomorrow_9 = (local + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        picks.append(("Tomorrow 09:00", tomorrow_9))
+        in_hour = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
+        picks.append(("In 1 h", in_hour))
+        buttons = [
+            Button(label, "at", f"{post.id}:{int(moment.timestamp() // 60)}")
+            for label, moment in picks
+        ]
+        return Reply(
+            f"When should it go out? Times are in {profile.timezone}.\n"
+            "Or type `/schedule 2026-12-01 09:30`, `/schedule tomorrow 9am`, `/schedule in 2h`.",
+            buttons=(tuple(buttons), (Button("« Back", "ed", str(post.id)),)),
+            edit=True,
+        )
+
+    async def _tap_schedule_at(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post_arg, _, minute_arg = arg.partition(":")
+        post_id = int_arg(post_arg, "post")
+        minutes = int_arg(minute_arg, "time")
+        when = datetime.fromtimestamp(minutes * 60, UTC)
+        if when <= self._clock.now():
+            return refuse("That time has passed. Pick another, or type /schedule <time>.")
+        return await self._schedule(profile, post_id, when, message)
+
+    async def _schedule(
+        self, profile: Profile, post_id: int, when: datetime, message: MessageRef | None
+    ) -> Reply:
+        # What the provider says is linked now: a network unlinked there is reported at
+        # schedule time, not when the post falls due.
+        profile = await self._refresh_connections(profile)
+        async with self._uow() as uow:
+            post = await self._own_post_in(uow, profile, post_id)
+            require_draft(post)
+            await self._ready_to_send(uow, profile, post, when)
+            self._policy.check_scheduled(profile.tier, await uow.posts.count_scheduled(profile.id))
+            for target in post.targets.values():
+                check_transition(target.state, TargetState.SCHEDULED)
+                target.state, target.due_at = TargetState.SCHEDULED, when
+            post.scheduled_at = when
+            post.progress = None  # the progress message is sent when it falls due
+            await uow.posts.save(post)
+            await uow.commit()
+        return views.scheduled(post, profile.timezone, edit=message is not None)
+
+    async def _tap_discard(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        async with self._uow() as uow:
+            post = await self._own_post_in(uow, profile, int_arg(arg, "post"))
+            require_draft(post)
+            await uow.posts.delete(post.id)
+            await uow.commit()
+        return Reply("Draft discarded.", edit=True, toast="Discarded")
+
+    async def _tap_edit(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post = await self._own_post(profile, int_arg(arg, "post"))
+        require_draft(post)
+        unavailable = self._unavailable(profile)
+        return views.composer(post, profile, self._policy, unavailable, edit=True)

@@ -1,0 +1,151 @@
+"""Linking networks: connect links per network, what is connected, and the sandbox shortcut."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core import views
+from core.commands import Command
+from core.flow import (
+    Actor,
+    Flow,
+    parse_network,
+    refuse,
+)
+from core.model import (
+    Connection,
+    ConnectionStatus,
+    MessageRef,
+    Network,
+    Profile,
+)
+from core.ports import ConnectLink
+from core.replies import Button, Field, Reply
+
+
+class ConnectFlow(Flow):
+    """/connect, /status and their buttons."""
+
+    async def _connect(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        return await self._connect_view(profile)
+
+    async def _connect_view(
+        self, profile: Profile, *, edit: bool = False, toast: str | None = None
+    ) -> Reply:
+        links = await self._links(profile)
+        buttons: list[Button] = []
+        for network in Network:
+            link = links.get(network)
+            if link is None:
+                mark = "🔒" if not self._policy.allows(profile.tier, network) else "⛔"
+                buttons.append(Button(f"{mark} {network.label}", "lk", network.value, locked=True))
+            elif link.url:
+                buttons.append(Button(f"{network.label} ↗", url=link.url))
+            else:
+                mark = "✅ " if network in profile.connected() else ""
+                buttons.append(Button(f"{mark}{network.label}", "cn", network.value))
+        expires = min(
+            (k.expires_minutes for k in links.values() if k.expires_minutes), default=None
+        )
+        head = "Connect your accounts" + (f" (links last {expires} minutes):" if expires else ":")
+        if self.sandbox:
+            head = "Connect your accounts (sandbox: links complete at once):"
+        return Reply(
+            f"{head}\n{_connected_line(profile)}",
+            buttons=views.rows(buttons),
+            edit=edit,
+            toast=toast,
+        )
+
+    async def _links(self, profile: Profile) -> dict[Network, ConnectLink]:
+        allowed = [n for n in Network if self._policy.allows(profile.tier, n)]
+        usable = [n for n in allowed if not self._unavailable(profile).get(n)]
+        routes = {self._policy.route(profile.tier, n) for n in usable}
+        for route in routes:
+            if route in self._publishers:
+                profile = await self._accounts.ensure_account(profile, route)
+        results: dict[Network, ConnectLink] = {}
+
+        async def one(network: Network) -> None:
+            publisher = self._publishers.get(self._policy.route(profile.tier, network))
+            if publisher is not None:
+                results[network] = await publisher.connect_link(profile, network)
+
+        await asyncio.gather(*(one(n) for n in usable))
+        return results
+
+    async def _status(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        profile = await self._refresh_connections(profile)
+        async with self._uow() as uow:
+            pending = await uow.posts.count_scheduled(profile.id)
+        fields = [Field("Plan", profile.tier.label), Field("Time zone", profile.timezone)]
+        for network in Network:
+            if not self._policy.allows(profile.tier, network):
+                state = "🔒 Pro"
+            elif reason := self._unavailable(profile).get(network):
+                state = f"⛔ {reason}"
+            elif (conn := profile.connections.get(network)) is None:
+                state = "not connected"
+            elif conn.status is ConnectionStatus.BROKEN:
+                state = "⚠️ needs reconnecting"
+            else:
+                state = f"✅ {conn.display_name}".rstrip()
+            fields.append(Field(network.label, state))
+        fields.append(Field("Scheduled posts", str(pending)))
+        return Reply(
+            "Your Postroom status",
+            fields=tuple(fields),
+            buttons=((Button("🔗 Connect networks", "go", "connect"),),),
+        )
+
+    async def _tap_connect(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        network = parse_network(arg)
+        route = self._policy.route(profile.tier, network)
+        if reason := self._unavailable(profile).get(network):
+            return refuse(reason)
+        publisher = self._publishers[route]
+        profile = await self._accounts.ensure_account(profile, route)
+        link = await publisher.connect_link(profile, network)
+        if not link.completes_at_once:
+            return refuse(f"Open the {network.label} link to connect it.")
+        async with self._uow() as uow:
+            current = await uow.profiles.get(profile.id)
+            assert current is not None
+            already = network in current.connected()
+            current.connections[network] = Connection(
+                network, ConnectionStatus.CONNECTED, f"Sandbox {network.label}", self._clock.now()
+            )
+            await uow.profiles.save(current)
+            await uow.commit()
+        toast = (
+            f"{network.label} was already connected."
+            if already
+            else f"{network.label} connected ✅"
+        )
+        return await self._connect_view(current, edit=message is not None, toast=toast)
+
+    async def _tap_locked(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        network = parse_network(arg)
+        if not self._policy.allows(profile.tier, network):
+            return refuse(self._policy.refusal(profile.tier, network))
+        reason = self._unavailable(profile).get(network)
+        return refuse(reason or f"{network.label} is available to you now. Send /connect again.")
+
+
+def _connected_line(profile: Profile) -> str:
+    linked = [n.label for n in Network if n in profile.connected()]
+    broken = [
+        n.label for n, c in profile.connections.items() if c.status is ConnectionStatus.BROKEN
+    ]
+    line = f"Connected: {', '.join(linked)} ✅" if linked else "Connected: none yet."
+    if broken:
+        line += f"\n⚠️ Reconnect: {', '.join(broken)}"
+    return line

@@ -1,0 +1,167 @@
+"""What every use-case module shares: its dependencies, who acts, ownership checks and
+argument parsing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from core.accounts import Accounts
+from core.commands import Command
+from core.errors import DomainError, PublishError
+from core.model import (
+    ChatRef,
+    Connection,
+    ConnectionStatus,
+    Identity,
+    MessageRef,
+    Network,
+    Post,
+    Profile,
+    Route,
+)
+from core.policy import Policy
+from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
+from core.replies import Reply
+from core.states import PostState
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 5
+MAX_POST_ID = 2**53  # ids beyond this are not ours; refuse before touching storage
+OOPS = "Something went wrong on our side and nothing was changed. Please try again in a minute."
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something, and in which chat."""
+
+    identity: Identity
+    chat: ChatRef
+    name: str = ""
+
+
+CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
+TapHandler = Callable[["Actor", Profile, str, MessageRef | None], Awaitable[Reply]]
+
+
+def refuse(message: str) -> Reply:
+    """A tap that cannot do anything: answered with a short toast, the chat left as it is."""
+    return Reply("", toast=message[:200])
+
+
+class Flow:
+    """The dependencies and helpers the use cases share; `Postroom` combines them."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        publishers: Mapping[Route, Publisher],
+        accounts: Accounts,
+        policy: Policy,
+        clock: Clock,
+        bot_username: str | None = None,
+        sandbox: bool = False,
+    ) -> None:
+        self._uow = uow
+        self._publishers = publishers
+        self._accounts = accounts
+        self._policy = policy
+        self._clock = clock
+        self.bot_username = bot_username
+        self.sandbox = sandbox
+
+    def _unavailable(self, profile: Profile) -> dict[Network, str]:
+        found: dict[Network, str] = {}
+        for network in Network:
+            if not self._policy.allows(profile.tier, network):
+                continue
+            publisher = self._publishers.get(self._policy.route(profile.tier, network))
+            reason = (
+                "Publishing there is not set up on this server yet."
+                if publisher is None
+                else publisher.unavailable(network)
+            )
+            if reason:
+                found[network] = reason
+        return found
+
+    async def _refresh_connections(self, profile: Profile) -> Profile:
+        """Ask each provider what is linked (Ayrshare knows better than we do) and store it."""
+        changed = False
+        now = self._clock.now()
+        for route, publisher in self._publishers.items():
+            if route not in profile.accounts:
+                continue
+            try:
+                linked = await publisher.connected(profile)
+            except PublishError as e:
+                log.warning("could not refresh connections of profile %s: %s", profile.id, e)
+                continue
+            if linked is None:
+                continue
+            for network in Network:
+                if self._policy.rules[profile.tier].routes.get(network) is not route:
+                    continue
+                if network in linked:
+                    profile.connections[network] = Connection(
+                        network, ConnectionStatus.CONNECTED, linked[network], now
+                    )
+                    changed = True
+                elif network in profile.connections:
+                    del profile.connections[network]
+                    changed = True
+        if changed:
+            async with self._uow() as uow:
+                await uow.profiles.save(profile)
+                await uow.commit()
+        return profile
+
+    async def _own_post(self, profile: Profile, post_id: int) -> Post:
+        async with self._uow() as uow:
+            return await self._own_post_in(uow, profile, post_id)
+
+    async def _own_post_in(
+        self, uow: UnitOfWork, profile: Profile, post_id: int, *, lock: bool = False
+    ) -> Post:
+        post = await (uow.posts.lock(post_id) if lock else uow.posts.get(post_id))
+        if post is None:
+            raise DomainError(f"Post #{post_id} no longer exists.")
+        if post.profile_id != profile.id:
+            raise DomainError("Only the author can do that.")
+        return post
+
+
+def int_arg(text: str, what: str) -> int:
+    """A positive id or number typed or carried by a button, or a clear refusal."""
+    raw = text.strip().lstrip("#")
+    if not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_POST_ID:
+        shown = text.strip()[:20] or "nothing"
+        example = {"post": "/cancel 12", "page": "/posts 2", "time": "a schedule button"}[what]
+        raise DomainError(f"I need a {what} number here, not {shown!r} (e.g. {example}).")
+    return int(raw)
+
+
+def parse_network(text: str) -> Network:
+    network = Network.parse(text)
+    if network is None:
+        raise DomainError(f"I don't know the network {text[:20]!r}.")
+    return network
+
+
+def require_draft(post: Post) -> None:
+    if post.state is not PostState.DRAFT:
+        raise DomainError(already(post))
+
+
+def already(post: Post) -> str:
+    return {
+        PostState.SCHEDULED: f"Post #{post.id} is already scheduled. /posts to change it.",
+        PostState.PUBLISHING: f"Post #{post.id} is already being published.",
+        PostState.UNCONFIRMED: f"Post #{post.id} is already being published.",
+        PostState.PUBLISHED: f"Post #{post.id} was already published.",
+        PostState.PARTIAL: f"Post #{post.id} was already published.",
+        PostState.FAILED: f"Post #{post.id} already went out and failed; use Retry.",
+    }.get(post.state, f"Post #{post.id} is {post.state.value}.")

@@ -1,0 +1,230 @@
+"""Managing posts after composing: the list, opening one, cancel, delete and retry."""
+
+from __future__ import annotations
+
+from core import views
+from core.commands import Command
+from core.errors import DomainError, PolicyRefusal, PublishError
+from core.flow import (
+    PAGE_SIZE,
+    Actor,
+    Flow,
+    int_arg,
+    parse_network,
+    refuse,
+)
+from core.model import (
+    MessageRef,
+    Network,
+    Post,
+    Profile,
+    Route,
+)
+from core.replies import Button, Reply
+from core.states import PostState, TargetState, check_transition
+
+
+class PostFlow(Flow):
+    """/posts, /cancel, /delete, /retry and their buttons."""
+
+    async def _posts(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        page = int_arg(cmd.args or "1", "page") - 1
+        return await self._posts_page(profile, max(page, 0))
+
+    async def _posts_page(self, profile: Profile, page: int, *, edit: bool = False) -> Reply:
+        async with self._uow() as uow:
+            posts, total = await uow.posts.list_for_profile(
+                profile.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            )
+        if total == 0:
+            return Reply("No posts yet. Compose one with /post <text>.", edit=edit)
+        if not posts:
+            return refuse("That page is empty now.") if edit else Reply("That page is empty.")
+        pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+        lines = [f"Your posts ({total}) — page {page + 1} of {pages}"]
+        lines += [views.post_summary(p, profile.timezone) for p in posts]
+        opens = [Button(f"Open #{p.id}", "op", str(p.id)) for p in posts]
+        nav = []
+        if page > 0:
+            nav.append(Button("« Prev", "pg", str(page - 1)))
+        if page + 1 < pages:
+            nav.append(Button("Next »", "pg", str(page + 1)))
+        buttons = views.rows(opens, 3) + ((tuple(nav),) if nav else ())
+        return Reply("\n".join(lines), buttons=buttons, edit=edit)
+
+    async def _cancel_cmd(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        return await self._cancel(profile, int_arg(cmd.args, "post"), edit=False)
+
+    async def _delete_cmd(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        post = await self._own_post(profile, int_arg(cmd.args, "post"))
+        return self._delete_question(post, edit=False)
+
+    async def _retry_cmd(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        post_arg, _, network_arg = cmd.args.partition(" ")
+        post = await self._own_post(profile, int_arg(post_arg, "post"))
+        if network_arg.strip():
+            network = Network.parse(network_arg)
+            if network is None:
+                raise DomainError(f"I don't know the network {network_arg.strip()[:30]!r}.")
+            networks = [network]
+        else:
+            networks = [t.network for t in post.targets.values() if t.state is TargetState.FAILED]
+            if not networks:
+                raise DomainError(f"Post #{post.id} has no failed networks to retry.")
+        return await self._retry(profile, post.id, networks, None)
+
+    async def _tap_open(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post = await self._own_post(profile, int_arg(arg, "post"))
+        return views.post_detail(post, profile.timezone)
+
+    async def _tap_cancel(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        return await self._cancel(profile, int_arg(arg, "post"), edit=True)
+
+    async def _cancel(self, profile: Profile, post_id: int, *, edit: bool) -> Reply:
+        async with self._uow() as uow:
+            # Locked: a worker claiming it now would otherwise have its "publishing" overwritten
+            # by this "draft", and the post sent while shown as cancelled.
+            post = await self._own_post_in(uow, profile, post_id, lock=True)
+            if post.state is not PostState.SCHEDULED:
+                raise DomainError(
+                    f"Post #{post.id} is {post.state.value}; "
+                    "only scheduled posts can be cancelled."
+                )
+            stopped = []
+            for target in post.ordered_targets():
+                if target.state is TargetState.SCHEDULED:
+                    check_transition(target.state, TargetState.DRAFT)
+                    target.state, target.due_at = TargetState.DRAFT, None
+                    stopped.append(target.network.label)
+            post.scheduled_at = None
+            await uow.posts.save(post)
+            await uow.commit()
+        if any(t.state is not TargetState.DRAFT for t in post.targets.values()):
+            # Part of it already went out (a retry was waiting): only the rest is stopped.
+            gone = [
+                t.network.label for t in post.ordered_targets() if t.state is TargetState.PUBLISHED
+            ]
+            return Reply(
+                f"Cancelled: post #{post.id} won't be sent to {', '.join(stopped)}. "
+                f"It stays published on {', '.join(gone) or 'no network'}.",
+                buttons=((Button("Open", "op", str(post.id)),),),
+                edit=edit,
+                toast="Cancelled",
+            )
+        return Reply(
+            f"Cancelled. Post #{post.id} is a draft again.",
+            buttons=(
+                (Button("✍️ Edit", "ed", str(post.id)), Button("🗑 Delete", "dl", str(post.id))),
+            ),
+            edit=edit,
+            toast="Cancelled",
+        )
+
+    async def _tap_delete(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post = await self._own_post(profile, int_arg(arg, "post"))
+        return self._delete_question(post, edit=True)
+
+    def _delete_question(self, post: Post, *, edit: bool) -> Reply:
+        if post.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
+            raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
+        published = [
+            t.network.label for t in post.ordered_targets() if t.state is TargetState.PUBLISHED
+        ]
+        text = f"Delete post #{post.id} — {views.clip(post.text)!r}?"
+        if published:
+            where = ", ".join(published)
+            text += f"\nIt will also be removed from {where} where the network allows it."
+        return Reply(
+            text,
+            buttons=(
+                (Button("🗑 Yes, delete", "dly", str(post.id)), Button("Keep", "op", str(post.id))),
+            ),
+            edit=edit,
+        )
+
+    async def _tap_delete_confirmed(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post = await self._own_post(profile, int_arg(arg, "post"))
+        if post.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
+            raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
+        notes: list[str] = []
+        published: dict[Route, list[Network]] = {}
+        for t in post.targets.values():
+            if t.state is TargetState.PUBLISHED:
+                published.setdefault(t.route, []).append(t.network)
+        for route, networks in published.items():
+            publisher = self._publishers.get(route)
+            if publisher is None:
+                continue
+            try:
+                await publisher.delete(profile, post, networks)
+            except PublishError as e:
+                names = ", ".join(n.label for n in networks)
+                notes.append(f"Couldn't remove it from {names}: {e.reason}")
+        async with self._uow() as uow:
+            current = await self._own_post_in(uow, profile, post.id, lock=True)
+            if current.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
+                raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
+            await uow.posts.delete(post.id)
+            await uow.commit()
+        return Reply("\n".join([f"Post #{post.id} deleted.", *notes]), edit=True, toast="Deleted")
+
+    async def _tap_retry(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        post_arg, _, network_arg = arg.partition(":")
+        return await self._retry(
+            profile, int_arg(post_arg, "post"), [parse_network(network_arg)], message
+        )
+
+    async def _retry(
+        self, profile: Profile, post_id: int, networks: list[Network], message: MessageRef | None
+    ) -> Reply:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            post = await self._own_post_in(uow, profile, post_id)
+            for network in networks:
+                target = post.targets.get(network)
+                if target is None:
+                    raise DomainError(f"Post #{post.id} was not sent to {network.label}.")
+                if target.state is not TargetState.FAILED:
+                    return views.progress(
+                        post,
+                        edit=message is not None,
+                        toast=f"{network.label} is {target.state.value}; "
+                        "only failed networks can be retried.",
+                    )
+                if not self._policy.allows(profile.tier, network):
+                    raise PolicyRefusal(self._policy.refusal(profile.tier, network))
+                check_transition(target.state, TargetState.SCHEDULED)
+                target.state, target.due_at = TargetState.SCHEDULED, now
+                target.round += 1
+                target.attempts = 0
+                target.error = None
+                target.route = self._policy.route(profile.tier, network)
+            if message is not None:
+                post.progress = message
+            await uow.posts.save(post)
+            await uow.commit()
+        names = ", ".join(n.label for n in networks)
+        return views.progress(post, edit=message is not None, toast=f"Retrying {names}…")
+
+    async def _tap_page(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        return await self._posts_page(profile, max(int_arg(arg, "page"), 0), edit=True)
