@@ -113,9 +113,10 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             console_task.cancel()
         if jobs is not None:
             await jobs.stop()  # digests in flight finish while the messengers still run
+        # The pipeline stops before Telegram: its last outcomes still edit progress messages.
+        await ticker.stop()
         if telegram is not None:
             await telegram.stop()
-        await ticker.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
             await server_task

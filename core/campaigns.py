@@ -182,7 +182,11 @@ class CampaignCommands:
                 "network allows it."
             )
         url = words[0]
-        if len(url) > MAX_URL or urlsplit(url).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError:  # not a URL at all ("https://[oops")
+            scheme = ""
+        if len(url) > MAX_URL or scheme not in ("http", "https"):
             raise DomainError("The first word must be the post's link (https://…).")
         network = network_of_url(url)
         if network is None:

@@ -29,7 +29,9 @@ from core.states import PostState
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
-MAX_POST_ID = 2**53  # ids beyond this are not ours; refuse before touching storage
+# Ids are 32-bit integer columns: larger numbers are not ours, and PostgreSQL would refuse them
+# in a query (out of int4 range), so they are refused before touching storage.
+MAX_POST_ID = 2**31 - 1
 OOPS = "Something went wrong on our side and nothing was changed. Please try again in a minute."
 
 

@@ -50,7 +50,10 @@ def check_media_urls(urls: Iterable[str]) -> tuple[str, ...]:
     """The media URLs if each is an absolute http(s) URL of sane length, else a clear refusal."""
     checked: list[str] = []
     for url in urls:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[oops"
+            parts = urlsplit("")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise DomainError(
                 f"Media must be a web address starting with https://, not {_clip(url)!r}."

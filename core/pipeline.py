@@ -173,6 +173,10 @@ class _Found:
     key: str
     sent: Post | None
     recorded: asyncio.Future[tuple[Post, list[Target]] | None]
+    # The state and send time each target had when the request or lookup began: an answer
+    # only settles a target still in that attempt. A slow lookup finding nothing must not
+    # pull back a target that another lookup has since re-sent (same key, newer send).
+    attempt: Mapping[Network, tuple[TargetState, datetime | None]]
 
 
 @dataclass(slots=True)
@@ -451,12 +455,13 @@ class Pipeline:
         notice = Reply(
             f"⏰ Post #{post.id} was due {when}, while the bot was not running, so it was "
             f"not sent. Posts more than {late_by:.0f} minutes late wait for you: publish it "
-            f"now, or cancel it.\n{views.clip(post.text) or '(media only)'}\nTo: {nets}",
+            f"now, edit it, or delete it.\n{views.clip(post.text) or '(media only)'}\nTo: {nets}",
             buttons=(
                 (
                     Button("🚀 Publish now", "pub", str(post.id)),
                     Button("✍️ Edit", "ed", str(post.id)),
-                    Button("✖ Cancel", "dc", str(post.id)),
+                    # Asks for confirmation first: the draft's text and media are lost.
+                    Button("🗑 Delete", "dl", str(post.id)),
                 ),
             ),
         )
@@ -503,7 +508,8 @@ class Pipeline:
         if waits:
             until = self._clock.now() + timedelta(seconds=max(waits))
             self._budget.block((send.route, send.profile.id), until)
-        await self._apply(post.id, outcomes, send.key, sent=post, shown=shown)
+        attempt = {n: (TargetState.PUBLISHING, post.targets[n].sent_at) for n in outcomes}
+        await self._apply(post.id, outcomes, send.key, sent=post, shown=shown, attempt=attempt)
 
     async def _call(self, route: Route, request: PublishRequest) -> Mapping[Network, Outcome]:
         publisher = self._publishers.get(route)
@@ -550,12 +556,13 @@ class Pipeline:
         *,
         sent: Post | None = None,
         shown: asyncio.Task[None] | None = None,
+        attempt: Mapping[Network, tuple[TargetState, datetime | None]],
     ) -> None:
         """Record what a request (or a lookup) found, then show it in the chat. Outcomes that
         arrive together are recorded in one transaction. `sent` is the post as it was sent,
         whose progress message `shown` is putting in the chat."""
         loop = asyncio.get_running_loop()
-        found = _Found(post_id, outcomes, key, sent, loop.create_future())
+        found = _Found(post_id, outcomes, key, sent, loop.create_future(), attempt)
         self._to_record.append(found)
         if self._recorder is None or self._recorder.done():
             self._recorder = loop.create_task(self._record_queued())
@@ -624,6 +631,8 @@ class Pipeline:
                     t = post.targets.get(network)
                     if t is None or t.idempotency_key != found.key or t.state not in _OPEN:
                         continue  # settled meanwhile (another worker's lookup), or moved on
+                    if found.attempt.get(network, (t.state, t.sent_at)) != (t.state, t.sent_at):
+                        continue  # an answer about an earlier attempt of this target
                     if outcome.kind is OutcomeKind.RETRY and delay is None:
                         # One wait for the whole request, so its targets are retried together.
                         delay = self._backoff(t.attempts, outcome)
@@ -758,7 +767,8 @@ class Pipeline:
                 else:
                     outcome = Outcome(OutcomeKind.UNKNOWN)
             outcomes[n] = outcome
-        await self._apply(post.id, outcomes, key)
+        attempt = {n: (TargetState.UNCONFIRMED, post.targets[n].sent_at) for n in networks}
+        await self._apply(post.id, outcomes, key, attempt=attempt)
 
     async def recover(self) -> int:
         """Targets whose worker vanished: unsent ones go back to the schedule, sent ones are

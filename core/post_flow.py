@@ -197,17 +197,23 @@ class PostFlow(Flow):
     ) -> Reply:
         now = self._clock.now()
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, profile, post_id)
+            # Locked: the pipeline may be recording this post's other targets right now.
+            post = await self._own_post_in(uow, profile, post_id, lock=True)
             for network in networks:
                 target = post.targets.get(network)
                 if target is None:
                     raise DomainError(f"Post #{post.id} was not sent to {network.label}.")
                 if target.state is not TargetState.FAILED:
+                    refusal = (
+                        f"{network.label} is {target.state.value}; "
+                        "only failed networks can be retried."
+                    )
+                    if message is None:  # typed: the answer is a message, not a toast
+                        raise DomainError(refusal)
                     return views.progress(
                         post,
-                        edit=message is not None,
-                        toast=f"{network.label} is {target.state.value}; "
-                        "only failed networks can be retried.",
+                        edit=True,
+                        toast=refusal,
                     )
                 if not self._policy.allows(profile.tier, network):
                     raise PolicyRefusal(self._policy.refusal(profile.tier, network))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from core.app import Actor
 from core.commands import Command
 from core.errors import DomainError
+from core.flow import MAX_POST_ID
 from core.metrics import (
     AccountMetric,
     AccountSnapshot,
@@ -140,9 +141,10 @@ def parse_item_ref(text: str) -> tuple[str, int]:
         raise DomainError(
             f"I need a post number like 12 or a tracked post like t5, not {raw[:20]!r}."
         )
-    if raw[0] in "tT":
-        return "tracked", int(raw[1:])
-    return "post", int(raw.lstrip("#"))
+    kind, number = ("tracked", int(raw[1:])) if raw[0] in "tT" else ("post", int(raw.lstrip("#")))
+    if number > MAX_POST_ID:
+        raise DomainError(f"There is no post {raw[:20]}; /posts lists yours.")
+    return kind, number
 
 
 class StatsCommands:

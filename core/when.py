@@ -37,10 +37,14 @@ def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     raw = " ".join(text.lower().split())
     if len(raw) > 40:
         raise DomainError(f"That time is too long to read. Try {EXAMPLES}.")
-    result = _parse(raw, local_now, local_zone)
+    try:
+        result = _parse(raw, local_now, local_zone)
+        if result is not None:
+            result = result.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31 23:00 west of UTC: beyond datetime's range
+        raise DomainError("Posts can be scheduled at most a year ahead.") from None
     if result is None:
         raise DomainError(f"I can't read {text.strip()[:40]!r} as a time. Try {EXAMPLES}.")
-    result = result.astimezone(UTC)
     if result <= now:
         raise DomainError(
             f"{format_local(result, tz)} is in the past. Pick a later time, e.g. `in 1h`."

@@ -377,7 +377,10 @@ class TelegramChat:
                 reply = await self._postroom.handle_tap(actor, data, ref)
             shown = toast(reply)
             answered = True  # at most once, even if this answer fails on the way
-            await query.answer(shown, show_alert=shown is not None and len(shown) > ALERT_FROM)
+            # A late answer ("query is too old": a slow tap, a 429 pause, updates queued while
+            # down) fails, but the action is done: the message must still show it.
+            with contextlib.suppress(TelegramError):
+                await query.answer(shown, show_alert=shown is not None and len(shown) > ALERT_FROM)
             if reply.text or reply.image is not None:
                 await self._show(message, ref, reply)
         finally:

@@ -212,3 +212,14 @@ async def test_track_reads_links_and_numbers(store: UnitOfWorkFactory) -> None:
     assert "link" in (await chat.say("/track ftp://x.example/1")).text
     assert "none of them" in (await chat.say("/track https://example.com/post/1")).text
     assert "can't read" in (await chat.say("/track https://x.com/a/status/1 stars=5")).text
+
+
+async def test_malformed_links_and_huge_numbers_get_a_clear_answer(
+    store: UnitOfWorkFactory,
+) -> None:
+    _, chat, _ = await scene(store)
+    assert (
+        "The first word must be the post's link" in (await chat.say("/track https://[oops")).text
+    )
+    assert (await chat.say("/stats 99999999999")).text.startswith("There is no post 99999999999")
+    assert (await chat.say("/hide 3000000000")).text.startswith("There is no post 3000000000")

@@ -32,8 +32,9 @@ class Harness:
         fail: Mapping[Network, FailMode] | None = None,
         policy: Policy | None = None,
         publishers: Mapping[Route, Publisher] | None = None,
+        clock: FixedClock | None = None,
     ) -> None:
-        self.clock = FixedClock(START)
+        self.clock = clock or FixedClock(START)
         self.uow = InMemoryUnitOfWorkFactory()
         self.messenger = RecordingMessenger()
         self.publishers: Mapping[Route, Publisher] = publishers or {

@@ -231,11 +231,11 @@ async def test_cancel_and_retry_in_forbidden_states(harness: Harness) -> None:
     await harness.tap(composer, "Publish now")
     await harness.pipeline.run_until_idle()
     assert "no failed networks" in (await harness.say("/retry 1")).text
-    retry_fb = await harness.say("/retry 1 facebook")
-    assert retry_fb.toast is not None and "only failed networks can be retried" in retry_fb.toast
+    retry_fb = await harness.say("/retry 1 facebook")  # typed: answered in the chat itself
+    assert retry_fb.text == "Facebook is published; only failed networks can be retried."
 
 
-@pytest.mark.parametrize("arg", ["abc", "-1", "99999999999999999999", "#", ""])
+@pytest.mark.parametrize("arg", ["abc", "-1", "99999999999999999999", "3000000000", "#", ""])
 async def test_malformed_ids(harness: Harness, arg: str) -> None:
     reply = await harness.say(f"/cancel {arg}")
     assert "I need a post number here" in reply.text
@@ -313,3 +313,15 @@ async def test_cancelling_a_waiting_retry_of_a_partly_published_post() -> None:
     async with h.uow() as uow:
         post = await uow.posts.get(1)
     assert post is not None and post.state is PostState.PARTIAL
+
+
+async def test_a_media_address_that_is_not_a_url(harness: Harness) -> None:
+    reply = await harness.say("/post hi media: https://[oops")
+    assert "Media must be a web address starting with https://" in reply.text
+
+
+async def test_a_date_beyond_the_calendar_is_refused(harness: Harness) -> None:
+    await harness.compose("far", FB)
+    await harness.say("/timezone America/New_York")
+    reply = await harness.say("/schedule 9999-12-31 23:00")
+    assert reply.text == "Posts can be scheduled at most a year ahead."

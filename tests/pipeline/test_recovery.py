@@ -75,7 +75,7 @@ async def test_post_due_longer_ago_than_the_grace_is_held_for_the_author(
     assert [(b.label, b.callback_data) for row in notice.buttons for b in row] == [
         ("🚀 Publish now", f"pub:{post.id}"),
         ("✍️ Edit", f"ed:{post.id}"),
-        ("✖ Cancel", f"dc:{post.id}"),
+        ("🗑 Delete", f"dl:{post.id}"),
     ]
 
     # "Publish now" on the notice publishes it, and that message becomes its progress.
@@ -88,15 +88,20 @@ async def test_post_due_longer_ago_than_the_grace_is_held_for_the_author(
     assert (await world.get(post.id)).progress == message
 
 
-async def test_cancel_on_a_held_post_discards_it(world: World, clock: FixedClock) -> None:
+async def test_delete_on_a_held_post_asks_first(world: World, clock: FixedClock) -> None:
     ana = await world.profile("ana", [FB])
     post = await world.post(ana, FB)
     clock.advance(timedelta(hours=3))
     await world.pipeline.tick()
+    notice = world.messenger.sent[0][2]
 
-    reply = await world.tap("ana", f"dc:{post.id}", world.messenger.sent[0][2])
+    question = await world.tap("ana", f"dl:{post.id}", notice)
+    assert question.text.startswith(f"Delete post #{post.id}")
+    async with world.uow() as uow:
+        assert await uow.posts.get(post.id) is not None  # nothing lost before the answer
+    reply = await world.tap("ana", f"dly:{post.id}", notice)
 
-    assert reply.toast == "Discarded"
+    assert reply.toast == "Deleted"
     async with world.uow() as uow:
         assert await uow.posts.get(post.id) is None
     assert world.posts_sent() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from adapters.sandbox import FailMode, SandboxPublisher
@@ -411,3 +412,20 @@ async def test_typed_bad_input_gets_clear_answers_and_changes_nothing(world: Wor
         assert await uow.posts.get(2) is None
     assert post is not None and post.state is PostState.DRAFT and post.text == "Keep me"
     assert profile is not None and profile.timezone == "UTC"
+
+
+async def test_a_late_tap_answer_still_shows_what_was_done(world: World) -> None:
+    tg, fake = world.tg, world.fake
+    await _connect(tg, "Facebook")
+    await tg.say("/post Hello")
+    composer = tg.last(ANA.id)
+    fake.fail_next(
+        "answerCallbackQuery",
+        description="Bad Request: query is too old and response timeout expired "
+        "or query ID is invalid",
+    )
+    with contextlib.suppress(AssertionError):  # the driver notes the failed answer
+        await tg.tap("Discard", message=composer)
+    async with world.uow() as uow:
+        assert await uow.posts.get(1) is None
+    assert composer.text.startswith("Draft discarded.")  # not a live composer any more
