@@ -3,7 +3,6 @@ real database: every target's final state, the POSTs Ayrshare received, the chat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -15,23 +14,12 @@ from core.model import ConnectionStatus, Network, Route
 from core.ports import OutcomeKind, UnitOfWorkFactory
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
-from tests.pipeline.support import World, ayrshare, fake_ayrshare
+from tests.pipeline.support import World, ayrshare
 
 S = TargetState
 IG, FB, LI, YT = Network.INSTAGRAM, Network.FACEBOOK, Network.LINKEDIN, Network.YOUTUBE
 TEXT = "Launch day! Our new app is live"
 HTML_503 = b"<html><body>503 Service Unavailable</body></html>"
-
-
-@pytest.fixture
-def fake(clock: FixedClock) -> FakeAyrshare:
-    return fake_ayrshare(clock)
-
-
-@pytest.fixture
-async def http(fake: FakeAyrshare) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake.http_client() as client:
-        yield client
 
 
 def make_world(

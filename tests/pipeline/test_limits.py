@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import httpx
@@ -16,7 +16,7 @@ from core.pipeline import PipelineConfig
 from core.ports import Outcome, PublishRequest, UnitOfWorkFactory
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
-from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of, fake_ayrshare
+from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of
 
 S = TargetState
 IG, FB = Network.INSTAGRAM, Network.FACEBOOK
@@ -39,17 +39,6 @@ class Gated(Crashing):
             return await self.inner.publish(request)
         finally:
             self.waiting -= 1
-
-
-@pytest.fixture
-def fake(clock: FixedClock) -> FakeAyrshare:
-    return fake_ayrshare(clock)
-
-
-@pytest.fixture
-async def http(fake: FakeAyrshare) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake.http_client() as client:
-        yield client
 
 
 def make_world(

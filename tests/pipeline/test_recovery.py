@@ -4,7 +4,6 @@ recovered and settled by lookup, a stopping worker hands back what it holds."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,22 +18,11 @@ from core.model import Network, Route
 from core.ports import UnitOfWorkFactory
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
-from tests.pipeline.support import Crashing, World, ayrshare, chat_of, fake_ayrshare
+from tests.pipeline.support import Crashing, World, ayrshare, chat_of
 
 S = TargetState
 FB, LI = Network.FACEBOOK, Network.LINKEDIN
 LEASE = timedelta(minutes=5)
-
-
-@pytest.fixture
-def fake(clock: FixedClock) -> FakeAyrshare:
-    return fake_ayrshare(clock)
-
-
-@pytest.fixture
-async def http(fake: FakeAyrshare) -> AsyncIterator[httpx.AsyncClient]:
-    async with fake.http_client() as client:
-        yield client
 
 
 @pytest.fixture
