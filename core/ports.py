@@ -82,12 +82,15 @@ class PostRepository(Protocol):
     async def delete(self, post_id: int) -> None: ...
 
     async def list_for_profile(
-        self, profile_id: int, *, offset: int, limit: int
+        self, profile_id: int, *, offset: int, limit: int, origin: ChatRef | None = None
     ) -> tuple[Sequence[Post], int]:
-        """A page of posts (scheduled first, by due time; then newest) and the total count."""
+        """A page of posts (scheduled first, by due time; then newest) and the total count;
+        with `origin`, only the posts made in that chat."""
         ...
 
-    async def latest_draft(self, profile_id: int) -> Post | None: ...
+    async def latest_draft(self, profile_id: int, origin: ChatRef | None = None) -> Post | None:
+        """The newest draft (made in `origin`, when given)."""
+        ...
 
     async def count_scheduled(self, profile_id: int) -> int: ...
 

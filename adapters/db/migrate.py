@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -43,14 +45,41 @@ def _current(connection: Connection) -> str | None:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Migrate the database to `revision`, in one transaction (DDL is transactional on
     PostgreSQL and SQLite alike)."""
-    async with engine.begin() as connection:
+    async with _migrating(engine) as connection:
         await connection.run_sync(_upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Migrate the database back to `revision` (`base`: drop everything)."""
-    async with engine.begin() as connection:
+    async with _migrating(engine) as connection:
         await connection.run_sync(_downgrade, revision)
+
+
+@asynccontextmanager
+async def _migrating(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in one transaction; on SQLite with foreign keys off meanwhile.
+
+    SQLite changes most of a table by copying it and dropping the old one, and dropping a
+    table with foreign keys on first deletes its rows, cascading into every table that refers
+    to it. SQLite's own procedure turns them off and checks them afterwards; the pragma only
+    takes effect outside a transaction (https://www.sqlite.org/lang_altertable.html#otheralter).
+    """
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:  # the pooled connection goes back as the engine made it
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

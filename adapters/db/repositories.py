@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -342,6 +342,18 @@ def _write_post(row: PostRow, post: Post) -> None:
     row.progress_message_id = None if post.progress is None else post.progress.message_id
 
 
+def _made_in(profile_id: int, origin: ChatRef | None) -> list[ColumnElement[bool]]:
+    """A profile's posts, only those made in `origin` when given."""
+    where = [PostRow.profile_id == profile_id]
+    if origin is not None:
+        where += [
+            PostRow.origin_platform == origin.platform.value,
+            PostRow.origin_chat == origin.chat,
+            PostRow.origin_workspace == origin.workspace,
+        ]
+    return where
+
+
 class SqlPostRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -398,18 +410,15 @@ class SqlPostRepository:
         await self._session.execute(delete(PostRow).where(PostRow.id == post_id))
 
     async def list_for_profile(
-        self, profile_id: int, *, offset: int, limit: int
+        self, profile_id: int, *, offset: int, limit: int, origin: ChatRef | None = None
     ) -> tuple[Sequence[Post], int]:
+        mine = _made_in(profile_id, origin)
         next_due = (
             select(func.min(TargetRow.due_at))
             .where(TargetRow.post_id == PostRow.id, TargetRow.state == _SCHEDULED)
             .scalar_subquery()
         )
-        listed = (
-            select(PostRow.id.label("id"), next_due.label("due"))
-            .where(PostRow.profile_id == profile_id)
-            .subquery()
-        )
+        listed = select(PostRow.id.label("id"), next_due.label("due")).where(*mine).subquery()
         scheduled = listed.c.due.is_not(None)
         page = (
             select(listed.c.id)
@@ -422,12 +431,10 @@ class SqlPostRepository:
             .limit(limit)
         )
         ids = list(await self._session.scalars(page))
-        total = await self._session.scalar(
-            select(func.count()).select_from(PostRow).where(PostRow.profile_id == profile_id)
-        )
+        total = await self._session.scalar(select(func.count()).select_from(PostRow).where(*mine))
         return await self._load(ids), total or 0
 
-    async def latest_draft(self, profile_id: int) -> Post | None:
+    async def latest_draft(self, profile_id: int, origin: ChatRef | None = None) -> Post | None:
         undrafted = (
             select(TargetRow.id)
             .where(TargetRow.post_id == PostRow.id, TargetRow.state != TargetState.DRAFT.value)
@@ -435,7 +442,7 @@ class SqlPostRepository:
         )
         stmt = (
             select(PostRow.id)
-            .where(PostRow.profile_id == profile_id, ~undrafted)
+            .where(*_made_in(profile_id, origin), ~undrafted)
             .order_by(PostRow.id.desc())
             .limit(1)
         )

@@ -124,7 +124,9 @@ class SubscriptionRow(Base):
 
 class PostRow(Base):
     __tablename__ = "posts"
-    __table_args__ = (Index(None, "profile_id", "created_at"),)
+    # AUTOINCREMENT: SQLite would otherwise reuse the id of the newest post once it is deleted
+    # (migration 0003_post_ids); PostgreSQL sequences never do.
+    __table_args__ = (Index(None, "profile_id", "created_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))

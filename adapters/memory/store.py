@@ -221,7 +221,7 @@ class InMemoryPostRepository:
             self._view.pending.posts[post_id] = None
 
     async def list_for_profile(
-        self, profile_id: int, *, offset: int, limit: int
+        self, profile_id: int, *, offset: int, limit: int, origin: ChatRef | None = None
     ) -> tuple[Sequence[Post], int]:
         def order(post: Post) -> tuple[int, datetime, int]:
             due = _earliest(
@@ -230,15 +230,23 @@ class InMemoryPostRepository:
             # Scheduled posts first, soonest due first; the rest newest first.
             return (0, due, post.id) if due is not None else (1, _EPOCH, -post.id)
 
-        mine = sorted((p for p in self._view.posts() if p.profile_id == profile_id), key=order)
+        mine = sorted(
+            (
+                p
+                for p in self._view.posts()
+                if p.profile_id == profile_id and origin in (None, p.origin)
+            ),
+            key=order,
+        )
         start = max(offset, 0)
         return self._copies(mine[start : start + max(limit, 0)]), len(mine)
 
-    async def latest_draft(self, profile_id: int) -> Post | None:
+    async def latest_draft(self, profile_id: int, origin: ChatRef | None = None) -> Post | None:
         drafts = [
             p
             for p in self._view.posts()
             if p.profile_id == profile_id
+            and origin in (None, p.origin)
             and all(t.state is TargetState.DRAFT for t in p.targets.values())
         ]
         return copy.deepcopy(max(drafts, key=lambda p: p.id)) if drafts else None
