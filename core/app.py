@@ -15,6 +15,7 @@ from core.flow import (
     Actor,
     CommandHandler,
     TapHandler,
+    int_arg,
     refuse,
 )
 from core.model import (
@@ -27,7 +28,7 @@ from core.model import (
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWorkFactory
 from core.post_flow import PostFlow
-from core.replies import MAX_CALLBACK_BYTES, Button, Field, Reply
+from core.replies import MAX_CALLBACK_BYTES, Button, Field, Reply, Seal, seal, unseal
 from core.when import format_local, zone
 
 # Adapters and other use-case modules import these from here, the one entry point.
@@ -46,6 +47,10 @@ MENU: tuple[tuple[str, str], ...] = (
     ("tier", "Your plan and its limits"),
     ("help", "Everything I can do"),
 )
+# Buttons whose argument starts with a post id: a tap is refused on a post newer than the button.
+POST_ACTIONS = frozenset({"tg", "pub", "sch", "at", "dc", "ed", "op", "cx", "dl", "dly", "rt"})
+NOT_YOURS = "Only the author can do that."
+UNSEALED = "This button is from an older version of me. Send the command again."
 
 
 class Postroom(ConnectFlow, ComposeFlow, PostFlow):
@@ -159,13 +164,35 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
         """A button tap; `message` is the message the button sits on (edited in place)."""
         if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
             return refuse("This button is broken. Send /help to start again.")
-        action, _, arg = data.partition(":")
+        body, stamp = unseal(data)
+        action, _, arg = body.partition(":")
         handler = self._taps.get(action)
         if handler is None:
             return refuse("This button is no longer supported. Send /help to start again.")
-        return await self._guard(
-            actor, lambda profile: handler(actor, profile, arg, message), tap=True
-        )
+        if stamp is None:
+            return refuse(UNSEALED)
+
+        async def run(profile: Profile) -> Reply:
+            # In a group everyone sees every button: only its owner's taps count.
+            if stamp.owner != profile.id:
+                raise DomainError(NOT_YOURS)
+            if action in POST_ACTIONS:
+                await self._check_made_for(arg, stamp)
+            return await handler(actor, profile, arg, message)
+
+        return await self._guard(actor, run, tap=True)
+
+    async def _check_made_for(self, arg: str, stamp: Seal) -> None:
+        """Refuse a post button on a post that did not exist yet when the button was made:
+        ids are never reused, but a restored backup or a forged number must not act on a post
+        the button was not made for."""
+        post_id = int_arg(arg.partition(":")[0], "post")
+        async with self._uow() as uow:
+            post = await uow.posts.get(post_id)
+        if post is not None and int(post.created_at.timestamp()) > stamp.issued:
+            raise DomainError(
+                f"This button was made for an earlier post #{post_id}, which no longer exists."
+            )
 
     async def chat_moved(self, old: ChatRef, new: ChatRef) -> int:
         """A chat got a new id (a Telegram group upgraded to a supergroup): its posts, and
@@ -191,7 +218,8 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
     ) -> Reply:
         try:
             profile = await self._accounts.profile_for(actor.identity, actor.name)
-            return await run(profile)
+            # Every button answered is bound to whoever it answers (see `Seal`).
+            return seal(await run(profile), profile.id, self._clock.now())
         except DomainError as e:
             return refuse(str(e)) if tap else Reply(str(e))
         except PublishError as e:

@@ -81,10 +81,13 @@ class ComposeFlow(Flow):
     ) -> Reply:
         if not cmd.args:
             return Reply("When? e.g. `/schedule tomorrow 9:00` or `/schedule in 2h`.")
+        # In a group, only a draft made there: a private draft's text is not the group's.
+        origin = None if actor.chat.private else actor.chat
         async with self._uow() as uow:
-            draft = await uow.posts.latest_draft(profile.id)
+            draft = await uow.posts.latest_draft(profile.id, origin)
         if draft is None:
-            return Reply("No draft to schedule. Compose one with /post <text> first.")
+            here = "" if origin is None else " in this chat"
+            return Reply(f"No draft to schedule{here}. Compose one with /post <text> first.")
         when = parse_when(cmd.args, now=self._clock.now(), tz=profile.timezone)
         return await self._schedule(profile, draft.id, when, None)
 

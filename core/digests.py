@@ -42,7 +42,7 @@ from core.metrics import (
 from core.model import ChatPlatform, ChatRef, ConnectionStatus, MessageRef, Network, Profile
 from core.policy import Policy
 from core.ports import ChartRenderer, Clock, Messengers, UnitOfWork, UnitOfWorkFactory
-from core.replies import Button, Field, Reply
+from core.replies import Button, Field, Reply, seal
 from core.stats import StatsCommands
 from core.views import clip
 from core.when import zone
@@ -629,7 +629,8 @@ class DigestRunner:
                 reply = prepared.reply
             else:
                 reply = await self._compose(sub, profile, claim.day, late_for=claim.late_for)
-            sent = await messenger.send(sub.chat, reply)
+            # Its buttons (📈 Last 7 days) are the subscriber's, even in a group.
+            sent = await messenger.send(sub.chat, seal(reply, profile.id, self._clock.now()))
         except asyncio.CancelledError:
             raise
         except Exception as e:

@@ -96,13 +96,27 @@ class Identity:
         return cls(chat_platform, user, workspace if slash else "")
 
 
+class ChatKind(StrEnum):
+    PRIVATE = "private"  # the user and the bot alone (a console is one)
+    SHARED = "shared"  # a group or channel: everyone in it reads the answers
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRef:
-    """A conversation the bot can write to: a private chat, group, channel or console."""
+    """A conversation the bot can write to: a private chat, group, channel or console.
+
+    `kind` is what the chat adapter saw on the update; it is not stored and not part of the
+    identity, and a chat of unknown kind counts as shared so nothing private is shown there.
+    """
 
     platform: ChatPlatform
     chat: str
     workspace: str = ""
+    kind: ChatKind = field(default=ChatKind.SHARED, compare=False)
+
+    @property
+    def private(self) -> bool:
+        return self.kind is ChatKind.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)

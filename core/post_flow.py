@@ -14,6 +14,7 @@ from core.flow import (
     refuse,
 )
 from core.model import (
+    ChatRef,
     MessageRef,
     Network,
     Post,
@@ -31,19 +32,24 @@ class PostFlow(Flow):
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         page = int_arg(cmd.args or "1", "page") - 1
-        return await self._posts_page(profile, max(page, 0))
+        return await self._posts_page(profile, actor.chat, max(page, 0))
 
-    async def _posts_page(self, profile: Profile, page: int, *, edit: bool = False) -> Reply:
+    async def _posts_page(
+        self, profile: Profile, chat: ChatRef, page: int, *, edit: bool = False
+    ) -> Reply:
+        # A group sees only what was made in it: drafts from a private chat stay private.
+        origin = None if chat.private else chat
         async with self._uow() as uow:
             posts, total = await uow.posts.list_for_profile(
-                profile.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+                profile.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE, origin=origin
             )
+        here = "" if origin is None else " in this chat"
         if total == 0:
-            return Reply("No posts yet. Compose one with /post <text>.", edit=edit)
+            return Reply(f"No posts yet{here}. Compose one with /post <text>.", edit=edit)
         if not posts:
             return refuse("That page is empty now.") if edit else Reply("That page is empty.")
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-        lines = [f"Your posts ({total}) — page {page + 1} of {pages}"]
+        lines = [f"Your posts ({total}{here}) — page {page + 1} of {pages}"]
         lines += [views.post_summary(p, profile.timezone) for p in posts]
         opens = [Button(f"Open #{p.id}", "op", str(p.id)) for p in posts]
         nav = []
@@ -233,4 +239,5 @@ class PostFlow(Flow):
     async def _tap_page(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        return await self._posts_page(profile, max(int_arg(arg, "page"), 0), edit=True)
+        page = max(int_arg(arg, "page"), 0)
+        return await self._posts_page(profile, actor.chat, page, edit=True)

@@ -7,7 +7,7 @@ import logging
 from core import views
 from core.model import Post
 from core.ports import Messengers, UnitOfWorkFactory
-from core.replies import Reply
+from core.replies import Reply, seal
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ class ProgressNotifier:
         if messenger is None:
             log.warning("no messenger for %s; post %s progress not shown", post.origin, post.id)
             return
-        reply = views.progress(post)
+        # Bound to the author as of the post's creation: the moment its buttons refer to.
+        reply = seal(views.progress(post), post.profile_id, post.created_at)
         try:
             if post.progress is not None:
                 await messenger.edit(post.progress, reply)
@@ -56,6 +57,6 @@ class ProgressNotifier:
             log.warning("no messenger for %s; notice about post %s not sent", post.origin, post.id)
             return
         try:
-            await messenger.send(post.origin, reply)
+            await messenger.send(post.origin, seal(reply, post.profile_id, post.created_at))
         except Exception:
             log.exception("could not send a notice about post %s", post.id)

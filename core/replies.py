@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 # Telegram's callback_data is 1–64 bytes (platform-limits.md §1); every chat shares this bound.
 MAX_CALLBACK_BYTES = 64
+# Every action button is sealed with its owner and the moment it was made: "~owner.seconds" in
+# base 36 (≤ 6 digits for a 32-bit id, ≤ 7 for seconds until 2248): 15 bytes, 16 kept free.
+SEAL_BYTES = 16
+_SEAL = re.compile(r"~([0-9a-z]{1,6})\.([0-9a-z]{1,7})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,14 +23,20 @@ class Button:
     arg: str = ""
     url: str | None = None
     locked: bool = False  # shown with a 🔒; tapping explains why
+    seal: str = ""  # set by `seal`, never by hand
 
     def __post_init__(self) -> None:
-        if self.url is None and len(self.callback_data.encode()) > MAX_CALLBACK_BYTES:
+        if self.url is None and len(self.body.encode()) > MAX_CALLBACK_BYTES - SEAL_BYTES:
             raise ValueError(f"button data over {MAX_CALLBACK_BYTES} bytes: {self.action}")
 
     @property
-    def callback_data(self) -> str:
+    def body(self) -> str:
+        """What the button asks for, without its seal."""
         return f"{self.action}:{self.arg}" if self.arg else self.action
+
+    @property
+    def callback_data(self) -> str:
+        return f"{self.body}~{self.seal}" if self.seal else self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +66,58 @@ class Reply:
 
 def text(message: str, *, toast: str | None = None) -> Reply:
     return Reply(message, toast=toast)
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """Whose button it is (a profile id) and when it was made (Unix seconds).
+
+    Chat platforms let anyone in a chat tap any button, so taps are refused unless the seal's
+    owner is the one tapping, and a post button is refused on a post newer than the button.
+    The seal is not secret: a forged one can only name the forger, who then acts on their own
+    things and nobody else's.
+    """
+
+    owner: int
+    issued: int
+
+    @property
+    def issued_at(self) -> datetime:
+        return datetime.fromtimestamp(self.issued, UTC)
+
+
+def seal(reply: Reply, owner: int, issued: datetime) -> Reply:
+    """`reply` with every action button bound to `owner` as of `issued` (URL buttons open a
+    page and need no binding)."""
+    if not reply.buttons:
+        return reply
+    stamp = mark(owner, issued)
+    rows = tuple(
+        tuple(b if b.url is not None else replace(b, seal=stamp) for b in row)
+        for row in reply.buttons
+    )
+    return replace(reply, buttons=rows)
+
+
+def mark(owner: int, issued: datetime) -> str:
+    """The seal's text: owner and seconds in base 36, as in `Button.seal`."""
+    return f"{_base36(owner)}.{_base36(max(int(issued.timestamp()), 0))}"
+
+
+def unseal(data: str) -> tuple[str, Seal | None]:
+    """A tap's data split into what it asks for and its seal (None: unsealed or malformed)."""
+    body, sep, mark = data.rpartition("~")
+    found = _SEAL.fullmatch(sep + mark) if sep else None
+    if found is None:
+        return data, None
+    return body, Seal(int(found.group(1), 36), int(found.group(2), 36))
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out

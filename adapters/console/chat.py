@@ -14,7 +14,7 @@ from typing import TextIO
 
 from adapters.console.render import render
 from core.app import Actor, Postroom
-from core.model import ChatPlatform, ChatRef, Identity, MessageRef
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Button, Reply
 
 PROMPT = "> "
@@ -56,7 +56,7 @@ class ConsoleChat:
 
     @property
     def chat(self) -> ChatRef:
-        return ChatRef(ChatPlatform.CONSOLE, self.user)
+        return ChatRef(ChatPlatform.CONSOLE, self.user, kind=ChatKind.PRIVATE)
 
     def _actor(self) -> Actor:
         return Actor(Identity(ChatPlatform.CONSOLE, self.user), self.chat, self.user)

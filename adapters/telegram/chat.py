@@ -28,9 +28,9 @@ from adapters.telegram.render import TOAST_LIMIT, toast
 from core.app import OOPS, Actor, Postroom
 from core.commands import Command, parse_command
 from core.errors import PublishError
-from core.model import ChatPlatform, Identity, MessageRef
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.ports import MediaHost
-from core.replies import Button, Reply
+from core.replies import Button, Reply, unseal
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class TelegramChat:
 
     def _actor(self, message: Message) -> Actor | None:
         chat = message.chat
-        ref = chat_ref(chat.id)
+        ref = _chat_of(chat)
         if chat.type == ChatType.CHANNEL:
             # A channel posts as itself: its posts belong to the channel, and its admins act
             # for it (checked on every tap).
@@ -371,7 +371,7 @@ class TelegramChat:
             ref = MessageRef(chat, str(message.message_id))
             actor = await self._tapper(query, message.chat)
             data = query.data or ""
-            if message.chat.type != ChatType.PRIVATE and data == "go:connect":
+            if message.chat.type != ChatType.PRIVATE and unseal(data)[0] == "go:connect":
                 reply = self._connect_privately()
             else:
                 reply = await self._postroom.handle_tap(actor, data, ref)
@@ -392,7 +392,7 @@ class TelegramChat:
 
     async def _tapper(self, query: CallbackQuery, chat: Chat) -> Actor:
         user = query.from_user
-        ref = chat_ref(chat.id)
+        ref = _chat_of(chat)
         if chat.type == ChatType.CHANNEL:
             try:
                 member = await self._bot.get_chat_member(chat.id, user.id)
@@ -426,6 +426,12 @@ class TelegramChat:
                 await self.after_update()
             except Exception:
                 log.exception("waking the pipeline failed")
+
+
+def _chat_of(chat: Chat) -> ChatRef:
+    """The chat an actor speaks in; only a private chat is the user's alone."""
+    kind = ChatKind.PRIVATE if chat.type == ChatType.PRIVATE else ChatKind.SHARED
+    return ChatRef(ChatPlatform.TELEGRAM, str(chat.id), kind=kind)
 
 
 def _identity(telegram_id: int) -> Identity:

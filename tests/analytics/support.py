@@ -31,7 +31,7 @@ from core.model import (
 )
 from core.policy import Policy
 from core.ports import AnalyticsSource, ChartRenderer, Messenger, UnitOfWorkFactory
-from core.replies import Reply
+from core.replies import Reply, mark
 from core.states import TargetState
 
 # A Tuesday; Monday 30 Nov 2026 is the next weekly digest day.
@@ -230,6 +230,7 @@ class Chat:
 
     app: Postroom
     services: AnalyticsServices
+    clock: FixedClock
 
     async def say(self, text: str, user: str = "ana", chat: str | None = None) -> Reply:
         actor = Actor(
@@ -240,7 +241,10 @@ class Chat:
         return reply
 
     async def tap(self, data: str, user: str = "ana") -> Reply:
+        """A tap on `data`, sealed as a button the bot showed `user`."""
         actor = Actor(Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user))
+        profile = await self.app.profile_for(actor)
+        data = f"{data}~{mark(profile.id, self.clock.now())}"
         return await self.app.handle_tap(actor, data, None)
 
 
@@ -264,7 +268,7 @@ def make_chat(env: Env, sources: Mapping[Route, AnalyticsSource]) -> Chat:
         sources=sources,
         charts=FakeCharts(),
     )
-    return Chat(app, services)
+    return Chat(app, services, env.clock)
 
 
 def fields(reply: Reply) -> dict[str, str]:

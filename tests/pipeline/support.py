@@ -35,7 +35,7 @@ from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
 from core.ports import ConnectLink, Outcome, Publisher, PublishRequest, UnitOfWorkFactory
 from core.progress import ProgressNotifier
-from core.replies import Reply
+from core.replies import Reply, mark
 from core.states import TargetState
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
 
@@ -182,7 +182,11 @@ class World:
         )
 
     async def tap(self, user: str, data: str, message: MessageRef | None = None) -> Reply:
+        """A tap on `data`; bare data ("pub:3") is sealed as a button the bot showed `user`."""
         actor = Actor(Identity(ChatPlatform.TELEGRAM, user), chat_of(user), user)
+        if "~" not in data:
+            profile = await self.app.profile_for(actor)
+            data = f"{data}~{mark(profile.id, self.clock.now())}"
         return await self.app.handle_tap(actor, data, message)
 
     async def say(self, user: str, text: str) -> Reply | None:

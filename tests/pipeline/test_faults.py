@@ -175,7 +175,7 @@ async def test_three_server_errors_give_up_after_a_lookup_and_notify_once(
     assert fake.requests_to("GET", "/history")
     [notice] = world.notices()
     assert notice.text.startswith(f"❌ Post #{post.id} was not published to Facebook, LinkedIn")
-    assert [b.callback_data for row in notice.buttons for b in row] == [
+    assert [b.body for row in notice.buttons for b in row] == [
         f"rt:{post.id}:facebook",
         f"rt:{post.id}:linkedin",
     ]
@@ -329,7 +329,7 @@ async def test_partial_failure_fails_one_network_notifies_once_and_retries_it_al
         ("LinkedIn", "The text is too long for LinkedIn.")
     ]
     [[retry]] = notice.buttons
-    assert retry.callback_data == f"rt:{post.id}:linkedin"
+    assert retry.body == f"rt:{post.id}:linkedin"
     [chat, _, _] = world.messenger.sent[-1]
     assert chat == stored.origin
     assert world.progress_of(stored).text.endswith("1 of 2 published")

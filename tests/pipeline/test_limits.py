@@ -212,4 +212,4 @@ async def test_instagram_over_quota_at_send_time_fails_alone_with_when_it_frees(
     [sent] = fake.requests_to("POST", "/post")
     assert sent.json["platforms"] == ["facebook"]
     [notice] = world.notices()
-    assert [b.callback_data for row in notice.buttons for b in row] == [f"rt:{post.id}:instagram"]
+    assert [b.body for row in notice.buttons for b in row] == [f"rt:{post.id}:instagram"]

@@ -60,7 +60,7 @@ async def test_post_due_longer_ago_than_the_grace_is_held_for_the_author(
         f"⏰ Post #{post.id} was due Tue 24 Nov 2026, 11:00 (Europe/Berlin)"
     )
     assert "To: Facebook, LinkedIn" in notice.text
-    assert [(b.label, b.callback_data) for row in notice.buttons for b in row] == [
+    assert [(b.label, b.body) for row in notice.buttons for b in row] == [
         ("🚀 Publish now", f"pub:{post.id}"),
         ("✍️ Edit", f"ed:{post.id}"),
         ("🗑 Delete", f"dl:{post.id}"),

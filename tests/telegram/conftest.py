@@ -15,17 +15,18 @@ from adapters.sandbox import FailMode, SandboxPublisher
 from adapters.telegram.application import TelegramApplication, build_application
 from adapters.telegram.chat import TelegramChat
 from adapters.telegram.limiter import TelegramRateLimiter
-from adapters.telegram.messenger import TelegramMessenger
+from adapters.telegram.messenger import TelegramMessenger, chat_ref
 from bot.media import SandboxMediaHost
 from core.accounts import Accounts
-from core.app import Postroom
-from core.model import ChatPlatform, Network, Route, Tier
+from core.app import Actor, Postroom
+from core.model import ChatPlatform, Identity, Network, Route, Tier
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
 from core.ports import MediaHost, Publisher
 from core.progress import ProgressNotifier
+from core.replies import mark
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
-from tests.telegram.driver import TelegramDriver, VirtualTime
+from tests.telegram.driver import ANA, TelegramDriver, User, VirtualTime
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -46,6 +47,13 @@ class World:
     album_gate: asyncio.Event
     publishers: Mapping[Route, Publisher]
     tg: TelegramDriver
+
+    async def sealed(self, body: str, user: User = ANA) -> str:
+        """Button data `body` ("pub:1") as the bot would seal it for `user` now, to tap data
+        no message shows (an old copy of a message, a hand-made query)."""
+        who = Actor(Identity(ChatPlatform.TELEGRAM, str(user.id)), chat_ref(user.id))
+        profile = await self.postroom.profile_for(who)
+        return f"{body}~{mark(profile.id, self.clock.now())}"
 
 
 MakeWorld = Callable[..., Awaitable[World]]

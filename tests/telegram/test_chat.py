@@ -168,11 +168,15 @@ async def test_malformed_callback_data_is_refused_with_a_toast(world: World) -> 
     await tg.say("/start")
     greeting = tg.last()
     for data, expected in [
-        ("pub:abc", "I need a post number here, not 'abc'"),
+        (await world.sealed("pub:abc"), "I need a post number here, not 'abc'"),
         ("zz:1", "This button is no longer supported"),
         (None, "This button is broken"),
-        ("pub:" + "9" * 60, "I need a post number here"),
-        ("tg:1:myspace", "I don't know the network 'myspace'"),
+        (await world.sealed("pub:" + "9" * 40), "I need a post number here"),
+        ("pub:" + "9" * 61, "This button is broken"),  # over 64 bytes
+        (await world.sealed("tg:1:myspace"), "I don't know the network 'myspace'"),
+        ("pub:1", "This button is from an older version of me"),  # no seal
+        ("pub:1~1.zz~", "This button is from an older version of me"),
+        ("pub:1~٣.1", "This button is from an older version of me"),
     ]:
         await tg.tap_data(data, user=ANA, message=greeting)
         toast = fake.calls_to("answerCallbackQuery")[-1].params["text"]
@@ -203,13 +207,13 @@ async def test_stale_buttons_answer_clearly(world: World) -> None:
     # The discarded composer's buttons, as an old copy of the message still shows them.
     await tg.say("/post Second")
     second = tg.last()
-    await tg.tap_data("pub:1", user=ANA, message=second)
+    await tg.tap_data(await world.sealed("pub:1"), user=ANA, message=second)
     assert fake.calls_to("answerCallbackQuery")[-1].params["text"] == "Post #1 no longer exists."
     await tg.tap("Publish now", message=second)
     assert "1 of 1 published" in second.text
-    await tg.tap_data("tg:2:facebook", user=ANA, message=second)
+    await tg.tap_data(await world.sealed("tg:2:facebook"), user=ANA, message=second)
     assert "already" in fake.calls_to("answerCallbackQuery")[-1].params["text"]
-    await tg.tap_data("dc:2", user=ANA, message=second)
+    await tg.tap_data(await world.sealed("dc:2"), user=ANA, message=second)
     assert "was already published" in fake.calls_to("answerCallbackQuery")[-1].params["text"]
     assert "1 of 1 published" in second.text
 

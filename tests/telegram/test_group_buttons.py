@@ -1,0 +1,119 @@
+"""Groups over the fake Bot API: every button answers only the member it was made for, and a
+group sees only the posts made in it (drafts from a private chat stay private)."""
+
+from __future__ import annotations
+
+from adapters.telegram.messenger import chat_ref
+from bot.analytics import build_analytics
+from bot.settings import Settings
+from core.app import Actor
+from core.model import ChatPlatform, Identity
+from core.policy import Policy
+from core.states import PostState
+from tests.analytics.support import FakeCharts
+from tests.fakes.telegram_api import transcript
+from tests.telegram.conftest import World
+from tests.telegram.driver import ANA, BEN, GROUP, TelegramDriver, User
+
+NOT_YOURS = "Only the author can do that."
+GROUP_ID = int(GROUP["id"])
+
+
+async def _connect(tg: TelegramDriver, *labels: str) -> None:
+    await tg.say("/connect")
+    for label in labels:
+        await tg.tap(label)
+
+
+def _toast(world: World) -> str:
+    return str(world.fake.calls_to("answerCallbackQuery")[-1].params.get("text", ""))
+
+
+async def _profile_id(world: World, user: User) -> int:
+    who = Actor(Identity(ChatPlatform.TELEGRAM, str(user.id)), chat_ref(user.id))
+    return (await world.postroom.profile_for(who)).id
+
+
+async def test_page_buttons_answer_only_their_owner_and_list_only_the_groups_posts(
+    world: World,
+) -> None:
+    tg = world.tg
+    await _connect(tg, "Facebook")
+    await tg.say("/post Secret launch plans")  # a draft in Ana's private chat: #1
+    for n in range(1, 7):
+        await tg.say(f"/post Team update {n}", chat=GROUP)
+    await tg.say("/posts", chat=GROUP)
+    listing = tg.last(GROUP_ID)
+    assert listing.text.startswith("Your posts (6 in this chat) — page 1 of 2")
+    assert "Secret" not in listing.text
+    before = listing.text
+
+    for _ in range(2):  # Ben taps Ana's page button, twice
+        await tg.tap("Next", user=BEN, message=listing)
+        assert _toast(world) == NOT_YOURS
+    assert (listing.text, listing.edits) == (before, 0)
+    await tg.tap("Next", message=listing)
+    assert "page 2 of 2" in listing.text and "Secret" not in listing.text
+    await tg.tap_data(await world.sealed("pg:x"), user=ANA, message=listing)
+    assert _toast(world).startswith("I need a page number here, not 'x'")
+    await tg.tap_data("pg:0", user=ANA, message=listing)  # unsealed: an old message's button
+    assert "older version" in _toast(world)
+    assert "page 2 of 2" in listing.text
+
+    # /schedule in the group takes the group's newest draft, never the private one.
+    await tg.say("/schedule in 1h", chat=GROUP)
+    async with world.uow() as uow:
+        private, newest = await uow.posts.get(1), await uow.posts.get(7)
+    assert private is not None and private.state is PostState.DRAFT
+    assert newest is not None and newest.state is PostState.SCHEDULED
+    assert "Secret" not in tg.last(GROUP_ID).text
+
+    await tg.say("/post Ben's own idea", user=BEN)  # Ben's draft, in his private chat
+    await tg.say("/schedule in 1h", user=BEN, chat=GROUP)
+    assert tg.last(GROUP_ID).text.startswith("No draft to schedule in this chat.")
+    await tg.say("/posts", user=BEN, chat=GROUP)
+    assert tg.last(GROUP_ID).text.startswith("No posts yet in this chat.")
+    print("\n" + transcript(world.fake.log))
+
+
+async def test_digest_buttons_in_a_group_answer_only_their_owner(world: World) -> None:
+    tg = world.tg
+    build_analytics(
+        Settings(),
+        uow=world.uow,
+        postroom=world.postroom,
+        policy=Policy.default(),
+        clock=world.clock,
+        http=None,  # type: ignore[arg-type]  # unused: no sources
+        messengers={ChatPlatform.TELEGRAM: world.messenger},
+        worker="w1",
+        sources={},
+        charts=FakeCharts(),
+    )
+    await tg.say("/digest", user=BEN, chat=GROUP)
+    status = tg.last(GROUP_ID)
+    sent = len(world.fake.chat_messages(GROUP_ID))
+    for label in ("On here", "Now"):
+        await tg.tap(label, user=ANA, message=status)
+        assert _toast(world) == NOT_YOURS
+    assert status.edits == 0 and len(world.fake.chat_messages(GROUP_ID)) == sent
+    ana, ben = await _profile_id(world, ANA), await _profile_id(world, BEN)
+    async with world.uow() as uow:
+        assert await uow.digests.for_profile(ana) == []
+        assert await uow.digests.for_profile(ben) == []
+
+    await tg.tap("On here", user=BEN, message=status)
+    assert status.text.startswith("📬 Digest on in this chat")
+    await tg.say("/digest", user=BEN, chat=GROUP)
+    status = tg.last(GROUP_ID)
+    for label in ("Weekly", "Off"):
+        await tg.tap(label, user=ANA, message=status)
+        assert _toast(world) == NOT_YOURS
+    assert status.edits == 0
+    async with world.uow() as uow:
+        (sub,) = await uow.digests.for_profile(ben)
+        assert await uow.digests.for_profile(ana) == []
+    assert sub.enabled and not sub.weekly
+    await tg.tap("Weekly", user=BEN, message=status)
+    assert "Mondays" in status.text
+    print("\n" + transcript(world.fake.log))
