@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 # Telegram's callback_data is 1–64 bytes (platform-limits.md §1); every chat shares this bound.
 MAX_CALLBACK_BYTES = 64
 # Every action button is sealed with its owner and the moment it was made: "~owner.seconds" in
-# base 36 (≤ 6 digits for a 32-bit id, ≤ 7 for seconds until 2248): 15 bytes, 16 kept free.
+# base 36 (≤ 6 digits for a 32-bit id, ≤ 7 for Unix seconds until the year 4453): ≤ 15 bytes,
+# so 16 are kept free of what a button asks for.
 SEAL_BYTES = 16
 _SEAL = re.compile(r"~([0-9a-z]{1,6})\.([0-9a-z]{1,7})")
 
@@ -74,16 +75,13 @@ class Seal:
 
     Chat platforms let anyone in a chat tap any button, so taps are refused unless the seal's
     owner is the one tapping, and a post button is refused on a post newer than the button.
-    The seal is not secret: a forged one can only name the forger, who then acts on their own
-    things and nobody else's.
+    The seal is not secret: a forged one (a modified client can send any data) can only name
+    the forger, who then acts on their own things and nobody else's; at worst the answer
+    replaces the message the forged tap was made on.
     """
 
     owner: int
     issued: int
-
-    @property
-    def issued_at(self) -> datetime:
-        return datetime.fromtimestamp(self.issued, UTC)
 
 
 def seal(reply: Reply, owner: int, issued: datetime) -> Reply:
@@ -106,8 +104,8 @@ def mark(owner: int, issued: datetime) -> str:
 
 def unseal(data: str) -> tuple[str, Seal | None]:
     """A tap's data split into what it asks for and its seal (None: unsealed or malformed)."""
-    body, sep, mark = data.rpartition("~")
-    found = _SEAL.fullmatch(sep + mark) if sep else None
+    body, sep, tail = data.rpartition("~")
+    found = _SEAL.fullmatch(sep + tail) if sep else None
     if found is None:
         return data, None
     return body, Seal(int(found.group(1), 36), int(found.group(2), 36))

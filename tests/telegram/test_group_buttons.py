@@ -1,7 +1,10 @@
-"""Groups over the fake Bot API: every button answers only the member it was made for, and a
-group sees only the posts made in it (drafts from a private chat stay private)."""
+"""Groups over the fake Bot API: every button answers only the member it was made for and only
+for the post it was made for, and a group sees only the posts made in it (drafts from a private
+chat stay private)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from adapters.telegram.messenger import chat_ref
 from bot.analytics import build_analytics
@@ -116,4 +119,37 @@ async def test_digest_buttons_in_a_group_answer_only_their_owner(world: World) -
     assert sub.enabled and not sub.weekly
     await tg.tap("Weekly", user=BEN, message=status)
     assert "Mondays" in status.text
+    print("\n" + transcript(world.fake.log))
+
+
+async def test_an_old_cancel_button_never_cancels_the_next_post(world: World) -> None:
+    tg = world.tg
+    await _connect(tg, "Facebook")
+    await tg.say("/post First plan", chat=GROUP)
+    await tg.tap("Schedule", chat_id=GROUP_ID)
+    await tg.tap("In 1 h", chat_id=GROUP_ID)
+    first = tg.showing("Cancel", GROUP_ID)
+    old_cancel = next(b for b in first.buttons() if "Cancel" in str(b["text"]))
+    await tg.tap("Cancel", message=first)
+    assert first.text == "Cancelled. Post #1 is a draft again."
+    await tg.tap("Delete", message=first)
+    await tg.tap("Yes, delete", message=first)
+    assert first.text == "Post #1 deleted."
+
+    world.clock.advance(timedelta(minutes=1))
+    await tg.say("/post Second plan", chat=GROUP)
+    await tg.tap("Schedule", chat_id=GROUP_ID)
+    await tg.tap("In 1 h", chat_id=GROUP_ID)
+    second = tg.showing("Cancel", GROUP_ID)
+    shown, edits = second.text, second.edits
+    for _ in range(2):  # the deleted post's Cancel, as an old copy of the message shows it
+        world.fake.note("Ana", "taps [✖ Cancel] on an old copy of the first message")
+        await tg.tap_data(str(old_cancel["callback_data"]), user=ANA, message=first)
+        assert _toast(world) == "Post #1 no longer exists."
+    await tg.tap("Cancel", user=BEN, message=second)
+    assert _toast(world) == NOT_YOURS
+    assert (second.text, second.edits) == (shown, edits)
+    async with world.uow() as uow:
+        post = await uow.posts.get(2)
+    assert post is not None and post.state is PostState.SCHEDULED  # not #1 again, not cancelled
     print("\n" + transcript(world.fake.log))
