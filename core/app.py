@@ -50,7 +50,7 @@ MENU: tuple[tuple[str, str], ...] = (
 # Buttons whose argument starts with a post id: a tap is refused on a post newer than the button.
 POST_ACTIONS = frozenset({"tg", "pub", "sch", "at", "dc", "ed", "op", "cx", "dl", "dly", "rt"})
 NOT_YOURS = "Only the author can do that."
-UNSEALED = "This button is from an older version of me. Send the command again."
+UNSEALED = "This button is too old to use. Send the command again."
 
 
 class Postroom(ConnectFlow, ComposeFlow, PostFlow):

@@ -71,7 +71,7 @@ async def test_an_old_cancel_button_never_cancels_a_newer_post(
         "I need a post number here, not 'two' (e.g. /cancel 12)."
     )
     unsealed = await world.app.handle_tap(_actor("ana"), f"cx:{newer.id}", None)
-    assert unsealed.toast is not None and "older version" in unsealed.toast
+    assert unsealed.toast is not None and "too old to use" in unsealed.toast
     assert (await world.get(newer.id)).state is PostState.SCHEDULED
 
     mine = await world.tap("ana", f"cx:{newer.id}~{mark(ana.id, clock.now())}")

@@ -174,9 +174,9 @@ async def test_malformed_callback_data_is_refused_with_a_toast(world: World) -> 
         (await world.sealed("pub:" + "9" * 40), "I need a post number here"),
         ("pub:" + "9" * 61, "This button is broken"),  # over 64 bytes
         (await world.sealed("tg:1:myspace"), "I don't know the network 'myspace'"),
-        ("pub:1", "This button is from an older version of me"),  # no seal
-        ("pub:1~1.zz~", "This button is from an older version of me"),
-        ("pub:1~٣.1", "This button is from an older version of me"),
+        ("pub:1", "This button is too old to use"),  # no seal
+        ("pub:1~1.zz~", "This button is too old to use"),
+        ("pub:1~٣.1", "This button is too old to use"),
     ]:
         await tg.tap_data(data, user=ANA, message=greeting)
         toast = fake.calls_to("answerCallbackQuery")[-1].params["text"]

@@ -60,7 +60,7 @@ async def test_page_buttons_answer_only_their_owner_and_list_only_the_groups_pos
     await tg.tap_data(await world.sealed("pg:x"), user=ANA, message=listing)
     assert _toast(world).startswith("I need a page number here, not 'x'")
     await tg.tap_data("pg:0", user=ANA, message=listing)  # unsealed: an old message's button
-    assert "older version" in _toast(world)
+    assert "too old to use" in _toast(world)
     assert "page 2 of 2" in listing.text
 
     # /schedule in the group takes the group's newest draft, never the private one.
