@@ -29,7 +29,7 @@ from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWorkFactory
 from core.post_flow import PostFlow
 from core.replies import MAX_CALLBACK_BYTES, Button, Field, Reply, Seal, seal, unseal
-from core.when import format_local, zone
+from core.when import format_local, zone_name
 
 # Adapters and other use-case modules import these from here, the one entry point.
 __all__ = ["MENU", "OOPS", "Actor", "CommandHandler", "Postroom", "TapHandler", "refuse"]
@@ -302,7 +302,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
             return Reply(
                 f"Your time zone is {profile.timezone}. Change it with `/timezone Europe/Berlin`."
             )
-        zone(name)
+        name = zone_name(name)
         async with self._uow() as uow:
             current = await uow.profiles.get(profile.id)
             assert current is not None

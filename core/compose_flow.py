@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core import limits, views
@@ -27,7 +28,10 @@ from core.pipeline import QUOTAS, quota_refusal
 from core.ports import UnitOfWork
 from core.replies import Button, Reply
 from core.states import PostState, TargetState, check_transition
-from core.when import parse_when, zone
+from core.when import format_local, month_of, read_when, zone
+
+# How many of a user's latest posts in a chat `/schedule` looks at to find their drafts.
+RECENT = 20
 
 
 class ComposeFlow(Flow):
@@ -79,17 +83,37 @@ class ComposeFlow(Flow):
     async def _schedule_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        if not cmd.args:
+        args, chosen = cmd.args.strip(), None
+        if args.startswith("#"):  # `/schedule #12 tomorrow 9:00`: that post
+            first, _, args = args.partition(" ")
+            chosen, args = int_arg(first, "post"), args.strip()
+        if not args:
             return Reply("When? e.g. `/schedule tomorrow 9:00` or `/schedule in 2h`.")
-        # In a group, only a draft made there: a private draft's text is not the group's.
+        when, note = read_when(args, now=self._clock.now(), tz=profile.timezone)
+        if chosen is not None:
+            post = await self._own_post(profile, chosen)
+            return await self._schedule(
+                profile, post.id, when, None, note=note, retime=_waiting(post)
+            )
+        # In a group, only posts made there: a private draft's text is not the group's.
         origin = None if actor.chat.private else actor.chat
         async with self._uow() as uow:
-            draft = await uow.posts.latest_draft(profile.id, origin)
-        if draft is None:
-            here = "" if origin is None else " in this chat"
-            return Reply(f"No draft to schedule{here}. Compose one with /post <text> first.")
-        when = parse_when(cmd.args, now=self._clock.now(), tz=profile.timezone)
-        return await self._schedule(profile, draft.id, when, None)
+            recent = await uow.posts.recent(profile.id, origin=origin, limit=RECENT)
+        # The post the user is working on is their latest one: a draft is scheduled, one
+        # just scheduled is re-timed. An older draft is never picked behind their back.
+        if recent and recent[0].state is PostState.DRAFT:
+            return await self._schedule(profile, recent[0].id, when, None, note=note)
+        if recent and _waiting(recent[0]):
+            return await self._schedule(profile, recent[0].id, when, None, note=note, retime=True)
+        drafts = [p for p in recent if p.state is PostState.DRAFT]
+        if drafts:
+            return views.which_draft(recent[0], drafts[:3], when, profile.timezone, note)
+        here = "" if origin is None else " in this chat"
+        return Reply(
+            f"No draft to schedule{here}. Compose one with /post <text>. To move a scheduled "
+            "post, send /schedule #<id> <time>, e.g. `/schedule #12 tomorrow 9:00` "
+            "(/posts shows the ids)."
+        )
 
     async def _tap_toggle(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
@@ -162,10 +186,11 @@ class ComposeFlow(Flow):
                     problems.append(refusal)
         if problems:
             raise DomainError(" ".join(problems))
-        month_start = self._clock.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        used = await uow.posts.count_created_since(profile.id, month_start)
-        # This post is already counted among those created this month.
-        self._policy.check_monthly(profile.tier, max(used - 1, 0))
+        # Posts that went out or are due to in the month this one goes out in; drafts (this
+        # one too) do not count.
+        since, until = month_of(when, profile.timezone)
+        used = await uow.posts.count_outgoing(profile.id, since=since, until=until)
+        self._policy.check_monthly(profile.tier, used)
 
     async def _tap_schedule_menu(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
@@ -206,13 +231,27 @@ class ComposeFlow(Flow):
         return await self._schedule(profile, post_id, when, message)
 
     async def _schedule(
-        self, profile: Profile, post_id: int, when: datetime, message: MessageRef | None
+        self,
+        profile: Profile,
+        post_id: int,
+        when: datetime,
+        message: MessageRef | None,
+        *,
+        note: str | None = None,
+        retime: bool = False,
     ) -> Reply:
         # What the provider says is linked now: a network unlinked there is reported at
         # schedule time, not when the post falls due.
         profile = await self._refresh_connections(profile)
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, profile, post_id)
+            # Locked: a worker claiming a post being re-timed must not have its claim undone.
+            post = await self._own_post_in(uow, profile, post_id, lock=True)
+            was_due = post.scheduled_at
+            if retime:
+                self._unschedule(post)
+                # Checked again below as the draft it is for a moment: its old slot no longer
+                # counts against the limits.
+                await uow.posts.save(post)
             require_draft(post)
             await self._ready_to_send(uow, profile, post, when)
             self._policy.check_scheduled(profile.tier, await uow.posts.count_scheduled(profile.id))
@@ -223,7 +262,24 @@ class ComposeFlow(Flow):
             post.progress = None  # the progress message is sent when it falls due
             await uow.posts.save(post)
             await uow.commit()
-        return views.scheduled(post, profile.timezone, edit=message is not None)
+        reply = views.scheduled(post, profile.timezone, edit=message is not None)
+        lines = [reply.text] + ([note] if note else [])
+        if retime and was_due is not None:
+            lines.insert(
+                0, f"Moved post #{post.id} (it was due {format_local(was_due, profile.timezone)})."
+            )
+        return replace(reply, text="\n".join(lines))
+
+    def _unschedule(self, post: Post) -> None:
+        """A waiting scheduled post back to a draft, unless it is due or was already tried."""
+        if not _waiting(post):
+            raise DomainError(already(post))
+        if post.scheduled_at is not None and post.scheduled_at <= self._clock.now():
+            raise DomainError(f"Post #{post.id} is due now and going out; it can't be moved.")
+        for target in post.targets.values():
+            check_transition(target.state, TargetState.DRAFT)
+            target.state, target.due_at = TargetState.DRAFT, None
+        post.scheduled_at = None
 
     async def _tap_discard(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
@@ -242,3 +298,10 @@ class ComposeFlow(Flow):
         require_draft(post)
         unavailable = self._unavailable(profile)
         return views.composer(post, profile, self._policy, unavailable, edit=True)
+
+
+def _waiting(post: Post) -> bool:
+    """Scheduled and untouched: every target waits for its time and none was tried yet."""
+    return bool(post.targets) and all(
+        t.state is TargetState.SCHEDULED and t.attempts == 0 for t in post.targets.values()
+    )

@@ -45,7 +45,7 @@ from core.ports import ChartRenderer, Clock, Messengers, UnitOfWork, UnitOfWorkF
 from core.replies import Button, Field, Reply, seal
 from core.stats import StatsCommands
 from core.views import clip
-from core.when import zone
+from core.when import month_of, zone
 
 __all__ = [
     "CAPTION_BUDGET",
@@ -422,10 +422,8 @@ class DigestComposer:
             if conn is not None and conn.status is ConnectionStatus.BROKEN:
                 found.append(f"{network.label} needs reconnecting — /connect")
         now = self._clock.now()
-        month_start = now.astimezone(zone(profile.timezone)).replace(
-            day=1, hour=0, minute=0, second=0, microsecond=0
-        )
-        used = await uow.posts.count_created_since(profile.id, month_start.astimezone(UTC))
+        since, until = month_of(now, profile.timezone)
+        used = await uow.posts.count_outgoing(profile.id, since=since, until=until)
         limit = self._policy[profile.tier].posts_per_month
         if limit and used >= QUOTA_WARNING * limit:
             way_out = "/upgrade" if profile.tier.value == "free" else "resets on the 1st"

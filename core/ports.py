@@ -92,9 +92,19 @@ class PostRepository(Protocol):
         """The newest draft (made in `origin`, when given)."""
         ...
 
+    async def recent(
+        self, profile_id: int, *, origin: ChatRef | None, limit: int
+    ) -> Sequence[Post]:
+        """The profile's newest posts (made in chat `origin`, unless None), newest first."""
+        ...
+
     async def count_scheduled(self, profile_id: int) -> int: ...
 
-    async def count_created_since(self, profile_id: int, since: datetime) -> int: ...
+    async def count_outgoing(self, profile_id: int, *, since: datetime, until: datetime) -> int:
+        """Posts with a target published, on its way or scheduled within [since, until), timed
+        as in `network_activity`: what the monthly post limit counts (not drafts, not posts
+        that only failed)."""
+        ...
 
     async def claim_due(
         self, now: datetime, *, worker: str, lease_until: datetime, limit: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from core import limits
 from core.model import Network, Post, Profile, Target
@@ -126,6 +127,19 @@ def scheduled(post: Post, tz: str, *, edit: bool = False) -> Reply:
         buttons=((Button("✖ Cancel", "cx", str(post.id)), Button("Open", "op", str(post.id))),),
         edit=edit,
     )
+
+
+def which_draft(
+    latest: Post, drafts: Sequence[Post], when: datetime, tz: str, note: str | None
+) -> Reply:
+    """Asked when the latest post is past scheduling but older drafts wait: which one?"""
+    minute = int(when.timestamp() // 60)
+    choices = [Button(f"#{d.id} · {clip(d.text, 24)}", "at", f"{d.id}:{minute}") for d in drafts]
+    text = (
+        f"Your latest post here, #{latest.id}, is {latest.state.value}. "
+        f"Which draft should go out {format_local(when, tz)}?"
+    )
+    return Reply(text + (f"\n{note}" if note else ""), buttons=rows(choices, 1))
 
 
 def post_summary(post: Post, tz: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import DomainError
 
@@ -15,6 +16,10 @@ _IN = re.compile(r"^in\s+(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t](.+))?$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+# Files of the tz database that are not a place's zone: "Factory" (for systems whose zone is
+# not set yet; its abbreviation is "-00"), and "localtime"/"posixrules", which systems keep
+# beside the zones (tzfile(5); https://data.iana.org/time-zones/tz-link.html).
+_NOT_ZONES = frozenset({"factory", "localtime", "posixrules"})
 
 
 def zone(name: str) -> ZoneInfo:
@@ -24,40 +29,69 @@ def zone(name: str) -> ZoneInfo:
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise DomainError(
-            f"I don't know the time zone {name[:64]!r}. Use a name like Europe/Berlin, "
-            "America/New_York or UTC."
-        ) from None
+        raise _unknown_zone(name) from None
+
+
+def zone_name(text: str) -> str:
+    """The tz database's spelling of the zone `text` names in any case (`europe/berlin` →
+    `Europe/Berlin`), or a refusal; non-zones such as `Factory` and `localtime` are refused."""
+    found = _zone_names().get(text.strip().lower())
+    if found is None:
+        raise _unknown_zone(text.strip())
+    return found
+
+
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    # Zone names are unique ignoring case, so the lower-case form finds the one meant.
+    return {n.lower(): n for n in available_timezones() if n.lower() not in _NOT_ZONES}
+
+
+def _unknown_zone(name: str) -> DomainError:
+    return DomainError(
+        f"I don't know the time zone {name[:64]!r}. Use a name like Europe/Berlin, "
+        "America/New_York or UTC."
+    )
 
 
 def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     """The UTC instant `text` means in zone `tz`; refuses past, far-future and unreadable times."""
+    return read_when(text, now=now, tz=tz)[0]
+
+
+def read_when(text: str, *, now: datetime, tz: str) -> tuple[datetime, str | None]:
+    """Like `parse_when`, with a note for the user when the local time they typed does not
+    exist (the clocks jump past it) or happens twice (they go back) in their zone."""
     local_zone = zone(tz)
     local_now = now.astimezone(local_zone)
     raw = " ".join(text.lower().split())
     if len(raw) > 40:
         raise DomainError(f"That time is too long to read. Try {EXAMPLES}.")
     try:
-        result = _parse(raw, local_now, local_zone)
-        if result is not None:
-            result = result.astimezone(UTC)
+        found = _parse(raw, now, local_now, local_zone)
     except OverflowError:  # e.g. 9999-12-31 23:00 west of UTC: beyond datetime's range
         raise DomainError("Posts can be scheduled at most a year ahead.") from None
-    if result is None:
+    if found is None:
         raise DomainError(f"I can't read {text.strip()[:40]!r} as a time. Try {EXAMPLES}.")
+    result, note = found[0].astimezone(UTC), found[1]
     if result <= now:
         raise DomainError(
             f"{format_local(result, tz)} is in the past. Pick a later time, e.g. `in 1h`."
         )
     if result - now > MAX_AHEAD:
         raise DomainError("Posts can be scheduled at most a year ahead.")
-    return result
+    return result, note
 
 
-def _parse(raw: str, local_now: datetime, tz: ZoneInfo) -> datetime | None:
+_Found = tuple[datetime, str | None]
+
+
+def _parse(raw: str, now: datetime, local_now: datetime, tz: ZoneInfo) -> _Found | None:
     if m := _IN.match(raw):
         unit = _UNITS[m.group(2)[0]]
-        return local_now + timedelta(**{unit: int(m.group(1))})
+        # Real elapsed time: added to the instant, not to the wall clock, which jumps an hour
+        # when daylight saving starts or ends in between.
+        return now.astimezone(UTC) + timedelta(**{unit: int(m.group(1))}), None
     if m := _DATE.match(raw):
         try:
             day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -75,7 +109,9 @@ def _parse(raw: str, local_now: datetime, tz: ZoneInfo) -> datetime | None:
         return None
     candidate = _at(local_now.date(), clock, tz)
     # A bare time means its next occurrence.
-    return candidate if candidate > local_now else _at(local_now.date() + timedelta(1), clock, tz)
+    if candidate[0] > local_now:
+        return candidate
+    return _at(local_now.date() + timedelta(1), clock, tz)
 
 
 def _clock(text: str) -> time | None:
@@ -92,8 +128,30 @@ def _clock(text: str) -> time | None:
     return time(hour, minute)
 
 
-def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, clock, tzinfo=tz)
+def _at(day: date, clock: time, tz: ZoneInfo) -> _Found:
+    """`clock` on `day` in `tz`, and a note when that wall-clock time is skipped or doubled."""
+    moment = datetime.combine(day, clock, tzinfo=tz)
+    shown = f"{clock:%H:%M} on {moment:%a} {day.day} {moment:%b %Y} in {tz.key}"
+    actual = moment.astimezone(UTC).astimezone(tz)
+    if actual.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        # A time in the gap when the clocks jump forward: zoneinfo reads it with the offset
+        # before the jump (PEP 495, fold=0), i.e. as long after midnight as typed.
+        return moment, (
+            f"Note: {shown} does not exist (the clocks jump forward), so I took {actual:%H:%M %Z}."
+        )
+    if moment.replace(fold=1).utcoffset() != moment.utcoffset():
+        return moment, (
+            f"Note: {shown} happens twice (the clocks go back); I took the first, "
+            f"{moment:%H:%M %Z}."
+        )
+    return moment, None
+
+
+def month_of(moment: datetime, tz: str) -> tuple[datetime, datetime]:
+    """The calendar month `moment` falls in, in zone `tz`, as UTC bounds [start, end)."""
+    start = moment.astimezone(zone(tz)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)  # midnight on the next month's 1st
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def format_local(moment: datetime, tz: str) -> str:

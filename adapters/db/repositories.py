@@ -328,6 +328,16 @@ def _post(row: PostRow, targets: Iterable[TargetRow]) -> Post:
     return post
 
 
+def _going_out() -> ColumnElement[datetime | None]:
+    """When a target went out, is going out or is due; NULL for drafts and failures."""
+    return case(
+        (TargetRow.state == TargetState.PUBLISHED.value, TargetRow.published_at),
+        (TargetRow.state.in_(_SENT), TargetRow.sent_at),
+        (TargetRow.state.in_(_WAITING), TargetRow.due_at),
+        else_=None,
+    )
+
+
 def _write_post(row: PostRow, post: Post) -> None:
     _check_progress(post)
     row.profile_id = post.profile_id
@@ -462,11 +472,28 @@ class SqlPostRepository:
         )
         return await self._session.scalar(stmt) or 0
 
-    async def count_created_since(self, profile_id: int, since: datetime) -> int:
+    async def recent(
+        self, profile_id: int, *, origin: ChatRef | None, limit: int
+    ) -> Sequence[Post]:
+        stmt = (
+            select(PostRow.id)
+            .where(*_made_in(profile_id, origin))
+            .order_by(PostRow.id.desc())
+            .limit(max(limit, 0))
+        )
+        return await self._load_ids(stmt)
+
+    async def count_outgoing(self, profile_id: int, *, since: datetime, until: datetime) -> int:
+        at = _going_out()
+        going = (
+            select(TargetRow.id)
+            .where(TargetRow.post_id == PostRow.id, at >= since, at < until)
+            .exists()
+        )
         stmt = (
             select(func.count())
             .select_from(PostRow)
-            .where(PostRow.profile_id == profile_id, PostRow.created_at >= since)
+            .where(PostRow.profile_id == profile_id, going)
         )
         return await self._session.scalar(stmt) or 0
 
@@ -589,12 +616,7 @@ class SqlPostRepository:
     async def network_activity(
         self, profile_id: int, network: Network, *, since: datetime, until: datetime
     ) -> Sequence[tuple[datetime, TargetState]]:
-        at = case(
-            (TargetRow.state == TargetState.PUBLISHED.value, TargetRow.published_at),
-            (TargetRow.state.in_(_SENT), TargetRow.sent_at),
-            (TargetRow.state.in_(_WAITING), TargetRow.due_at),
-            else_=None,
-        )
+        at = _going_out()
         stmt = (
             select(at.label("at"), TargetRow.state)
             .join(PostRow, PostRow.id == TargetRow.post_id)

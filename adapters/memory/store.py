@@ -259,9 +259,27 @@ class InMemoryPostRepository:
             and any(t.state is TargetState.SCHEDULED for t in p.targets.values())
         )
 
-    async def count_created_since(self, profile_id: int, since: datetime) -> int:
+    async def recent(
+        self, profile_id: int, *, origin: ChatRef | None, limit: int
+    ) -> Sequence[Post]:
+        mine = [
+            p
+            for p in self._view.posts()
+            if p.profile_id == profile_id and origin in (None, p.origin)
+        ]
+        mine.sort(key=lambda p: p.id, reverse=True)
+        return self._copies(mine[: max(limit, 0)])
+
+    async def count_outgoing(self, profile_id: int, *, since: datetime, until: datetime) -> int:
+        _aware(since, until)
         return sum(
-            1 for p in self._view.posts() if p.profile_id == profile_id and p.created_at >= since
+            1
+            for p in self._view.posts()
+            if p.profile_id == profile_id
+            and any(
+                (at := _going_out(t)) is not None and since <= at < until
+                for t in p.targets.values()
+            )
         )
 
     async def claim_due(
@@ -354,15 +372,7 @@ class InMemoryPostRepository:
             target = post.targets.get(network)
             if post.profile_id != profile_id or target is None:
                 continue
-            match target.state:
-                case TargetState.PUBLISHED:
-                    at = target.published_at
-                case TargetState.PUBLISHING | TargetState.UNCONFIRMED:
-                    at = target.sent_at
-                case TargetState.SCHEDULED | TargetState.QUEUED:
-                    at = target.due_at
-                case _:
-                    at = None
+            at = _going_out(target)
             if at is not None and since <= at <= until:
                 found.append((at, target.state))
         return sorted(found, key=lambda item: item[0])
@@ -372,6 +382,19 @@ class InMemoryPostRepository:
         found = [(at, p.id, p) for p in self._view.posts() if (at := when(p)) is not None]
         found.sort(key=lambda item: (item[0], item[1]))
         return self._copies(p for _, _, p in found[: max(limit, 0)])
+
+
+def _going_out(target: Target) -> datetime | None:
+    """When a target went out, is going out or is due; None for drafts and failures."""
+    match target.state:
+        case TargetState.PUBLISHED:
+            return target.published_at
+        case TargetState.PUBLISHING | TargetState.UNCONFIRMED:
+            return target.sent_at
+        case TargetState.SCHEDULED | TargetState.QUEUED:
+            return target.due_at
+        case _:
+            return None
 
 
 def _earliest(times: Iterable[datetime | None]) -> datetime | None:

@@ -11,7 +11,16 @@ from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
 from core.accounts import Accounts
 from core.app import Actor, Postroom
-from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Network, Route, Tier
+from core.model import (
+    ChatKind,
+    ChatPlatform,
+    ChatRef,
+    Identity,
+    MessageRef,
+    Network,
+    Route,
+    Tier,
+)
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
 from core.ports import Publisher
@@ -55,9 +64,8 @@ class Harness:
         )
 
     def actor(self, user: str = "ana") -> Actor:
-        return Actor(
-            Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user), user
-        )
+        chat = ChatRef(ChatPlatform.CONSOLE, user, kind=ChatKind.PRIVATE)
+        return Actor(Identity(ChatPlatform.CONSOLE, user), chat, user)
 
     async def say(self, text: str, user: str = "ana", media: tuple[str, ...] = ()) -> Reply:
         """What the bot answers in chat (sent as a new message, whose buttons can be tapped)."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.errors import DomainError
-from core.when import format_local, parse_when
+from core.when import format_local, parse_when, read_when, zone_name
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
 
@@ -64,3 +64,67 @@ def test_unknown_zones_are_refused(tz: str) -> None:
 def test_format_names_the_zone() -> None:
     moment = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     assert format_local(moment, "Europe/Berlin") == "Tue 1 Dec 2026, 09:30 (Europe/Berlin)"
+
+
+# 01:30 CET in Berlin; at 02:00 the clocks jump to 03:00 CEST.
+SPRING_NIGHT = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("in 2h", timedelta(hours=2)),
+        ("in 90 minutes", timedelta(minutes=90)),
+        ("in 1 day", timedelta(hours=24)),
+        ("in 3000h", timedelta(hours=3000)),
+    ],
+)
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "America/New_York", "UTC", "Australia/Lord_Howe"])
+def test_relative_times_are_real_elapsed_time(text: str, after: timedelta, tz: str) -> None:
+    assert read_when(text, now=SPRING_NIGHT, tz=tz) == (SPRING_NIGHT + after, None)
+
+
+def test_in_2h_on_the_spring_forward_night_is_0430_cest() -> None:
+    moment = parse_when("in 2h", now=SPRING_NIGHT, tz="Europe/Berlin")
+    assert format_local(moment, "Europe/Berlin") == "Sun 28 Mar 2027, 04:30 (Europe/Berlin)"
+
+
+@pytest.mark.parametrize("text", ["2:30", "today 2:30", "2027-03-28 02:30", "2:30am"])
+def test_a_local_time_that_does_not_exist_is_moved_with_a_note(text: str) -> None:
+    moment, note = read_when(text, now=SPRING_NIGHT, tz="Europe/Berlin")
+    assert moment == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 03:30 CEST
+    assert note == (
+        "Note: 02:30 on Sun 28 Mar 2027 in Europe/Berlin does not exist "
+        "(the clocks jump forward), so I took 03:30 CEST."
+    )
+
+
+def test_a_local_time_that_happens_twice_takes_the_first_with_a_note() -> None:
+    moment, note = read_when("2027-10-31 02:30", now=SPRING_NIGHT, tz="Europe/Berlin")
+    assert moment == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30 CEST, not CET
+    assert note == (
+        "Note: 02:30 on Sun 31 Oct 2027 in Europe/Berlin happens twice "
+        "(the clocks go back); I took the first, 02:30 CEST."
+    )
+
+
+def test_ordinary_local_times_carry_no_note() -> None:
+    assert read_when("3:30", now=SPRING_NIGHT, tz="Europe/Berlin") == (
+        datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+        None,
+    )
+    assert read_when("2:30", now=SPRING_NIGHT, tz="UTC")[1] is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("utc", "UTC"), ("europe/berlin", "Europe/Berlin"), ("Europe/Berlin", "Europe/Berlin")],
+)
+def test_zone_names_are_read_in_any_case(typed: str, name: str) -> None:
+    assert zone_name(typed) == name
+
+
+@pytest.mark.parametrize("typed", ["localtime", "Factory", "posixrules", "right/UTC", "", "x"])
+def test_non_zones_are_refused(typed: str) -> None:
+    with pytest.raises(DomainError, match="don't know the time zone"):
+        zone_name(typed)

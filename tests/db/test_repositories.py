@@ -398,17 +398,53 @@ async def test_count_scheduled(uow: UnitOfWorkFactory) -> None:
         assert await u.posts.count_scheduled(other.id) == 1
 
 
-async def test_count_created_since(uow: UnitOfWorkFactory) -> None:
+async def test_count_outgoing_counts_posts_published_or_due_in_the_window(
+    uow: UnitOfWorkFactory,
+) -> None:
     me = await make_profile(uow)
     other = await make_profile(uow, BOB)
-    for hours in (-30, -24, -1, 0):
-        await add(uow, draft(me.id, created_at=NOW + timedelta(hours=hours)))
+    hour = timedelta(hours=1)
+    published = target(Network.X, S.PUBLISHED)
+    published.published_at = NOW - hour
+    sent = target(Network.FACEBOOK, S.UNCONFIRMED)
+    sent.sent_at = NOW
+    failed = target(Network.X, S.FAILED, NOW)
+    for post in (
+        draft(me.id),  # drafts never count, however many
+        draft(me.id, target(Network.X), target(Network.FACEBOOK)),
+        draft(me.id, published, target(Network.FACEBOOK, S.FAILED)),  # counted once
+        draft(me.id, sent),
+        draft(me.id, target(Network.X, S.SCHEDULED, NOW + hour)),
+        draft(me.id, target(Network.X, S.QUEUED, NOW + 2 * hour)),
+        draft(me.id, failed),  # only failed: not counted
+        draft(other.id, target(Network.X, S.SCHEDULED, NOW)),
+    ):
+        await add(uow, post)
+    async with uow() as u:
+        count = u.posts.count_outgoing
+        assert await count(me.id, since=NOW - 2 * hour, until=NOW + 3 * hour) == 4
+        assert await count(me.id, since=NOW, until=NOW + hour) == 1  # until is excluded
+        assert await count(me.id, since=NOW + 3 * hour, until=NOW + 9 * hour) == 0
+        assert await count(other.id, since=NOW, until=NOW + hour) == 1
+
+
+async def test_recent_is_newest_first_and_of_one_chat(uow: UnitOfWorkFactory) -> None:
+    me = await make_profile(uow)
+    other = await make_profile(uow, BOB)
+    group = ChatRef(ChatPlatform.TELEGRAM, "-100200")
+    first = await add(uow, draft(me.id))
+    elsewhere = await add(uow, replace(draft(me.id), origin=group))
+    second = await add(uow, draft(me.id, target(Network.X, S.SCHEDULED, NOW)))
     await add(uow, draft(other.id))
     async with uow() as u:
-        assert await u.posts.count_created_since(me.id, NOW - timedelta(hours=24)) == 3
-        assert await u.posts.count_created_since(me.id, NOW) == 1
-        assert await u.posts.count_created_since(me.id, NOW + timedelta(seconds=1)) == 0
-        assert await u.posts.count_created_since(other.id, NOW - timedelta(days=1)) == 1
+        assert [p.id for p in await u.posts.recent(me.id, origin=CHAT, limit=5)] == [
+            second.id,
+            first.id,
+        ]
+        assert await u.posts.recent(me.id, origin=CHAT, limit=1) == [second]
+        assert await u.posts.recent(me.id, origin=group, limit=5) == [elsewhere]
+        everywhere = await u.posts.recent(me.id, origin=None, limit=5)
+        assert [p.id for p in everywhere] == [second.id, elsewhere.id, first.id]
 
 
 # --- the pipeline's queries -------------------------------------------------------------
