@@ -33,8 +33,12 @@ class Accounts:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def profile_for(self, identity: Identity, display_name: str = "") -> Profile:
-        """The identity's profile, created on first contact with the default tier."""
+        """The identity's profile, created on first contact with the default tier; a linked
+        channel's is the profile it is linked to."""
         async with self._uow() as uow:
+            link = await uow.links.link_of(identity)
+            if link is not None and (owner := await uow.profiles.get(link.profile_id)):
+                return owner
             profile = await uow.profiles.by_identity(identity)
             if profile is not None:
                 return profile

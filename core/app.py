@@ -18,6 +18,7 @@ from core.flow import (
     int_arg,
     refuse,
 )
+from core.link_flow import LinkFlow
 from core.model import (
     ChatRef,
     MessageRef,
@@ -53,7 +54,7 @@ NOT_YOURS = "Only the author can do that."
 UNSEALED = "This button is too old to use. Send the command again."
 
 
-class Postroom(ConnectFlow, ComposeFlow, PostFlow):
+class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
     """Use cases behind chat: start, help, connect, status, post, posts, cancel, delete, retry,
     schedule, tier and timezone."""
 
@@ -91,6 +92,8 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
             "tier": self._tier,
             "upgrade": self._upgrade,
             "timezone": self._timezone,
+            "link": self._link,
+            "unlink": self._unlink,
         }
         self._taps: dict[str, TapHandler] = {
             "go": self._tap_go,
@@ -108,6 +111,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
             "dly": self._tap_delete_confirmed,
             "rt": self._tap_retry,
             "pg": self._tap_page,
+            "ul": self._tap_unlink,
         }
 
         self._help_lines: list[str] = []
@@ -240,6 +244,8 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
             return await self._connect(actor, profile, cmd, media)
         if payload == "connected":
             return await self._status(actor, profile, cmd, media)
+        if payload == "link":  # the deep link a channel's /link and /connect point to
+            return await self._link(actor, profile, Command("link", ""), media)
         nets = ", ".join(n.label for n in Network)
         where = " (sandbox)" if self.sandbox else ""
         text = (
@@ -248,7 +254,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
             "that shows how it went.\n"
             f"You're on {profile.tier.label}{where}."
         )
-        if payload and payload not in ("connect", "connected"):
+        if payload:
             text += "\n(That link has expired or is not for this bot; here is the start.)"
         return Reply(text, buttons=(_start_buttons(),))
 
@@ -262,7 +268,8 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow):
             "/posts — scheduled and recent posts\n"
             "/cancel <id> · /delete <id> · /retry <id> [network]\n"
             "/connect — link your networks · /status — what is connected\n"
-            "/timezone <Area/City> — your time zone · /tier — your plan"
+            "/timezone <Area/City> — your time zone · /tier — your plan\n"
+            "/link — publish a channel's posts with your profile · /unlink"
             + "".join(f"\n{line}" for line in self._help_lines)
         )
 

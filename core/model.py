@@ -98,7 +98,9 @@ class Identity:
 
 class ChatKind(StrEnum):
     PRIVATE = "private"  # the user and the bot alone (a console is one)
-    SHARED = "shared"  # a group or channel: everyone in it reads the answers
+    SHARED = "shared"  # a group: everyone in it reads the answers
+    # Shared too, and it speaks as itself: only its admins can post in it (a Telegram channel).
+    CHANNEL = "channel"
 
 
 @dataclass(frozen=True, slots=True)

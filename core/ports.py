@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol, Self
 
 from core.digest_model import DigestSubscription
+from core.link_model import LinkRepository
 from core.metrics import (
     AccountMetric,
     AccountSnapshot,
@@ -334,6 +335,7 @@ class UnitOfWork(Protocol):
     posts: PostRepository
     analytics: AnalyticsRepository
     digests: DigestRepository
+    links: LinkRepository
 
     async def __aenter__(self) -> Self: ...
 

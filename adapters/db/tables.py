@@ -327,3 +327,41 @@ class DigestDeliveryRow(Base):
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- channels linked to a profile (migration 0004_links) --------------------------------------
+
+
+class LinkCodeRow(Base):
+    """A one-time code to link a channel; only its SHA-256 is kept (core.link_model.digest)."""
+
+    __tablename__ = "link_codes"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ChatLinkRow(Base):
+    """A channel's identity acting for a profile."""
+
+    __tablename__ = "chat_links"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "subject"),
+        # Never reuse an id: an old Unlink button must not find a newer link.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(128))  # the channel's id on its platform
+    title: Mapped[str] = mapped_column(String(128), default="")
+    linked_at: Mapped[datetime]

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.analytics import SqlAnalyticsRepository, SqlDigestRepository
 from adapters.db.cipher import Keyring
+from adapters.db.links import SqlLinkRepository
 from adapters.db.repositories import SqlPostRepository, SqlProfileRepository
+from core.link_model import LinkRepository
 from core.ports import (
     AnalyticsRepository,
     DigestRepository,
@@ -27,6 +29,7 @@ class SqlUnitOfWork:
         self.posts: PostRepository = SqlPostRepository(self._session)
         self.analytics: AnalyticsRepository = SqlAnalyticsRepository(self._session)
         self.digests: DigestRepository = SqlDigestRepository(self._session)
+        self.links: LinkRepository = SqlLinkRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 from core.digest_model import DeliveryStatus, DigestSubscription
 from core.errors import Conflict
@@ -106,29 +107,31 @@ class AnalyticsTables:
 
 
 Op = Callable[[AnalyticsTables], None]
+Tables = TypeVar("Tables")
 
 
-class Transaction:
-    """One unit of work's view of the analytics tables and its pending operations."""
+class Transaction(Generic[Tables]):
+    """One unit of work's view of a store's tables (analytics, links) and its pending
+    operations."""
 
-    def __init__(self, committed: Callable[[], AnalyticsTables]) -> None:
+    def __init__(self, committed: Callable[[], Tables]) -> None:
         self._committed = committed
-        self._ops: list[Op] = []
-        self._view: AnalyticsTables | None = None
+        self._ops: list[Callable[[Tables], None]] = []
+        self._view: Tables | None = None
 
     @property
-    def view(self) -> AnalyticsTables:
+    def view(self) -> Tables:
         if self._view is None:
             self._view = copy.deepcopy(self._committed())
             for op in self._ops:
                 op(self._view)
         return self._view
 
-    def write(self, op: Op) -> None:
+    def write(self, op: Callable[[Tables], None]) -> None:
         op(self.view)  # fails now if it cannot apply to what this unit of work sees
         self._ops.append(op)
 
-    def apply(self, tables: AnalyticsTables) -> AnalyticsTables | None:
+    def apply(self, tables: Tables) -> Tables | None:
         """The committed tables with this transaction's writes (None: nothing to write)."""
         if not self._ops:
             return None
@@ -153,7 +156,7 @@ def _effective(item: AnalyticsItem, tables: AnalyticsTables) -> AnalyticsItem:
 class InMemoryAnalyticsRepository:
     def __init__(
         self,
-        tx: Transaction,
+        tx: Transaction[AnalyticsTables],
         posts: Callable[[], Iterable[Post]],
         profiles: Callable[[], Iterable[Profile]],
     ) -> None:
@@ -511,7 +514,9 @@ class InMemoryAnalyticsRepository:
 
 
 class InMemoryDigestRepository:
-    def __init__(self, tx: Transaction, profiles: Callable[[], Iterable[Profile]]) -> None:
+    def __init__(
+        self, tx: Transaction[AnalyticsTables], profiles: Callable[[], Iterable[Profile]]
+    ) -> None:
         self._tx = tx
         self._profiles = profiles
 

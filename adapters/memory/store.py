@@ -15,7 +15,9 @@ from adapters.memory.analytics import (
     InMemoryDigestRepository,
     Transaction,
 )
+from adapters.memory.links import InMemoryLinkRepository, LinkTables
 from core.errors import Conflict
+from core.link_model import LinkRepository
 from core.model import (
     ChatRef,
     Identity,
@@ -66,6 +68,7 @@ class InMemoryStore:
     subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)
     analytics: AnalyticsTables = field(default_factory=AnalyticsTables)
+    links: LinkTables = field(default_factory=LinkTables)
     commits: int = 0
     # Ids are handed out at insert and never reused, even when the insert is rolled back
     # (as database sequences behave).
@@ -422,6 +425,8 @@ class InMemoryUnitOfWork:
             self._analytics, view.posts, profiles
         )
         self.digests: DigestRepository = InMemoryDigestRepository(self._analytics, profiles)
+        self._links = Transaction(lambda: store.links)
+        self.links: LinkRepository = InMemoryLinkRepository(self._links)
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -440,6 +445,7 @@ class InMemoryUnitOfWork:
                 raise Conflict(f"identity {identity} already has a profile")
         try:
             analytics = self._analytics.apply(store.analytics)
+            links = self._links.apply(store.links)
         except Conflict:
             self._discard()
             raise
@@ -450,6 +456,8 @@ class InMemoryUnitOfWork:
             analytics.cascade_posts(deleted)
         if analytics is not None:
             store.analytics = analytics
+        if links is not None:
+            store.links = links
         store.profiles.update(pending.profiles)
         store.identities.update(pending.identities)
         for profile_id, subscription in pending.subscriptions:
@@ -472,6 +480,7 @@ class InMemoryUnitOfWork:
         self._pending.subscriptions.clear()
         self._pending.posts.clear()
         self._analytics.discard()
+        self._links.discard()
 
 
 class InMemoryUnitOfWorkFactory:

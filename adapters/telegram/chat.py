@@ -240,7 +240,9 @@ class TelegramChat:
         if refusal is not None:
             reply = Reply(refusal)
         elif not private and command is not None and _connects(command):
-            reply = self._connect_privately()
+            reply = self._connect_privately(channel=chat.type == ChatType.CHANNEL)
+        elif chat.type == ChatType.CHANNEL and command and _bare_link(command):
+            reply = self._connect_privately(channel=True)  # the code is given in private
         else:
             # Only a post uses media: a photo captioned "/status" is not uploaded anywhere.
             composes = command is None or command.name == "post"
@@ -278,13 +280,30 @@ class TelegramChat:
             return None  # an anonymous admin, a channel speaking in a group, or a bot
         return Actor(_identity(user.id), ref, user.full_name)
 
-    def _connect_privately(self) -> Reply:
-        """Connect links sign in to the user's own accounts: never show them to a group."""
-        link = f"https://t.me/{self._bot.username}?start=connect"
+    def _connect_privately(self, *, channel: bool = False) -> Reply:
+        """Connect links sign in to the user's own accounts: never show them to a group. A
+        channel publishes with the profile of the admin who links it (core.link_flow)."""
+        connect = Button("🔗 Connect in private ↗", url=self._start_link("connect"))
+        if not channel:
+            return Reply(
+                "Connect your networks in a private chat with me, so your sign-in links stay "
+                "yours.",
+                buttons=((connect,),),
+            )
         return Reply(
-            "Connect your networks in a private chat with me, so your sign-in links stay yours.",
-            buttons=((Button("🔗 Connect in private ↗", url=link),),),
+            "This channel publishes with the networks of the profile it is linked to. To link "
+            "it to yours, tap “Link this channel”, then post the `/link <code>` I give you "
+            "here. Connect your networks in that private chat too.",
+            buttons=(
+                (Button("🔗 Link this channel ↗", url=self._start_link("link")),),
+                (connect,),
+            ),
         )
+
+    def _start_link(self, payload: str) -> str:
+        # A deep link opens the private chat with `/start <payload>`
+        # (https://core.telegram.org/bots/features#deep-linking).
+        return f"https://t.me/{self._bot.username}?start={payload}"
 
     # --- media ----------------------------------------------------------------------------
 
@@ -372,7 +391,7 @@ class TelegramChat:
             actor = await self._tapper(query, message.chat)
             data = query.data or ""
             if message.chat.type != ChatType.PRIVATE and unseal(data)[0] == "go:connect":
-                reply = self._connect_privately()
+                reply = self._connect_privately(channel=message.chat.type == ChatType.CHANNEL)
             else:
                 reply = await self._postroom.handle_tap(actor, data, ref)
             shown = toast(reply)
@@ -429,8 +448,13 @@ class TelegramChat:
 
 
 def _chat_of(chat: Chat) -> ChatRef:
-    """The chat an actor speaks in; only a private chat is the user's alone."""
-    kind = ChatKind.PRIVATE if chat.type == ChatType.PRIVATE else ChatKind.SHARED
+    """The chat an actor speaks in, with its kind; only a private chat is the user's alone."""
+    if chat.type == ChatType.PRIVATE:
+        kind = ChatKind.PRIVATE
+    elif chat.type == ChatType.CHANNEL:
+        kind = ChatKind.CHANNEL
+    else:
+        kind = ChatKind.SHARED
     return ChatRef(ChatPlatform.TELEGRAM, str(chat.id), kind=kind)
 
 
@@ -442,6 +466,10 @@ def _connects(command: Command) -> bool:
     return command.name == "connect" or (
         command.name == "start" and command.args.strip() == "connect"
     )
+
+
+def _bare_link(command: Command) -> bool:
+    return command.name == "link" and not command.args.strip()
 
 
 def _too_big(attachment: Attachment, size: int | None) -> Reply:

@@ -23,7 +23,7 @@ from core.model import (
 )
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
-from core.ports import Publisher
+from core.ports import Publisher, UnitOfWorkFactory
 from core.progress import ProgressNotifier
 from core.replies import Button, Reply
 
@@ -42,9 +42,10 @@ class Harness:
         policy: Policy | None = None,
         publishers: Mapping[Route, Publisher] | None = None,
         clock: FixedClock | None = None,
+        uow: UnitOfWorkFactory | None = None,
     ) -> None:
         self.clock = clock or FixedClock(START)
-        self.uow = InMemoryUnitOfWorkFactory()
+        self.uow: UnitOfWorkFactory = uow or InMemoryUnitOfWorkFactory()
         self.messenger = RecordingMessenger()
         self.publishers: Mapping[Route, Publisher] = publishers or {
             route: SandboxPublisher(route, fail=fail or {}, clock=self.clock) for route in Route

@@ -1,0 +1,143 @@
+"""Linking a channel to a profile: a one-time code from a private chat, posted in the channel.
+
+Only a channel's admins can post in it (https://core.telegram.org/bots/api#chatadministratorrights:
+`can_post_messages`), so a code posted there proves the poster administers the channel, and the
+code proves whose profile it is; neither half alone links anything. A code shown in the channel
+afterwards is spent. Only the profile's owner unlinks, from their private chat.
+"""
+
+from __future__ import annotations
+
+from core.commands import Command
+from core.errors import Conflict
+from core.flow import Actor, Flow, refuse
+from core.link_model import CODE, CODE_TTL, ChatLink, LinkCode, digest, new_code
+from core.model import ChatKind, MessageRef, Profile
+from core.replies import Button, Reply
+
+GET_A_CODE = "Get a new one with /link in a private chat with me."
+
+
+class LinkFlow(Flow):
+    """/link, /unlink and the unlink buttons."""
+
+    async def _link(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        typed = cmd.args.strip()
+        if actor.chat.kind is ChatKind.CHANNEL:
+            if not typed:
+                return Reply(
+                    "To publish this channel's posts, link it to your profile: send /link to me "
+                    "in a private chat, then post the `/link <code>` I give you here."
+                )
+            return await self._redeem(actor, typed)
+        if not actor.chat.private:
+            return Reply(
+                "Linking is for channels. In a group everyone posts with their own profile: "
+                "/connect your networks in a private chat with me."
+            )
+        if typed:
+            return Reply(
+                "Post that code in the channel you want to link, not here: `/link <code>`."
+            )
+        return await self._issue_code(profile)
+
+    async def _issue_code(self, profile: Profile) -> Reply:
+        code, now = new_code(), self._clock.now()
+        async with self._uow() as uow:
+            await uow.links.add_code(LinkCode(digest(code), profile.id, now, now + CODE_TTL))
+            await uow.commit()
+        return Reply(
+            f"To link a channel to your profile, post this in the channel within {_minutes()} "
+            f"minutes (I must be one of its admins to read it):\n`/link {code}`\n"
+            "The channel's posts then publish to the networks you /connect here. "
+            "The code works once."
+        )
+
+    async def _redeem(self, actor: Actor, typed: str) -> Reply:
+        if not CODE.fullmatch(typed):
+            return Reply(
+                f"That is not a link code: a code is 16 letters, digits, - and _. {GET_A_CODE}"
+            )
+        now = self._clock.now()
+        async with self._uow() as uow:
+            code = await uow.links.code(digest(typed))
+            if code is None:
+                return Reply(
+                    f"I don't know that code; it may be mistyped or another bot's. {GET_A_CODE}"
+                )
+            if code.used_at is not None:
+                return Reply(f"That code was used already; each code links once. {GET_A_CODE}")
+            if code.expires_at <= now:
+                return Reply(
+                    f"That code has expired; codes last {_minutes()} minutes. {GET_A_CODE}"
+                )
+            current = await uow.links.link_of(actor.identity)
+            if current is not None and current.profile_id != code.profile_id:
+                return Reply(
+                    "This channel is linked to another profile. Only that profile's owner can "
+                    "unlink it, with /unlink in a private chat with me."
+                )
+            try:
+                if not await uow.links.use_code(code.digest, now):
+                    return Reply(f"That code was used already; each code links once. {GET_A_CODE}")
+                if current is None:
+                    link = ChatLink(0, actor.identity, code.profile_id, actor.name[:128], now)
+                    await uow.links.add(link)
+                await uow.commit()
+            except Conflict:  # the code, or this channel, was linked at the same moment
+                return Reply(
+                    f"That code or this channel was just linked; nothing changed. {GET_A_CODE}"
+                )
+        if current is not None:
+            return Reply("This channel is already linked to that profile.")
+        return Reply(
+            "✅ This channel is linked: its posts now publish to the networks of the profile "
+            "that made the code. Its owner can /unlink it in a private chat with me."
+        )
+
+    async def _unlink(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        if not actor.chat.private:
+            return Reply(
+                "Only the owner of the profile a channel is linked to can unlink it: they send "
+                "/unlink to me in a private chat."
+            )
+        async with self._uow() as uow:
+            links = await uow.links.for_profile(profile.id)
+        if not links:
+            return Reply("No channel is linked to your profile. To link one, send /link.")
+        return Reply(
+            "Channels linked to your profile (their posts publish to your networks):\n"
+            + "\n".join(f"• {link.title or 'A channel'}" for link in links),
+            buttons=tuple(
+                (Button(f"✖ Unlink {link.title or 'channel'}"[:40], "ul", str(link.id)),)
+                for link in links
+            ),
+        )
+
+    async def _tap_unlink(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        if not (arg.isascii() and arg.isdigit() and len(arg) <= 9):
+            return refuse("This button is broken. Send /unlink again.")
+        async with self._uow() as uow:
+            link = await uow.links.get(int(arg))
+            if link is None:
+                return refuse("That channel is no longer linked.")
+            if link.profile_id != profile.id:
+                return refuse("Only the author can do that.")
+            await uow.links.remove(link.id)
+            await uow.commit()
+        return Reply(
+            f"{link.title or 'The channel'} is unlinked: its new posts no longer use your "
+            "profile. The posts it made so far stay in your /posts.",
+            edit=True,
+            toast="Unlinked",
+        )
+
+
+def _minutes() -> int:
+    return int(CODE_TTL.total_seconds() // 60)
