@@ -1,9 +1,11 @@
 """Linking a channel to a profile: a one-time code from a private chat, posted in the channel.
 
-Only a channel's admins can post in it (https://core.telegram.org/bots/api#chatadministratorrights:
-`can_post_messages`), so a code posted there proves the poster administers the channel, and the
-code proves whose profile it is; neither half alone links anything. A code shown in the channel
-afterwards is spent. Only the profile's owner unlinks, from their private chat.
+Only a channel's admins can post in it (`can_post_messages`,
+https://core.telegram.org/bots/api#chatadministratorrights), so a code posted there proves the
+poster administers the channel, and the code proves whose profile it is; neither half alone
+links anything. A code seen in the channel afterwards is spent. Only the profile's owner
+unlinks, from their private chat. The bot must be an admin of the channel to read its posts
+(https://core.telegram.org/bots/faq#what-messages-will-my-bot-get).
 """
 
 from __future__ import annotations

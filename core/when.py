@@ -135,7 +135,7 @@ def _at(day: date, clock: time, tz: ZoneInfo) -> _Found:
     actual = moment.astimezone(UTC).astimezone(tz)
     if actual.replace(tzinfo=None) != moment.replace(tzinfo=None):
         # A time in the gap when the clocks jump forward: zoneinfo reads it with the offset
-        # before the jump (PEP 495, fold=0), i.e. as long after midnight as typed.
+        # before the jump (PEP 495, fold=0), which moves it on by the jump (02:30 → 03:30).
         return moment, (
             f"Note: {shown} does not exist (the clocks jump forward), so I took {actual:%H:%M %Z}."
         )

@@ -129,10 +129,16 @@ async def test_other_users_posts_are_not_retimed(harness: Harness) -> None:
 # --- relative times and daylight saving (item 6) ------------------------------------------
 
 
-async def test_in_2h_across_spring_forward_is_two_real_hours() -> None:
+async def _berlin_draft_at_half_past_one(text: str) -> Harness:
+    """A Berlin user with a draft at 01:30 on the spring-forward night."""
     h = Harness(clock=FixedClock(SPRING_NIGHT))
     await h.say("/timezone Europe/Berlin")
-    await h.compose("Night owl", FB)
+    await h.compose(text, FB)
+    return h
+
+
+async def test_in_2h_across_spring_forward_is_two_real_hours() -> None:
+    h = await _berlin_draft_at_half_past_one("Night owl")
     reply = await h.say("/schedule in 2h")
     assert "Sun 28 Mar 2027, 04:30 (Europe/Berlin)" in reply.text
     assert (await _post(h, 1)).scheduled_at == SPRING_NIGHT + timedelta(hours=2)
@@ -145,9 +151,7 @@ async def test_in_2h_across_spring_forward_is_two_real_hours() -> None:
 
 
 async def test_a_skipped_local_time_is_moved_with_a_note() -> None:
-    h = Harness(clock=FixedClock(SPRING_NIGHT))
-    await h.say("/timezone Europe/Berlin")
-    await h.compose("At half past two", FB)
+    h = await _berlin_draft_at_half_past_one("At half past two")
     reply = await h.say("/schedule 2:30")
     assert "Sun 28 Mar 2027, 03:30 (Europe/Berlin)" in reply.text
     assert reply.text.endswith(
