@@ -11,7 +11,7 @@ from adapters.memory.clock import FixedClock
 from core.model import Network, Post, Tier
 from core.policy import Policy
 from core.states import PostState
-from tests.core.harness import Harness
+from tests.core.harness import VIDEO, Harness
 
 FB = Network.FACEBOOK
 # 01:30 in Berlin on 28 March 2027, the night the clocks jump from 02:00 CET to 03:00 CEST.
@@ -180,6 +180,16 @@ async def test_drafts_do_not_count_toward_the_monthly_limit() -> None:
     # A cancelled post is a draft again and gives its place back.
     await h.say("/cancel 4")
     assert (await h.tap(composers[0], "Publish now")).toast == "Publishing…"
+
+
+async def test_free_with_a_limit_of_2_publishes_after_three_drafts() -> None:
+    h = Harness(tier=Tier.FREE, policy=Policy.default().with_limits(Tier.FREE, posts_per_month=2))
+    await h.connect(Network.INSTAGRAM)
+    drafts = [await h.say(f"/post Draft {n} media: {VIDEO}") for n in range(1, 4)]
+    assert (await h.tap(drafts[2], "Publish now")).toast == "Publishing…"
+    assert (await h.tap(drafts[1], "Publish now")).toast == "Publishing…"
+    refused = await h.tap(drafts[0], "Publish now")
+    assert refused.toast == "You have used all 2 posts of this month on Free. /upgrade for more."
 
 
 async def test_a_post_due_next_month_counts_there() -> None:
