@@ -151,6 +151,8 @@ def build(
         default_timezone=settings.default_timezone,
     )
     policy = build_policy(settings)
+    messengers = messengers if messengers is not None else {}
+    notifier = ProgressNotifier(uow, messengers)
     postroom = Postroom(
         uow=uow,
         publishers=publishers,
@@ -158,9 +160,8 @@ def build(
         policy=policy,
         clock=clock,
         sandbox=settings.sandbox,
+        notifier=notifier,
     )
-    messengers = messengers if messengers is not None else {}
-    notifier = ProgressNotifier(uow, messengers)
     worker = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
     config = PipelineConfig(worker=worker, missed_grace=settings.missed_grace)
     pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config)

@@ -29,6 +29,7 @@ from core.model import (
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWorkFactory
 from core.post_flow import PostFlow
+from core.progress import ProgressNotifier
 from core.replies import MAX_CALLBACK_BYTES, Button, Field, Reply, Seal, seal, unseal
 from core.when import format_local, zone_name
 
@@ -68,6 +69,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
         clock: Clock,
         bot_username: str | None = None,
         sandbox: bool = False,
+        notifier: ProgressNotifier | None = None,
     ) -> None:
         super().__init__(
             uow=uow,
@@ -77,6 +79,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
             clock=clock,
             bot_username=bot_username,
             sandbox=sandbox,
+            notifier=notifier,
         )
         self._commands: dict[str, CommandHandler] = {
             "start": self._start,

@@ -142,8 +142,13 @@ class ComposeFlow(Flow):
     ) -> Reply:
         now = self._clock.now()
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, profile, int_arg(arg, "post"))
+            # Locked: a delete or another tap at the same moment waits, then sees this one.
+            post = await self._own_post_in(uow, profile, int_arg(arg, "post"), lock=True)
             if post.state is not PostState.DRAFT:
+                if message is not None and message == post.progress:
+                    # A second tap: the message already shows the progress, which the pipeline
+                    # keeps current; an identical edit is refused ("message is not modified").
+                    return refuse(already(post))
                 return views.progress(post, edit=True, toast=already(post))
             await self._ready_to_send(uow, profile, post, now)
             for target in post.targets.values():

@@ -23,6 +23,7 @@ from core.model import (
 )
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
+from core.progress import ProgressNotifier
 from core.replies import Reply
 from core.states import PostState
 
@@ -66,6 +67,7 @@ class Flow:
         clock: Clock,
         bot_username: str | None = None,
         sandbox: bool = False,
+        notifier: ProgressNotifier | None = None,
     ) -> None:
         self._uow = uow
         self._publishers = publishers
@@ -74,6 +76,16 @@ class Flow:
         self._clock = clock
         self.bot_username = bot_username
         self.sandbox = sandbox
+        self._notifier = notifier
+
+    async def _show_progress(
+        self, post: Post, message: MessageRef | None, reply: Reply | None = None
+    ) -> None:
+        """A change made from another message (a typed /cancel, a delete confirmation) ends
+        in the post's progress message too; the tapped message shows the answer itself."""
+        if self._notifier is None or post.progress is None or post.progress == message:
+            return
+        await self._notifier.show(post, reply=reply)
 
     def _unavailable(self, profile: Profile) -> dict[Network, str]:
         found: dict[Network, str] = {}
@@ -159,6 +171,11 @@ def require_draft(post: Post) -> None:
 
 
 def already(post: Post) -> str:
+    if post.state is PostState.SCHEDULED and (
+        post.scheduled_at is None or any(t.attempts for t in post.targets.values())
+    ):
+        # Publish now (or a retry) waiting for the worker: it is going out, not scheduled.
+        return f"Post #{post.id} is already being published."
     return {
         PostState.SCHEDULED: f"Post #{post.id} is already scheduled. /posts to change it.",
         PostState.PUBLISHING: f"Post #{post.id} is already being published.",

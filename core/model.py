@@ -215,6 +215,19 @@ class Target:
     sent_at: datetime | None = None
     published_at: datetime | None = None
 
+    @property
+    def may_be_out(self) -> bool:
+        """A request for it may have reached the network and its outcome is not known yet:
+        claimed, sent, being looked up, or due again after an attempt that got no clear answer
+        (a 5xx or a timeout can hide a post that went out; the re-send keeps its key)."""
+        if self.state in (TargetState.QUEUED, TargetState.PUBLISHING, TargetState.UNCONFIRMED):
+            return True
+        return (
+            self.state is TargetState.SCHEDULED
+            and self.attempts > 0
+            and self.idempotency_key is not None
+        )
+
 
 @dataclass(slots=True)
 class Post:

@@ -63,7 +63,7 @@ class PostFlow(Flow):
     async def _cancel_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        return await self._cancel(profile, int_arg(cmd.args, "post"), edit=False)
+        return await self._cancel(profile, int_arg(cmd.args, "post"), None)
 
     async def _delete_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
@@ -96,13 +96,27 @@ class PostFlow(Flow):
     async def _tap_cancel(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        return await self._cancel(profile, int_arg(arg, "post"), edit=True)
+        return await self._cancel(profile, int_arg(arg, "post"), message)
 
-    async def _cancel(self, profile: Profile, post_id: int, *, edit: bool) -> Reply:
+    async def _cancel(self, profile: Profile, post_id: int, message: MessageRef | None) -> Reply:
+        edit = message is not None
         async with self._uow() as uow:
             # Locked: a worker claiming it now would otherwise have its "publishing" overwritten
             # by this "draft", and the post sent while shown as cancelled.
             post = await self._own_post_in(uow, profile, post_id, lock=True)
+            out = [t for t in post.ordered_targets() if t.may_be_out]
+            if out and all(t.state is TargetState.SCHEDULED for t in out):
+                names = ", ".join(t.network.label for t in out)
+                raise DomainError(
+                    f"Post #{post.id} can't be cancelled: {names} gave no clear answer to "
+                    "its last try, so it may already be out. It is tried again shortly; "
+                    "you can delete it from the networks once it is out."
+                )
+            if out:
+                raise DomainError(
+                    f"Post #{post.id} is being published, so it can't be cancelled now; "
+                    "you can delete it from the networks once it is out."
+                )
             if post.state is not PostState.SCHEDULED:
                 raise DomainError(
                     f"Post #{post.id} is {post.state.value}; "
@@ -117,6 +131,7 @@ class PostFlow(Flow):
             post.scheduled_at = None
             await uow.posts.save(post)
             await uow.commit()
+        await self._show_progress(post, message)
         if any(t.state is not TargetState.DRAFT for t in post.targets.values()):
             # Part of it already went out (a retry was waiting): only the rest is stopped.
             gone = [
@@ -145,8 +160,7 @@ class PostFlow(Flow):
         return self._delete_question(post, edit=True)
 
     def _delete_question(self, post: Post, *, edit: bool) -> Reply:
-        if post.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
-            raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
+        _refuse_while_out(post)
         published = [
             t.network.label for t in post.ordered_targets() if t.state is TargetState.PUBLISHED
         ]
@@ -165,9 +179,13 @@ class PostFlow(Flow):
     async def _tap_delete_confirmed(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        post = await self._own_post(profile, int_arg(arg, "post"))
-        if post.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
-            raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
+        async with self._uow() as uow:
+            # Locked, and gone before anything is removed from the networks: no worker can
+            # claim it meanwhile, so nothing of it goes out after the answer "deleted".
+            post = await self._own_post_in(uow, profile, int_arg(arg, "post"), lock=True)
+            _refuse_while_out(post)
+            await uow.posts.delete(post.id)
+            await uow.commit()
         notes: list[str] = []
         published: dict[Route, list[Network]] = {}
         for t in post.targets.values():
@@ -182,13 +200,9 @@ class PostFlow(Flow):
             except PublishError as e:
                 names = ", ".join(n.label for n in networks)
                 notes.append(f"Couldn't remove it from {names}: {e.reason}")
-        async with self._uow() as uow:
-            current = await self._own_post_in(uow, profile, post.id, lock=True)
-            if current.state in (PostState.PUBLISHING, PostState.UNCONFIRMED):
-                raise DomainError(f"Post #{post.id} is being published; wait until it is done.")
-            await uow.posts.delete(post.id)
-            await uow.commit()
-        return Reply("\n".join([f"Post #{post.id} deleted.", *notes]), edit=True, toast="Deleted")
+        text = "\n".join([f"Post #{post.id} deleted.", *notes])
+        await self._show_progress(post, message, Reply(f"🗑 {text}"))
+        return Reply(text, edit=True, toast="Deleted")
 
     async def _tap_retry(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
@@ -216,6 +230,10 @@ class PostFlow(Flow):
                     )
                     if message is None:  # typed: the answer is a message, not a toast
                         raise DomainError(refusal)
+                    if message == post.progress:
+                        # It shows this already, kept current by the pipeline: re-sending the
+                        # same text is refused by Telegram ("message is not modified").
+                        return refuse(refusal)
                     return views.progress(
                         post,
                         edit=True,
@@ -241,3 +259,12 @@ class PostFlow(Flow):
     ) -> Reply:
         page = max(int_arg(arg, "page"), 0)
         return await self._posts_page(profile, actor.chat, page, edit=True)
+
+
+def _refuse_while_out(post: Post) -> None:
+    """Deleting a post whose request may have reached a network would lose its outcome."""
+    if any(t.may_be_out for t in post.targets.values()):
+        raise DomainError(
+            f"Post #{post.id} is being published; "
+            "you can delete it from the networks once it is out."
+        )

@@ -17,18 +17,19 @@ class ProgressNotifier:
         self._uow = uow
         self._messengers = messengers
 
-    async def show(self, post: Post, *, store: bool = True) -> None:
+    async def show(self, post: Post, *, store: bool = True, reply: Reply | None = None) -> None:
         """Edit the post's progress message, or send it (and remember it) the first time.
 
         `store=False` only sets `post.progress`: the caller saves it with its next write (the
-        pipeline, which writes the post again as soon as the request is answered).
+        pipeline, which writes the post again as soon as the request is answered). `reply`
+        replaces the usual view (the last word on a deleted post).
         """
         messenger = self._messengers.get(post.origin.platform)
         if messenger is None:
             log.warning("no messenger for %s; post %s progress not shown", post.origin, post.id)
             return
         # Bound to the author as of the post's creation: the moment its buttons refer to.
-        reply = seal(views.progress(post), post.profile_id, post.created_at)
+        reply = seal(reply or views.progress(post), post.profile_id, post.created_at)
         try:
             if post.progress is not None:
                 await messenger.edit(post.progress, reply)

@@ -177,7 +177,7 @@ def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = N
         for t in post.ordered_targets()
         if t.state is TargetState.FAILED
     ]
-    if post.state not in (PostState.PUBLISHING, PostState.UNCONFIRMED):
+    if not any(t.may_be_out for t in post.targets.values()):
         buttons.append(Button("🗑 Delete", "dl", str(post.id)))
     buttons.append(Button("« Posts", "pg", "0"))
     return Reply(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
@@ -288,22 +289,32 @@ def _target(row: TargetRow) -> Target:
     )
 
 
-def _write_target(row: TargetRow, target: Target) -> None:
-    row.network = target.network.value
-    row.route = target.route.value
-    row.state = target.state.value
-    row.due_at = target.due_at
-    row.attempts = target.attempts
-    row.round = target.round
-    row.idempotency_key = target.idempotency_key
-    row.provider_post_id = target.provider_post_id
-    row.external_id = target.external_id
-    row.url = target.url
-    row.error = target.error
-    row.locked_by = target.locked_by
-    row.locked_until = target.locked_until
-    row.sent_at = target.sent_at
-    row.published_at = target.published_at
+def _target_columns(target: Target) -> dict[str, object]:
+    return {
+        "network": target.network.value,
+        "route": target.route.value,
+        "state": target.state.value,
+        "due_at": target.due_at,
+        "attempts": target.attempts,
+        "round": target.round,
+        "idempotency_key": target.idempotency_key,
+        "provider_post_id": target.provider_post_id,
+        "external_id": target.external_id,
+        "url": target.url,
+        "error": target.error,
+        "locked_by": target.locked_by,
+        "locked_until": target.locked_until,
+        "sent_at": target.sent_at,
+        "published_at": target.published_at,
+    }
+
+
+def _write(row: object, values: dict[str, object], base: dict[str, object] | None) -> None:
+    """Set the columns whose value differs from `base` (what the writer read): a change made
+    by another transaction since to a column this writer left alone survives."""
+    for column, value in values.items():
+        if base is None or base.get(column) != value:
+            setattr(row, column, value)
 
 
 def _post(row: PostRow, targets: Iterable[TargetRow]) -> Post:
@@ -338,18 +349,33 @@ def _going_out() -> ColumnElement[datetime | None]:
     )
 
 
-def _write_post(row: PostRow, post: Post) -> None:
+def _post_columns(post: Post) -> dict[str, object]:
     _check_progress(post)
-    row.profile_id = post.profile_id
-    row.text = post.text
-    row.media = list(post.media)
-    row.created_at = post.created_at
-    row.scheduled_at = post.scheduled_at
-    row.origin_platform = post.origin.platform.value
-    row.origin_chat = post.origin.chat
-    row.origin_workspace = post.origin.workspace
-    row.progress_chat = None if post.progress is None else post.progress.chat.chat
-    row.progress_message_id = None if post.progress is None else post.progress.message_id
+    return {
+        "profile_id": post.profile_id,
+        "text": post.text,
+        "media": list(post.media),
+        "created_at": post.created_at,
+        "scheduled_at": post.scheduled_at,
+        "origin_platform": post.origin.platform.value,
+        "origin_chat": post.origin.chat,
+        "origin_workspace": post.origin.workspace,
+        "progress_chat": None if post.progress is None else post.progress.chat.chat,
+        "progress_message_id": None if post.progress is None else post.progress.message_id,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A post's columns as this unit of work last read or wrote them."""
+
+    post: dict[str, object]
+    targets: dict[Network, dict[str, object]]
+
+    @classmethod
+    def of(cls, post: Post) -> _Read:
+        targets = {n: _target_columns(t) for n, t in post.targets.items()}
+        return cls(_post_columns(post), targets)
 
 
 def _made_in(profile_id: int, origin: ChatRef | None) -> list[ColumnElement[bool]]:
@@ -367,10 +393,14 @@ def _made_in(profile_id: int, origin: ChatRef | None) -> list[ColumnElement[bool
 class SqlPostRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # What each post looked like when this unit of work read it: `save` writes only what
+        # the caller changed since, so concurrent writers of different targets (the pipeline
+        # recording one network while the author retries another) don't undo each other.
+        self._read: dict[int, _Read] = {}
 
     async def add(self, post: Post) -> Post:
         row = PostRow()
-        _write_post(row, post)
+        _write(row, _post_columns(post), None)
         self._session.add(row)
         try:
             await self._session.flush()
@@ -378,7 +408,7 @@ class SqlPostRepository:
             raise LookupError(f"profile {post.profile_id} does not exist") from e
         for target in post.targets.values():
             t = TargetRow(post_id=row.id)
-            _write_target(t, target)
+            _write(t, _target_columns(target), None)
             self._session.add(t)
         await self._session.flush()
         added = await self.get(row.id)
@@ -395,27 +425,46 @@ class SqlPostRepository:
             await self._session.execute(
                 select(PostRow.id).where(PostRow.id == post_id).with_for_update()
             )
+        else:
+            # SQLite has no row locks, and the driver begins a transaction only at the first
+            # write, so a plain read could be stale by the time this unit writes. A write that
+            # changes nothing takes the database's one write lock now (waiting for a writer
+            # such as a claim to commit), and the read below sees the newest state.
+            await self._session.execute(
+                update(PostRow)
+                .where(PostRow.id == post_id)
+                .values(id=PostRow.id)
+                .execution_options(synchronize_session=False)
+            )
         return await self.get(post_id)
 
     async def save(self, post: Post) -> None:
         row = await self._session.get(PostRow, post.id, populate_existing=True)
         if row is None:
             raise LookupError(f"post {post.id} does not exist")
-        _write_post(row, post)
+        read = self._read.get(post.id)
+        _write(row, _post_columns(post), None if read is None else read.post)
         stmt = select(TargetRow).where(TargetRow.post_id == post.id).execution_options(**_FRESH)
         existing = {r.network: r for r in await self._session.scalars(stmt)}
         for network, target in post.targets.items():
             found = existing.pop(network.value, None)
+            was = None if read is None else read.targets.get(network)
             if found is None:
+                if was is not None:
+                    continue  # removed by another writer since it was read: stays removed
                 found = TargetRow(post_id=post.id)
                 self._session.add(found)
-            _write_target(found, target)
-        # Targets exist only for ticked networks: unticking one in a draft removes it.
-        for stale in existing.values():
-            await self._session.delete(stale)
+            _write(found, _target_columns(target), was)
+        # Targets exist only for ticked networks: unticking one in a draft removes it. One
+        # another writer added since this unit read the post is not this writer's to remove.
+        for network_value, stale in existing.items():
+            if read is None or Network(network_value) in read.targets:
+                await self._session.delete(stale)
         await self._session.flush()
+        self._read[post.id] = _Read.of(post)
 
     async def delete(self, post_id: int) -> None:
+        self._read.pop(post_id, None)
         await self._session.execute(delete(TargetRow).where(TargetRow.post_id == post_id))
         await self._session.execute(delete(PostRow).where(PostRow.id == post_id))
 
@@ -651,4 +700,7 @@ class SqlPostRepository:
         )
         for t in target_rows:
             targets.setdefault(t.post_id, []).append(t)
-        return [_post(by_id[i], targets.get(i, ())) for i in post_ids if i in by_id]
+        posts = [_post(by_id[i], targets.get(i, ())) for i in post_ids if i in by_id]
+        for post in posts:
+            self._read[post.id] = _Read.of(post)
+        return posts

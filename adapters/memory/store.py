@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Self
 
@@ -90,6 +90,10 @@ class _Pending:
     identities: dict[Identity, int] = field(default_factory=dict)
     subscriptions: list[tuple[int, Subscription]] = field(default_factory=list)
     posts: dict[int, Post | None] = field(default_factory=dict)  # None: deleted
+    # Committed posts as this unit first read them: commit applies only what it changed since
+    # (the SQL adapter writes only changed columns), so another unit's commit meanwhile to
+    # other targets or fields survives.
+    read: dict[int, Post] = field(default_factory=dict)
 
 
 class _View:
@@ -124,9 +128,16 @@ class _View:
         """The post to change in place: this unit of work's own copy."""
         own = self.pending.posts.get(post_id)
         if own is None:
+            self.seen(post_id)
             own = copy.deepcopy(self.store.posts[post_id])
             self.pending.posts[post_id] = own
         return own
+
+    def seen(self, post_id: int) -> None:
+        """Remember the committed post as this unit first read it."""
+        committed = self.store.posts.get(post_id)
+        if committed is not None and post_id not in self.pending.read:
+            self.pending.read[post_id] = copy.deepcopy(committed)
 
 
 class InMemoryProfileRepository:
@@ -196,7 +207,10 @@ class InMemoryPostRepository:
         self._view = view
 
     def _copies(self, posts: Iterable[Post]) -> list[Post]:
-        return [copy.deepcopy(p) for p in posts]
+        found = [copy.deepcopy(p) for p in posts]
+        for post in found:
+            self._view.seen(post.id)
+        return found
 
     async def add(self, post: Post) -> Post:
         if self._view.profile(post.profile_id) is None:
@@ -208,6 +222,7 @@ class InMemoryPostRepository:
         return copy.deepcopy(stored)
 
     async def get(self, post_id: int) -> Post | None:
+        self._view.seen(post_id)
         return copy.deepcopy(self._view.post(post_id))
 
     async def lock(self, post_id: int) -> Post | None:
@@ -217,6 +232,7 @@ class InMemoryPostRepository:
         if self._view.post(post.id) is None:
             raise LookupError(f"post {post.id} does not exist")
         _check_post(post)
+        self._view.seen(post.id)
         self._view.pending.posts[post.id] = copy.deepcopy(post)
 
     async def delete(self, post_id: int) -> None:
@@ -400,6 +416,29 @@ def _going_out(target: Target) -> datetime | None:
             return None
 
 
+_POST_FIELDS = tuple(f.name for f in fields(Post) if f.name not in ("id", "targets"))
+_TARGET_FIELDS = tuple(f.name for f in fields(Target))
+
+
+def _merged(read: Post, ours: Post, current: Post) -> Post:
+    """`current` with what this unit changed since it read the post (`read` → `ours`)."""
+    merged = copy.deepcopy(current)
+    for name in _POST_FIELDS:
+        if getattr(ours, name) != getattr(read, name):
+            setattr(merged, name, copy.deepcopy(getattr(ours, name)))
+    for network in read.targets.keys() | ours.targets.keys():
+        was, now = read.targets.get(network), ours.targets.get(network)
+        if now is None:
+            merged.targets.pop(network, None)  # unticked here
+        elif was is None:
+            merged.targets[network] = copy.deepcopy(now)  # ticked here
+        elif (there := merged.targets.get(network)) is not None:
+            for name in _TARGET_FIELDS:
+                if getattr(now, name) != getattr(was, name):
+                    setattr(there, name, getattr(now, name))
+    return merged
+
+
 def _earliest(times: Iterable[datetime | None]) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
@@ -463,10 +502,13 @@ class InMemoryUnitOfWork:
         for profile_id, subscription in pending.subscriptions:
             store.subscriptions.setdefault(profile_id, []).append(subscription)
         for post_id, post in pending.posts.items():
+            read, current = pending.read.get(post_id), store.posts.get(post_id)
             if post is None:
                 store.posts.pop(post_id, None)
-            else:
-                store.posts[post_id] = post
+            elif read is None:
+                store.posts[post_id] = post  # added by this unit
+            elif current is not None:  # (deleted meanwhile: an update of no row)
+                store.posts[post_id] = _merged(read, post, current)
         store.commits += 1
         self.committed = True
         self._discard()
@@ -479,6 +521,7 @@ class InMemoryUnitOfWork:
         self._pending.identities.clear()
         self._pending.subscriptions.clear()
         self._pending.posts.clear()
+        self._pending.read.clear()
         self._analytics.discard()
         self._links.discard()
 

@@ -51,6 +51,7 @@ class Harness:
             route: SandboxPublisher(route, fail=fail or {}, clock=self.clock) for route in Route
         }
         self.accounts = Accounts(self.uow, self.publishers, self.clock, default_tier=tier)
+        notifier = ProgressNotifier(self.uow, {ChatPlatform.CONSOLE: self.messenger})
         self.app = Postroom(
             uow=self.uow,
             publishers=self.publishers,
@@ -58,8 +59,8 @@ class Harness:
             policy=policy or Policy.default(),
             clock=self.clock,
             bot_username="PostroomBot",
+            notifier=notifier,
         )
-        notifier = ProgressNotifier(self.uow, {ChatPlatform.CONSOLE: self.messenger})
         self.pipeline = Pipeline(
             self.uow, self.publishers, self.accounts, notifier, self.clock, PipelineConfig()
         )

@@ -70,6 +70,7 @@ class World:
             accounts=self.accounts,
             policy=Policy.default(),
             clock=self.clock,
+            notifier=ProgressNotifier(self.uow, {ChatPlatform.TELEGRAM: self.messenger}),
         )
         self.pipeline = self.worker(self.config.worker)
 

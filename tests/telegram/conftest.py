@@ -22,7 +22,7 @@ from core.app import Actor, Postroom
 from core.model import ChatPlatform, Identity, Network, Route, Tier
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
-from core.ports import MediaHost, Publisher
+from core.ports import MediaHost, Messenger, Publisher
 from core.progress import ProgressNotifier
 from core.replies import mark
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
@@ -76,6 +76,8 @@ async def make_world() -> AsyncIterator[MakeWorld]:
             route: SandboxPublisher(route, fail=fail or {}, clock=clock) for route in Route
         }
         accounts = Accounts(uow, publishers, clock, default_tier=tier)
+        messengers: dict[ChatPlatform, Messenger] = {}
+        notifier = ProgressNotifier(uow, messengers)
         postroom = Postroom(
             uow=uow,
             publishers=publishers,
@@ -83,13 +85,14 @@ async def make_world() -> AsyncIterator[MakeWorld]:
             policy=Policy.default(),
             clock=clock,
             sandbox=True,
+            notifier=notifier,
         )
         fake = fake or FakeTelegramAPI()
         time = VirtualTime()
         limiter = TelegramRateLimiter(clock=time.clock, sleep=time.sleep)
         app = build_application(TOKEN, transport=fake.transport(), rate_limiter=limiter)
         messenger = TelegramMessenger(app.bot, on_migrated=postroom.chat_moved)
-        notifier = ProgressNotifier(uow, {ChatPlatform.TELEGRAM: messenger})
+        messengers[ChatPlatform.TELEGRAM] = messenger
         pipeline = Pipeline(uow, publishers, accounts, notifier, clock, PipelineConfig())
         gate = asyncio.Event()
         gate.set()
