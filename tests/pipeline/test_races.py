@@ -26,6 +26,7 @@ from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of
 
 FB, LI = Network.FACEBOOK, Network.LINKEDIN
 RUNS = range(20)
+Tap = Callable[[], Awaitable[object]]
 
 
 class Announcing(Crashing):
@@ -100,12 +101,7 @@ def _flat(text: str) -> str:
     return text.replace("\n", " / ")
 
 
-async def _race(
-    world: World,
-    run: int,
-    publish: Callable[[], Awaitable[object]],
-    act: Callable[[], Awaitable[object]],
-) -> None:
+async def _race(world: World, run: int, publish: Tap, act: Tap) -> None:
     """`publish` (a tap, then the worker's pass it wakes) against the author's `act`."""
     assert world.fake is not None
     publisher = world.publishers[Route.AYRSHARE]
@@ -179,28 +175,53 @@ async def _composed(world: World, chat: Chat, text: str) -> tuple[Profile, int, 
     return ana, post_id, ref
 
 
+async def _cancel_racing(
+    world: World,
+    clock: FixedClock,
+    chat: Chat,
+    run: int,
+    post: tuple[Profile, int, MessageRef],
+    tap: Tap,
+) -> tuple[Reply, set[Network], dict[str, str]]:
+    """The author's /cancel against `tap`, once everything has settled: its answer, where
+    Ayrshare has the post, and what the post's progress message shows."""
+    profile, post_id, progress = post
+    answers: list[Reply] = []
+
+    async def cancel() -> None:
+        answers.append((await chat.say(f"/cancel {post_id}"))[0])
+
+    await _race(world, run, tap, cancel)
+    await _settle(world, clock)
+    published = _published(world, profile)
+    print(f"\n--- /cancel racing, run {run}\n{chat.transcript(progress, published)}")
+    [answer] = answers
+    return answer, published, _shown(chat.showing(progress))
+
+
+def _cancel_refusals(post_id: int, *states: str) -> tuple[str, ...]:
+    """/cancel's answers when it lost the race: too early, too late, or while it went out."""
+    return (
+        *(
+            f"Post #{post_id} is {state}; only scheduled posts can be cancelled."
+            for state in states
+        ),
+        f"Post #{post_id} is being published, so it can't be cancelled now; "
+        "you can delete it from the networks once it is out.",
+    )
+
+
 @pytest.mark.parametrize("run", RUNS)
 async def test_publish_now_racing_cancel(
     world: World, clock: FixedClock, run: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     chat = Chat(world)
-    ana, post_id, composer = await _composed(world, chat, f"Race {run}")
-    cancelled: list[Reply] = []
+    post = _, post_id, composer = await _composed(world, chat, f"Race {run}")
 
     async def publish() -> None:
         await chat.tap(f"pub:{post_id}", composer, "🚀 Publish now")
 
-    async def cancel() -> None:
-        cancelled.append((await chat.say(f"/cancel {post_id}"))[0])
-
-    await _race(world, run, publish, cancel)
-    await _settle(world, clock)
-
-    published = _published(world, ana)
-    progress = chat.showing(composer)
-    shown = _shown(progress)
-    print(f"\n--- publish now + /cancel, run {run}\n{chat.transcript(composer, published)}")
-    [answer] = cancelled
+    answer, published, shown = await _cancel_racing(world, clock, chat, run, post, publish)
     if answer.text == f"Cancelled. Post #{post_id} is a draft again.":
         print("outcome: publish+cancel: cancelled")
         assert published == set()
@@ -208,12 +229,7 @@ async def test_publish_now_racing_cancel(
         assert shown == {"Facebook": "☐ not sent", "LinkedIn": "☐ not sent"}
     else:
         print("outcome: publish+cancel: refused")
-        assert answer.text in (
-            f"Post #{post_id} is draft; only scheduled posts can be cancelled.",
-            f"Post #{post_id} is published; only scheduled posts can be cancelled.",
-            f"Post #{post_id} is being published, so it can't be cancelled now; "
-            "you can delete it from the networks once it is out.",
-        )
+        assert answer.text in _cancel_refusals(post_id, "draft", "published")
         assert published == {FB, LI}
         assert shown == {"Facebook": "✅ published", "LinkedIn": "✅ published"}
     _no_errors_logged(caplog)
@@ -228,27 +244,17 @@ async def test_retry_racing_cancel(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     chat = Chat(world)
-    ana, post_id, progress_ref = await _composed(world, chat, f"Retry race {run}")
+    post = _, post_id, progress_ref = await _composed(world, chat, f"Retry race {run}")
     fake.fail_platform("linkedin", 132, "Post text exceeds LinkedIn's limit.")
     await chat.tap(f"pub:{post_id}", progress_ref, "🚀 Publish now")
     await world.pipeline.tick()
     assert "❌" in _shown(chat.showing(progress_ref))["LinkedIn"]
     del fake.platform_errors["linkedin"]
-    cancelled: list[Reply] = []
 
     async def retry() -> None:
         await chat.tap(f"rt:{post_id}:linkedin", progress_ref, "🔁 Retry LinkedIn")
 
-    async def cancel() -> None:
-        cancelled.append((await chat.say(f"/cancel {post_id}"))[0])
-
-    await _race(world, run, retry, cancel)
-    await _settle(world, clock)
-
-    published = _published(world, ana)
-    shown = _shown(chat.showing(progress_ref))
-    print(f"\n--- retry + /cancel, run {run}\n{chat.transcript(progress_ref, published)}")
-    [answer] = cancelled
+    answer, published, shown = await _cancel_racing(world, clock, chat, run, post, retry)
     assert shown["Facebook"] == "✅ published"
     if answer.text.startswith("Cancelled"):
         print("outcome: retry+cancel: cancelled")
@@ -260,12 +266,7 @@ async def test_retry_racing_cancel(
         assert shown["LinkedIn"] == "☐ not sent"
     else:
         print("outcome: retry+cancel: refused")
-        assert answer.text in (
-            f"Post #{post_id} is partial; only scheduled posts can be cancelled.",
-            f"Post #{post_id} is published; only scheduled posts can be cancelled.",
-            f"Post #{post_id} is being published, so it can't be cancelled now; "
-            "you can delete it from the networks once it is out.",
-        )
+        assert answer.text in _cancel_refusals(post_id, "partial", "published")
         assert published == {FB, LI}
         assert shown["LinkedIn"] == "✅ published"
     _no_errors_logged(caplog)
