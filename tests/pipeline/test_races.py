@@ -20,7 +20,7 @@ import pytest
 from adapters.memory.clock import FixedClock
 from core.model import MessageRef, Network, Profile, Route
 from core.ports import Outcome, Publisher, PublishRequest, UnitOfWorkFactory
-from core.replies import Reply
+from core.replies import Reply, unseal
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of
 
@@ -171,7 +171,8 @@ def _no_errors_logged(caplog: pytest.LogCaptureFixture) -> None:
 async def _composed(world: World, chat: Chat, text: str) -> tuple[Profile, int, MessageRef]:
     ana = await world.profile("ana", [FB, LI])
     composer, ref = await chat.say(f"/post {text} media: {VIDEO}")
-    post_id = int(composer.buttons[-1][0].callback_data.partition(":")[2])
+    action, _ = unseal(composer.buttons[-1][0].callback_data)
+    post_id = int(action.partition(":")[2])
     return ana, post_id, ref
 
 
@@ -279,7 +280,7 @@ async def test_publish_now_racing_delete(
     chat = Chat(world)
     ana, post_id, composer = await _composed(world, chat, f"Delete race {run}")
     question, question_ref = await chat.say(f"/delete {post_id}")
-    assert question.buttons[0][0].callback_data == f"dly:{post_id}"
+    assert unseal(question.buttons[0][0].callback_data)[0] == f"dly:{post_id}"
     answers: list[Reply] = []
 
     async def publish() -> None:
