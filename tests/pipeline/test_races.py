@@ -80,6 +80,8 @@ class Chat:
                 await self.world.messenger.edit(message, reply)
             else:
                 await self.world.messenger.send(chat_of(self.user), reply)
+            self.log.append(f"Bot ({'edits that message' if reply.edit else 'new'}): ")
+            self.log[-1] += _flat(reply.text)
         return reply
 
     def showing(self, message: MessageRef) -> Reply:
