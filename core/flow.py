@@ -171,9 +171,7 @@ def require_draft(post: Post) -> None:
 
 
 def already(post: Post) -> str:
-    if post.state is PostState.SCHEDULED and (
-        post.scheduled_at is None or any(t.attempts for t in post.targets.values())
-    ):
+    if post.state is PostState.SCHEDULED and post.scheduled_at is None:
         # Publish now (or a retry) waiting for the worker: it is going out, not scheduled.
         return f"Post #{post.id} is already being published."
     return {
