@@ -93,7 +93,7 @@ def build_analytics(
     postroom.add_command(
         "campaign", campaigns.campaign, "/campaign <post id> <name> — tag a post for /report"
     )
-    postroom.add_command("hide", campaigns.hide, "/hide <post id> · /unhide — keep out of reports")
+    postroom.add_command("hide", campaigns.hide, "/hide <post id> — keep a post out of reports")
     postroom.add_command("unhide", campaigns.unhide, "/unhide <post id> — count it again")
     postroom.add_command(
         "digest", digests.command, "/digest on | off | time 09:00 | here | weekly | now"

@@ -30,8 +30,18 @@ from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWorkFactory
 from core.post_flow import PostFlow
 from core.progress import ProgressNotifier
-from core.replies import MAX_CALLBACK_BYTES, Button, Field, Reply, Seal, seal, unseal
-from core.when import format_local, zone_name
+from core.replies import (
+    MAX_CALLBACK_BYTES,
+    Button,
+    Field,
+    Reply,
+    Seal,
+    code,
+    seal,
+    unmark,
+    unseal,
+)
+from core.when import format_local, sample_date, zone_name
 
 # Adapters and other use-case modules import these from here, the one entry point.
 __all__ = ["MENU", "OOPS", "Actor", "CommandHandler", "Postroom", "TapHandler", "refuse"]
@@ -147,6 +157,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
         self, actor: Actor, text: str, media: Sequence[str] = ()
     ) -> Reply | None:
         """A message from `actor`. None means "not for us" (another bot's command, chatter)."""
+        text = unmark(text)  # only core marks inline code
         if len(text) > MAX_INPUT_CHARS:
             return Reply(
                 f"That message is {len(text):,} characters; the most I read is "
@@ -264,10 +275,11 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
     async def _help(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
+        when = sample_date(self._clock.now(), profile.timezone)
         return Reply(
             "What I can do:\n"
-            "/post <text> — compose a post (add media with `media: https://…`)\n"
-            "/schedule <time> — schedule your draft: 2026-12-01 09:30, tomorrow 9:00, in 2h\n"
+            f"/post <text> — compose a post (media on a new line: {code('media: https://…')})\n"
+            f"/schedule <time> — schedule your draft: {when}, tomorrow 9:00, in 2h\n"
             "/posts — scheduled and recent posts\n"
             "/cancel <id> · /delete <id> · /retry <id> [network]\n"
             "/connect — link your networks · /status — what is connected\n"
@@ -301,7 +313,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
         return Reply(
             f"Pro publishes to {pro} and refreshes analytics hourly.\n"
             "Ask the operator of this Postroom to upgrade you "
-            f"(`postroom admin tier {actor.identity} pro`)."
+            f"({code(f'postroom admin tier {actor.identity} pro')})."
         )
 
     async def _timezone(
@@ -310,7 +322,8 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
         name = cmd.args.strip()
         if not name:
             return Reply(
-                f"Your time zone is {profile.timezone}. Change it with `/timezone Europe/Berlin`."
+                f"Your time zone is {profile.timezone}. "
+                f"Change it with {code('/timezone Europe/Berlin')}."
             )
         name = zone_name(name)
         async with self._uow() as uow:
@@ -332,8 +345,9 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
             return await self._connect_view(profile)
         if arg == "post":
             return Reply(
-                "Send /post followed by your text, e.g. `/post Launch day! 🚀`. "
-                "Add media with `media: https://…/photo.jpg`, or send a photo with a caption."
+                f"Send /post followed by your text, e.g. {code('/post Launch day! 🚀')}. "
+                f"Add media on a new line with {code('media: https://…/photo.jpg')}, or send a "
+                "photo with a caption."
             )
         if arg in ("help", "status", "posts"):
             return await self._commands[arg](actor, profile, command, ())

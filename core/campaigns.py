@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 from core.app import Actor
-from core.commands import Command
+from core.commands import Command, ascii_number
 from core.errors import DomainError
-from core.metrics import AnalyticsItem, ItemKind, Metric, PostTags, format_count
+from core.metrics import AnalyticsItem, ItemKind, Metric, PostTags
 from core.model import Network, Profile
 from core.policy import Policy
 from core.ports import AnalyticsRepository, Clock, UnitOfWorkFactory
 from core.replies import Reply
 from core.stats import SHOWN, parse_item_ref
 from core.views import clip
+from core.wording import article, count_of
 
 __all__ = ["CampaignCommands", "native_id", "network_of_url", "parse_campaign"]
 
-_CAMPAIGN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
-_NUMBER = re.compile(r"^(\w+)=([\d,_.]+)([km]?)$", re.IGNORECASE)
+MAX_CAMPAIGN = 64  # the campaign columns' width
+_NUMBER = re.compile(r"^(\w+)=([\d,_.]+)([km]?)$", re.IGNORECASE | re.ASCII)
 MAX_URL = 2000
 MAX_COUNT = 10**13
+MAX_NATIVE_ID = 64  # the longest post id any network uses is far shorter (columns hold 255)
 
 _HOSTS = {
     "instagram.com": Network.INSTAGRAM,
@@ -49,12 +52,23 @@ _METRIC_NAMES = {m.value: m for m in Metric} | {
 
 
 def parse_campaign(text: str) -> str:
-    name = text.strip().lower().lstrip("#")
-    if not _CAMPAIGN.match(name):
+    """A campaign name as stored: NFC, lower case; letters of any script (Café_été, השקה),
+    digits, - and _, up to 64 characters, starting with a letter or digit."""
+    name = unicodedata.normalize("NFC", text.strip()).lower().lstrip("#")
+    if not 0 < len(name) <= MAX_CAMPAIGN or not all(map(_campaign_char, name)) or name[0] in "-_":
         raise DomainError(
-            f"Campaign names are letters, digits, - and _ (up to 64), not {text.strip()[:30]!r}."
+            f"Campaign names are letters, digits, - and _ (up to {MAX_CAMPAIGN}), "
+            f"not {text.strip()[:30]!r}."
         )
     return name
+
+
+def _campaign_char(char: str) -> bool:
+    # Letters and their combining marks (Hindi vowel signs, accents), decimal digits; no
+    # spaces, punctuation, symbols or invisible format characters.
+    return (
+        char in "-_" or unicodedata.category(char)[0] in "LM" or unicodedata.category(char) == "Nd"
+    )
 
 
 def network_of_url(url: str) -> Network | None:
@@ -78,10 +92,10 @@ def native_id(network: Network, url: str) -> str | None:
         return found[0] if found else None
     if network is Network.TIKTOK and "video" in segments:
         after = segments[segments.index("video") + 1 :]
-        return after[0] if after and after[0].isdigit() else None
+        return after[0] if after and ascii_number(after[0]) is not None else None
     if network is Network.X and "status" in segments:
         after = segments[segments.index("status") + 1 :]
-        return after[0] if after and after[0].isdigit() else None
+        return after[0] if after and ascii_number(after[0]) is not None else None
     return None
 
 
@@ -186,7 +200,11 @@ class CampaignCommands:
             scheme = urlsplit(url).scheme
         except ValueError:  # not a URL at all ("https://[oops")
             scheme = ""
-        if len(url) > MAX_URL or scheme not in ("http", "https"):
+        if len(url) > MAX_URL:
+            raise DomainError(
+                f"That link is {len(url):,} characters; the longest I keep is {MAX_URL:,}."
+            )
+        if scheme not in ("http", "https"):
             raise DomainError("The first word must be the post's link (https://…).")
         network = network_of_url(url)
         if network is None:
@@ -215,6 +233,12 @@ class CampaignCommands:
                 )
         now = self._clock.now()
         ext = native_id(network, url)
+        if ext is not None and len(ext) > MAX_NATIVE_ID:
+            raise DomainError(
+                f"The post id in that {network.label} link is {len(ext):,} characters long; "
+                f"{network.label}'s are far shorter (X and TikTok use up to 19 digits). "
+                "Check the link."
+            )
         route = self._policy[profile.tier].routes.get(network)
         fetch = not entered and ext is not None and route is not None
         async with self._uow() as uow:
@@ -248,10 +272,9 @@ class CampaignCommands:
                 await uow.analytics.record(item.id, entered, taken_at=now, next_sync_at=None)
             await uow.commit()
         where = f" in campaign “{item.campaign}”" if item.campaign else ""
-        article = "an" if network.label[0] in "AEIOU" else "a"
-        lines = [f"📌 {verb} {item.ref}: {article} {network.label} post{where}."]
+        lines = [f"📌 {verb} {item.ref}: {article(network.label)} {network.label} post{where}."]
         if entered:
-            shown = " · ".join(f"{format_count(entered.get(m))} {m.value}" for m in SHOWN)
+            shown = " · ".join(count_of(entered.get(m), m.value) for m in SHOWN)
             lines.append(f"Numbers (entered by hand): {shown}.")
             lines.append(f"Change them with /track {clip(url, 60)} views=…")
         elif fetch:

@@ -17,6 +17,7 @@ from core.flow import (
     refuse,
     require_draft,
 )
+from core.graphemes import visible
 from core.model import (
     MessageRef,
     Network,
@@ -26,9 +27,9 @@ from core.model import (
 )
 from core.pipeline import QUOTAS, quota_refusal
 from core.ports import UnitOfWork
-from core.replies import Button, Reply
+from core.replies import Button, Reply, code
 from core.states import PostState, TargetState, check_transition
-from core.when import format_local, month_of, read_when, zone
+from core.when import format_local, month_of, read_when, sample_date, zone
 
 # How many of a user's latest posts in a chat `/schedule` looks at to find their drafts.
 RECENT = 20
@@ -41,10 +42,12 @@ class ComposeFlow(Flow):
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         text, typed_media = split_media(cmd.args)
+        if not visible(text):  # only spaces, U+200B, U+FEFF …: nothing anyone would see
+            text = ""
         all_media = limits.check_media_urls((*media, *typed_media))
         if not text and not all_media:
             return Reply(
-                "Empty post: write something after /post, e.g. `/post Launch day! 🚀`, "
+                f"Empty post: write something after /post, e.g. {code('/post Launch day! 🚀')}, "
                 "or send a photo or video with a caption."
             )
         if len(text) > limits.MAX_POST_CHARS:
@@ -88,7 +91,9 @@ class ComposeFlow(Flow):
             first, _, args = args.partition(" ")
             chosen, args = int_arg(first, "post"), args.strip()
         if not args:
-            return Reply("When? e.g. `/schedule tomorrow 9:00` or `/schedule in 2h`.")
+            return Reply(
+                f"When? e.g. {code('/schedule tomorrow 9:00')} or {code('/schedule in 2h')}."
+            )
         when, note = read_when(args, now=self._clock.now(), tz=profile.timezone)
         if chosen is not None:
             post = await self._own_post(profile, chosen)
@@ -219,7 +224,8 @@ class ComposeFlow(Flow):
         ]
         return Reply(
             f"When should it go out? Times are in {profile.timezone}.\n"
-            "Or type `/schedule 2026-12-01 09:30`, `/schedule tomorrow 9am`, `/schedule in 2h`.",
+            f"Or type {code('/schedule ' + sample_date(now, profile.timezone))}, "
+            f"{code('/schedule tomorrow 9am')}, {code('/schedule in 2h')}.",
             buttons=(tuple(buttons), (Button("« Back", "ed", str(post.id)),)),
             edit=True,
         )

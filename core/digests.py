@@ -71,7 +71,7 @@ FAILING_AFTER = 3  # an item whose refresh failed this many times in a row needs
 LATE_AFTER = timedelta(minutes=30)
 RATE_NOTE = "Engagement = (likes + comments + shares + saves) ÷ views"
 
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.ASCII)  # not `²`, `١`
 
 
 def parse_clock(text: str) -> int:

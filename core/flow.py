@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from core.accounts import Accounts
-from core.commands import Command
+from core.commands import Command, ascii_number
 from core.errors import DomainError, PublishError
 from core.model import (
     ChatRef,
@@ -151,11 +151,15 @@ class Flow:
 def int_arg(text: str, what: str) -> int:
     """A positive id or number typed or carried by a button, or a clear refusal."""
     raw = text.strip().lstrip("#")
-    if not raw.isdigit() or len(raw) > 16 or int(raw) > MAX_POST_ID:
+    number = ascii_number(raw)
+    if number is None or number > MAX_POST_ID:
         shown = text.strip()[:20] or "nothing"
+        if what == "post" and raw.isnumeric():
+            # Digits, but not one of our numbers (too big, or `²`, `١`): no such post.
+            raise DomainError(f"There is no post {shown}; /posts lists yours.")
         example = {"post": "/cancel 12", "page": "/posts 2", "time": "a schedule button"}[what]
         raise DomainError(f"I need a {what} number here, not {shown!r} (e.g. {example}).")
-    return int(raw)
+    return number
 
 
 def parse_network(text: str) -> Network:

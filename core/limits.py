@@ -47,14 +47,15 @@ def is_video(url: str) -> bool:
 
 
 def check_media_urls(urls: Iterable[str]) -> tuple[str, ...]:
-    """The media URLs if each is an absolute http(s) URL of sane length, else a clear refusal."""
+    """The media URLs if each is an absolute https URL of sane length, else a clear refusal."""
     checked: list[str] = []
     for url in urls:
         try:
             parts = urlsplit(url)
         except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[oops"
             parts = urlsplit("")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        # https only: networks fetch media themselves and several refuse plain http.
+        if parts.scheme != "https" or not parts.netloc:
             raise DomainError(
                 f"Media must be a web address starting with https://, not {_clip(url)!r}."
             )

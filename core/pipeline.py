@@ -29,6 +29,7 @@ from core.progress import ProgressNotifier
 from core.replies import Button, Field, Reply
 from core.states import TargetState, check_transition
 from core.when import format_local
+from core.wording import duration
 
 log = logging.getLogger(__name__)
 
@@ -451,10 +452,10 @@ class Pipeline:
             t.state, t.due_at = TargetState.DRAFT, None
         post.scheduled_at = None
         nets = ", ".join(t.network.label for t in post.ordered_targets())
-        late_by = self.config.missed_grace.total_seconds() // 60
+        late_by = duration(self.config.missed_grace)
         notice = Reply(
             f"⏰ Post #{post.id} was due {when}, while the bot was not running, so it was "
-            f"not sent. Posts more than {late_by:.0f} minutes late wait for you: publish it "
+            f"not sent. Posts more than {late_by} late wait for you: publish it "
             f"now, edit it, or delete it.\n{views.clip(post.text) or '(media only)'}\nTo: {nets}",
             buttons=(
                 (

@@ -164,7 +164,7 @@ class PostFlow(Flow):
         published = [
             t.network.label for t in post.ordered_targets() if t.state is TargetState.PUBLISHED
         ]
-        text = f"Delete post #{post.id} — {views.clip(post.text)!r}?"
+        text = f"Delete post #{post.id} — {views.quoted(post.text)}?"
         if published:
             where = ", ".join(published)
             text += f"\nIt will also be removed from {where} where the network allows it."

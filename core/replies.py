@@ -13,6 +13,13 @@ MAX_CALLBACK_BYTES = 64
 # so 16 are kept free of what a button asks for.
 SEAL_BYTES = 16
 _SEAL = re.compile(r"~([0-9a-z]{1,6})\.([0-9a-z]{1,7})")
+# Inline code (a command to type) is marked in reply text by two Unicode noncharacters: code
+# points reserved for a program's internal use, never assigned to characters
+# (https://www.unicode.org/faq/private_use.html#noncharacters). Core strips them from what
+# users send, so only core marks code; each chat adapter renders the marked spans.
+CODE_START, CODE_END = "\ufdd0", "\ufdd1"
+_MARKS = re.compile(f"[{CODE_START}{CODE_END}]")
+_SPAN = re.compile(f"{CODE_START}([^{CODE_END}]*){CODE_END}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +126,27 @@ def _base36(n: int) -> str:
         out = digits[r] + out
         if n == 0:
             return out
+
+
+def code(snippet: str) -> str:
+    """`snippet` marked as inline code: `/post Launch day! 🚀` in a monospace span."""
+    return f"{CODE_START}{unmark(snippet)}{CODE_END}"
+
+
+def unmark(text: str) -> str:
+    """`text` without code marks: plain text, and user input that cannot fake a code span."""
+    return _MARKS.sub("", text)
+
+
+def spans(line: str) -> list[tuple[str, bool]]:
+    """`line` as (piece, is_code) pairs, in order; stray marks are dropped."""
+    found: list[tuple[str, bool]] = []
+    at = 0
+    for match in _SPAN.finditer(line):
+        if match.start() > at:
+            found.append((unmark(line[at : match.start()]), False))
+        found.append((match.group(1), True))
+        at = match.end()
+    if at < len(line):
+        found.append((unmark(line[at:]), False))
+    return [(piece, is_code) for piece, is_code in found if piece]

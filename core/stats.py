@@ -4,13 +4,14 @@ a network does not report."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.app import Actor
-from core.commands import Command
+from core.commands import Command, ascii_number
 from core.errors import DomainError
 from core.flow import MAX_POST_ID
 from core.metrics import (
@@ -34,6 +35,7 @@ from core.ports import Clock, UnitOfWorkFactory
 from core.replies import Field, Reply
 from core.views import clip
 from core.when import format_short
+from core.wording import count_of, plural
 
 __all__ = [
     "RATE_NOTE",
@@ -56,8 +58,7 @@ RATE_NOTE = (
 MAX_DAYS = 365
 MAX_LISTED = 15
 
-_PERIOD = re.compile(r"^(\d{1,3})\s*d(?:ays?)?$")
-_ITEM = re.compile(r"^(#?\d{1,16}|t\d{1,16})$", re.IGNORECASE)
+_PERIOD = re.compile(r"^([0-9]+)\s*d(?:ays?)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +105,16 @@ def summarize(items: Sequence[AnalyticsItem]) -> Summary:
 
 def _seen_text(values: Mapping[Metric, int]) -> str:
     if Metric.VIEWS in values:
-        return f"{values[Metric.VIEWS]:,} views"
+        return count_of(values[Metric.VIEWS], "views")
     if Metric.IMPRESSIONS in values:
-        return f"{values[Metric.IMPRESSIONS]:,} impressions"
+        return count_of(values[Metric.IMPRESSIONS], "impressions")
     return "views n/a"
 
 
 def network_line(posts: int, values: Mapping[Metric, int], rate: float | None) -> str:
-    parts = [f"{posts} post" + ("" if posts == 1 else "s")]
-    parts += [f"{format_count(values.get(m))} {m.value}" for m in SHOWN]
-    parts += [f"{values[m]:,} {m.value}" for m in OPTIONAL if m in values]
+    parts = [plural(posts, "post")]
+    parts += [count_of(values.get(m), m.value) for m in SHOWN]
+    parts += [count_of(values[m], m.value) for m in OPTIONAL if m in values]
     parts.append(f"rate {format_rate(rate)}")
     return " · ".join(parts)
 
@@ -137,12 +138,17 @@ def _total_fields(summary: Summary) -> list[Field]:
 def parse_item_ref(text: str) -> tuple[str, int]:
     """("post", 12) for `12`/`#12`, ("tracked", 5) for `t5`; refuses anything else."""
     raw = text.strip()
-    if not _ITEM.match(raw):
+    kind, digits = (
+        ("tracked", raw[1:])
+        if raw[:1] in ("t", "T")
+        else ("post", raw[1:] if raw[:1] == "#" else raw)
+    )
+    number = ascii_number(digits)
+    if number is None and not digits.isnumeric():
         raise DomainError(
             f"I need a post number like 12 or a tracked post like t5, not {raw[:20]!r}."
         )
-    kind, number = ("tracked", int(raw[1:])) if raw[0] in "tT" else ("post", int(raw.lstrip("#")))
-    if number > MAX_POST_ID:
+    if number is None or number > MAX_POST_ID:  # digits, but not one of ours (`²`, too big)
         raise DomainError(f"There is no post {raw[:20]}; /posts lists yours.")
     return kind, number
 
@@ -161,9 +167,13 @@ class StatsCommands:
         if not arg:
             return await self.period(profile, 7)
         if m := _PERIOD.match(arg):
-            days = int(m.group(1))
+            days = ascii_number(m.group(1)) or 0
             if not 1 <= days <= MAX_DAYS:
-                raise DomainError(f"Pick between 1 and {MAX_DAYS} days, e.g. /stats 30d.")
+                shown = f"{days:,}" if days < 10**18 else m.group(1)[:20] + "…"
+                raise DomainError(
+                    f"I keep numbers for up to {MAX_DAYS} days, so {shown} days can't be shown. "
+                    f"Pick between 1 and {MAX_DAYS}, e.g. /stats 30d."
+                )
             return await self.period(profile, days)
         if arg in ("week", "month"):
             return await self.period(profile, 7 if arg == "week" else 30)
@@ -175,10 +185,18 @@ class StatsCommands:
         since = now - timedelta(days=days)
         async with self._uow() as uow:
             items = await uow.analytics.items(profile.id, posted_since=since)
+            older = [] if items else await uow.analytics.items(profile.id, posted_until=since)
             accounts = await uow.analytics.account_history(
                 profile.id, since=(since - timedelta(days=1)).date(), until=now.date()
             )
-        head = f"📈 Last {days} days"
+        head = f"📈 Last {plural(days, 'day')}"
+        if not items and older:
+            newest = max(i.posted_at or i.created_at for i in older)
+            wider = min(MAX_DAYS, (now - newest).days + 1)
+            return Reply(
+                f"{head}: none of your posts went out in this period; the latest went out "
+                f"{format_short(newest, profile.timezone)}. Try /stats {wider}d."
+            )
         if not items:
             return Reply(
                 f"{head}: no posts to measure yet.\nNumbers appear after a post goes out "
@@ -191,15 +209,15 @@ class StatsCommands:
         if followers is not None:
             latest, first = followers
             fields.append(
-                Field("Followers", f"{latest:,} ({delta_count(latest, first)} in {days} days)")
+                Field(
+                    "Followers",
+                    f"{latest:,} ({delta_count(latest, first)} in {plural(days, 'day')})",
+                )
             )
         fields += [Field(n.label, network_line(*line)) for n, line in summary.networks.items()]
         posts = len({("post", i.post_id) if i.post_id else ("tracked", i.id) for i in items})
         networks = len(summary.networks)
-        text = (
-            f"{head} — {posts} post{'s' if posts != 1 else ''} "
-            f"on {networks} network{'s' if networks != 1 else ''}"
-        )
+        text = f"{head} — {plural(posts, 'post')} on {plural(networks, 'network')}"
         return Reply(
             f"{text}\n{RATE_NOTE}\nOne post: /stats <id> · a campaign: /report <name>",
             fields=tuple(fields),
@@ -239,7 +257,7 @@ class StatsCommands:
             gained = subtract(values, before) if before is not None else None
             parts = []
             for metric in (*SHOWN, *(m for m in OPTIONAL if m in values)):
-                part = f"{format_count(values.get(metric))} {metric.value}"
+                part = count_of(values.get(metric), metric.value)
                 if gained is not None and metric in values and gained.get(metric):
                     part += f" (▲ {gained[metric]:,} in 24 h)"
                 parts.append(part)
@@ -264,7 +282,8 @@ class StatsCommands:
     async def report(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        name = cmd.args.strip().lower()
+        # Stored as /campaign wrote it: NFC, lower case (a decomposed "é" is the same name).
+        name = unicodedata.normalize("NFC", cmd.args.strip()).lower().lstrip("#")
         async with self._uow() as uow:
             if not name:
                 campaigns = await uow.analytics.campaigns(profile.id)
@@ -288,7 +307,7 @@ class StatsCommands:
         hidden = len(everything) - len(items)
         tracked = sum(1 for i in items if i.post_id is None)
         summary = summarize(items)
-        head = f"📋 Campaign “{name}” — {summary.posts} post{'s' if summary.posts != 1 else ''}"
+        head = f"📋 Campaign “{name}” — {plural(summary.posts, 'post')}"
         notes = []
         if tracked:
             notes.append(f"{tracked} tracked by hand")

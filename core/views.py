@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 
 from core import limits
+from core.graphemes import graphemes
 from core.model import Network, Post, Profile, Target
 from core.policy import Policy
 from core.replies import Button, Field, Reply
 from core.states import PostState, TargetState
 from core.when import format_local, format_short
+from core.wording import plural
 
 PREVIEW_CHARS = 60
 
@@ -25,9 +28,28 @@ TARGET_ICONS = {
 }
 
 
-def clip(text: str, width: int = PREVIEW_CHARS) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+def clip(text: str, width: int = PREVIEW_CHARS, *, lines: bool = False) -> str:
+    """`text` in at most `width` user-perceived characters, ending with "…" when cut.
+
+    Runs of spaces become one (and line breaks too, unless `lines`); a cut never splits a
+    character such as 👨‍👩‍👧 or 🇩🇪 (core.graphemes).
+    """
+    if lines:
+        flat = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
+    else:
+        flat = " ".join(text.split())
+    if len(flat) <= width:  # fewer code points than `width`: fewer characters too
+        return flat
+    kept = list(itertools.islice(graphemes(flat), width))
+    if sum(map(len, kept)) == len(flat):
+        return flat
+    return "".join(kept[: width - 1]).rstrip() + "…"
+
+
+def quoted(text: str, width: int = PREVIEW_CHARS) -> str:
+    """A post's text in a sentence, as written (no escapes): “Family 👨‍👩‍👧”."""
+    shown = clip(text, width)
+    return f"“{shown}”" if shown else "(media only)"
 
 
 def rows(buttons: Sequence[Button], per_row: int = 3) -> tuple[tuple[Button, ...], ...]:
@@ -36,7 +58,7 @@ def rows(buttons: Sequence[Button], per_row: int = 3) -> tuple[tuple[Button, ...
 
 def describe_content(post: Post) -> str:
     media = f"{len(post.media)} media" if post.media else "no media"
-    return f"{len(post.text):,} characters, {media}"
+    return f"{plural(len(post.text), 'character')}, {media}"
 
 
 def composer(
@@ -68,9 +90,14 @@ def composer(
     ]
     if not_linked:
         warnings.append(f"Not connected yet: {', '.join(not_linked)}. /connect")
-    lines = [f"✍️ New post — {describe_content(post)}", "", clip(post.text, 300) or "(no text)"]
+    lines = [
+        f"✍️ New post — {describe_content(post)}",
+        "",
+        clip(post.text, 300, lines=True) or "(no text)",
+    ]
     if post.media:
-        lines.append("Media: " + ", ".join(clip(m, 50) for m in post.media[:3]))
+        lines.append("Media:")
+        lines += [f"{n}. {clip(m, 60)}" for n, m in enumerate(post.media, 1)]
     lines += ["", "Networks:"] + [f"⚠️ {w}" for w in warnings]
     actions = (
         Button("🚀 Publish now", "pub", str(post.id)),
@@ -147,7 +174,7 @@ def post_summary(post: Post, tz: str) -> str:
     state = post.state
     if state is PostState.SCHEDULED and post.scheduled_at is not None:
         when = format_short(post.scheduled_at, tz)
-        return f"#{post.id} {when} · {clip(post.text, 30)!r} · {nets}"
+        return f"#{post.id} {when} · {quoted(post.text, 30)} · {nets}"
     counts = " ".join(
         f"{icon} {n}"
         for icon, n in (
@@ -157,13 +184,16 @@ def post_summary(post: Post, tz: str) -> str:
         if n
     )
     when = format_short(post.created_at, tz)
-    return f"#{post.id} {when} · {state.value} {counts} · {clip(post.text, 30)!r}".replace(
+    return f"#{post.id} {when} · {state.value} {counts} · {quoted(post.text, 30)}".replace(
         "  ", " "
     )
 
 
 def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = None) -> Reply:
-    lines = [f"Post #{post.id} — {post.state.value}", clip(post.text, 500) or "(media only)"]
+    lines = [
+        f"Post #{post.id} — {post.state.value}",
+        clip(post.text, 500, lines=True) or "(media only)",
+    ]
     if post.scheduled_at is not None and post.state is PostState.SCHEDULED:
         lines.append(f"Scheduled for {format_local(post.scheduled_at, tz)}")
     lines.append(f"Created {format_local(post.created_at, tz)}")

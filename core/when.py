@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from core.errors import DomainError
+from core.replies import code
 
 MAX_AHEAD = timedelta(days=365)
-EXAMPLES = "`2026-12-01 09:30`, `tomorrow 9:00`, `today 18:00` or `in 2h`"
 
-_IN = re.compile(r"^in\s+(\d{1,4})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$")
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t](.+))?$")
+# re.ASCII: `\d` would also match `²` and `١`, which int() refuses or misreads.
+_IN = re.compile(r"^in\s+(\d+)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$", re.ASCII)
+_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.ASCII)
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t](.+))?$", re.ASCII)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 # Files of the tz database that are not a place's zone: "Factory" (for systems whose zone is
 # not set yet; its abbreviation is "-00"), and "localtime"/"posixrules", which systems keep
@@ -54,6 +55,19 @@ def _unknown_zone(name: str) -> DomainError:
     )
 
 
+def sample_date(now: datetime, tz: str) -> str:
+    """A typed date and time a week from `now` in `tz`, for examples: `2026-12-08 09:30`."""
+    return f"{now.astimezone(zone(tz)) + timedelta(days=7):%Y-%m-%d} 09:30"
+
+
+def examples(now: datetime, tz: str) -> str:
+    """The ways to type a time, as inline code, the dated one relative to today."""
+    return (
+        f"{code(sample_date(now, tz))}, {code('tomorrow 9:00')}, {code('today 18:00')} "
+        f"or {code('in 2h')}"
+    )
+
+
 def parse_when(text: str, *, now: datetime, tz: str) -> datetime:
     """The UTC instant `text` means in zone `tz`; refuses past, far-future and unreadable times."""
     return read_when(text, now=now, tz=tz)[0]
@@ -65,21 +79,29 @@ def read_when(text: str, *, now: datetime, tz: str) -> tuple[datetime, str | Non
     local_zone = zone(tz)
     local_now = now.astimezone(local_zone)
     raw = " ".join(text.lower().split())
+    typed = raw[:40]
     if len(raw) > 40:
-        raise DomainError(f"That time is too long to read. Try {EXAMPLES}.")
+        raise DomainError(f"That time is too long to read. Try {examples(now, tz)}.")
+    too_far = f"“{typed}” is more than a year ahead; posts can be scheduled at most a year ahead."
+    if (m := _IN.match(raw)) and not m.group(1).strip("0"):
+        raise DomainError(
+            f"“{typed}” is now, not later: use a number above 0, e.g. {code('in 1h')}."
+        )
     try:
         found = _parse(raw, now, local_now, local_zone)
     except OverflowError:  # e.g. 9999-12-31 23:00 west of UTC: beyond datetime's range
-        raise DomainError("Posts can be scheduled at most a year ahead.") from None
+        raise DomainError(too_far) from None
     if found is None:
-        raise DomainError(f"I can't read {text.strip()[:40]!r} as a time. Try {EXAMPLES}.")
+        raise DomainError(
+            f"I can't read {text.strip()[:40]!r} as a time. Try {examples(now, tz)}."
+        )
     result, note = found[0].astimezone(UTC), found[1]
     if result <= now:
         raise DomainError(
-            f"{format_local(result, tz)} is in the past. Pick a later time, e.g. `in 1h`."
+            f"{format_local(result, tz)} is in the past. Pick a later time, e.g. {code('in 1h')}."
         )
     if result - now > MAX_AHEAD:
-        raise DomainError("Posts can be scheduled at most a year ahead.")
+        raise DomainError(too_far)
     return result, note
 
 

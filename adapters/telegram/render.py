@@ -15,7 +15,7 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from core.replies import Button, Reply
+from core.replies import Button, Reply, spans, unmark
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +50,24 @@ class Line:
     html: str
 
 
+def markup(text: str) -> str:
+    """Core text as HTML: escaped, its inline code in `<code>` (Bot API "HTML style")."""
+    return "".join(
+        f"<code>{escape(piece)}</code>" if is_code else escape(piece)
+        for piece, is_code in spans(text)
+    )
+
+
 def lines(reply: Reply) -> list[Line]:
     """The reply's text, then one line per field (`<b>label</b>  value · view`)."""
-    found = [Line(line, escape(line)) for line in reply.text.splitlines()]
+    found = [Line(unmark(line), markup(line)) for line in reply.text.splitlines()]
     for field in reply.fields:
-        plain = f"{field.label}  {field.value}"
-        markup = f"<b>{escape(field.label)}</b>  {escape(field.value)}"
+        plain = f"{field.label}  {unmark(field.value)}"
+        html_line = f"<b>{escape(field.label)}</b>  {markup(field.value)}"
         if field.url and _linkable(field.url):
             plain += " · view"
-            markup += f' · <a href="{html.escape(field.url, quote=True)}">view</a>'
-        found.append(Line(plain, markup))
+            html_line += f' · <a href="{html.escape(field.url, quote=True)}">view</a>'
+        found.append(Line(plain, html_line))
     return found
 
 
@@ -90,7 +98,7 @@ def fits(reply: Reply, limit: int) -> bool:
 def toast(reply: Reply) -> str | None:
     if not reply.toast:
         return None
-    text = reply.toast
+    text = unmark(reply.toast)  # toasts are plain text
     if len(text) > TOAST_LIMIT:  # the callback answer limit counts characters
         text = text[: TOAST_LIMIT - 1] + ELLIPSIS
     return text

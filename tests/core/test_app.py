@@ -235,10 +235,43 @@ async def test_cancel_and_retry_in_forbidden_states(harness: Harness) -> None:
     assert retry_fb.text == "Facebook is published; only failed networks can be retried."
 
 
-@pytest.mark.parametrize("arg", ["abc", "-1", "99999999999999999999", "3000000000", "#", ""])
+@pytest.mark.parametrize("arg", ["abc", "-1", "#", ""])
 async def test_malformed_ids(harness: Harness, arg: str) -> None:
     reply = await harness.say(f"/cancel {arg}")
     assert "I need a post number here" in reply.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "/cancel ²",
+        "/cancel ١",  # Arabic-Indic one: int() reads it as 1
+        "/delete ①",
+        "/retry ³",
+        "/retry ١ facebook",
+        "/cancel 99999999999999999999",
+        "/cancel 3000000000",
+    ],
+)
+async def test_ids_are_ascii_digits_and_other_numbers_are_no_post(
+    harness: Harness, typed: str
+) -> None:
+    # Post #1 exists and is scheduled: a Unicode digit must not reach it.
+    composer = await harness.compose(f"Later media: {VIDEO}", TT)
+    await harness.tap(composer, "Schedule")
+    await harness.say("/schedule in 2h")
+    shown = typed.split()[1]
+    reply = await harness.say(typed)
+    assert reply.text == f"There is no post {shown}; /posts lists yours."
+    async with harness.uow() as uow:
+        post = await uow.posts.get(1)
+    assert post is not None and post.state is PostState.SCHEDULED
+
+
+@pytest.mark.parametrize("typed", ["/posts ²", "/posts ١", "/posts 99999999999999999999999"])
+async def test_page_numbers_are_ascii_digits(harness: Harness, typed: str) -> None:
+    reply = await harness.say(typed)
+    assert reply.text.startswith("I need a page number here")
 
 
 @pytest.mark.parametrize(
@@ -324,4 +357,7 @@ async def test_a_date_beyond_the_calendar_is_refused(harness: Harness) -> None:
     await harness.compose("far", FB)
     await harness.say("/timezone America/New_York")
     reply = await harness.say("/schedule 9999-12-31 23:00")
-    assert reply.text == "Posts can be scheduled at most a year ahead."
+    assert reply.text == (
+        "“9999-12-31 23:00” is more than a year ahead; posts can be scheduled at most a year "
+        "ahead."
+    )

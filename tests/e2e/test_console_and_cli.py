@@ -42,7 +42,7 @@ async def test_demo_script_end_to_end(
     assert "— 2 of 3 published" in out
     assert re.search(r"TikTok +❌ TikTok rejected the post: video too short", out)
     assert "— 3 of 3 published" in out
-    assert re.search(r"#1 .* · published ✅ 3 · 'Launch day!", out)
+    assert re.search(r"#1 .* · published ✅ 3 · “Launch day!", out)
     # The demo wrote through to the database: one post, three published targets.
     async with engine.connect() as conn:
         states = (await conn.execute(text("SELECT state FROM targets"))).scalars().all()
