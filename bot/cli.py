@@ -91,12 +91,13 @@ async def _console(settings: Settings, args: argparse.Namespace) -> int:
         await run(settings, console=True)
         return 0
     try:
-        lines = args.script.read_text(encoding="utf-8").splitlines()
+        # Bytes: a line that is not UTF-8 is refused by the console, the rest still runs.
+        lines = args.script.read_bytes().splitlines()
     except OSError as e:
         print(f"postroom: cannot read {args.script}: {e.strerror}", file=sys.stderr)
         return 2
     try:
-        settings = _script_settings(settings, lines)
+        settings = _script_settings(settings, [line.decode("utf-8", "replace") for line in lines])
     except ValueError as e:
         print(f"postroom: {args.script}: {e}", file=sys.stderr)
         return 2

@@ -107,8 +107,12 @@ class ConsoleChat:
                         return shown, button
         return None
 
-    async def run_lines(self, lines: Iterable[str], *, echo: bool = True) -> None:
-        for line in lines:
+    async def run_lines(self, lines: Iterable[str | bytes], *, echo: bool = True) -> None:
+        """Each line as if typed; bytes are decoded as UTF-8, a line that is not is skipped."""
+        for raw in lines:
+            line = self._decoded(raw)
+            if line is None:
+                continue
             if echo and line.strip() and not line.lstrip().startswith("#"):
                 self._write(f"{PROMPT}{line.rstrip()}" if not line.startswith("as ") else "")
             await self.handle_line(line)
@@ -116,13 +120,16 @@ class ConsoleChat:
     async def interact(self, stdin: TextIO | None = None) -> None:
         """Read lines until end of input (Ctrl-D) or cancellation."""
         source = stdin or sys.stdin
+        # Bytes where the stream has them: one line that is not UTF-8 is refused by itself
+        # instead of ending the console with a decoding error.
+        binary = getattr(source, "buffer", None)
         loop = asyncio.get_running_loop()
-        lines: asyncio.Queue[str] = asyncio.Queue()
+        lines: asyncio.Queue[str | bytes] = asyncio.Queue()
 
         def read() -> None:
             # A daemon thread, so a stop signal never waits for the user to press Enter.
             while True:
-                line = source.readline()
+                line: str | bytes = binary.readline() if binary is not None else source.readline()
                 loop.call_soon_threadsafe(lines.put_nowait, line)
                 if not line:
                     return
@@ -131,10 +138,24 @@ class ConsoleChat:
         while True:
             self._out.write(PROMPT)
             self._out.flush()
-            line = await lines.get()
-            if not line:
+            raw = await lines.get()
+            if not raw:
                 return
-            await self.handle_line(line)
+            line = self._decoded(raw)
+            if line is not None:
+                await self.handle_line(line)
+
+    def _decoded(self, raw: str | bytes) -> str | None:
+        if isinstance(raw, str):
+            return raw
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            self._write(
+                f"(skipped a line that is not UTF-8 text: byte 0x{raw[e.start]:02x} at "
+                f"position {e.start + 1}; nothing was sent)"
+            )
+            return None
 
     # --- output -----------------------------------------------------------------------
 

@@ -121,3 +121,14 @@ async def test_campaign_names_take_letters_of_any_script(store: UnitOfWorkFactor
         assert reply.text.startswith("Campaign names are letters, digits, - and _ (up to 64)"), bad
     async with store() as uow:
         assert (await uow.analytics.tags(1)).campaign == "café_été"
+
+
+async def test_help_names_each_command_once(store: UnitOfWorkFactory) -> None:
+    env = make_env(store, {})
+    chat = make_chat(env, {})
+    await make_profile(store)
+    shown = (await chat.say("/help")).text
+    for name in ("/post", "/schedule", "/stats", "/hide", "/unhide", "/campaign", "/digest"):
+        starts = [line for line in shown.splitlines() if line.startswith(name + " ")]
+        assert len(starts) == 1, (name, shown)
+    assert shown.count("/unhide") == 1

@@ -18,6 +18,7 @@ from adapters.telegram.render import (
     trim,
     units,
 )
+from core import replies
 from core.model import ChatPlatform, ChatRef
 from core.replies import Button, Field, Reply
 from core.states import PostState
@@ -223,3 +224,32 @@ async def test_a_deleted_progress_message_does_not_stop_publishing(world: World)
     assert post is not None and post.state is PostState.PUBLISHED
     # The tap's answer was shown anew instead of in the deleted message.
     assert tg.last().text.startswith("📤 Going out anyway")
+
+
+def test_inline_code_is_a_code_entity_and_toasts_are_plain() -> None:
+    reply = Reply(
+        f"Try {replies.code('/post <b>Launch</b> & go')} now\nplain `backticks` stay",
+        fields=(Field("Example", f"type {replies.code('/stats 30d')}"),),
+        toast=f"Use {replies.code('/schedule in 1h')}",
+    )
+    (part,) = split(reply)
+    assert part == (
+        "Try <code>/post &lt;b&gt;Launch&lt;/b&gt; &amp; go</code> now\n"
+        "plain `backticks` stay\n"
+        "<b>Example</b>  type <code>/stats 30d</code>"
+    )
+    assert (
+        plain(part)
+        == "Try /post <b>Launch</b> & go now\nplain `backticks` stay\nExample  type /stats 30d"
+    )
+    assert toast(reply) == "Use /schedule in 1h"
+    # Limits count what Telegram shows, not the marks.
+    assert lines(reply)[0].plain == "Try /post <b>Launch</b> & go now"
+
+
+async def test_commands_in_replies_are_code_not_backticks(world: World) -> None:
+    await world.tg.say("/post")
+    sent = world.fake.calls_to("sendMessage")[-1].params["text"]
+    assert "e.g. <code>/post Launch day! 🚀</code>, or send" in sent
+    assert "`" not in world.tg.last().text
+    assert world.tg.last().text.startswith("Empty post: write something after /post, e.g. /post")
