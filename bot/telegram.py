@@ -69,7 +69,7 @@ class TelegramService:
         wake: Callable[[], Awaitable[None]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
-        album_wait: Callable[[], Awaitable[None]] | None = None,
+        album_wait: Callable[[float], Awaitable[None]] | None = None,
         poll_timeout: int = POLL_TIMEOUT,
     ) -> None:
         if settings.telegram_token is None:

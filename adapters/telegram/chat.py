@@ -40,8 +40,13 @@ MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD
 # for, and a restart may fetch one twice. A bounded LRU in memory is enough for that; several
 # processes behind one webhook would each keep their own.
 SEEN_UPDATES = 4096
-# An album arrives as one update per item; they come within a moment of each other.
-ALBUM_WAIT_SECONDS = 1.0
+# An album arrives as one update per item, usually within a second of each other but at times
+# further apart (1.7 s seen). It is composed once no item came for ALBUM_QUIET_SECONDS, or once
+# it has the 10 items an album holds at most (sendMediaGroup takes 2–10:
+# https://core.telegram.org/bots/api#sendmediagroup); ALBUM_MOST_SECONDS bounds the wait.
+ALBUM_QUIET_SECONDS = 3.0
+ALBUM_MOST_SECONDS = 30.0
+ALBUM_MAX_ITEMS = 10
 # A toast longer than this is shown as an alert the user dismisses, so it can be read whole.
 ALERT_FROM = 64
 
@@ -126,8 +131,9 @@ class TelegramChat:
 
     Private chats: every message is for us; a photo or video with a caption composes a post.
     Groups and channels: only commands (`/post@PostroomBot …`) are; a member's posts are
-    theirs, and other members' taps on them are refused by core. Albums are collected for
-    `album_wait` and composed as one post.
+    theirs, and other members' taps on them are refused by core. Albums are collected until
+    no item came for a quiet window (`album_wait(seconds)` sleeps; tests pass virtual time)
+    and composed as one post.
     """
 
     def __init__(
@@ -137,7 +143,7 @@ class TelegramChat:
         *,
         media: MediaHost,
         after_update: Callable[[], Awaitable[None]] | None = None,
-        album_wait: Callable[[], Awaitable[None]] | None = None,
+        album_wait: Callable[[float], Awaitable[None]] | None = None,
         seen_updates: int = SEEN_UPDATES,
     ) -> None:
         self._postroom = postroom
@@ -145,7 +151,7 @@ class TelegramChat:
         self._bot: Bot = messenger.bot
         self._media = media
         self.after_update = after_update
-        self._album_wait = album_wait or (lambda: asyncio.sleep(ALBUM_WAIT_SECONDS))
+        self._album_wait = album_wait or asyncio.sleep
         self._seen: OrderedDict[int, None] = OrderedDict()
         self._seen_max = seen_updates
         self._albums: dict[tuple[int, str], list[Message]] = {}
@@ -359,7 +365,18 @@ class TelegramChat:
 
     async def _compose_album(self, key: tuple[int, str]) -> None:
         try:
-            await self._album_wait()
+            collected = self._albums[key]
+            waited = 0.0
+            while True:  # until a whole window passes with no new item
+                seen = len(collected)
+                await self._album_wait(ALBUM_QUIET_SECONDS)
+                waited += ALBUM_QUIET_SECONDS
+                if (
+                    len(collected) == seen
+                    or len(collected) >= ALBUM_MAX_ITEMS
+                    or waited >= ALBUM_MOST_SECONDS
+                ):
+                    break
         finally:
             parts = sorted(self._albums.pop(key), key=lambda m: m.message_id)
         # Telegram puts the album's caption on one item (usually the first).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from core.ports import MediaHost, Messenger, Publisher
 from core.progress import ProgressNotifier
 from core.replies import mark
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
-from tests.telegram.driver import ANA, TelegramDriver, User, VirtualTime
+from tests.telegram.driver import ANA, TelegramDriver, Timers, User, VirtualTime
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -44,7 +43,7 @@ class World:
     uow: InMemoryUnitOfWorkFactory
     clock: FixedClock
     time: VirtualTime
-    album_gate: asyncio.Event
+    album_time: Timers
     publishers: Mapping[Route, Publisher]
     tg: TelegramDriver
 
@@ -94,14 +93,13 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         messenger = TelegramMessenger(app.bot, on_migrated=postroom.chat_moved)
         messengers[ChatPlatform.TELEGRAM] = messenger
         pipeline = Pipeline(uow, publishers, accounts, notifier, clock, PipelineConfig())
-        gate = asyncio.Event()
-        gate.set()
+        timers = Timers()
         chat = TelegramChat(
             postroom,
             messenger,
             media=media or SandboxMediaHost(),
             after_update=pipeline.run_until_idle,
-            album_wait=gate.wait,
+            album_wait=timers.sleep,
         )
         chat.install(app)
         await app.initialize()
@@ -116,7 +114,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
             uow,
             clock,
             time,
-            gate,
+            timers,
             publishers,
             TelegramDriver(fake, app, chat),
         )

@@ -73,6 +73,29 @@ class VirtualTime:
         await asyncio.sleep(0)
 
 
+@dataclass
+class Timers:
+    """Sleeps that last until the test moves time on with `advance` (album windows)."""
+
+    now: float = 0.0
+    sleepers: list[tuple[float, asyncio.Future[None]]] = field(default_factory=list)
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.now + seconds, future))
+        await future
+
+    async def advance(self, seconds: float) -> None:
+        """Let `seconds` pass: wake the sleepers due by then, and let them run on."""
+        self.now += seconds
+        due = [(at, f) for at, f in self.sleepers if at <= self.now]
+        self.sleepers = [(at, f) for at, f in self.sleepers if at > self.now]
+        for _, future in due:
+            future.set_result(None)
+        for _ in range(3):  # a woken task either sleeps again or starts composing
+            await asyncio.sleep(0)
+
+
 Deliver = Callable[[JSON], Awaitable[None]]
 
 

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters.ayrshare.client import AyrshareClient
+from adapters.telegram.chat import ALBUM_QUIET_SECONDS
 from bot.media import (
     AyrshareMediaHost,
     FileMediaHost,
@@ -26,7 +27,7 @@ from bot.media import (
 )
 from bot.settings import Settings
 from core.errors import PublishError
-from tests.telegram.conftest import MakeWorld
+from tests.telegram.conftest import MakeWorld, World
 from tests.telegram.driver import JPEG
 
 PUBLIC = "https://bot.example"
@@ -180,12 +181,12 @@ async def test_a_telegram_failure_while_downloading_is_explained(
 
 async def test_an_album_becomes_one_post_with_all_its_media(make_world: MakeWorld) -> None:
     world = await make_world()
-    world.album_gate.clear()  # hold the album until both items are in
     tg = world.tg
     await tg.send_photo("Two views", unique_id="AQADone", media_group_id="g1")
     await tg.send_photo(None, unique_id="AQADtwo", media_group_id="g1")
     assert world.fake.calls_to("sendMessage") == []
-    world.album_gate.set()
+    for _ in range(2):  # the window after the last item
+        await world.album_time.advance(ALBUM_QUIET_SECONDS)
     await world.chat.drain()
     composer = tg.last()
     assert composer.text.startswith("✍️ New post — 9 characters, 2 media")
@@ -196,3 +197,51 @@ async def test_an_album_becomes_one_post_with_all_its_media(make_world: MakeWorl
         "https://sandbox.postroom.invalid/media/AQADone.jpg",
         "https://sandbox.postroom.invalid/media/AQADtwo.jpg",
     )
+
+
+async def quiet(world: World) -> None:
+    """No more album items: let quiet windows pass until every album is composed."""
+    await world.album_time.advance(0)  # a collector just started gets to its first window
+    while world.album_time.sleepers:
+        await world.album_time.advance(ALBUM_QUIET_SECONDS)
+    await world.chat.drain()
+
+
+async def test_an_album_item_arriving_late_joins_its_album(make_world: MakeWorld) -> None:
+    world = await make_world()
+    tg, time = world.tg, world.album_time
+    await tg.send_photo("Slow album", unique_id="AQADone", media_group_id="g2")
+    await tg.send_photo(None, unique_id="AQADtwo", media_group_id="g2")
+    # Each item 1.7 s after the one before: longer than Telegram's usual gap, and more than
+    # one quiet window after the first item in all.
+    for unique_id in ("AQADthree", "AQADfour"):
+        await time.advance(1.7)
+        await tg.send_photo(None, unique_id=unique_id, media_group_id="g2")
+    await time.advance(1.7)
+    assert world.fake.calls_to("sendMessage") == []  # still collecting
+    await quiet(world)
+    [composer] = world.fake.calls_to("sendMessage")
+    assert composer.params["text"].startswith("✍️ New post — 10 characters, 4 media")
+    async with world.uow() as uow:
+        post = await uow.posts.get(1)
+        assert await uow.posts.get(2) is None  # one draft, not two
+    assert post is not None and [m.rsplit("/", 1)[1] for m in post.media] == [
+        "AQADone.jpg",
+        "AQADtwo.jpg",
+        "AQADthree.jpg",
+        "AQADfour.jpg",
+    ]
+
+
+async def test_an_album_item_after_the_quiet_window_is_a_post_of_its_own(
+    make_world: MakeWorld,
+) -> None:
+    world = await make_world()
+    tg, time = world.tg, world.album_time
+    await tg.send_photo("First", unique_id="AQADone", media_group_id="g3")
+    await quiet(world)
+    assert len(world.fake.calls_to("sendMessage")) == 1
+    await time.advance(60)
+    await tg.send_photo(None, unique_id="AQADlate", media_group_id="g3")
+    await quiet(world)
+    assert len(world.fake.calls_to("sendMessage")) == 2
