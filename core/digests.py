@@ -46,6 +46,7 @@ from core.replies import Button, Field, Reply, seal
 from core.stats import StatsCommands
 from core.views import clip
 from core.when import month_of, zone
+from core.wording import count_of
 
 __all__ = [
     "CAPTION_BUDGET",
@@ -181,7 +182,9 @@ def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> 
         title = clip(item.title, 40) or "(no text)"
         what = "views" if Metric.VIEWS in item.metrics else "impressions"
         fields.append(
-            Field("Top post", f"“{title}” on {item.network.label} — {seen:,} {what}", item.url)
+            Field(
+                "Top post", f"“{title}” on {item.network.label} — {count_of(seen, what)}", item.url
+            )
         )
     else:
         fields.append(Field("Top post", "n/a"))

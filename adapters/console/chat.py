@@ -14,6 +14,7 @@ from typing import TextIO
 
 from adapters.console.render import render
 from core.app import Actor, Postroom
+from core.commands import ascii_number
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Button, Reply
 
@@ -74,7 +75,7 @@ class ConsoleChat:
         if found is not None:
             shown, button = found
             await self._tap(shown, button)
-        elif line.isdigit() or (line.startswith("[") and line.endswith("]")):
+        elif ascii_number(line) is not None or (line.startswith("[") and line.endswith("]")):
             self._write("(no such button on screen)")
         else:
             reply = await self._bot.handle_text(self._actor(), line)
@@ -91,10 +92,11 @@ class ConsoleChat:
         self._print(shown.ref.chat, reply, shown.ref if reply.edit else None)
 
     def _find_button(self, line: str) -> tuple[_Shown, Button] | None:
-        if line.isdigit():
+        number = ascii_number(line)  # "²" is not button 2
+        if number is not None:
             for shown in reversed(self._shown):
                 if shown.buttons:
-                    index = int(line) - 1
+                    index = number - 1
                     if 0 <= index < len(shown.buttons):
                         return shown, shown.buttons[index]
                     return None

@@ -6,7 +6,8 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
-from core.metrics import AnalyticsItem, PostMetrics
+from core.digests import render_digest
+from core.metrics import AnalyticsItem, ItemKind, Metric, PostMetrics
 from core.model import Network, Route
 from core.ports import AnalyticsSource, UnitOfWorkFactory
 from tests.analytics.support import (
@@ -21,6 +22,7 @@ from tests.analytics.support import (
     metrics,
     publish,
 )
+from tests.analytics.test_digests import facts
 
 
 def measured(store: UnitOfWorkFactory) -> tuple[Env, Chat]:
@@ -132,3 +134,19 @@ async def test_help_names_each_command_once(store: UnitOfWorkFactory) -> None:
         starts = [line for line in shown.splitlines() if line.startswith(name + " ")]
         assert len(starts) == 1, (name, shown)
     assert shown.count("/unhide") == 1
+
+
+async def test_digest_times_are_ascii_digits(store: UnitOfWorkFactory) -> None:
+    env = make_env(store, {})
+    chat = make_chat(env, {})
+    await make_profile(store)
+    for typed in ("/digest time ²", "/digest time ١٢:٠٠"):
+        reply = await chat.say(typed)
+        assert reply.text.startswith("I can't read"), typed
+
+
+def test_a_digest_top_post_seen_once_says_view() -> None:
+    item = AnalyticsItem(1, 1, Network.TIKTOK, ItemKind.PUBLISHED, START, title="Hello")
+    item.metrics[Metric.VIEWS] = 1
+    reply = render_digest(facts(top=(item, 1)), None, private=True)
+    assert fields(reply)["Top post"] == "“Hello” on TikTok — 1 view"

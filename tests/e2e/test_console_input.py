@@ -21,7 +21,8 @@ async def test_a_script_line_that_is_not_utf8_is_refused_and_the_rest_runs(
     env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     script = tmp_path / "bytes.script"
-    script.write_bytes(b"/start\n/post \xff\xfe broken\n/post\n/tier\n")
+    # "²" is no button number (int() refuses it), then a line that is not UTF-8.
+    script.write_bytes("/start\n²\n".encode() + b"/post \xff\xfe broken\n/post\n/tier\n")
     assert await run_cli("console", "--script", str(script)) == 0
     out = capsys.readouterr().out
     assert SKIPPED in out
