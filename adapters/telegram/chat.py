@@ -22,6 +22,7 @@ from telegram.constants import ChatMemberStatus, ChatType, FileSizeLimit
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from adapters.telegram.albums import Sleep, until_complete
 from adapters.telegram.application import TelegramApplication
 from adapters.telegram.messenger import TelegramMessenger, chat_ref, message_gone
 from adapters.telegram.render import TOAST_LIMIT, toast
@@ -40,13 +41,6 @@ MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD
 # for, and a restart may fetch one twice. A bounded LRU in memory is enough for that; several
 # processes behind one webhook would each keep their own.
 SEEN_UPDATES = 4096
-# An album arrives as one update per item, usually within a second of each other but at times
-# further apart (1.7 s seen). It is composed once no item came for ALBUM_QUIET_SECONDS, or once
-# it has the 10 items an album holds at most (sendMediaGroup takes 2–10:
-# https://core.telegram.org/bots/api#sendmediagroup); ALBUM_MOST_SECONDS bounds the wait.
-ALBUM_QUIET_SECONDS = 3.0
-ALBUM_MOST_SECONDS = 30.0
-ALBUM_MAX_ITEMS = 10
 # A toast longer than this is shown as an alert the user dismisses, so it can be read whole.
 ALERT_FROM = 64
 
@@ -143,7 +137,7 @@ class TelegramChat:
         *,
         media: MediaHost,
         after_update: Callable[[], Awaitable[None]] | None = None,
-        album_wait: Callable[[float], Awaitable[None]] | None = None,
+        album_wait: Sleep | None = None,
         seen_updates: int = SEEN_UPDATES,
     ) -> None:
         self._postroom = postroom
@@ -365,18 +359,7 @@ class TelegramChat:
 
     async def _compose_album(self, key: tuple[int, str]) -> None:
         try:
-            collected = self._albums[key]
-            waited = 0.0
-            while True:  # until a whole window passes with no new item
-                seen = len(collected)
-                await self._album_wait(ALBUM_QUIET_SECONDS)
-                waited += ALBUM_QUIET_SECONDS
-                if (
-                    len(collected) == seen
-                    or len(collected) >= ALBUM_MAX_ITEMS
-                    or waited >= ALBUM_MOST_SECONDS
-                ):
-                    break
+            await until_complete(self._albums[key], self._album_wait)
         finally:
             parts = sorted(self._albums.pop(key), key=lambda m: m.message_id)
         # Telegram puts the album's caption on one item (usually the first).

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from adapters.ayrshare.client import AyrshareClient
-from adapters.telegram.chat import ALBUM_QUIET_SECONDS
+from adapters.telegram.albums import QUIET_SECONDS as ALBUM_QUIET_SECONDS
 from bot.media import (
     AyrshareMediaHost,
     FileMediaHost,
