@@ -116,7 +116,7 @@ class ComposeFlow(Flow):
         here = "" if origin is None else " in this chat"
         return Reply(
             f"No draft to schedule{here}. Compose one with /post <text>. To move a scheduled "
-            "post, send /schedule #<id> <time>, e.g. `/schedule #12 tomorrow 9:00` "
+            f"post, send /schedule #<id> <time>, e.g. {code('/schedule #12 tomorrow 9:00')} "
             "(/posts shows the ids)."
         )
 

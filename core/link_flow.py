@@ -16,6 +16,7 @@ from core.flow import Actor, Flow, refuse
 from core.link_model import CODE, CODE_TTL, ChatLink, LinkCode, digest, new_code
 from core.model import ChatKind, MessageRef, Profile
 from core.replies import Button, Reply
+from core.replies import code as as_code  # `code` is the link code here
 
 GET_A_CODE = "Get a new one with /link in a private chat with me."
 
@@ -31,7 +32,7 @@ class LinkFlow(Flow):
             if not typed:
                 return Reply(
                     "To publish this channel's posts, link it to your profile: send /link to me "
-                    "in a private chat, then post the `/link <code>` I give you here."
+                    f"in a private chat, then post the {as_code('/link <code>')} I give you here."
                 )
             return await self._redeem(actor, typed)
         if not actor.chat.private:
@@ -41,7 +42,8 @@ class LinkFlow(Flow):
             )
         if typed:
             return Reply(
-                "Post that code in the channel you want to link, not here: `/link <code>`."
+                "Post that code in the channel you want to link, not here: "
+                f"{as_code('/link <code>')}."
             )
         return await self._issue_code(profile)
 
@@ -52,7 +54,7 @@ class LinkFlow(Flow):
             await uow.commit()
         return Reply(
             f"To link a channel to your profile, post this in the channel within {_minutes()} "
-            f"minutes (I must be one of its admins to read it):\n`/link {code}`\n"
+            f"minutes (I must be one of its admins to read it):\n{as_code(f'/link {code}')}\n"
             "The channel's posts then publish to the networks you /connect here. "
             "The code works once."
         )

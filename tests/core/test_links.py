@@ -14,12 +14,12 @@ from core.app import Actor
 from core.link_model import digest
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network
 from core.ports import UnitOfWorkFactory
-from core.replies import Reply
+from core.replies import CODE_END, CODE_START, Reply
 from core.states import PostState
 from tests.core.harness import Harness, find_button
 
 FB = Network.FACEBOOK
-CODE = re.compile(r"`/link ([A-Za-z0-9_-]{16})`")
+CODE = re.compile(f"{CODE_START}/link ([A-Za-z0-9_-]{{16}}){CODE_END}")  # inline code
 
 
 @pytest.fixture(params=["memory", "sql"])
