@@ -483,6 +483,9 @@ class DigestRunner:
         self.config = config or DigestConfig()
         self._cache: OrderedDict[tuple[int, date], _Prepared] = OrderedDict()
         self._profiles: dict[int, Profile] = {}
+        # Records of digests already out, still being written when a stop cancelled their
+        # sender: release() waits for them, or it would hand a sent digest back.
+        self._marking: set[asyncio.Task[None]] = set()
 
     async def tick(self) -> RunReport:
         """Send every digest due now. Claims are taken a batch at a time and the next batch is
@@ -559,6 +562,8 @@ class DigestRunner:
 
     async def release(self) -> int:
         """A clean stop: unsent claims go back, due at once for the next worker."""
+        if self._marking:
+            await asyncio.gather(*self._marking, return_exceptions=True)
         async with self._uow() as uow:
             count = await uow.digests.release(self.config.worker, self._clock.now())
             await uow.commit()
@@ -640,7 +645,10 @@ class DigestRunner:
         # Shielded: once the message is out, a stop (cancellation) must not lose the record
         # of it, or the next worker would send it again. Only a hard kill between the send
         # and this commit can repeat a digest.
-        await asyncio.shield(self._mark_sent(claim, sent.message_id))
+        marking = asyncio.ensure_future(self._mark_sent(claim, sent.message_id))
+        self._marking.add(marking)
+        marking.add_done_callback(self._marking.discard)
+        await asyncio.shield(marking)
         report.sent += 1
 
     async def _mark_sent(self, claim: DigestClaim, message_id: str) -> None:
