@@ -6,21 +6,23 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import parse_qs, urlsplit
+from datetime import datetime
+from urllib.parse import urlsplit
 
 from core.app import Actor
-from core.commands import Command, ascii_number
+from core.commands import Command
 from core.errors import DomainError
 from core.metrics import AnalyticsItem, ItemKind, Metric, PostTags
 from core.model import Network, Profile
 from core.policy import Policy
-from core.ports import AnalyticsRepository, Clock, UnitOfWorkFactory
+from core.ports import AnalyticsRepository, Clock, UnitOfWork, UnitOfWorkFactory
+from core.post_links import parse_link, same_post
 from core.replies import Reply
 from core.stats import SHOWN, parse_item_ref
 from core.views import clip
 from core.wording import article, count_of
 
-__all__ = ["CampaignCommands", "native_id", "network_of_url", "parse_campaign"]
+__all__ = ["CampaignCommands", "parse_campaign"]
 
 MAX_CAMPAIGN = 64  # the campaign columns' width
 _NUMBER = re.compile(r"^(\w+)=([\d,_.]+)([km]?)$", re.IGNORECASE | re.ASCII)
@@ -28,19 +30,6 @@ MAX_URL = 2000
 MAX_COUNT = 10**13
 MAX_NATIVE_ID = 64  # the longest post id any network uses is far shorter (columns hold 255)
 
-_HOSTS = {
-    "instagram.com": Network.INSTAGRAM,
-    "instagr.am": Network.INSTAGRAM,
-    "facebook.com": Network.FACEBOOK,
-    "fb.com": Network.FACEBOOK,
-    "fb.watch": Network.FACEBOOK,
-    "tiktok.com": Network.TIKTOK,
-    "youtube.com": Network.YOUTUBE,
-    "youtu.be": Network.YOUTUBE,
-    "linkedin.com": Network.LINKEDIN,
-    "x.com": Network.X,
-    "twitter.com": Network.X,
-}
 _METRIC_NAMES = {m.value: m for m in Metric} | {
     "view": Metric.VIEWS,
     "like": Metric.LIKES,
@@ -69,34 +58,6 @@ def _campaign_char(char: str) -> bool:
     return (
         char in "-_" or unicodedata.category(char)[0] in "LM" or unicodedata.category(char) == "Nd"
     )
-
-
-def network_of_url(url: str) -> Network | None:
-    host = (urlsplit(url).hostname or "").lower()
-    for suffix, network in _HOSTS.items():
-        if host == suffix or host.endswith("." + suffix):
-            return network
-    return None
-
-
-def native_id(network: Network, url: str) -> str | None:
-    """The network's own post id when the URL carries one (what Ayrshare can look up)."""
-    parts = urlsplit(url)
-    segments = [s for s in parts.path.split("/") if s]
-    if network is Network.YOUTUBE:
-        if (parts.hostname or "").endswith("youtu.be") and segments:
-            return segments[0]
-        if segments[:1] in (["shorts"], ["live"]) and len(segments) > 1:
-            return segments[1]
-        found = parse_qs(parts.query).get("v")
-        return found[0] if found else None
-    if network is Network.TIKTOK and "video" in segments:
-        after = segments[segments.index("video") + 1 :]
-        return after[0] if after and ascii_number(after[0]) is not None else None
-    if network is Network.X and "status" in segments:
-        after = segments[segments.index("status") + 1 :]
-        return after[0] if after and ascii_number(after[0]) is not None else None
-    return None
 
 
 def _title(url: str) -> str:
@@ -206,8 +167,8 @@ class CampaignCommands:
             )
         if scheme not in ("http", "https"):
             raise DomainError("The first word must be the post's link (https://…).")
-        network = network_of_url(url)
-        if network is None:
+        link = parse_link(url)
+        if link is None:
             names = ", ".join(n.label for n in Network)
             raise DomainError(f"I can track posts on {names}; that link is none of them.")
         campaign: str | None = None
@@ -232,17 +193,20 @@ class CampaignCommands:
                     f"One campaign per post; {word[:30]!r} is extra. Numbers look like views=1200."
                 )
         now = self._clock.now()
-        ext = native_id(network, url)
-        if ext is not None and len(ext) > MAX_NATIVE_ID:
+        network = link.network
+        if link.post_id is not None and len(link.post_id) > MAX_NATIVE_ID:
             raise DomainError(
-                f"The post id in that {network.label} link is {len(ext):,} characters long; "
-                f"{network.label}'s are far shorter (X and TikTok use up to 19 digits). "
+                f"The post id in that {network.label} link is {len(link.post_id):,} characters "
+                f"long; {network.label}'s are far shorter (X and TikTok use up to 19 digits). "
                 "Check the link."
             )
         route = self._policy[profile.tier].routes.get(network)
-        fetch = not entered and ext is not None and route is not None
+        fetch = not entered and link.fetch_id is not None and route is not None
         async with self._uow() as uow:
-            item = await uow.analytics.find_tracked(profile.id, url)
+            known = await uow.analytics.items(profile.id, include_hidden=True)
+            item = same_post(link, known)
+            if item is not None and item.post_id is not None:
+                return await self._own_post(uow, item, campaign, entered, now)
             if item is None:
                 item = await uow.analytics.add_tracked(
                     AnalyticsItem(
@@ -252,9 +216,9 @@ class CampaignCommands:
                         kind=ItemKind.TRACKED,
                         created_at=now,
                         route=route if fetch else None,
-                        url=url,
-                        external_id=ext,
-                        title=_title(url),
+                        url=link.url,
+                        external_id=link.fetch_id,
+                        title=_title(link.url),
                         campaign=campaign,
                         auto_sync=fetch,
                         next_sync_at=now if fetch else None,
@@ -270,19 +234,54 @@ class CampaignCommands:
                 verb = "Updated"
             if entered:
                 await uow.analytics.record(item.id, entered, taken_at=now, next_sync_at=None)
+                # What is stored now: earlier numbers the message did not mention stay.
+                item = await uow.analytics.get(item.id) or item
             await uow.commit()
         where = f" in campaign “{item.campaign}”" if item.campaign else ""
         lines = [f"📌 {verb} {item.ref}: {article(network.label)} {network.label} post{where}."]
         if entered:
-            shown = " · ".join(count_of(entered.get(m), m.value) for m in SHOWN)
-            lines.append(f"Numbers (entered by hand): {shown}.")
-            lines.append(f"Change them with /track {clip(url, 60)} views=…")
+            lines.append(f"Numbers (entered by hand): {_numbers(item)}.")
+            lines.append(f"Change them with /track {clip(link.url, 60)} views=…")
         elif fetch:
             lines.append("Its numbers will be fetched with the next refresh.")
         else:
             lines.append(
                 f"Postroom can't read this post's numbers from {network.label}; enter them: "
-                f"/track {clip(url, 60)} views=1200 likes=40"
+                f"/track {clip(link.url, 60)} views=1200 likes=40"
             )
         lines.append(f"/stats {item.ref} · /hide {item.ref}")
         return Reply("\n".join(lines))
+
+    async def _own_post(
+        self,
+        uow: UnitOfWork,
+        item: AnalyticsItem,
+        campaign: str | None,
+        entered: dict[Metric, int],
+        now: datetime,
+    ) -> Reply:
+        """/track of a link to a post Postroom published: the same post, never a second copy."""
+        assert item.post_id is not None
+        if campaign is not None:
+            tags = await uow.analytics.tags(item.post_id)
+            await uow.analytics.set_tags(item.post_id, replace(tags, campaign=campaign))
+        if entered:
+            await uow.analytics.record(
+                item.id, entered, taken_at=now, next_sync_at=item.next_sync_at
+            )
+        stored = await uow.analytics.get(item.id) or item
+        await uow.commit()
+        lines = [
+            f"📌 That is {item.ref}, which Postroom published on {item.network.label}: its "
+            "numbers are read from there, so it is not added a second time."
+        ]
+        if stored.campaign:
+            lines.append(f"🏷 {item.ref} is in campaign “{stored.campaign}”.")
+        if entered:
+            lines.append(f"Numbers (entered by hand): {_numbers(stored)}.")
+        lines.append(f"/stats {item.post_id} · /hide {item.post_id}")
+        return Reply("\n".join(lines))
+
+
+def _numbers(item: AnalyticsItem) -> str:
+    return " · ".join(count_of(item.metrics.get(m), m.value) for m in SHOWN)

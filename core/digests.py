@@ -9,33 +9,32 @@ import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from core.app import Actor
 from core.commands import Command
+from core.digest_figures import Totals, exposure_total, midnight, outcome_line
 from core.digest_model import (
     DigestClaim,
     DigestSubscription,
     latest_occurrence,
     next_occurrence,
 )
+from core.engagement import RATE_RULE, Engagement, engagement, format_engagement
 from core.errors import Conflict, DomainError
 from core.metrics import (
     AccountMetric,
     AccountSnapshot,
     AnalyticsItem,
     ChartSeries,
-    DailyTotal,
     Metric,
     PublishCounts,
     Snapshot,
     delta_count,
     delta_percent,
     delta_points,
-    engagement_rate,
     exposure,
     format_count,
-    format_rate,
     interactions,
     subtract,
 )
@@ -70,7 +69,6 @@ MAX_ATTENTION = 3
 QUOTA_WARNING = 0.8  # "quota nearly used" from 80% of the month's posts
 FAILING_AFTER = 3  # an item whose refresh failed this many times in a row needs attention
 LATE_AFTER = timedelta(minutes=30)
-RATE_NOTE = "Engagement = (likes + comments + shares + saves) ÷ views"
 
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.ASCII)  # not `²`, `١`
 
@@ -112,7 +110,7 @@ class DigestFacts:
     weekly: bool
     named: bool  # in a group or channel: say whose digest it is
     views: tuple[int | None, int | None]  # (this period, the one before)
-    rate: tuple[float | None, float | None]
+    rate: tuple[Engagement | None, Engagement | None]  # over the networks' gains
     followers: tuple[int | None, int | None]
     top: tuple[AnalyticsItem, int] | None  # the post seen most in the period, and how much
     outcomes: PublishCounts
@@ -124,8 +122,12 @@ class DigestFacts:
 
     @property
     def has_data(self) -> bool:
-        return any(v is not None for v in (*self.views, *self.followers, self.rate[0])) or bool(
-            self.outcomes.published or self.outcomes.failed
+        rate = self.rate[0]
+        measured = rate is not None and rate.rate is not None
+        return (
+            measured
+            or any(v is not None for v in (*self.views, *self.followers))
+            or bool(self.outcomes.published or self.outcomes.failed)
         )
 
 
@@ -138,16 +140,6 @@ def _period_label(facts: DigestFacts) -> str:
         start, end = facts.day - timedelta(days=7), facts.day - timedelta(days=1)
         return f"Last week ({start.day} {start:%b} – {end.day} {end:%b}) vs the week before"
     return f"Yesterday ({_day_label(facts.day - timedelta(days=1))}) vs the day before"
-
-
-def _outcome_line(outcomes: PublishCounts, budget: int) -> str:
-    line = f"Published {outcomes.published} · Failed {len(outcomes.failed)}"
-    if outcomes.failed:
-        reasons = "; ".join(f"{n.label}: {reason}" for n, reason in outcomes.failed[:2])
-        if len(outcomes.failed) > 2:
-            reasons += f"; +{len(outcomes.failed) - 2} more"
-        line += f" ({clip(reasons, budget)})"
-    return line + " · /posts"
 
 
 def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> Reply:
@@ -169,9 +161,13 @@ def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> 
     views_now, views_before = facts.views
     rate_now, rate_before = facts.rate
     followers_now, followers_before = facts.followers
+    rate_change = delta_points(_rate(rate_now), _rate(rate_before))
     fields = [
         Field("Views", f"{format_count(views_now)}  {delta_percent(views_now, views_before)}"),
-        Field("Engagement", f"{format_rate(rate_now)}  {delta_points(rate_now, rate_before)}"),
+        Field(
+            "Engagement",
+            f"{format_engagement(rate_now, 'network')}  {rate_change}",
+        ),
         Field(
             "Followers",
             f"{format_count(followers_now)}  {delta_count(followers_now, followers_before)}",
@@ -188,12 +184,12 @@ def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> 
         )
     else:
         fields.append(Field("Top post", "n/a"))
-    fields.append(Field("Posts", _outcome_line(facts.outcomes, 120)))
+    fields.append(Field("Posts", outcome_line(facts.outcomes, 120)))
     shown = list(facts.attention[:MAX_ATTENTION])
     if len(facts.attention) > MAX_ATTENTION:
         shown.append(f"+{len(facts.attention) - MAX_ATTENTION} more: /status")
     fields += [Field("⚠️", clip(a, 120)) for a in shown]
-    fields.append(Field("ℹ️", RATE_NOTE))
+    fields.append(Field("ℹ️", RATE_RULE))
     buttons: list[Button] = []
     if private:
         buttons.append(Button("📈 Last 7 days", "dg", "stats"))
@@ -219,35 +215,8 @@ def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> 
 # --- computing the facts ----------------------------------------------------------------------
 
 
-def _midnight(day: date, timezone: str) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone(timezone)).astimezone(UTC)
-
-
-def _by_day(rows: Sequence[DailyTotal]) -> dict[date, dict[Network, Mapping[Metric, int]]]:
-    found: dict[date, dict[Network, Mapping[Metric, int]]] = defaultdict(dict)
-    for row in rows:
-        found[row.day][row.network] = row.values
-    return found
-
-
-def _gain(
-    days: Mapping[date, Mapping[Network, Mapping[Metric, int]]], end: date, start: date
-) -> dict[Network, dict[Metric, int]] | None:
-    """Per network, what was added after the end of `start` up to the end of `end`.
-
-    Unknown (None) when either day has no totals at all (nothing measured, or the bot was
-    down); a network absent on `start` but present on `end` had its first posts since."""
-    later, earlier = days.get(end), days.get(start)
-    if later is None or earlier is None:
-        return None
-    return {n: subtract(values, earlier.get(n, {})) for n, values in later.items()}
-
-
-def _exposure_total(gains: Mapping[Network, Mapping[Metric, int]] | None) -> int | None:
-    if gains is None:
-        return None
-    found = [x for x in (exposure(v) for v in gains.values()) if x is not None]
-    return sum(found) if found else None
+def _rate(found: Engagement | None) -> float | None:
+    return None if found is None else found.rate
 
 
 def _top(
@@ -321,7 +290,7 @@ class DigestComposer:
         end = day - timedelta(days=1)  # the last day reported on
         first = end - timedelta(days=span - 1)
         tz = profile.timezone
-        start_at, end_at = _midnight(first, tz), _midnight(day, tz)
+        start_at, end_at = midnight(first, tz), midnight(day, tz)
         oldest = min(end - timedelta(days=2 * span), end - timedelta(days=7))
         async with self._uow() as uow:
             rows = await uow.analytics.daily(profile.id, since=oldest, until=end)
@@ -336,9 +305,9 @@ class DigestComposer:
                 [i.id for i in items], since=start_at - timedelta(days=2), until=end_at
             )
             attention = await self._attention(uow, profile, items)
-        days = _by_day(rows)
-        now_gain = _gain(days, end, end - timedelta(days=span))
-        before_gain = _gain(days, end - timedelta(days=span), end - timedelta(days=2 * span))
+        days = Totals.read(rows, items, since=oldest, timezone=tz)
+        now_gain = days.gain(end, end - timedelta(days=span))
+        before_gain = days.gain(end - timedelta(days=span), end - timedelta(days=2 * span))
         followers = self._followers(accounts, end, end - timedelta(days=span))
         chart = self._chart(days, end)
         broken = any(c.status is ConnectionStatus.BROKEN for c in profile.connections.values())
@@ -347,10 +316,10 @@ class DigestComposer:
             day=day,
             weekly=weekly,
             named=named,
-            views=(_exposure_total(now_gain), _exposure_total(before_gain)),
+            views=(exposure_total(now_gain), exposure_total(before_gain)),
             rate=(
-                None if now_gain is None else engagement_rate(now_gain.values()),
-                None if before_gain is None else engagement_rate(before_gain.values()),
+                None if now_gain is None else engagement(now_gain.values()),
+                None if before_gain is None else engagement(before_gain.values()),
             ),
             followers=followers,
             top=_top(items, history, start_at, end_at),
@@ -401,13 +370,11 @@ class DigestComposer:
         now_total = sum(latest.values())
         return now_total, now_total - change
 
-    def _chart(
-        self, days: Mapping[date, Mapping[Network, Mapping[Metric, int]]], end: date
-    ) -> ChartSeries | None:
+    def _chart(self, days: Totals, end: date) -> ChartSeries | None:
         axis = tuple(end - timedelta(days=6 - i) for i in range(7))
         lines: dict[Network, list[int | None]] = {}
         for index, day in enumerate(axis):
-            gains = _gain(days, day, day - timedelta(days=1))
+            gains = days.gain(day, day - timedelta(days=1))
             for network, values in (gains or {}).items():
                 series = lines.setdefault(network, [None] * len(axis))
                 series[index] = exposure(values)
@@ -548,7 +515,7 @@ class DigestRunner:
             if occurrence is None:
                 continue  # already due: the next tick sends it
             day = occurrence.astimezone(zone(profile.timezone)).date()
-            if (sub.id, day) in self._cache or now < _midnight(day, profile.timezone):
+            if (sub.id, day) in self._cache or now < midnight(day, profile.timezone):
                 continue  # ready, or its period is not over yet
             try:
                 reply = await self._compose(sub, profile, day, late_for=None)

@@ -28,7 +28,6 @@ __all__ = [
     "delta_count",
     "delta_percent",
     "delta_points",
-    "engagement_rate",
     "exposure",
     "format_count",
     "format_rate",
@@ -69,7 +68,7 @@ class AccountMetric(StrEnum):
     REACH = "reach"
 
 
-# The engagement rate's numerator; its denominator is `exposure` (views, else impressions).
+# The engagement rate's numerator (core.engagement states the rule).
 INTERACTIONS = (Metric.LIKES, Metric.COMMENTS, Metric.SHARES, Metric.SAVES)
 
 
@@ -200,7 +199,7 @@ def subtract(
 
 
 def exposure(values: Mapping[Metric, int]) -> int | None:
-    """The engagement rate's denominator: views; impressions where a network has no views."""
+    """How often a post was seen: views; impressions where a network has no views."""
     if Metric.VIEWS in values:
         return values[Metric.VIEWS]
     return values.get(Metric.IMPRESSIONS)
@@ -210,24 +209,6 @@ def interactions(values: Mapping[Metric, int]) -> int | None:
     """likes + comments + shares + saves, over those reported; None when none is."""
     found = [values[m] for m in INTERACTIONS if m in values]
     return sum(found) if found else None
-
-
-def engagement_rate(rows: Iterable[Mapping[Metric, int]]) -> float | None:
-    """(likes + comments + shares + saves) ÷ views, over rows that report both sides.
-
-    A row without views uses impressions (LinkedIn, X); a row with neither is left out of
-    numerator and denominator alike, so one network's gap does not skew the rate.
-    """
-    seen = 0
-    engaged = 0
-    for row in rows:
-        shown = exposure(row)
-        acted = interactions(row)
-        if shown is None or acted is None:
-            continue
-        seen += shown
-        engaged += acted
-    return engaged / seen if seen > 0 else None
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -287,7 +268,8 @@ class ChartSeries:
 
 @dataclass(frozen=True, slots=True)
 class PublishCounts:
-    """Posts that went out in a period, and the failures with their reasons."""
+    """Targets that went out in a period, and those that failed with their reasons, each with
+    its post's id: a post sent to three networks is one post and three targets."""
 
-    published: int
-    failed: tuple[tuple[Network, str], ...]
+    published: tuple[tuple[int, Network], ...] = ()
+    failed: tuple[tuple[int, Network, str], ...] = ()

@@ -200,8 +200,6 @@ class AnalyticsRepository(Protocol):
 
     async def get(self, item_id: int) -> AnalyticsItem | None: ...
 
-    async def find_tracked(self, profile_id: int, url: str) -> AnalyticsItem | None: ...
-
     async def items(
         self,
         profile_id: int,
@@ -228,6 +226,17 @@ class AnalyticsRepository(Protocol):
     async def set_tags(self, post_id: int, tags: PostTags) -> None: ...
 
     async def campaigns(self, profile_id: int) -> Sequence[str]: ...
+
+    async def tagged(
+        self, profile_id: int, campaign: str | None = None
+    ) -> Sequence[tuple[int, PostTags]]:
+        """The profile's posts with a campaign tag (that campaign only, when given), measured
+        or not, by post id: a report counts a post from the moment it is tagged."""
+        ...
+
+    async def published_posts(self, profile_id: int, *, since: datetime) -> Sequence[int]:
+        """Ids of the profile's posts with a target published at or after `since`."""
+        ...
 
     async def record_account(
         self,

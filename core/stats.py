@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from core.app import Actor
 from core.commands import Command, ascii_number
+from core.engagement import RATE_RULE, Engagement, engagement, format_engagement
 from core.errors import DomainError
 from core.flow import MAX_POST_ID
 from core.metrics import (
@@ -23,22 +24,20 @@ from core.metrics import (
     Snapshot,
     add_known,
     delta_count,
-    engagement_rate,
     exposure,
     format_count,
-    format_rate,
     interactions,
     subtract,
 )
 from core.model import Network, Profile
 from core.ports import Clock, UnitOfWorkFactory
 from core.replies import Field, Reply
+from core.report_posts import posts_of, published_on, unmeasured
 from core.views import clip
 from core.when import format_short
 from core.wording import count_of, plural
 
 __all__ = [
-    "RATE_NOTE",
     "SHOWN",
     "StatsCommands",
     "Summary",
@@ -51,10 +50,6 @@ __all__ = [
 # The metrics /stats lists, in order; impressions and reach only when some network gave them.
 SHOWN = (Metric.VIEWS, Metric.LIKES, Metric.COMMENTS, Metric.SHARES, Metric.SAVES)
 OPTIONAL = (Metric.IMPRESSIONS, Metric.REACH)
-RATE_NOTE = (
-    "Engagement rate = (likes + comments + shares + saves) ÷ views "
-    "(impressions where a network reports no views)."
-)
 MAX_DAYS = 365
 MAX_LISTED = 15
 
@@ -65,9 +60,9 @@ _PERIOD = re.compile(r"^([0-9]+)\s*d(?:ays?)?$")
 class Summary:
     posts: int
     totals: Mapping[Metric, int]
-    rate: float | None
+    rate: Engagement
     best: AnalyticsItem | None
-    networks: Mapping[Network, tuple[int, Mapping[Metric, int], float | None]]
+    networks: Mapping[Network, tuple[int, Mapping[Metric, int], Engagement]]
 
 
 def best_item(items: Iterable[AnalyticsItem]) -> AnalyticsItem | None:
@@ -90,14 +85,14 @@ def summarize(items: Sequence[AnalyticsItem]) -> Summary:
         n: (
             len(members),
             add_known(i.metrics for i in members),
-            engagement_rate(i.metrics for i in members),
+            engagement(i.metrics for i in members),
         )
         for n, members in sorted(by_network.items(), key=lambda kv: list(Network).index(kv[0]))
     }
     return Summary(
         posts=len(items),
         totals=add_known(i.metrics for i in items),
-        rate=engagement_rate(i.metrics for i in items),
+        rate=engagement(i.metrics for i in items),
         best=best_item(items),
         networks=networks,
     )
@@ -111,11 +106,11 @@ def _seen_text(values: Mapping[Metric, int]) -> str:
     return "views n/a"
 
 
-def network_line(posts: int, values: Mapping[Metric, int], rate: float | None) -> str:
+def network_line(posts: int, values: Mapping[Metric, int], rate: Engagement) -> str:
     parts = [plural(posts, "post")]
     parts += [count_of(values.get(m), m.value) for m in SHOWN]
     parts += [count_of(values[m], m.value) for m in OPTIONAL if m in values]
-    parts.append(f"rate {format_rate(rate)}")
+    parts.append(f"rate {format_engagement(rate)}")
     return " · ".join(parts)
 
 
@@ -130,7 +125,7 @@ def _best_field(best: AnalyticsItem | None) -> Field:
 def _total_fields(summary: Summary) -> list[Field]:
     fields = [Field(m.label, format_count(summary.totals.get(m))) for m in SHOWN]
     fields += [Field(m.label, f"{summary.totals[m]:,}") for m in OPTIONAL if m in summary.totals]
-    fields.append(Field("Engagement rate", format_rate(summary.rate)))
+    fields.append(Field("Engagement rate", format_engagement(summary.rate)))
     fields.append(_best_field(summary.best))
     return fields
 
@@ -189,15 +184,19 @@ class StatsCommands:
             accounts = await uow.analytics.account_history(
                 profile.id, since=(since - timedelta(days=1)).date(), until=now.date()
             )
+            measured = {i.post_id for i in items}
+            waiting = await unmeasured(
+                uow, await uow.analytics.published_posts(profile.id, since=since), measured
+            )
         head = f"📈 Last {plural(days, 'day')}"
-        if not items and older:
+        if not items and not waiting and older:
             newest = max(i.posted_at or i.created_at for i in older)
             wider = min(MAX_DAYS, (now - newest).days + 1)
             return Reply(
                 f"{head}: none of your posts went out in this period; the latest went out "
                 f"{format_short(newest, profile.timezone)}. Try /stats {wider}d."
             )
-        if not items:
+        if not items and not waiting:
             return Reply(
                 f"{head}: no posts to measure yet.\nNumbers appear after a post goes out "
                 "(hourly on Pro, daily on Free). Add posts published elsewhere with "
@@ -215,11 +214,13 @@ class StatsCommands:
                 )
             )
         fields += [Field(n.label, network_line(*line)) for n, line in summary.networks.items()]
-        posts = len({("post", i.post_id) if i.post_id else ("tracked", i.id) for i in items})
-        networks = len(summary.networks)
+        posts = len(posts_of(items)) + len(waiting)
+        networks = len(set(summary.networks) | {n for p in waiting for n in published_on(p)})
         text = f"{head} — {plural(posts, 'post')} on {plural(networks, 'network')}"
+        if waiting:
+            text += f" ({len(waiting)} not measured yet: n/a until the next refresh)"
         return Reply(
-            f"{text}\n{RATE_NOTE}\nOne post: /stats <id> · a campaign: /report <name>",
+            f"{text}\n{RATE_RULE}\nOne post: /stats <id> · a campaign: /report <name>",
             fields=tuple(fields),
         )
 
@@ -243,12 +244,17 @@ class StatsCommands:
             history = await uow.analytics.snapshots(
                 [i.id for i in items], since=now - timedelta(days=2), until=now
             )
+            tags = await uow.analytics.tags(number) if kind == "post" and not items else None
         ref = f"#{number}" if kind == "post" else f"t{number}"
         if not items:
-            return Reply(
+            text = (
                 f"📈 {ref} “{clip(title, 50)}” has no numbers yet: they are read after it is "
                 "published (hourly on Pro, daily on Free)."
             )
+            if tags is not None and tags.campaign:
+                hidden = ", hidden from it" if tags.hidden else ""
+                text += f"\nIn campaign “{tags.campaign}”{hidden}: /report {tags.campaign}"
+            return Reply(text)
         day_ago = _values_before(history, now - timedelta(hours=24))
         fields: list[Field] = []
         for item in items:
@@ -261,7 +267,7 @@ class StatsCommands:
                 if gained is not None and metric in values and gained.get(metric):
                     part += f" (▲ {gained[metric]:,} in 24 h)"
                 parts.append(part)
-            parts.append(f"rate {format_rate(engagement_rate([values]))}")
+            parts.append(f"rate {format_engagement(engagement([values]))}")
             if item.synced_at is not None:
                 parts.append(f"updated {format_short(item.synced_at, profile.timezone)}")
             if item.last_error and item.failures:
@@ -273,11 +279,11 @@ class StatsCommands:
         campaigns = sorted({i.campaign for i in items if i.campaign})
         if campaigns:
             flags.append("campaign " + ", ".join(campaigns))
-        rate = engagement_rate(i.metrics for i in items)
-        head = f"📈 {ref} “{clip(title, 50)}” — engagement rate {format_rate(rate)}"
+        rate = engagement(i.metrics for i in items)
+        head = f"📈 {ref} “{clip(title, 50)}” — engagement rate {format_engagement(rate)}"
         if flags:
             head += "\n" + " · ".join(flags)
-        return Reply(f"{head}\n{RATE_NOTE}", fields=tuple(fields))
+        return Reply(f"{head}\n{RATE_RULE}", fields=tuple(fields))
 
     async def report(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
@@ -286,7 +292,10 @@ class StatsCommands:
         name = unicodedata.normalize("NFC", cmd.args.strip()).lower().lstrip("#")
         async with self._uow() as uow:
             if not name:
-                campaigns = await uow.analytics.campaigns(profile.id)
+                campaigns = sorted(
+                    set(await uow.analytics.campaigns(profile.id))
+                    | {t.campaign for _, t in await uow.analytics.tagged(profile.id) if t.campaign}
+                )
                 if not campaigns:
                     return Reply(
                         "No campaigns yet. Tag a post with /campaign <post id> <name>, or add "
@@ -298,19 +307,28 @@ class StatsCommands:
             daily = await uow.analytics.daily(
                 profile.id, since=today - timedelta(days=2), until=today, campaign=name
             )
-        if not everything:
+            # Tagged posts not measured yet (drafts, scheduled, or waiting for their first
+            # refresh) belong to the report from the moment they are tagged, with "n/a".
+            tagged = await uow.analytics.tagged(profile.id, name)
+            measured = {i.post_id for i in everything}
+            waiting = await unmeasured(uow, [p for p, tags in tagged if not tags.hidden], measured)
+            waiting_hidden = sum(1 for p, t in tagged if t.hidden and p not in measured)
+        if not everything and not waiting and not waiting_hidden:
             raise DomainError(
                 f"No posts in campaign {name!r}. /report lists campaigns; tag posts with "
                 "/campaign <post id> <name>."
             )
         items = [i for i in everything if not i.hidden]
-        hidden = len(everything) - len(items)
+        hidden = len(posts_of(everything)) - len(posts_of(items)) + waiting_hidden
         tracked = sum(1 for i in items if i.post_id is None)
         summary = summarize(items)
-        head = f"📋 Campaign “{name}” — {plural(summary.posts, 'post')}"
+        posts = len(posts_of(items)) + len(waiting)
+        head = f"📋 Campaign “{name}” — {plural(posts, 'post')}"
         notes = []
         if tracked:
             notes.append(f"{tracked} tracked by hand")
+        if waiting:
+            notes.append(f"{len(waiting)} not measured yet")
         if hidden:
             notes.append(f"{hidden} hidden, not counted")
         if notes:
@@ -319,17 +337,24 @@ class StatsCommands:
         change = _daily_change(daily)
         if change is not None:
             fields.append(Field("Since yesterday", change))
-        lines = [head, RATE_NOTE]
+        lines = [head, RATE_RULE]
         ranked = sorted(items, key=lambda i: exposure(i.metrics) or -1, reverse=True)
         lines.append("Posts:")
         for item in ranked[:MAX_LISTED]:
             where = item.network.label + (" (tracked)" if item.post_id is None else "")
             lines.append(
                 f"{item.ref} {where} — {_seen_text(item.metrics)} · "
-                f"rate {format_rate(engagement_rate([item.metrics]))} · “{clip(item.title, 30)}”"
+                f"rate {format_engagement(engagement([item.metrics]))} · “{clip(item.title, 30)}”"
             )
-        if len(ranked) > MAX_LISTED:
-            lines.append(f"…and {len(ranked) - MAX_LISTED} more")
+        for post in waiting[: max(MAX_LISTED - len(ranked), 0)]:
+            networks = ", ".join(t.network.label for t in post.ordered_targets()) or "no network"
+            state = "published, numbers after the next refresh"
+            if not published_on(post):
+                state = f"{post.state.value}, not published yet"
+            lines.append(f"#{post.id} {networks} — n/a ({state}) · “{clip(post.text, 30)}”")
+        listed = len(ranked) + len(waiting)
+        if listed > MAX_LISTED:
+            lines.append(f"…and {listed - MAX_LISTED} more")
         return Reply("\n".join(lines), fields=tuple(fields))
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.db.post_tags import SqlPostTagQueries
 from adapters.db.tables import (
     AccountMetricRow,
     AnalyticsItemRow,
@@ -135,7 +136,7 @@ def _item(row: AnalyticsItemRow, campaign: str | None, hidden: bool) -> Analytic
     )
 
 
-class SqlAnalyticsRepository:
+class SqlAnalyticsRepository(SqlPostTagQueries):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -426,20 +427,6 @@ class SqlAnalyticsRepository:
         found = await self._load(self._select().where(AnalyticsItemRow.id == item_id))
         return found[0] if found else None
 
-    async def find_tracked(self, profile_id: int, url: str) -> AnalyticsItem | None:
-        stmt = (
-            self._select()
-            .where(
-                AnalyticsItemRow.profile_id == profile_id,
-                AnalyticsItemRow.post_id.is_(None),
-                AnalyticsItemRow.url == url,
-            )
-            .order_by(AnalyticsItemRow.id)
-            .limit(1)
-        )
-        found = await self._load(stmt)
-        return found[0] if found else None
-
     async def items(
         self,
         profile_id: int,
@@ -678,9 +665,13 @@ class SqlAnalyticsRepository:
             )
         )
         found = sorted(rows, key=lambda r: (r[0], _ORDER[Network(r[1])]))
-        published = sum(1 for r in found if r[2] == TargetState.PUBLISHED.value)
+        published = tuple(
+            (r[0], Network(r[1])) for r in found if r[2] == TargetState.PUBLISHED.value
+        )
         failed = tuple(
-            (Network(r[1]), r[3] or "failed") for r in found if r[2] == TargetState.FAILED.value
+            (r[0], Network(r[1]), r[3] or "failed")
+            for r in found
+            if r[2] == TargetState.FAILED.value
         )
         return PublishCounts(published, failed)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
+from adapters.memory.post_tags import InMemoryPostTagQueries
 from core.digest_model import DeliveryStatus, DigestSubscription
 from core.errors import Conflict
 from core.metrics import (
@@ -153,7 +154,7 @@ def _effective(item: AnalyticsItem, tables: AnalyticsTables) -> AnalyticsItem:
     return shown
 
 
-class InMemoryAnalyticsRepository:
+class InMemoryAnalyticsRepository(InMemoryPostTagQueries):
     def __init__(
         self,
         tx: Transaction[AnalyticsTables],
@@ -326,13 +327,6 @@ class InMemoryAnalyticsRepository:
         item = tables.items.get(item_id)
         return None if item is None else _effective(item, tables)
 
-    async def find_tracked(self, profile_id: int, url: str) -> AnalyticsItem | None:
-        tables = self._tx.view
-        for item in sorted(tables.items.values(), key=lambda i: i.id):
-            if item.profile_id == profile_id and item.post_id is None and item.url == url:
-                return _effective(item, tables)
-        return None
-
     async def items(
         self,
         profile_id: int,
@@ -490,23 +484,23 @@ class InMemoryAnalyticsRepository:
         self, profile_id: int, *, since: datetime, until: datetime
     ) -> PublishCounts:
         _aware(since, until)
-        published = 0
-        failed: list[tuple[Network, str]] = []
+        published: list[tuple[int, Network]] = []
+        failed: list[tuple[int, Network, str]] = []
         rows = []
         for post in self._posts():
             if post.profile_id != profile_id:
                 continue
             for t in post.ordered_targets():
                 rows.append((post.id, _ORDER[t.network], t))
-        for _, _, t in sorted(rows, key=lambda r: (r[0], r[1])):
+        for post_id, _, t in sorted(rows, key=lambda r: (r[0], r[1])):
             if t.state is TargetState.PUBLISHED and t.published_at is not None:
                 if since <= t.published_at < until:
-                    published += 1
+                    published.append((post_id, t.network))
             elif t.state is TargetState.FAILED:
                 when = t.sent_at or t.due_at
                 if when is not None and since <= when < until:
-                    failed.append((t.network, t.error or "failed"))
-        return PublishCounts(published, tuple(failed))
+                    failed.append((post_id, t.network, t.error or "failed"))
+        return PublishCounts(tuple(published), tuple(failed))
 
     def _require(self, item_id: int) -> None:
         if item_id not in self._tx.view.items:

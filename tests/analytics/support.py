@@ -75,8 +75,10 @@ async def publish(
     route: Route = Route.AYRSHARE,
     provider_post_id: str | None = "ayr-1",
     failed: Mapping[Network, str] | None = None,
+    links: Mapping[Network, tuple[str, str]] | None = None,
 ) -> Post:
-    """A post whose targets went out at `at` (or failed then, for networks in `failed`)."""
+    """A post whose targets went out at `at` (or failed then, for networks in `failed`);
+    `links` gives a network's (url, external id) as Ayrshare reported them."""
     post = Post(0, profile.id, text, (), at, ChatRef(ChatPlatform.CONSOLE, "ana"))
     for network in networks:
         target = Target(network, route, TargetState.PUBLISHED, due_at=at, sent_at=at)
@@ -84,6 +86,8 @@ async def publish(
         target.provider_post_id = provider_post_id
         target.external_id = f"{network.value}-{int(at.timestamp())}"
         target.url = f"https://{network.value}.example.com/p/{int(at.timestamp())}"
+        if links and network in links:
+            target.url, target.external_id = links[network]
         post.targets[network] = target
     for network, reason in (failed or {}).items():
         post.targets[network] = Target(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, fits
 from core.digest_model import DigestSubscription
 from core.digests import CAPTION_BUDGET, DigestFacts, plain_size, render_digest
+from core.engagement import Engagement
 from core.metrics import AnalyticsItem, DailyTotal, ItemKind, Metric, PublishCounts
 from core.model import ChatPlatform, ChatRef, MessageRef, Network
 from core.ports import UnitOfWorkFactory
@@ -60,7 +61,7 @@ def facts(**changes: object) -> DigestFacts:
         "rate": (None, None),
         "followers": (None, None),
         "top": None,
-        "outcomes": PublishCounts(0, ()),
+        "outcomes": PublishCounts(),
     }
     base.update(changes)
     return DigestFacts(**base)  # type: ignore[arg-type]
@@ -87,10 +88,13 @@ def test_a_digest_at_its_longest_still_fits_a_photo_caption() -> None:
         named=True,
         weekly=True,
         views=(10**12, 1),
-        rate=(0.5, 0.0001),
+        rate=(Engagement(10**12, 2 * 10**12, 6, 6), Engagement(1, 10**4, 1, 6)),
         followers=(10**11, 10**10),
         top=(item, 10**12),
-        outcomes=PublishCounts(10**6, tuple((Network.TIKTOK, long) for _ in range(50))),
+        outcomes=PublishCounts(
+            tuple((k, n) for k in range(1000) for n in Network),
+            tuple((k, n, f"{long} {k}") for k in range(50) for n in Network),
+        ),
         attention=tuple(f"{n.label} {long}" for n in Network),
         late_for=START,
         reconnect=True,
@@ -116,7 +120,10 @@ def test_any_digest_fits_telegram_captions_and_slack_blocks(
         named=True,
         views=numbers[:2],
         followers=numbers[2:],
-        outcomes=PublishCounts(len(reasons), tuple((Network.X, r) for r in reasons)),
+        outcomes=PublishCounts(
+            tuple((k, Network.X) for k in range(len(reasons))),
+            tuple((k, Network.X, r) for k, r in enumerate(reasons)),
+        ),
         attention=tuple(attention),
     )
     for private in (True, False):
@@ -198,13 +205,16 @@ async def test_digest_content_on_known_numbers(store: UnitOfWorkFactory) -> None
     ]
     shown = fields(reply)
     assert shown["Views"] == "1,200  ▲ 20%"  # 3,200 − 2,000 against 2,000 − 1,000
-    assert shown["Engagement"] == "4.2%  ▼ 1.8 pt"  # 50/1,200 against 60/1,000
+    # 50/1,200 against 60/1,000, shown with the totals it is computed from
+    assert shown["Engagement"] == "4.2% (50 ÷ 1,200 views)  ▼ 1.8 pt"
     assert shown["Followers"] == "8,902  ▲ 64"
     assert shown["Top post"] == "“Behind the scenes” on TikTok — 900 views"
     assert [f.url for f in reply.fields if f.label == "Top post"] == [
         "https://tiktok.example.com/p/1795446000"
     ]
-    assert shown["Posts"] == ("Published 1 · Failed 1 (X: duplicate content) · /posts")
+    assert shown["Posts"] == (
+        "1 post published (TikTok) · 1 post failed — duplicate content: X · /posts"
+    )
     assert shown["⚠️"] == "Instagram needs reconnecting — /connect"
     assert [b.label for row in reply.buttons for b in row] == ["📈 Last 7 days", "🔗 Reconnect"]
     assert reply.image == PNG

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.engagement import RATE_RULE, engagement, format_engagement
 from core.metrics import (
     AnalyticsItem,
     Metric,
@@ -14,9 +15,7 @@ from core.metrics import (
     delta_count,
     delta_percent,
     delta_points,
-    engagement_rate,
     format_count,
-    format_rate,
     subtract,
 )
 from core.model import Network, Route
@@ -44,16 +43,22 @@ V, L, C, S, SV, IMP = (
 )
 
 
-def test_engagement_rate_uses_views_else_impressions_and_skips_unknown_rows() -> None:
+def test_engagement_rate_counts_only_posts_with_both_sides_and_shows_its_totals() -> None:
     rows = [
         {V: 1000, L: 50, C: 10, S: 5},  # TikTok: no saves reported
         {IMP: 500, L: 20},  # LinkedIn: impressions instead of views
         {L: 7},  # nothing seen reported: left out of both sides
+        {V: 0, L: 50},  # seen 0 times: nothing to divide by, left out too
     ]
-    assert engagement_rate(rows) == pytest.approx(85 / 1500)
-    assert format_rate(engagement_rate(rows)) == "5.7%"
-    assert engagement_rate([{L: 3}]) is None
-    assert engagement_rate([{V: 0, L: 0}]) is None  # nothing seen: no rate, not 0%
+    found = engagement(rows)
+    assert found.rate == pytest.approx(85 / 1500)
+    assert format_engagement(found) == "5.7% (85 ÷ 1,500 views and impressions, 2 of 4 posts)"
+    assert engagement([{L: 3}]).rate is None
+    assert format_engagement(engagement([{V: 0, L: 0}])) == "n/a"  # no rate, not 0%
+    # One post's likes never meet another post's views (this was "1000.0%").
+    assert format_engagement(engagement([{V: 5, L: 0}, {V: 0, L: 50}])) == (
+        "0.0% (0 ÷ 5 views, 1 of 2 posts)"
+    )
 
 
 def test_deltas_with_arrows_and_unknown_is_never_zero() -> None:
@@ -119,18 +124,18 @@ async def test_stats_last_seven_days(store: UnitOfWorkFactory) -> None:
     _, chat, _ = await scene(store)
     reply = await chat.say("/stats")
     assert reply.text.startswith("📈 Last 7 days — 2 posts on 3 networks")
-    assert "÷ views (impressions where a network reports no views)" in reply.text
+    assert RATE_RULE in reply.text
     shown = fields(reply)
     assert shown["Views"] == "8,010"  # LinkedIn reports impressions, listed apart
     assert shown["Impressions"] == "2,400"
     assert shown["Likes"] == "614"
     assert shown["Saves"] == "40"
     # (614 + 53 + 29 + 40) / (8,010 + 2,400)
-    assert shown["Engagement rate"] == "7.1%"
+    assert shown["Engagement rate"] == "7.1% (736 ÷ 10,410 views and impressions)"
     assert shown["Best post"].startswith("#1 TikTok “Behind the scenes of our launch” — 6,210")
     assert shown["LinkedIn"] == (
         "1 post · n/a views · 54 likes · 6 comments · 4 shares · n/a saves · 2,400 impressions"
-        " · rate 2.7%"
+        " · rate 2.7% (64 ÷ 2,400 impressions)"
     )
     assert "YouTube" not in shown  # 20 days old
     month = fields(await chat.say("/stats 30d"))
@@ -179,7 +184,8 @@ async def test_report_merges_tracked_and_published_and_leaves_hidden_out(
     assert "hidden" in (await chat.say("/hide 2")).text
     reply = await chat.say("/report launch")
     assert reply.text.startswith(
-        "📋 Campaign “launch” — 3 posts (1 tracked by hand, 1 hidden, not counted)"
+        # Posts, not post × network: #1 went to TikTok and Instagram.
+        "📋 Campaign “launch” — 2 posts (1 tracked by hand, 1 hidden, not counted)"
     )
     shown = fields(reply)
     assert shown["Views"] == "9,210"  # 6,210 + 1,800 + 1,200; LinkedIn hidden

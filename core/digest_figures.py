@@ -1,0 +1,110 @@
+"""The figures a digest compares: what each period added (from zero on a profile's first day),
+and its publishing outcomes counted in posts, with repeated failure reasons grouped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from core.metrics import AnalyticsItem, DailyTotal, Metric, PublishCounts, exposure, subtract
+from core.model import Network
+from core.views import clip
+from core.when import zone
+
+__all__ = ["Totals", "exposure_total", "midnight", "outcome_line", "plural"]
+
+Gains = dict[Network, dict[Metric, int]]
+
+
+def midnight(day: date, timezone: str) -> datetime:
+    """The UTC instant a local day starts."""
+    return datetime.combine(day, time(0), tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A profile's daily totals by day and network, and the last day known to be all zero.
+
+    `zero_through` is the day before the profile's first totals when nothing was measured
+    before then: no totals earlier in the rows read, and no item known to Postroom before
+    that first day began (a day with no totals after that is the bot being down: unknown).
+    """
+
+    days: Mapping[date, Mapping[Network, Mapping[Metric, int]]]
+    zero_through: date | None = None
+
+    @classmethod
+    def read(
+        cls,
+        rows: Sequence[DailyTotal],
+        items: Iterable[AnalyticsItem],
+        *,
+        since: date,
+        timezone: str,
+    ) -> Totals:
+        days: dict[date, dict[Network, Mapping[Metric, int]]] = {}
+        for row in rows:
+            days.setdefault(row.day, {})[row.network] = row.values
+        if not days:
+            return cls(days)
+        first = min(days)
+        began = midnight(first, timezone)
+        if first <= since or any(i.created_at < began for i in items):
+            return cls(days)
+        return cls(days, first - timedelta(days=1))
+
+    def on(self, day: date) -> Mapping[Network, Mapping[Metric, int]] | None:
+        found = self.days.get(day)
+        if found is None and self.zero_through is not None and day <= self.zero_through:
+            return {}
+        return found
+
+    def gain(self, end: date, start: date) -> Gains | None:
+        """Per network, what was added after the end of `start` up to the end of `end`;
+        None when either day's totals are unknown. A network absent on `start` but present
+        on `end` had its first posts since."""
+        later, earlier = self.on(end), self.on(start)
+        if later is None or earlier is None:
+            return None
+        return {n: subtract(values, earlier.get(n, {})) for n, values in later.items()}
+
+
+def exposure_total(gains: Mapping[Network, Mapping[Metric, int]] | None) -> int | None:
+    """Views (impressions where a network has none) added over every network; 0 for a
+    period known to have added nothing (before a profile's first numbers)."""
+    if gains is None:
+        return None
+    if not gains:
+        return 0
+    found = [x for x in (exposure(v) for v in gains.values()) if x is not None]
+    return sum(found) if found else None
+
+
+def _networks(networks: Iterable[Network]) -> str:
+    return ", ".join(n.label for n in sorted(set(networks), key=list(Network).index))
+
+
+def outcome_line(outcomes: PublishCounts, budget: int) -> str:
+    """`2 posts published (TikTok, Instagram) · 1 post failed — duplicate content: X, LinkedIn`:
+    posts are counted once however many networks they went to; a post that went out on one
+    network and failed on another counts in both."""
+    published = {post for post, _ in outcomes.published}
+    line = f"{plural(len(published), 'post')} published"
+    if published:
+        line += f" ({_networks(n for _, n in outcomes.published)})"
+    failed = {post for post, _, _ in outcomes.failed}
+    if not failed:
+        return line + " · none failed · /posts"
+    reasons: dict[str, list[Network]] = {}
+    for _, network, reason in outcomes.failed:
+        reasons.setdefault(" ".join(reason.split()) or "failed", []).append(network)
+    shown = [f"{clip(reason, 60)}: {_networks(nets)}" for reason, nets in reasons.items()]
+    detail = "; ".join(shown[:2])
+    if len(shown) > 2:
+        detail += f"; {plural(len(shown) - 2, 'more reason')}"
+    return f"{line} · {plural(len(failed), 'post')} failed — {clip(detail, budget)} · /posts"
