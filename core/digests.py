@@ -8,12 +8,14 @@ import logging
 import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from core.app import Actor
 from core.commands import Command
+from core.digest_cache import ChartCache
 from core.digest_figures import Totals, exposure_total, midnight, outcome_line
+from core.digest_inputs import DigestInputs, DigestWindow, read_inputs
 from core.digest_model import (
     DigestClaim,
     DigestSubscription,
@@ -38,7 +40,15 @@ from core.metrics import (
     interactions,
     subtract,
 )
-from core.model import ChatPlatform, ChatRef, ConnectionStatus, MessageRef, Network, Profile
+from core.model import (
+    ChatPlatform,
+    ChatRef,
+    ConnectionStatus,
+    Identity,
+    MessageRef,
+    Network,
+    Profile,
+)
 from core.policy import Policy
 from core.ports import ChartRenderer, Clock, Messengers, UnitOfWork, UnitOfWorkFactory
 from core.replies import Button, Field, Reply, seal
@@ -250,6 +260,9 @@ def _top(
     return None if best is None else (best[3], best[0])
 
 
+FactsMemo = dict[tuple[int, date, bool], DigestFacts]
+
+
 @dataclass(frozen=True, slots=True)
 class DigestConfig:
     worker: str = "worker-1"
@@ -260,6 +273,9 @@ class DigestConfig:
     retry_backoff: timedelta = timedelta(minutes=2)  # doubled per failed attempt
     lookahead: timedelta = timedelta(minutes=15)  # composed this far ahead of their time
     cache_size: int = 4000
+    # Profiles whose numbers are read together when composing ahead: a few statements per
+    # batch instead of several per digest.
+    read_batch: int = 200
 
 
 class DigestComposer:
@@ -275,7 +291,7 @@ class DigestComposer:
         self._uow = uow
         self._policy = policy
         self._clock = clock
-        self._charts = charts
+        self.charts = None if charts is None else ChartCache(charts)
 
     async def facts(
         self,
@@ -286,26 +302,38 @@ class DigestComposer:
         named: bool,
         late_for: datetime | None = None,
     ) -> DigestFacts:
-        span = 7 if weekly else 1
-        end = day - timedelta(days=1)  # the last day reported on
-        first = end - timedelta(days=span - 1)
-        tz = profile.timezone
-        start_at, end_at = midnight(first, tz), midnight(day, tz)
-        oldest = min(end - timedelta(days=2 * span), end - timedelta(days=7))
+        window = DigestWindow(profile, day, weekly)
         async with self._uow() as uow:
-            rows = await uow.analytics.daily(profile.id, since=oldest, until=end)
-            accounts = await uow.analytics.account_history(
-                profile.id, since=end - timedelta(days=span), until=end
-            )
-            outcomes = await uow.analytics.outcomes(profile.id, since=start_at, until=end_at)
-            items = await uow.analytics.items(
-                profile.id, posted_until=end_at, posted_since=end_at - timedelta(days=90)
-            )
-            history = await uow.analytics.snapshots(
-                [i.id for i in items], since=start_at - timedelta(days=2), until=end_at
-            )
-            attention = await self._attention(uow, profile, items)
-        days = Totals.read(rows, items, since=oldest, timezone=tz)
+            inputs = await read_inputs(uow, [window])
+            used = await self._used(uow, profile)
+        return self._facts(window, inputs[window.key], used, named=named, late_for=late_for)
+
+    async def facts_many(self, windows: Sequence[DigestWindow]) -> FactsMemo:
+        """The facts of many digests, read in a few statements for all of them (a wave of
+        digests composed ahead); `named` is set per chat when composing."""
+        async with self._uow() as uow:
+            inputs = await read_inputs(uow, windows)
+            used = {w.profile.id: await self._used(uow, w.profile) for w in windows}
+        return {
+            w.key: self._facts(w, inputs[w.key], used[w.profile.id], named=False) for w in windows
+        }
+
+    def _facts(
+        self,
+        window: DigestWindow,
+        inputs: DigestInputs,
+        used: int,
+        *,
+        named: bool,
+        late_for: datetime | None = None,
+    ) -> DigestFacts:
+        profile, day, weekly, span = window.profile, window.day, window.weekly, window.span
+        end, tz = window.end, profile.timezone
+        start_at, end_at = window.start_at, window.end_at
+        rows, accounts, items = inputs.rows, inputs.accounts, inputs.items
+        history, outcomes = inputs.history, inputs.outcomes
+        attention = self._attention(profile, items, used)
+        days = Totals.read(rows, items, since=window.oldest, timezone=tz)
         now_gain = days.gain(end, end - timedelta(days=span))
         before_gain = days.gain(end - timedelta(days=span), end - timedelta(days=2 * span))
         followers = self._followers(accounts, end, end - timedelta(days=span))
@@ -340,15 +368,20 @@ class DigestComposer:
         named: bool,
         private: bool,
         late_for: datetime | None = None,
+        memo: FactsMemo | None = None,
     ) -> Reply:
-        facts = await self.facts(profile, day, weekly=weekly, named=named, late_for=late_for)
+        """The digest of `profile` for `day`. With a `memo` (one run of the runner), the
+        facts are read once per profile and reused for each of its chats."""
+        key = (profile.id, day, weekly)
+        facts = None if memo is None else memo.get(key)
+        if facts is None:
+            facts = await self.facts(profile, day, weekly=weekly, named=named)
+            if memo is not None:
+                memo[key] = facts
+        facts = replace(facts, named=named, late_for=late_for)
         image = None
-        if self._charts is not None and facts.chart is not None:
-            try:
-                image = await self._charts.render(facts.chart)
-            except Exception:
-                # A digest without its picture beats no digest.
-                log.exception("digest chart for profile %s failed", profile.id)
+        if self.charts is not None and facts.chart is not None:
+            image = await self.charts.image(profile.id, day, weekly, facts.chart)
         return render_digest(facts, image, private=private)
 
     def _followers(
@@ -383,17 +416,19 @@ class DigestComposer:
         ordered = {n: tuple(lines[n]) for n in Network if n in lines}
         return ChartSeries("Views per network, last 7 days", axis, ordered)
 
-    async def _attention(
-        self, uow: UnitOfWork, profile: Profile, items: Sequence[AnalyticsItem]
+    async def _used(self, uow: UnitOfWork, profile: Profile) -> int:
+        """Posts counted against this month's limit so far."""
+        since, until = month_of(self._clock.now(), profile.timezone)
+        return await uow.posts.count_outgoing(profile.id, since=since, until=until)
+
+    def _attention(
+        self, profile: Profile, items: Sequence[AnalyticsItem], used: int
     ) -> tuple[str, ...]:
         found: list[str] = []
         for network in Network:
             conn = profile.connections.get(network)
             if conn is not None and conn.status is ConnectionStatus.BROKEN:
                 found.append(f"{network.label} needs reconnecting — /connect")
-        now = self._clock.now()
-        since, until = month_of(now, profile.timezone)
-        used = await uow.posts.count_outgoing(profile.id, since=since, until=until)
         limit = self._policy[profile.tier].posts_per_month
         if limit and used >= QUOTA_WARNING * limit:
             way_out = "/upgrade" if profile.tier.value == "free" else "resets on the 1st"
@@ -453,6 +488,7 @@ class DigestRunner:
         # Records of digests already out, still being written when a stop cancelled their
         # sender: release() waits for them, or it would hand a sent digest back.
         self._marking: set[asyncio.Task[None]] = set()
+        self._identities: dict[int, Sequence[Identity]] = {}  # for one run, like _profiles
 
     async def tick(self) -> RunReport:
         """Send every digest due now. Claims are taken a batch at a time and the next batch is
@@ -493,6 +529,7 @@ class DigestRunner:
                         queue.put_nowait(None)
         finally:
             self._profiles.clear()
+            self._identities.clear()
         return report
 
     async def prepare(self) -> int:
@@ -504,28 +541,51 @@ class DigestRunner:
             coming = await uow.digests.due(
                 horizon, limit=self.config.cache_size, platforms=platforms
             )
-        done = 0
-        for sub in coming:
-            if sub.chat.platform not in platforms or sub.next_due_at is None:
-                continue
-            profile = await self._profile(sub.profile_id)
-            if profile is None:
-                continue
-            occurrence = sub.next_due_at if sub.next_due_at > now else None
-            if occurrence is None:
-                continue  # already due: the next tick sends it
-            day = occurrence.astimezone(zone(profile.timezone)).date()
-            if (sub.id, day) in self._cache or now < midnight(day, profile.timezone):
-                continue  # ready, or its period is not over yet
+        todo: list[tuple[DigestSubscription, Profile, date]] = []
+        try:
+            for sub in coming:
+                if sub.chat.platform not in platforms or sub.next_due_at is None:
+                    continue
+                profile = await self._profile(sub.profile_id)
+                if profile is None:
+                    continue
+                occurrence = sub.next_due_at if sub.next_due_at > now else None
+                if occurrence is None:
+                    continue  # already due: the next tick sends it
+                day = occurrence.astimezone(zone(profile.timezone)).date()
+                if (sub.id, day) in self._cache or now < midnight(day, profile.timezone):
+                    continue  # ready, or its period is not over yet
+                todo.append((sub, profile, day))
+            memo = await self._facts_ahead(todo)
+            done = 0
+            for sub, profile, day in todo:
+                try:
+                    reply = await self._compose(sub, profile, day, late_for=None, memo=memo)
+                except Exception:
+                    log.exception("preparing the digest of subscription %s failed", sub.id)
+                    continue
+                self._remember(sub.id, day, reply, now)
+                done += 1
+            return done
+        finally:
+            self._profiles.clear()
+            self._identities.clear()
+
+    async def _facts_ahead(
+        self, todo: Sequence[tuple[DigestSubscription, Profile, date]]
+    ) -> FactsMemo:
+        """The facts of every digest about to be composed, read a batch of profiles at a
+        time; a batch that fails is left to be read digest by digest."""
+        windows = {w.key: w for w in (DigestWindow(p, day, sub.weekly) for sub, p, day in todo)}
+        batches = list(windows.values())
+        memo: FactsMemo = {}
+        for start in range(0, len(batches), self.config.read_batch):
+            batch = batches[start : start + self.config.read_batch]
             try:
-                reply = await self._compose(sub, profile, day, late_for=None)
+                memo.update(await self._composer.facts_many(batch))
             except Exception:
-                log.exception("preparing the digest of subscription %s failed", sub.id)
-                continue
-            self._remember(sub.id, day, reply, now)
-            done += 1
-        self._profiles.clear()
-        return done
+                log.exception("reading the numbers of %d digests at once failed", len(batch))
+        return memo
 
     async def release(self) -> int:
         """A clean stop: unsent claims go back, due at once for the next worker."""
@@ -657,16 +717,31 @@ class DigestRunner:
     # --- helpers -------------------------------------------------------------------------
 
     async def _compose(
-        self, sub: DigestSubscription, profile: Profile, day: date, *, late_for: datetime | None
+        self,
+        sub: DigestSubscription,
+        profile: Profile,
+        day: date,
+        *,
+        late_for: datetime | None,
+        memo: FactsMemo | None = None,
     ) -> Reply:
         private = await self._private(profile, sub.chat)
         return await self._composer.compose(
-            profile, day, weekly=sub.weekly, named=not private, private=private, late_for=late_for
+            profile,
+            day,
+            weekly=sub.weekly,
+            named=not private,
+            private=private,
+            late_for=late_for,
+            memo=memo,
         )
 
     async def _private(self, profile: Profile, chat: ChatRef) -> bool:
-        async with self._uow() as uow:
-            identities = await uow.profiles.identities(profile.id)
+        identities = self._identities.get(profile.id)
+        if identities is None:
+            async with self._uow() as uow:
+                identities = await uow.profiles.identities(profile.id)
+            self._identities[profile.id] = identities
         return any(
             i.platform is chat.platform and i.workspace == chat.workspace and i.user == chat.chat
             for i in identities

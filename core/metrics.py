@@ -24,6 +24,7 @@ __all__ = [
     "PublishCounts",
     "Reading",
     "Snapshot",
+    "TargetOutcome",
     "add_known",
     "delta_count",
     "delta_percent",
@@ -273,3 +274,15 @@ class PublishCounts:
 
     published: tuple[tuple[int, Network], ...] = ()
     failed: tuple[tuple[int, Network, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """One target that went out (`published`) or failed at `at`, with its failure reason."""
+
+    profile_id: int
+    post_id: int
+    network: Network
+    published: bool
+    at: datetime
+    reason: str = ""

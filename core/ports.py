@@ -19,9 +19,9 @@ from core.metrics import (
     Metric,
     PostMetrics,
     PostTags,
-    PublishCounts,
     Reading,
     Snapshot,
+    TargetOutcome,
 )
 from core.model import (
     AccountKey,
@@ -270,10 +270,31 @@ class AnalyticsRepository(Protocol):
         self, profile_id: int, *, since: date, until: date, campaign: str = ""
     ) -> Sequence[DailyTotal]: ...
 
-    async def outcomes(
-        self, profile_id: int, *, since: datetime, until: datetime
-    ) -> PublishCounts:
-        """Targets published in [since, until), and those that failed then, with reasons."""
+    # --- several profiles at once (a wave of digests) -------------------------------------
+
+    async def daily_of(
+        self, profile_ids: Collection[int], *, since: date, until: date
+    ) -> Sequence[DailyTotal]:
+        """`daily` over every post (campaign "") of each profile, by profile, day, network."""
+        ...
+
+    async def accounts_of(
+        self, profile_ids: Collection[int], *, since: date, until: date
+    ) -> Sequence[AccountSnapshot]:
+        """`account_history` of each profile, by profile, day, network."""
+        ...
+
+    async def items_of(
+        self, profile_ids: Collection[int], *, posted_since: datetime, posted_until: datetime
+    ) -> Sequence[AnalyticsItem]:
+        """`items` (not hidden) of each profile posted in [posted_since, posted_until)."""
+        ...
+
+    async def outcomes_of(
+        self, profile_ids: Collection[int], *, since: datetime, until: datetime
+    ) -> Sequence[TargetOutcome]:
+        """Targets of the profiles' posts published in [since, until), and those that failed
+        then (sent, else due, in the period), with reasons."""
         ...
 
 

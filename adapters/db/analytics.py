@@ -14,8 +14,6 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    case,
-    false,
     func,
     insert,
     literal,
@@ -27,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.db.analytics_batch import CAMPAIGN, HIDDEN, POSTED, SqlBatchReads
 from adapters.db.post_tags import SqlPostTagQueries
 from adapters.db.tables import (
     AccountMetricRow,
@@ -52,7 +51,6 @@ from core.metrics import (
     ItemKind,
     Metric,
     PostTags,
-    PublishCounts,
     Reading,
     Snapshot,
 )
@@ -99,19 +97,6 @@ def _account_metrics(raw: Mapping[str, Any] | None) -> dict[AccountMetric, int]:
     return found
 
 
-# A published item's campaign and hidden flag are its post's (post_tags); a tracked item has
-# its own.
-_campaign: ColumnElement[str | None] = case(
-    (AnalyticsItemRow.post_id.is_(None), AnalyticsItemRow.campaign),
-    else_=PostTagRow.campaign,
-)
-_hidden: ColumnElement[bool] = case(
-    (AnalyticsItemRow.post_id.is_(None), AnalyticsItemRow.hidden),
-    else_=func.coalesce(PostTagRow.hidden, false()),
-)
-_posted = func.coalesce(AnalyticsItemRow.posted_at, AnalyticsItemRow.created_at)
-
-
 def _item(row: AnalyticsItemRow, campaign: str | None, hidden: bool) -> AnalyticsItem:
     return AnalyticsItem(
         id=row.id,
@@ -136,7 +121,7 @@ def _item(row: AnalyticsItemRow, campaign: str | None, hidden: bool) -> Analytic
     )
 
 
-class SqlAnalyticsRepository(SqlPostTagQueries):
+class SqlAnalyticsRepository(SqlPostTagQueries, SqlBatchReads):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -401,7 +386,7 @@ class SqlAnalyticsRepository(SqlPostTagQueries):
 
     def _select(self) -> Any:
         return (
-            select(AnalyticsItemRow, _campaign, _hidden)
+            select(AnalyticsItemRow, CAMPAIGN, HIDDEN)
             .outerjoin(PostTagRow, PostTagRow.post_id == AnalyticsItemRow.post_id)
             .execution_options(**_FRESH)
         )
@@ -439,16 +424,16 @@ class SqlAnalyticsRepository(SqlPostTagQueries):
     ) -> Sequence[AnalyticsItem]:
         stmt = self._select().where(AnalyticsItemRow.profile_id == profile_id)
         if posted_since is not None:
-            stmt = stmt.where(_posted >= posted_since)
+            stmt = stmt.where(posted_since <= POSTED)
         if posted_until is not None:
-            stmt = stmt.where(_posted < posted_until)
+            stmt = stmt.where(posted_until > POSTED)
         if campaign is not None:
-            stmt = stmt.where(_campaign == campaign)
+            stmt = stmt.where(campaign == CAMPAIGN)
         if post_id is not None:
             stmt = stmt.where(AnalyticsItemRow.post_id == post_id)
         if not include_hidden:
-            stmt = stmt.where(~_hidden)
-        return await self._load(stmt.order_by(_posted, AnalyticsItemRow.id))
+            stmt = stmt.where(~HIDDEN)
+        return await self._load(stmt.order_by(POSTED, AnalyticsItemRow.id))
 
     async def snapshots(
         self, item_ids: Sequence[int], *, since: datetime, until: datetime
@@ -493,10 +478,10 @@ class SqlAnalyticsRepository(SqlPostTagQueries):
 
     async def campaigns(self, profile_id: int) -> Sequence[str]:
         stmt = (
-            select(_campaign)
+            select(CAMPAIGN)
             .select_from(AnalyticsItemRow)
             .outerjoin(PostTagRow, PostTagRow.post_id == AnalyticsItemRow.post_id)
-            .where(AnalyticsItemRow.profile_id == profile_id, _campaign.is_not(None))
+            .where(AnalyticsItemRow.profile_id == profile_id, CAMPAIGN.is_not(None))
             .distinct()
         )
         return sorted(c for c in await self._session.scalars(stmt) if c)
@@ -640,40 +625,6 @@ class SqlAnalyticsRepository(SqlPostTagQueries):
         ]
         found.sort(key=lambda r: (r.day, _ORDER[r.network]))
         return found
-
-    async def outcomes(
-        self, profile_id: int, *, since: datetime, until: datetime
-    ) -> PublishCounts:
-        failed_at = func.coalesce(TargetRow.sent_at, TargetRow.due_at)
-        rows = await self._session.execute(
-            select(TargetRow.post_id, TargetRow.network, TargetRow.state, TargetRow.error)
-            .join(PostRow, PostRow.id == TargetRow.post_id)
-            .where(
-                PostRow.profile_id == profile_id,
-                or_(
-                    and_(
-                        TargetRow.state == TargetState.PUBLISHED.value,
-                        TargetRow.published_at >= since,
-                        TargetRow.published_at < until,
-                    ),
-                    and_(
-                        TargetRow.state == TargetState.FAILED.value,
-                        failed_at >= since,
-                        failed_at < until,
-                    ),
-                ),
-            )
-        )
-        found = sorted(rows, key=lambda r: (r[0], _ORDER[Network(r[1])]))
-        published = tuple(
-            (r[0], Network(r[1])) for r in found if r[2] == TargetState.PUBLISHED.value
-        )
-        failed = tuple(
-            (r[0], Network(r[1]), r[3] or "failed")
-            for r in found
-            if r[2] == TargetState.FAILED.value
-        )
-        return PublishCounts(published, failed)
 
 
 def _subscription(row: DigestSubscriptionRow) -> DigestSubscription:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
+from adapters.memory.analytics_batch import InMemoryBatchReads
 from adapters.memory.post_tags import InMemoryPostTagQueries
 from core.digest_model import DeliveryStatus, DigestSubscription
 from core.errors import Conflict
@@ -25,7 +26,6 @@ from core.metrics import (
     ItemKind,
     Metric,
     PostTags,
-    PublishCounts,
     Reading,
     Snapshot,
 )
@@ -154,7 +154,7 @@ def _effective(item: AnalyticsItem, tables: AnalyticsTables) -> AnalyticsItem:
     return shown
 
 
-class InMemoryAnalyticsRepository(InMemoryPostTagQueries):
+class InMemoryAnalyticsRepository(InMemoryPostTagQueries, InMemoryBatchReads):
     def __init__(
         self,
         tx: Transaction[AnalyticsTables],
@@ -479,28 +479,6 @@ class InMemoryAnalyticsRepository(InMemoryPostTagQueries):
         ]
         found.sort(key=lambda r: (r.day, _ORDER[r.network]))
         return found
-
-    async def outcomes(
-        self, profile_id: int, *, since: datetime, until: datetime
-    ) -> PublishCounts:
-        _aware(since, until)
-        published: list[tuple[int, Network]] = []
-        failed: list[tuple[int, Network, str]] = []
-        rows = []
-        for post in self._posts():
-            if post.profile_id != profile_id:
-                continue
-            for t in post.ordered_targets():
-                rows.append((post.id, _ORDER[t.network], t))
-        for post_id, _, t in sorted(rows, key=lambda r: (r[0], r[1])):
-            if t.state is TargetState.PUBLISHED and t.published_at is not None:
-                if since <= t.published_at < until:
-                    published.append((post_id, t.network))
-            elif t.state is TargetState.FAILED:
-                when = t.sent_at or t.due_at
-                if when is not None and since <= when < until:
-                    failed.append((post_id, t.network, t.error or "failed"))
-        return PublishCounts(tuple(published), tuple(failed))
 
     def _require(self, item_id: int) -> None:
         if item_id not in self._tx.view.items:

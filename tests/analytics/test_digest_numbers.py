@@ -4,9 +4,11 @@ compares with it, and publishing outcomes are counted in posts with repeated rea
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from core.digest_model import DigestSubscription, next_occurrence
 from core.metrics import DailyTotal, Metric, PostMetrics
-from core.model import Network, Route
+from core.model import ChatPlatform, ChatRef, Network, Route
 from core.ports import UnitOfWorkFactory
 from tests.analytics.support import (
     FakeCharts,
@@ -93,3 +95,60 @@ async def test_posts_are_counted_as_posts_with_repeated_reasons_grouped(
         "1 post published (Instagram, Facebook, TikTok, LinkedIn) · 1 post failed — "
         "duplicate content: LinkedIn, X · /posts"
     )
+
+
+async def test_digests_composed_ahead_in_batches_match_one_composed_alone(
+    store: UnitOfWorkFactory,
+) -> None:
+    """The wave path (numbers read for many profiles at once, one chart per profile) says
+    exactly what a digest composed on its own says, across time zones."""
+    ana = await make_profile(store, "ana", name="Ana's bakery")
+    bo = await make_profile(store, "bo", timezone="Europe/Berlin", name="Bo's bikes")
+    for n, profile in enumerate((ana, bo)):
+        await publish(
+            store,
+            profile,
+            [Network.TIKTOK, Network.INSTAGRAM],
+            at=MONDAY - timedelta(hours=2 + n),
+            text=f"Post of {profile.display_name}",
+            provider_post_id=f"p{n}",
+            failed={Network.X: "duplicate content"},
+        )
+    views = {"now": 300}
+    source = ScriptedSource(
+        Route.AYRSHARE, lambda item: metrics(views=views["now"] + item.id, likes=9)
+    )
+    charts = FakeCharts()
+    env = make_env(store, {Route.AYRSHARE: source}, charts=charts, start=MONDAY)
+    await env.sync.sweep()
+    views["now"] = 800
+    env.clock.set(MONDAY + timedelta(days=1))
+    await env.sync.sweep()
+    async with store() as u:
+        for profile, minute in ((ana, 9 * 60), (bo, 10 * 60)):  # both 09:00 UTC
+            for k in range(2):
+                sub = DigestSubscription(
+                    0,
+                    profile.id,
+                    ChatRef(ChatPlatform.CONSOLE, f"-100{profile.id}{k}"),
+                    created_at=MONDAY,
+                    minute_of_day=minute,
+                )
+                tz = ZoneInfo(profile.timezone)
+                sub.next_due_at = next_occurrence(env.clock.now(), minute, False, tz)
+                await u.digests.save(sub)
+        await u.commit()
+    runner = env.runner("w1")
+    env.clock.set(datetime(2026, 11, 25, 8, 50, tzinfo=UTC))
+    assert await runner.prepare() == 4
+    assert len(charts.drawn) == 2  # one chart per profile, shared by its two chats
+    env.clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    assert (await runner.tick()).sent == 4
+    by_profile = {str(p.id): p for p in (ana, bo)}
+    for chat, sent, _ in env.messenger.sent:
+        profile = by_profile[chat.chat[4:-1]]
+        alone = await env.composer.compose(
+            profile, WEDNESDAY, weekly=False, named=True, private=False
+        )
+        assert (sent.text, sent.fields, sent.image) == (alone.text, alone.fields, alone.image)
+        assert fields(sent)["Views"] != "n/a  n/a"

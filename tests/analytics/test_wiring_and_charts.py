@@ -163,3 +163,20 @@ async def test_migration_0002_upgrades_from_0001_and_back(tmp_path: Path) -> Non
         assert "analytics_items" not in tables and "posts" in tables
     finally:
         await engine.dispose()
+
+
+def test_a_reused_chart_figure_draws_each_chart_as_a_fresh_one_would() -> None:
+    """LineCharts redraws one figure (cheaper than one per chart): nothing of the previous
+    chart (its networks, scale, days) may show in the next."""
+    week = tuple(date(2026, 11, 17) + timedelta(days=i) for i in range(7))
+    later = tuple(d + timedelta(days=3) for d in week)
+    first = ChartSeries(
+        "Views per network, last 7 days",
+        week,
+        {Network.TIKTOK: (10**6,) * 7, Network.INSTAGRAM: (5, None, 7, 8, 9, 10, 11)},
+    )
+    second = ChartSeries("Views per network, last 7 days", later, {Network.YOUTUBE: (1,) * 7})
+    reused = LineCharts()
+    reused.draw(first)
+    assert reused.draw(second) == LineCharts().draw(second)
+    assert reused.draw(first) == LineCharts().draw(first)
