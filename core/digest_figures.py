@@ -3,16 +3,38 @@ and its publishing outcomes counted in posts, with repeated failure reasons grou
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from core.metrics import AnalyticsItem, DailyTotal, Metric, PublishCounts, exposure, subtract
+from core.metrics import (
+    AccountMetric,
+    AccountSnapshot,
+    AnalyticsItem,
+    ChartSeries,
+    DailyTotal,
+    Metric,
+    PublishCounts,
+    Snapshot,
+    exposure,
+    interactions,
+    subtract,
+)
 from core.model import Network
 from core.views import clip
 from core.when import zone
 
-__all__ = ["Totals", "exposure_total", "midnight", "outcome_line", "plural"]
+__all__ = [
+    "Totals",
+    "exposure_total",
+    "followers",
+    "midnight",
+    "outcome_line",
+    "plural",
+    "top_post",
+    "week_chart",
+]
 
 Gains = dict[Network, dict[Metric, int]]
 
@@ -83,6 +105,71 @@ def exposure_total(gains: Mapping[Network, Mapping[Metric, int]] | None) -> int 
         return 0
     found = [x for x in (exposure(v) for v in gains.values()) if x is not None]
     return sum(found) if found else None
+
+
+def top_post(
+    items: Sequence[AnalyticsItem], history: Sequence[Snapshot], start: datetime, end: datetime
+) -> tuple[AnalyticsItem, int] | None:
+    """The item that gained the most views (impressions where no views) in [start, end)."""
+    by_item: dict[int, list[Snapshot]] = defaultdict(list)
+    for snap in history:
+        by_item[snap.item_id].append(snap)
+    best: tuple[int, int, int, AnalyticsItem] | None = None
+    for item in items:
+        snaps = by_item.get(item.id, [])
+        before = [s for s in snaps if s.taken_at < start]
+        within = [s for s in snaps if s.taken_at < end]
+        if not within:
+            continue
+        posted = item.posted_at or item.created_at
+        if before:
+            baseline: Mapping[Metric, int] = before[-1].values
+        elif posted >= start:
+            baseline = {}  # published during the period: every view is new
+        else:
+            continue
+        gained = subtract(within[-1].values, baseline)
+        seen = exposure(gained)
+        if seen is None or seen <= 0:
+            continue
+        rank = (seen, interactions(gained) or 0, -item.id, item)
+        if best is None or rank[:3] > best[:3]:
+            best = rank
+    return None if best is None else (best[3], best[0])
+
+
+def followers(
+    accounts: Sequence[AccountSnapshot], end: date, before: date
+) -> tuple[int | None, int | None]:
+    at: dict[date, dict[Network, int]] = defaultdict(dict)
+    for row in accounts:
+        if AccountMetric.FOLLOWERS in row.values:
+            at[row.day][row.network] = row.values[AccountMetric.FOLLOWERS]
+    latest = at.get(end, {})
+    earlier = at.get(before, {})
+    if not latest:
+        return None, None
+    common = set(latest) & set(earlier)
+    if not common:
+        return sum(latest.values()), None
+    # Compare like with like: only networks read on both days; show every network now.
+    change = sum(latest[n] - earlier[n] for n in common)
+    now_total = sum(latest.values())
+    return now_total, now_total - change
+
+
+def week_chart(days: Totals, end: date) -> ChartSeries | None:
+    axis = tuple(end - timedelta(days=6 - i) for i in range(7))
+    lines: dict[Network, list[int | None]] = {}
+    for index, day in enumerate(axis):
+        gains = days.gain(day, day - timedelta(days=1))
+        for network, values in (gains or {}).items():
+            series = lines.setdefault(network, [None] * len(axis))
+            series[index] = exposure(values)
+    if not any(v is not None for series in lines.values() for v in series):
+        return None
+    ordered = {n: tuple(lines[n]) for n in Network if n in lines}
+    return ChartSeries("Views per network, last 7 days", axis, ordered)
 
 
 def _networks(networks: Iterable[Network]) -> str:

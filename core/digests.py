@@ -6,15 +6,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict, defaultdict
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from core.app import Actor
 from core.commands import Command
 from core.digest_cache import ChartCache
-from core.digest_figures import Totals, exposure_total, midnight, outcome_line
+from core.digest_figures import (
+    Totals,
+    exposure_total,
+    followers,
+    midnight,
+    outcome_line,
+    top_post,
+    week_chart,
+)
 from core.digest_inputs import DigestInputs, DigestWindow, read_inputs
 from core.digest_model import (
     DigestClaim,
@@ -25,20 +33,14 @@ from core.digest_model import (
 from core.engagement import RATE_RULE, Engagement, engagement, format_engagement
 from core.errors import Conflict, DomainError
 from core.metrics import (
-    AccountMetric,
-    AccountSnapshot,
     AnalyticsItem,
     ChartSeries,
     Metric,
     PublishCounts,
-    Snapshot,
     delta_count,
     delta_percent,
     delta_points,
-    exposure,
     format_count,
-    interactions,
-    subtract,
 )
 from core.model import (
     ChatPlatform,
@@ -229,37 +231,6 @@ def _rate(found: Engagement | None) -> float | None:
     return None if found is None else found.rate
 
 
-def _top(
-    items: Sequence[AnalyticsItem], history: Sequence[Snapshot], start: datetime, end: datetime
-) -> tuple[AnalyticsItem, int] | None:
-    """The item that gained the most views (impressions where no views) in [start, end)."""
-    by_item: dict[int, list[Snapshot]] = defaultdict(list)
-    for snap in history:
-        by_item[snap.item_id].append(snap)
-    best: tuple[int, int, int, AnalyticsItem] | None = None
-    for item in items:
-        snaps = by_item.get(item.id, [])
-        before = [s for s in snaps if s.taken_at < start]
-        within = [s for s in snaps if s.taken_at < end]
-        if not within:
-            continue
-        posted = item.posted_at or item.created_at
-        if before:
-            baseline: Mapping[Metric, int] = before[-1].values
-        elif posted >= start:
-            baseline = {}  # published during the period: every view is new
-        else:
-            continue
-        gained = subtract(within[-1].values, baseline)
-        seen = exposure(gained)
-        if seen is None or seen <= 0:
-            continue
-        rank = (seen, interactions(gained) or 0, -item.id, item)
-        if best is None or rank[:3] > best[:3]:
-            best = rank
-    return None if best is None else (best[3], best[0])
-
-
 FactsMemo = dict[tuple[int, date, bool], DigestFacts]
 
 
@@ -336,8 +307,8 @@ class DigestComposer:
         days = Totals.read(rows, items, since=window.oldest, timezone=tz)
         now_gain = days.gain(end, end - timedelta(days=span))
         before_gain = days.gain(end - timedelta(days=span), end - timedelta(days=2 * span))
-        followers = self._followers(accounts, end, end - timedelta(days=span))
-        chart = self._chart(days, end)
+        known = followers(accounts, end, end - timedelta(days=span))
+        chart = week_chart(days, end)
         broken = any(c.status is ConnectionStatus.BROKEN for c in profile.connections.values())
         return DigestFacts(
             profile_name=profile.display_name or f"profile {profile.id}",
@@ -349,8 +320,8 @@ class DigestComposer:
                 None if now_gain is None else engagement(now_gain.values()),
                 None if before_gain is None else engagement(before_gain.values()),
             ),
-            followers=followers,
-            top=_top(items, history, start_at, end_at),
+            followers=known,
+            top=top_post(items, history, start_at, end_at),
             outcomes=outcomes,
             attention=attention,
             late_for=late_for,
@@ -383,38 +354,6 @@ class DigestComposer:
         if self.charts is not None and facts.chart is not None:
             image = await self.charts.image(profile.id, day, weekly, facts.chart)
         return render_digest(facts, image, private=private)
-
-    def _followers(
-        self, accounts: Sequence[AccountSnapshot], end: date, before: date
-    ) -> tuple[int | None, int | None]:
-        at: dict[date, dict[Network, int]] = defaultdict(dict)
-        for row in accounts:
-            if AccountMetric.FOLLOWERS in row.values:
-                at[row.day][row.network] = row.values[AccountMetric.FOLLOWERS]
-        latest = at.get(end, {})
-        earlier = at.get(before, {})
-        if not latest:
-            return None, None
-        common = set(latest) & set(earlier)
-        if not common:
-            return sum(latest.values()), None
-        # Compare like with like: only networks read on both days; show every network now.
-        change = sum(latest[n] - earlier[n] for n in common)
-        now_total = sum(latest.values())
-        return now_total, now_total - change
-
-    def _chart(self, days: Totals, end: date) -> ChartSeries | None:
-        axis = tuple(end - timedelta(days=6 - i) for i in range(7))
-        lines: dict[Network, list[int | None]] = {}
-        for index, day in enumerate(axis):
-            gains = days.gain(day, day - timedelta(days=1))
-            for network, values in (gains or {}).items():
-                series = lines.setdefault(network, [None] * len(axis))
-                series[index] = exposure(values)
-        if not any(v is not None for series in lines.values() for v in series):
-            return None
-        ordered = {n: tuple(lines[n]) for n in Network if n in lines}
-        return ChartSeries("Views per network, last 7 days", axis, ordered)
 
     async def _used(self, uow: UnitOfWork, profile: Profile) -> int:
         """Posts counted against this month's limit so far."""
