@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.db.analytics_batch import CAMPAIGN, HIDDEN, POSTED, SqlBatchReads
+from adapters.db.analytics_batch import SqlBatchReads, item_campaign, item_hidden, item_posted
 from adapters.db.post_tags import SqlPostTagQueries
 from adapters.db.tables import (
     AccountMetricRow,
@@ -63,7 +63,6 @@ _FRESH = {"populate_existing": True}
 _CHUNK = 5000  # ids per IN (…): under SQLite's and asyncpg's bound-parameter limits
 _ORDER = {n: i for i, n in enumerate(Network)}
 _METRICS = {m.value: m for m in Metric}
-_ACCOUNT = {m.value: m for m in AccountMetric}
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
@@ -83,15 +82,6 @@ def _metrics(raw: Mapping[str, Any] | None) -> dict[Metric, int]:
     found: dict[Metric, int] = {}
     for key, value in (raw or {}).items():
         metric = _METRICS.get(key)
-        if metric is not None and isinstance(value, int) and not isinstance(value, bool):
-            found[metric] = value
-    return found
-
-
-def _account_metrics(raw: Mapping[str, Any] | None) -> dict[AccountMetric, int]:
-    found: dict[AccountMetric, int] = {}
-    for key, value in (raw or {}).items():
-        metric = _ACCOUNT.get(key)
         if metric is not None and isinstance(value, int) and not isinstance(value, bool):
             found[metric] = value
     return found
@@ -386,7 +376,7 @@ class SqlAnalyticsRepository(SqlPostTagQueries, SqlBatchReads):
 
     def _select(self) -> Any:
         return (
-            select(AnalyticsItemRow, CAMPAIGN, HIDDEN)
+            select(AnalyticsItemRow, item_campaign, item_hidden)
             .outerjoin(PostTagRow, PostTagRow.post_id == AnalyticsItemRow.post_id)
             .execution_options(**_FRESH)
         )
@@ -424,16 +414,16 @@ class SqlAnalyticsRepository(SqlPostTagQueries, SqlBatchReads):
     ) -> Sequence[AnalyticsItem]:
         stmt = self._select().where(AnalyticsItemRow.profile_id == profile_id)
         if posted_since is not None:
-            stmt = stmt.where(posted_since <= POSTED)
+            stmt = stmt.where(item_posted >= posted_since)
         if posted_until is not None:
-            stmt = stmt.where(posted_until > POSTED)
+            stmt = stmt.where(item_posted < posted_until)
         if campaign is not None:
-            stmt = stmt.where(campaign == CAMPAIGN)
+            stmt = stmt.where(item_campaign == campaign)
         if post_id is not None:
             stmt = stmt.where(AnalyticsItemRow.post_id == post_id)
         if not include_hidden:
-            stmt = stmt.where(~HIDDEN)
-        return await self._load(stmt.order_by(POSTED, AnalyticsItemRow.id))
+            stmt = stmt.where(~item_hidden)
+        return await self._load(stmt.order_by(item_posted, AnalyticsItemRow.id))
 
     async def snapshots(
         self, item_ids: Sequence[int], *, since: datetime, until: datetime
@@ -478,10 +468,10 @@ class SqlAnalyticsRepository(SqlPostTagQueries, SqlBatchReads):
 
     async def campaigns(self, profile_id: int) -> Sequence[str]:
         stmt = (
-            select(CAMPAIGN)
+            select(item_campaign)
             .select_from(AnalyticsItemRow)
             .outerjoin(PostTagRow, PostTagRow.post_id == AnalyticsItemRow.post_id)
-            .where(AnalyticsItemRow.profile_id == profile_id, CAMPAIGN.is_not(None))
+            .where(AnalyticsItemRow.profile_id == profile_id, item_campaign.is_not(None))
             .distinct()
         )
         return sorted(c for c in await self._session.scalars(stmt) if c)
@@ -512,24 +502,7 @@ class SqlAnalyticsRepository(SqlPostTagQueries, SqlBatchReads):
     async def account_history(
         self, profile_id: int, *, since: date, until: date
     ) -> Sequence[AccountSnapshot]:
-        rows = await self._session.execute(
-            select(
-                AccountMetricRow.network,
-                AccountMetricRow.day,
-                AccountMetricRow.metrics,
-                AccountMetricRow.taken_at,
-            ).where(
-                AccountMetricRow.profile_id == profile_id,
-                AccountMetricRow.day >= since,
-                AccountMetricRow.day <= until,
-            )
-        )
-        found = [
-            AccountSnapshot(profile_id, Network(network), day, _account_metrics(values), taken_at)
-            for network, day, values, taken_at in rows
-        ]
-        found.sort(key=lambda r: (r.day, _ORDER[r.network]))
-        return found
+        return await self.accounts_of([profile_id], since=since, until=until)
 
     async def accounts_due(self, now: datetime, *, limit: int) -> Sequence[int]:
         stmt = (
@@ -606,25 +579,7 @@ class SqlAnalyticsRepository(SqlPostTagQueries, SqlBatchReads):
     async def daily(
         self, profile_id: int, *, since: date, until: date, campaign: str = ""
     ) -> Sequence[DailyTotal]:
-        rows = await self._session.execute(
-            select(
-                DailyTotalRow.day,
-                DailyTotalRow.network,
-                DailyTotalRow.posts,
-                DailyTotalRow.metrics,
-            ).where(
-                DailyTotalRow.profile_id == profile_id,
-                DailyTotalRow.campaign == campaign,
-                DailyTotalRow.day >= since,
-                DailyTotalRow.day <= until,
-            )
-        )
-        found = [
-            DailyTotal(profile_id, day, Network(network), campaign, posts, _metrics(values))
-            for day, network, posts, values in rows
-        ]
-        found.sort(key=lambda r: (r.day, _ORDER[r.network]))
-        return found
+        return await self.daily_of([profile_id], since=since, until=until, campaign=campaign)
 
 
 def _subscription(row: DigestSubscriptionRow) -> DigestSubscription:

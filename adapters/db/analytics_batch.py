@@ -29,7 +29,7 @@ from core.metrics import (
 from core.model import Network
 from core.states import TargetState
 
-__all__ = ["CAMPAIGN", "HIDDEN", "POSTED", "SqlBatchReads"]
+__all__ = ["SqlBatchReads", "item_campaign", "item_hidden", "item_posted"]
 
 _ORDER = {n: i for i, n in enumerate(Network)}
 _METRICS = {m.value: m for m in Metric}
@@ -38,15 +38,15 @@ _CHUNK = 1000  # profile ids per IN (…), well under SQLite's and asyncpg's par
 
 # A published item's campaign and hidden flag are its post's (post_tags); a tracked item has
 # its own.
-CAMPAIGN: ColumnElement[str | None] = case(
+item_campaign: ColumnElement[str | None] = case(
     (AnalyticsItemRow.post_id.is_(None), AnalyticsItemRow.campaign),
     else_=PostTagRow.campaign,
 )
-HIDDEN: ColumnElement[bool] = case(
+item_hidden: ColumnElement[bool] = case(
     (AnalyticsItemRow.post_id.is_(None), AnalyticsItemRow.hidden),
     else_=func.coalesce(PostTagRow.hidden, false()),
 )
-POSTED = func.coalesce(AnalyticsItemRow.posted_at, AnalyticsItemRow.created_at)
+item_posted = func.coalesce(AnalyticsItemRow.posted_at, AnalyticsItemRow.created_at)
 
 
 def _chunks(ids: Collection[int]) -> Iterator[list[int]]:
@@ -75,7 +75,7 @@ class SqlBatchReads:
         async def _load(self, stmt: Any) -> list[AnalyticsItem]: ...
 
     async def daily_of(
-        self, profile_ids: Collection[int], *, since: date, until: date
+        self, profile_ids: Collection[int], *, since: date, until: date, campaign: str = ""
     ) -> Sequence[DailyTotal]:
         found: list[DailyTotal] = []
         for chunk in _chunks(profile_ids):
@@ -88,13 +88,13 @@ class SqlBatchReads:
                     DailyTotalRow.metrics,
                 ).where(
                     DailyTotalRow.profile_id.in_(chunk),
-                    DailyTotalRow.campaign == "",
+                    DailyTotalRow.campaign == campaign,
                     DailyTotalRow.day >= since,
                     DailyTotalRow.day <= until,
                 )
             )
             found += [
-                DailyTotal(pid, day, Network(net), "", posts, _known(values, _METRICS))
+                DailyTotal(pid, day, Network(net), campaign, posts, _known(values, _METRICS))
                 for pid, day, net, posts, values in rows
             ]
         found.sort(key=lambda r: (r.profile_id, r.day, _ORDER[r.network]))
@@ -132,11 +132,11 @@ class SqlBatchReads:
         for chunk in _chunks(profile_ids):
             stmt = self._select().where(
                 AnalyticsItemRow.profile_id.in_(chunk),
-                posted_since <= POSTED,
-                posted_until > POSTED,
-                ~HIDDEN,
+                item_posted >= posted_since,
+                item_posted < posted_until,
+                ~item_hidden,
             )
-            found += await self._load(stmt.order_by(POSTED, AnalyticsItemRow.id))
+            found += await self._load(stmt.order_by(item_posted, AnalyticsItemRow.id))
         found.sort(key=lambda i: (i.posted_at or i.created_at, i.id))
         return found
 
