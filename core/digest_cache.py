@@ -30,7 +30,6 @@ class ChartCache:
         self._size = size
         self._images: OrderedDict[Key, tuple[ChartSeries, bytes | None]] = OrderedDict()
         self._drawing: dict[Key, asyncio.Lock] = {}
-        self.drawn = 0
 
     async def image(
         self, profile_id: int, day: date, weekly: bool, chart: ChartSeries
@@ -49,7 +48,6 @@ class ChartCache:
                     # A digest without its picture beats no digest (and it is tried again).
                     log.exception("digest chart for profile %s failed", profile_id)
                     return None
-                self.drawn += 1
                 self._images[key] = (chart, image)
                 self._images.move_to_end(key)
                 while len(self._images) > self._size:
