@@ -24,6 +24,7 @@ from core.metrics import (
 from core.model import Network
 from core.views import clip
 from core.when import zone
+from core.wording import plural
 
 __all__ = [
     "Totals",
@@ -31,7 +32,6 @@ __all__ = [
     "followers",
     "midnight",
     "outcome_line",
-    "plural",
     "top_post",
     "week_chart",
 ]
@@ -42,10 +42,6 @@ Gains = dict[Network, dict[Metric, int]]
 def midnight(day: date, timezone: str) -> datetime:
     """The UTC instant a local day starts."""
     return datetime.combine(day, time(0), tzinfo=zone(timezone)).astimezone(UTC)
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 @dataclass(frozen=True, slots=True)
