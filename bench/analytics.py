@@ -52,7 +52,7 @@ from core.states import TargetState
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 BASE = "https://api.ayrshare.bench/api"
 NETWORKS = (Network.TIKTOK, Network.INSTAGRAM, Network.YOUTUBE, Network.FACEBOOK, Network.LINKEDIN)
-PER_PROFILE = 5  # requests in flight per profile (seed 004)
+PER_PROFILE = 5  # requests in flight per profile (docs/product-rules.md#analytics-refresh)
 
 
 class RateLimitedAyrshare(httpx.AsyncBaseTransport):

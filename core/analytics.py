@@ -38,7 +38,8 @@ Write = Callable[[UnitOfWork], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class SyncConfig:
     page: int = 1000  # due items read per query; memory stays flat however many are due
-    per_profile: int = 5  # requests in flight per profile (seed 004)
+    # Requests in flight per profile (docs/product-rules.md#analytics-refresh).
+    per_profile: int = 5
     # Item groups (one profile's share of a page) in flight; also bounds what is held in
     # memory. Profiles run side by side, so the per-profile rate limits are what bind.
     profiles_at_once: int = 500

@@ -74,7 +74,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # A digest with its chart is one photo whose caption Telegram caps at 1024 characters
-# (platform-limits.md §1); Slack's section text caps at 3000 and ten fields. Rendered by
+# (https://core.telegram.org/bots/api#sendphoto); Slack's section text caps at 3000 and ten
+# fields (https://api.slack.com/reference/block-kit/blocks#section). Rendered by
 # construction well inside the smallest of these.
 CAPTION_BUDGET = 1000
 MAX_ATTENTION = 3

@@ -55,8 +55,10 @@ class Quota:
 
 
 # Instagram's rolling 24 h publishing limit per account, enforced at media_publish. Meta's
-# current reference says 50 and asks schedulers to enforce it themselves (platform-limits.md
-# §4); through Ayrshare the same limit comes back as code 435.
+# current reference says 50 and asks schedulers to enforce it themselves
+# (https://developers.facebook.com/docs/instagram-platform/content-publishing/, and
+# docs/platform-limits.md#instagram-graph-api); through Ayrshare the same limit comes back as
+# code 435 (https://www.ayrshare.com/docs/errors/errors-ayrshare).
 QUOTAS: Mapping[Network, Quota] = {Network.INSTAGRAM: Quota(50, timedelta(hours=24))}
 
 
@@ -93,7 +95,8 @@ class RequestBudget:
     """A sliding-window request budget per key (route, profile), kept by this process.
 
     Ayrshare allows 300 requests per 5 minutes per User Profile and may suspend a profile that
-    keeps going past its 429s (platform-limits.md §4): requests over budget wait instead.
+    keeps going past its 429s (https://www.ayrshare.com/docs/errors/errors-http): requests
+    over budget wait instead.
     """
 
     def __init__(self, limit: int, window: timedelta) -> None:
@@ -140,7 +143,8 @@ class PipelineConfig:
     lease: timedelta = timedelta(minutes=5)
     batch: int = 64  # targets claimed per database round trip
     concurrency: int = 64  # requests (publish or lookup) in flight at once
-    max_attempts: int = 3  # seed 001: 3 attempts, exponential backoff from 5 s
+    # Tries in all, backing off exponentially from 5 s (docs/product-rules.md#publishing-retries).
+    max_attempts: int = 3
     backoff: timedelta = timedelta(seconds=5)
     settle_after: timedelta = timedelta(seconds=30)
     # How long a lookup may find nothing before we conclude the request never landed.
@@ -829,7 +833,8 @@ def _gave_up(attempts: int, reason: str | None) -> str:
 def _author_away(post: Post) -> bool:
     """A scheduled post fails while its author may be elsewhere: the edited progress message
     alone could go unseen, so a short notice follows. After "Publish now" the author is looking
-    at that message, and a second one would be noise (chat-ux.md: one message per task)."""
+    at that message, and a second one would be noise (one message per task:
+    docs/product-rules.md#chat)."""
     return post.scheduled_at is not None
 
 

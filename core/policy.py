@@ -15,11 +15,12 @@ class TierRules:
     routes: Mapping[Network, Route]  # the networks this tier may use, and how each is reached
     max_scheduled: int  # posts waiting in the schedule at once
     posts_per_month: int
-    analytics_refresh: timedelta  # seed 003: pro hourly, free daily
+    # Pro hourly, Free daily (docs/product-rules.md#analytics-refresh).
+    analytics_refresh: timedelta
 
 
 DEFAULT_RULES: Mapping[Tier, TierRules] = {
-    # Free: Instagram only, straight through the Instagram Graph API (seed 001, AC3/AC7).
+    # Free: Instagram only, straight through the Instagram Graph API (docs/product-rules.md#tiers).
     Tier.FREE: TierRules(
         routes={Network.INSTAGRAM: Route.INSTAGRAM_GRAPH},
         max_scheduled=10,

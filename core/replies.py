@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-# Telegram's callback_data is 1–64 bytes (platform-limits.md §1); every chat shares this bound.
+# Telegram's callback_data is 1–64 bytes (https://core.telegram.org/bots/api#inlinekeyboardbutton);
+# every chat shares this bound.
 MAX_CALLBACK_BYTES = 64
 # Every action button is sealed with its owner and the moment it was made: "~owner.seconds" in
 # base 36 (≤ 6 digits for a 32-bit id, ≤ 7 for Unix seconds until the year 4453): ≤ 15 bytes,

@@ -31,9 +31,10 @@ class PostState(StrEnum):
 
 
 T = TargetState
-# Seed 002's machine, per target, plus the reliability states: a claimed target can be released
-# (queued → scheduled) when a worker stops before sending, a transient error re-schedules it
-# (publishing → scheduled with backoff), and a lookup settles an unconfirmed one.
+# The product lifecycle, per target (docs/product-rules.md#post-states), plus the reliability
+# states: a claimed target can be released (queued → scheduled) when a worker stops before
+# sending, a transient error re-schedules it (publishing → scheduled with backoff), and a lookup
+# settles an unconfirmed one.
 TRANSITIONS: dict[TargetState, frozenset[TargetState]] = {
     T.DRAFT: frozenset({T.SCHEDULED}),
     T.SCHEDULED: frozenset({T.QUEUED, T.DRAFT, T.FAILED}),

@@ -1,6 +1,6 @@
 """Ayrshare post and account analytics mapped to Postroom's metrics, within the rate limit.
 
-Field mapping (seed 004, ayrshare-api.md "Analytics"): videoViews→views, likeCount→likes,
+Field mapping (docs/metrics-mapping.md): videoViews→views, likeCount→likes,
 commentsCount→comments, shareCount→shares, favorites→saves, created→postedAt, plus impressions,
 reach, clicks and engagement counts where a network gives them. A metric a network leaves out
 stays unknown (never 0). Timestamps may be ISO text, {_seconds,_nanoseconds}, or epoch seconds
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 
-# Keys any network may use (seed 004's mapping first), then each network's own names.
+# Keys any network may use (docs/metrics-mapping.md), then each network's own names.
 _COMMON: dict[str, Metric] = {
     "videoViews": Metric.VIEWS,
     "likeCount": Metric.LIKES,

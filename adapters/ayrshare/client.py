@@ -17,7 +17,8 @@ __all__ = ["AyrshareClient"]
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 30_000_000  # POST /media/upload (ayrshare-api.md, Media)
+# POST /media/upload (https://www.ayrshare.com/docs/apis/media/upload-media)
+MAX_UPLOAD_BYTES = 30_000_000
 
 # Raised before a byte of the request left: safe to send again.
 _NOT_SENT = (

@@ -35,7 +35,7 @@ from core.replies import Button, Reply, unseal
 
 log = logging.getLogger(__name__)
 
-# Telegram lets bots download files up to 20 MB (getFile; platform-limits.md §1).
+# Telegram lets bots download files up to 20 MB (https://core.telegram.org/bots/api#getfile).
 MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD
 # Update ids already handled, per process: Telegram re-sends a webhook update it got no 2xx
 # for, and a restart may fetch one twice. A bounded LRU in memory is enough for that; several

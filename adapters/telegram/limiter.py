@@ -25,7 +25,7 @@ _MAX_TRACKED_CHATS = 4096
 
 class TelegramRateLimiter(AIORateLimiter):
     """PTB's AIORateLimiter (about 30 messages/s overall, 20/min per group or channel) plus
-    what it lacks (platform-limits.md §1–2):
+    what it lacks (docs/platform-limits.md#telegram):
 
     - about 1 message/s per chat, allowing a burst of `burst` (a reply, then an edit or two,
       goes out at once; a longer run is spaced out);

@@ -20,7 +20,8 @@ from core.replies import Button, Reply, spans, unmark
 log = logging.getLogger(__name__)
 
 # Limits count characters after entity parsing, in UTF-16 code units as Telegram's entity
-# offsets do (platform-limits.md §1): an emoji outside the BMP counts twice.
+# offsets do (https://core.telegram.org/bots/api#messageentity): an emoji outside the BMP
+# counts twice.
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 TOAST_LIMIT = CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH  # 200
