@@ -48,10 +48,6 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_secret: SecretStr | None = None  # default: derived from the token
-    slack_api_url: str = "https://slack.com/api/"
-    instagram_api_url: str = "https://graph.instagram.com"
-    instagram_oauth_url: str = "https://api.instagram.com"
-    stripe_api_url: str = "https://api.stripe.com"
 
     sandbox_fail: str = ""  # e.g. "tiktok" or "tiktok:always,x:transient"
 

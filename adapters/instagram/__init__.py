@@ -1,1 +1,0 @@
-"""Instagram Graph API publishing back end."""

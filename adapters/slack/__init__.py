@@ -1,1 +1,0 @@
-"""Slack chat front end."""
