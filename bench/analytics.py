@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, text
 
-from adapters.ayrshare.analytics import AyrshareAnalytics, ProfileRateLimiter
+from adapters.ayrshare.analytics import AyrshareAnalytics
 from adapters.ayrshare.client import AyrshareClient
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
@@ -47,6 +47,7 @@ from core.model import (
     Tier,
 )
 from core.policy import Policy
+from core.request_budget import RequestBudget
 from core.states import TargetState
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -188,10 +189,11 @@ async def scenario(
         uow = SqlUnitOfWorkFactory(make_session_factory(engine), keyring)
         await seed(uow, posts, profiles)
         fake = RateLimitedAyrshare(latency=latency, limit=fake_limit, window=fake_window)
-        limiter = ProfileRateLimiter(max_calls=budget, window=window)
+        # Analytics alone on the profiles' one budget: `budget` of its `window` is its share.
+        shared = RequestBudget(300, timedelta(seconds=window), analytics_share=budget)
         async with httpx.AsyncClient(transport=fake) as http:
             client = AyrshareClient(http, base_url=BASE, api_key="bench")
-            sources = {Route.AYRSHARE: AyrshareAnalytics(client, limiter)}
+            sources = {Route.AYRSHARE: AyrshareAnalytics(client, shared)}
             # As bot.analytics configures it: writes queued on SQLite, concurrent on PostgreSQL.
             config = SyncConfig(writers=0 if database else 1)
             sync = AnalyticsSync(uow, sources, Policy.default(), FixedClock(NOW), config)

@@ -8,10 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from adapters.ayrshare.analytics import AyrshareAnalytics, ProfileRateLimiter
+from adapters.ayrshare.analytics import AyrshareAnalytics
 from adapters.ayrshare.client import AyrshareClient
 from adapters.charts import LineCharts
 from adapters.sandbox.analytics import SandboxAnalytics
@@ -23,11 +22,14 @@ from core.digests import DigestCommands, DigestComposer, DigestConfig, DigestRun
 from core.model import Route
 from core.policy import Policy
 from core.ports import AnalyticsSource, ChartRenderer, Clock, Messengers, UnitOfWorkFactory
+from core.request_budget import RequestBudget
 from core.stats import StatsCommands
 
 __all__ = ["AnalyticsJobs", "AnalyticsServices", "build_analytics", "build_sources"]
 
 log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -41,23 +43,18 @@ class AnalyticsServices:
 
 
 def build_sources(
-    settings: Settings, http: httpx.AsyncClient, clock: Clock
+    settings: Settings,
+    client: AyrshareClient | None,
+    budget: RequestBudget,
+    clock: Clock,
+    sleep: Sleep = asyncio.sleep,
 ) -> dict[Route, AnalyticsSource]:
-    if settings.sandbox:
+    """Sandbox without a client; else Ayrshare's, on the budget publishing uses too."""
+    if client is None:
         return {route: SandboxAnalytics(route, clock) for route in Route}
-    assert settings.ayrshare_api_key is not None
-    x_key, x_secret = settings.ayrshare_x_api_key, settings.ayrshare_x_api_secret
-    client = AyrshareClient(
-        http,
-        base_url=settings.ayrshare_base_url,
-        api_key=settings.ayrshare_api_key.get_secret_value(),
-        x_api_key=None if x_key is None else x_key.get_secret_value(),
-        x_api_secret=None if x_secret is None else x_secret.get_secret_value(),
-    )
-    limiter = ProfileRateLimiter(max_calls=settings.ayrshare_analytics_budget)
     # The free tier's Instagram Graph route has no analytics source yet: the sweep skips
     # those items with a log line instead of guessing.
-    return {Route.AYRSHARE: AyrshareAnalytics(client, limiter)}
+    return {Route.AYRSHARE: AyrshareAnalytics(client, budget, clock=clock, sleep=sleep)}
 
 
 def build_analytics(
@@ -67,17 +64,17 @@ def build_analytics(
     postroom: Postroom,
     policy: Policy,
     clock: Clock,
-    http: httpx.AsyncClient,
     messengers: Messengers,
     worker: str,
-    sources: Mapping[Route, AnalyticsSource] | None = None,
+    sources: Mapping[Route, AnalyticsSource],
     charts: ChartRenderer | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> AnalyticsServices:
     """The analytics use cases, with their commands registered on `postroom`."""
-    sources = sources if sources is not None else build_sources(settings, http, clock)
     # SQLite has one writer at a time: queue the sweep's writes rather than let it poll.
     sqlite = settings.resolved_database_url.startswith("sqlite")
-    sync = AnalyticsSync(uow, sources, policy, clock, SyncConfig(writers=1 if sqlite else 0))
+    config = SyncConfig(writers=1 if sqlite else 0)
+    sync = AnalyticsSync(uow, sources, policy, clock, config, sleep=sleep)
     composer = DigestComposer(uow, policy, clock, charts if charts is not None else LineCharts())
     runner = DigestRunner(uow, messengers, composer, clock, DigestConfig(worker=worker))
     stats = StatsCommands(uow, clock)

@@ -8,15 +8,18 @@ import logging
 import sys
 import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from adapters.console.chat import ConsoleChat
 from adapters.db.cipher import SecretError, generate_key_spec
 from adapters.db.migrate import current_revision, upgrade
 from adapters.db.rotate import rotate_secrets
+from adapters.db.uow import SqlUnitOfWorkFactory
+from bot.bootstrap import bootstrap
 from bot.runtime import SchemaOutOfDate, run
 from bot.settings import Settings
-from bot.wiring import MissingSecretKeys, build, load_keyring
+from bot.wiring import MissingSecretKeys, load_keyring
 from core.model import ChatPlatform, Identity, Tier
 
 log = logging.getLogger("postroom")
@@ -105,12 +108,14 @@ async def _console(settings: Settings, args: argparse.Namespace) -> int:
         if not args.keep_data:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'script.db'}"
             settings = settings.model_copy(update={"database_url": url})
-        services = build(settings)
+        services = bootstrap(
+            settings, chats={ChatPlatform.CONSOLE: partial(ConsoleChat, user=args.user)}
+        )
+        chat = services.messengers[ChatPlatform.CONSOLE]
+        assert isinstance(chat, ConsoleChat)
         try:
             if not args.keep_data:
                 await upgrade(services.engine)
-            chat = ConsoleChat(services.postroom, user=args.user)
-            services.messengers[ChatPlatform.CONSOLE] = chat
             # Scripts are deterministic: after each action, publish everything now due.
             chat.after_update = services.pipeline.run_until_idle
             await chat.run_lines(lines)
@@ -164,7 +169,7 @@ async def _db_current(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _admin_tier(settings: Settings, args: argparse.Namespace) -> int:
     identity = Identity.parse(args.identity)
-    services = build(settings)
+    services = bootstrap(settings)
     try:
         profile = await services.accounts.set_tier(
             identity, Tier(args.tier), provider="operator", ref="postroom admin tier"
@@ -181,8 +186,9 @@ async def _keys_generate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    services = build(settings)
+    services = bootstrap(settings)
     try:
+        assert isinstance(services.uow, SqlUnitOfWorkFactory)
         changed = await rotate_secrets(services.uow, load_keyring(settings))
         print(f"re-encrypted {changed} secret(s) with key {services.keyring.primary_key_id}")
     finally:

@@ -9,7 +9,6 @@ import re
 import secrets
 from pathlib import Path
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -108,20 +107,13 @@ class AyrshareMediaHost:
         return await self._client.upload_media(data, filename=filename, mime=mime)
 
 
-def build_media_host(settings: Settings, http: httpx.AsyncClient) -> MediaHost:
-    """Sandbox: no hosting. A public URL: our own route. Otherwise Ayrshare's upload."""
-    if settings.sandbox:
+def build_media_host(settings: Settings, client: AyrshareClient | None) -> MediaHost:
+    """Sandbox (no client): no hosting. A public URL: our own route. Else Ayrshare's upload."""
+    if client is None:
         return SandboxMediaHost()
     if settings.public_url:
         return FileMediaHost(settings.var_dir / "media", settings.public_url)
-    assert settings.ayrshare_api_key is not None
-    return AyrshareMediaHost(
-        AyrshareClient(
-            http,
-            base_url=settings.ayrshare_base_url,
-            api_key=settings.ayrshare_api_key.get_secret_value(),
-        )
-    )
+    return AyrshareMediaHost(client)
 
 
 def media_routes(host: MediaHost) -> list[BaseRoute]:

@@ -16,12 +16,12 @@ from adapters.console.chat import ConsoleChat
 from adapters.db.engine import ping
 from adapters.db.migrate import current_revision, head_revision
 from bot.analytics import AnalyticsJobs
+from bot.bootstrap import ChatFactory, Services, bootstrap
 from bot.media import media_routes
 from bot.settings import Settings
 from bot.telegram import TelegramService
 from bot.ticker import Ticker
 from bot.web import create_app
-from bot.wiring import Services, build
 from core.model import ChatPlatform
 
 log = logging.getLogger(__name__)
@@ -51,14 +51,15 @@ async def check_schema(services: Services) -> None:
 
 async def run(settings: Settings, *, console: bool | None = None) -> None:
     """The bot until a stop signal (or, for the console, the end of input)."""
-    chat: ConsoleChat | None = None
-    services = build(settings)
+    use_console = sys.stdin.isatty() if console is None else console
+    chats: dict[ChatPlatform, ChatFactory] = (
+        {ChatPlatform.CONSOLE: ConsoleChat} if use_console else {}
+    )
+    services = bootstrap(settings, chats=chats)
+    chat = services.messengers.get(ChatPlatform.CONSOLE)
+    assert chat is None or isinstance(chat, ConsoleChat)
     try:
         await check_schema(services)
-        use_console = sys.stdin.isatty() if console is None else console
-        if use_console:
-            chat = ConsoleChat(services.postroom)
-            services.messengers[ChatPlatform.CONSOLE] = chat
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

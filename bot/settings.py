@@ -39,8 +39,8 @@ class Settings(BaseSettings):
     ayrshare_private_key_file: Path | None = None
     ayrshare_x_api_key: SecretStr | None = None
     ayrshare_x_api_secret: SecretStr | None = None
-    # Of Ayrshare's 300 requests per 5 minutes per profile, what analytics may use (the rest
-    # stays for publishing).
+    # Of a profile's one budget of 300 requests per 5 minutes, shared with publishing (which
+    # goes first), the most analytics may use (core.request_budget).
     ayrshare_analytics_budget: int = Field(default=200, ge=1, le=300)
     analytics_every: timedelta = timedelta(minutes=1)  # how often the sync looks for due items
     digest_every: timedelta = timedelta(seconds=20)  # how often due digests are looked for

@@ -9,22 +9,18 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.error import InvalidToken
-from telegram.ext import BaseRateLimiter
 
-from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.application import TelegramApplication
 from adapters.telegram.chat import TelegramChat
 from adapters.telegram.messenger import TelegramMessenger
+from bot.bootstrap import Services
 from bot.settings import Settings
-from bot.wiring import Services
-from core.model import ChatPlatform
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +52,7 @@ def webhook_secret(settings: Settings) -> str:
 
 
 class TelegramService:
-    """The PTB Application, our handlers and the messenger, started and stopped with the bot.
+    """Our handlers on the PTB Application bot.bootstrap built, started and stopped with the bot.
 
     Webhook mode when POSTROOM_PUBLIC_URL is set (the web app must be on), else long polling.
     """
@@ -67,12 +63,10 @@ class TelegramService:
         services: Services,
         *,
         wake: Callable[[], Awaitable[None]] | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        rate_limiter: BaseRateLimiter[Any] | None = None,
         album_wait: Callable[[float], Awaitable[None]] | None = None,
         poll_timeout: int = POLL_TIMEOUT,
     ) -> None:
-        if settings.telegram_token is None:
+        if settings.telegram_token is None or services.telegram is None:
             raise ValueError("POSTROOM_TELEGRAM_TOKEN is not set")
         self.webhook_url: str | None = None
         if settings.public_url:
@@ -86,16 +80,9 @@ class TelegramService:
             self.webhook_url = settings.public_url.rstrip("/") + WEBHOOK_PATH
         self._secret = webhook_secret(settings) if self.webhook_url else ""
         self._poll_timeout = poll_timeout
-        self.application: TelegramApplication = build_application(
-            settings.telegram_token.get_secret_value(),
-            api_url=settings.telegram_api_url,
-            polling=self.webhook_url is None,
-            transport=transport,
-            rate_limiter=rate_limiter,
-        )
-        self.messenger = TelegramMessenger(
-            self.application.bot, on_migrated=services.postroom.chat_moved
-        )
+        # Built by bot.bootstrap (core's progress and digests send through the messenger).
+        self.application: TelegramApplication = services.telegram.application
+        self.messenger: TelegramMessenger = services.telegram.messenger
         self.chat = TelegramChat(
             services.postroom,
             self.messenger,
@@ -104,7 +91,6 @@ class TelegramService:
             album_wait=album_wait,
         )
         self.chat.install(self.application)
-        services.messengers[ChatPlatform.TELEGRAM] = self.messenger
 
     @property
     def routes(self) -> list[BaseRoute]:

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections import deque
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from core.ports import (
 )
 from core.progress import ProgressNotifier
 from core.replies import Button, Field, Reply
+from core.request_budget import RequestBudget
 from core.states import TargetState, check_transition
 from core.when import format_local
 from core.wording import duration
@@ -86,52 +86,6 @@ def quota_refusal(
                 f"{network.label}."
             )
     return None
-
-
-# --- per-profile request budget -------------------------------------------------------------
-
-
-class RequestBudget:
-    """A sliding-window request budget per key (route, profile), kept by this process.
-
-    Ayrshare allows 300 requests per 5 minutes per User Profile and may suspend a profile that
-    keeps going past its 429s (https://www.ayrshare.com/docs/errors/errors-http): requests
-    over budget wait instead.
-    """
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit = limit
-        self.window = window
-        self._sent: dict[tuple[Route, int], deque[datetime]] = {}
-        self._blocked: dict[tuple[Route, int], datetime] = {}
-
-    def reserve(self, key: tuple[Route, int], now: datetime) -> datetime | None:
-        """None, with one request counted, when it may go now; else when it may go."""
-        blocked = self._blocked.get(key)
-        if blocked is not None:
-            if blocked > now:
-                return blocked
-            del self._blocked[key]
-        sent = self._sent.setdefault(key, deque())
-        while sent and sent[0] <= now - self.window:
-            sent.popleft()
-        if len(sent) >= self.limit:
-            return sent[0] + self.window
-        sent.append(now)
-        if len(self._sent) > 10_000:
-            self._forget(now)
-        return None
-
-    def block(self, key: tuple[Route, int], until: datetime) -> None:
-        """The provider said to wait (a 429's Retry-After): nothing goes for `key` before."""
-        if until > self._blocked.get(key, until - timedelta(seconds=1)):
-            self._blocked[key] = until
-
-    def _forget(self, now: datetime) -> None:
-        for key in [
-            k for k, sent in self._sent.items() if not sent or sent[-1] <= now - self.window
-        ]:
-            del self._sent[key]
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -211,6 +165,7 @@ class Pipeline:
         clock: Clock,
         config: PipelineConfig | None = None,
         rng: random.Random | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self._uow = uow
         self._publishers = publishers
@@ -219,7 +174,10 @@ class Pipeline:
         self._clock = clock
         self.config = config or PipelineConfig()
         self._rng = rng or random.Random()
-        self._budget = RequestBudget(self.config.profile_requests, self.config.profile_window)
+        # Shared with analytics when the composition root passes one in (one per provider).
+        self._budget = budget or RequestBudget(
+            self.config.profile_requests, self.config.profile_window
+        )
         self._profiles: dict[int, tuple[datetime, Profile]] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._refill: asyncio.Task[None] | None = None

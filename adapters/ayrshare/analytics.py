@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.ayrshare import wire
 from adapters.ayrshare.client import AyrshareClient
-from core.errors import PermanentError
+from core.errors import PermanentError, TransientError
 from core.metrics import AccountMetric, AnalyticsItem, ItemKind, Metric, PostMetrics
 from core.model import Network, Profile, Route
+from core.ports import Clock
+from core.request_budget import BudgetKey, Lane, RequestBudget
 
 __all__ = [
     "AyrshareAnalytics",
-    "ProfileRateLimiter",
     "parse_post_analytics",
     "parse_social_analytics",
     "parse_when",
@@ -218,56 +217,12 @@ def parse_social_analytics(data: Mapping[str, Any]) -> dict[Network, dict[Accoun
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class ProfileRateLimiter:
-    """At most `max_calls` per `window` seconds per profile key (a sliding window).
+BUSY = "The profile's Ayrshare requests are in use by publishing; reading its numbers later."
 
-    Ayrshare allows 300 requests per 5 minutes per User Profile, shared with publishing, and
-    suspends a profile after 1,000 429s in a day; analytics takes a part of the budget by
-    default and waits instead of getting refused.
-    """
 
-    def __init__(
-        self,
-        max_calls: int = 200,
-        window: float = wire.RATE_WINDOW,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self.max_calls = max_calls
-        self.window = window
-        self._clock = clock
-        self._sleep = sleep
-        self._calls: dict[str, deque[float]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._acquired = 0
-        self.waited = 0.0
-
-    async def acquire(self, key: str) -> None:
-        self._acquired += 1
-        if self._acquired % 4096 == 0:
-            self.forget_idle()
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            calls = self._calls.setdefault(key, deque())
-            while True:
-                now = self._clock()
-                while calls and calls[0] <= now - self.window:
-                    calls.popleft()
-                if len(calls) < self.max_calls:
-                    calls.append(now)
-                    return
-                wait = calls[0] + self.window - now
-                self.waited += wait
-                await self._sleep(wait)
-
-    def forget_idle(self) -> None:
-        """Drop profiles with no call in the last window (keeps memory flat)."""
-        now = self._clock()
-        for key in [k for k, c in self._calls.items() if not c or c[-1] <= now - self.window]:
-            if not self._locks[key].locked():
-                del self._calls[key]
-                del self._locks[key]
+class _WallClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 class AyrshareAnalytics:
@@ -275,9 +230,47 @@ class AyrshareAnalytics:
 
     route = Route.AYRSHARE
 
-    def __init__(self, client: AyrshareClient, limiter: ProfileRateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        client: AyrshareClient,
+        budget: RequestBudget | None = None,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
+        max_wait: float = 30.0,
+    ) -> None:
         self._client = client
-        self._limiter = limiter or ProfileRateLimiter()
+        # The profile's one budget, shared with publishing (which goes first).
+        self._budget = budget or RequestBudget()
+        self._clock: Clock = clock or _WallClock()
+        self._sleep = sleep
+        self._max_wait = max_wait
+
+    async def _request(self, profile: Profile, call: Callable[[], Awaitable[JSON]]) -> JSON:
+        key = (Route.AYRSHARE, profile.id)
+        await self._take(key)
+        try:
+            return await call()
+        except TransientError as e:
+            if e.retry_after is not None:  # a 429 holds the profile for publishing too
+                until = self._clock.now() + timedelta(seconds=e.retry_after)
+                self._budget.block(key, until)
+            raise
+
+    async def _take(self, key: BudgetKey) -> None:
+        """Wait (up to `max_wait` in all) for what publishing leaves of the budget; a longer
+        wait goes back to the sync as a rate limit, which moves the profile's items on."""
+        waited = 0.0
+        while True:
+            now = self._clock.now()
+            at = self._budget.reserve(key, now, Lane.ANALYTICS)
+            if at is None:
+                return
+            wait = max((at - now).total_seconds(), 0.001)
+            if waited + wait > self._max_wait:
+                raise TransientError(BUSY, retry_after=wait)
+            waited += wait
+            await self._sleep(wait)
 
     def _key(self, profile: Profile) -> str:
         account = profile.accounts.get(Route.AYRSHARE)
@@ -297,13 +290,15 @@ class AyrshareAnalytics:
         if not networks:
             return {}
         first = items[0]
-        await self._limiter.acquire(key)
+        platforms = [wire.platform_of(n) for n in networks]
         if first.kind is ItemKind.PUBLISHED and first.provider_post_id:
-            data = await self._client.analytics_post(
-                first.provider_post_id, key, [wire.platform_of(n) for n in networks]
+            post_id = first.provider_post_id
+            data = await self._request(
+                profile, lambda: self._client.analytics_post(post_id, key, platforms)
             )
         elif first.external_id:
-            data = await self._native(first.external_id, first.network, key)
+            native, network = first.external_id, first.network
+            data = await self._request(profile, lambda: self._native(native, network, key))
         else:
             raise PermanentError("Ayrshare can't find this post: it has no post id.")
         found = parse_post_analytics(data)
@@ -330,7 +325,7 @@ class AyrshareAnalytics:
         usable = self._usable(networks)
         if not usable:
             return {}
-        await self._limiter.acquire(key)
-        data = await self._client.analytics_social(key, [wire.platform_of(n) for n in usable])
+        platforms = [wire.platform_of(n) for n in usable]
+        data = await self._request(profile, lambda: self._client.analytics_social(key, platforms))
         found = parse_social_analytics(data)
         return {n: v for n, v in found.items() if n in usable and v}

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from adapters.memory.clock import FixedClock
 from adapters.memory.messenger import RecordingMessenger
 from bot.analytics import AnalyticsServices
-from core.accounts import Accounts
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
 from core.analytics import AnalyticsSync, SyncConfig
 from core.app import Actor, Postroom
 from core.digests import DigestComposer, DigestConfig, DigestRunner
@@ -253,26 +254,19 @@ class Chat:
 
 
 def make_chat(env: Env, sources: Mapping[Route, AnalyticsSource]) -> Chat:
-    from bot.analytics import build_analytics
-    from bot.settings import Settings
-
-    accounts = Accounts(env.uow, {}, env.clock, default_tier=Tier.PRO)
-    app = Postroom(
-        uow=env.uow, publishers={}, accounts=accounts, policy=env.policy, clock=env.clock
-    )
-    services = build_analytics(
-        Settings(),
-        uow=env.uow,
-        postroom=app,
-        policy=env.policy,
+    services = bootstrap(
+        Settings(default_tier=Tier.PRO, worker_id="w1"),
         clock=env.clock,
-        http=None,  # type: ignore[arg-type]  # unused: sources are given
-        messengers={ChatPlatform.CONSOLE: env.messenger},
-        worker="w1",
+        uow=env.uow,
+        publishers={},
         sources=sources,
         charts=FakeCharts(),
+        policy=env.policy,
+        sandbox=False,
+        messengers={ChatPlatform.CONSOLE: env.messenger},
     )
-    return Chat(app, services, env.clock)
+    assert services.analytics is not None
+    return Chat(services.postroom, services.analytics, env.clock)
 
 
 def fields(reply: Reply) -> dict[str, str]:

@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from adapters.ayrshare.analytics import AyrshareAnalytics, ProfileRateLimiter
+from adapters.ayrshare.analytics import AyrshareAnalytics
 from adapters.ayrshare.client import AyrshareClient
+from adapters.memory.clock import FixedClock
 from core.analytics import SyncConfig
-from core.errors import PermanentError
+from core.errors import PermanentError, TransientError
 from core.metrics import AnalyticsItem, ItemKind, Metric
 from core.model import AccountKey, Network, Profile, Route, Secret, Tier
 from core.ports import UnitOfWorkFactory
+from core.request_budget import RequestBudget
 from tests.analytics.support import START, make_env, make_profile, publish
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
 
@@ -118,23 +120,35 @@ async def test_a_profile_without_ayrshare_account_is_refused(client: AyrshareCli
         )
 
 
-async def test_rate_limiter_spaces_calls_per_profile() -> None:
-    now = [0.0]
+async def test_the_source_waits_briefly_on_the_shared_budget_and_hands_back_long_waits(
+    fake: FakeAyrshare, client: AyrshareClient
+) -> None:
+    key = fake.add_profile()
+    clock = FixedClock(START)
     waits: list[float] = []
 
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
-        now[0] += seconds
+        clock.advance(timedelta(seconds=seconds))
 
-    limiter = ProfileRateLimiter(2, 300.0, clock=lambda: now[0], sleep=sleep)
-    await limiter.acquire("a")
-    now[0] += 10
-    await limiter.acquire("a")
-    await limiter.acquire("b")  # another profile has its own budget
+    budget = RequestBudget(2, timedelta(seconds=20), analytics_share=2)
+    source = AyrshareAnalytics(client, budget, clock=clock, sleep=sleep, max_wait=30.0)
+    profile = ayrshare_profile(key)
+    await source.account_metrics(profile, [Network.TIKTOK])
+    clock.advance(timedelta(seconds=5))
+    await source.account_metrics(profile, [Network.TIKTOK])
     assert waits == []
-    await limiter.acquire("a")  # the third call of "a" within 5 minutes waits for the first
-    assert waits == [290.0]
-    assert now[0] == 300.0
+    await source.account_metrics(profile, [Network.TIKTOK])  # the third waits for the first
+    assert waits == [15.0]
+
+    slow = RequestBudget(1, timedelta(minutes=5))
+    source = AyrshareAnalytics(client, slow, clock=clock, sleep=sleep, max_wait=30.0)
+    await source.account_metrics(profile, [Network.TIKTOK])
+    with pytest.raises(TransientError) as refused:  # 5 minutes: the sync's next sweep
+        await source.account_metrics(profile, [Network.TIKTOK])
+    assert refused.value.retry_after == 300.0
+    assert waits == [15.0]
+    assert len(fake.requests_to("POST", "/analytics/social")) == 4
 
 
 async def test_sweep_retries_a_5xx_with_jittered_backoff_then_stores(
@@ -190,3 +204,18 @@ async def test_a_429_asking_for_the_whole_window_defers_instead_of_sleeping(
     assert measured.next_sync_at is not None
     assert measured.next_sync_at >= START + timedelta(seconds=300)
     assert measured.metrics == {}
+
+
+async def test_a_429_to_analytics_holds_the_profile_for_publishing_too(
+    fake: FakeAyrshare, client: AyrshareClient
+) -> None:
+    key = fake.add_profile()
+    clock = FixedClock(START)
+    budget = RequestBudget()
+    source = AyrshareAnalytics(client, budget, clock=clock)
+    fake.fail_next("/analytics/social", status=429, json_body={}, headers={"Retry-After": "60"})
+    with pytest.raises(TransientError):
+        await source.account_metrics(ayrshare_profile(key), [Network.TIKTOK])
+    held = START + timedelta(seconds=60)
+    assert budget.reserve((Route.AYRSHARE, 1), START) == held  # publishing waits as well
+    assert budget.reserve((Route.AYRSHARE, 1), held) is None

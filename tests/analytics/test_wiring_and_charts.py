@@ -19,8 +19,8 @@ from adapters.db.migrate import current_revision, downgrade, upgrade
 from adapters.memory.clock import FixedClock
 from adapters.memory.messenger import RecordingMessenger
 from bot.analytics import AnalyticsJobs
+from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
-from bot.wiring import Services, build
 from core.app import Actor
 from core.metrics import ChartSeries
 from core.model import ChatPlatform, ChatRef, Identity, Network, Route
@@ -45,7 +45,7 @@ async def services(
     )
     clock = FixedClock(START)
     messenger = RecordingMessenger()
-    built = build(settings, clock=clock, messengers={ChatPlatform.CONSOLE: messenger})
+    built = bootstrap(settings, clock=clock, messengers={ChatPlatform.CONSOLE: messenger})
     yield built, clock, messenger
     await built.aclose()
 
@@ -97,6 +97,8 @@ async def test_only_the_ayrshare_route_has_a_source_outside_the_sandbox(
     engine: AsyncEngine, db_url: str, tmp_path: Path
 ) -> None:
     from bot.analytics import build_sources
+    from bot.wiring import ayrshare_client
+    from core.request_budget import RequestBudget
     from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
 
     fake = FakeAyrshare()
@@ -109,7 +111,8 @@ async def test_only_the_ayrshare_route_has_a_source_outside_the_sandbox(
         }
     )
     async with fake.http_client() as http:
-        sources = build_sources(settings, http, FixedClock(START))
+        client = ayrshare_client(settings, http)
+        sources = build_sources(settings, client, RequestBudget(), FixedClock(START))
     assert set(sources) == {Route.AYRSHARE}
 
 

@@ -9,8 +9,9 @@ from adapters.memory.clock import FixedClock
 from adapters.memory.messenger import RecordingMessenger
 from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
-from core.accounts import Accounts
-from core.app import Actor, Postroom
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
+from core.app import Actor
 from core.model import (
     ChatKind,
     ChatPlatform,
@@ -21,10 +22,9 @@ from core.model import (
     Route,
     Tier,
 )
-from core.pipeline import Pipeline, PipelineConfig
+from core.pipeline import PipelineConfig
 from core.policy import Policy
 from core.ports import Publisher, UnitOfWorkFactory
-from core.progress import ProgressNotifier
 from core.replies import Button, Reply
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -50,20 +50,20 @@ class Harness:
         self.publishers: Mapping[Route, Publisher] = publishers or {
             route: SandboxPublisher(route, fail=fail or {}, clock=self.clock) for route in Route
         }
-        self.accounts = Accounts(self.uow, self.publishers, self.clock, default_tier=tier)
-        notifier = ProgressNotifier(self.uow, {ChatPlatform.CONSOLE: self.messenger})
-        self.app = Postroom(
+        services = bootstrap(
+            Settings(default_tier=tier),
+            clock=self.clock,
             uow=self.uow,
             publishers=self.publishers,
-            accounts=self.accounts,
             policy=policy or Policy.default(),
-            clock=self.clock,
+            pipeline_config=PipelineConfig(),
             bot_username="PostroomBot",
-            notifier=notifier,
+            sandbox=False,
+            messengers={ChatPlatform.CONSOLE: self.messenger},
         )
-        self.pipeline = Pipeline(
-            self.uow, self.publishers, self.accounts, notifier, self.clock, PipelineConfig()
-        )
+        self.accounts = services.accounts
+        self.app = services.postroom
+        self.pipeline = services.pipeline
 
     def actor(self, user: str = "ana") -> Actor:
         chat = ChatRef(ChatPlatform.CONSOLE, user, kind=ChatKind.PRIVATE)

@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end tests: the real wiring (`bot.wiring.build`) on the test database."""
+"""Fixtures for end-to-end tests: the real composition root (`bot.bootstrap`) on the test DB."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db.cipher import generate_key_spec
 from adapters.memory.clock import FixedClock
 from adapters.memory.messenger import RecordingMessenger
+from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
-from bot.wiring import Services, build
 from core.model import ChatPlatform
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
 
@@ -50,7 +50,7 @@ async def make_services(
         values |= overrides
         settings = Settings.model_validate(values)
         http = fake.http_client() if fake is not None else None
-        services = build(
+        services = bootstrap(
             settings,
             http=http,
             clock=clock,

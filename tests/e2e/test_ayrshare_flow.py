@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.memory.messenger import RecordingMessenger
-from bot.wiring import Services
+from bot.bootstrap import Services
 from core.app import OOPS, Actor
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Network
 from core.replies import Reply

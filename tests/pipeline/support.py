@@ -13,6 +13,8 @@ import httpx
 from adapters.ayrshare import AyrshareClient, AyrsharePublisher
 from adapters.memory.clock import FixedClock
 from adapters.memory.messenger import RecordingMessenger
+from bot.bootstrap import Services, bootstrap
+from bot.settings import Settings
 from core.accounts import Accounts
 from core.app import Actor, Postroom
 from core.model import (
@@ -34,7 +36,6 @@ from core.model import (
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
 from core.ports import ConnectLink, Outcome, Publisher, PublishRequest, UnitOfWorkFactory
-from core.progress import ProgressNotifier
 from core.replies import Reply, mark
 from core.states import TargetState
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
@@ -63,29 +64,27 @@ class World:
     accounts: Accounts = field(init=False)
 
     def __post_init__(self) -> None:
-        self.accounts = Accounts(self.uow, self.publishers, self.clock, default_tier=Tier.PRO)
-        self.app = Postroom(
-            uow=self.uow,
-            publishers=self.publishers,
-            accounts=self.accounts,
-            policy=Policy.default(),
-            clock=self.clock,
-            notifier=ProgressNotifier(self.uow, {ChatPlatform.TELEGRAM: self.messenger}),
-        )
-        self.pipeline = self.worker(self.config.worker)
+        services = self._bootstrap(self.config)
+        self.accounts = services.accounts
+        self.app = services.postroom
+        self.pipeline = services.pipeline
 
     def worker(self, name: str, **changes: object) -> Pipeline:
         """Another pipeline on the same database: a second worker, or this one restarted."""
-        notifier = ProgressNotifier(self.uow, {ChatPlatform.TELEGRAM: self.messenger})
         config = PipelineConfig(**{**_fields(self.config), "worker": name, **changes})
-        return Pipeline(
-            self.uow,
-            self.publishers,
-            self.accounts,
-            notifier,
-            self.clock,
-            config,
+        return self._bootstrap(config).pipeline
+
+    def _bootstrap(self, config: PipelineConfig) -> Services:
+        return bootstrap(
+            Settings(default_tier=Tier.PRO),
+            clock=self.clock,
+            uow=self.uow,
+            publishers=self.publishers,
+            policy=Policy.default(),
+            pipeline_config=config,
             rng=random.Random(7),
+            sandbox=False,
+            messengers={ChatPlatform.TELEGRAM: self.messenger},
         )
 
     # --- setting up ---------------------------------------------------------------------

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from adapters.memory.clock import FixedClock
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.ticker import Ticker
-from bot.wiring import build
 from core.model import Network, Route
 from core.ports import UnitOfWorkFactory
 from core.states import PostState, TargetState
@@ -113,7 +113,7 @@ async def test_grace_comes_from_the_setting(
 ) -> None:
     monkeypatch.setenv("POSTROOM_MISSED_GRACE", "PT5M")
     monkeypatch.setenv("POSTROOM_VAR_DIR", str(tmp_path))
-    services = build(Settings())
+    services = bootstrap(Settings())
     try:
         assert services.pipeline.config.missed_grace == timedelta(minutes=5)
     finally:

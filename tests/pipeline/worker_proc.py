@@ -22,12 +22,12 @@ from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.memory.messenger import RecordingMessenger
-from core.accounts import Accounts
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
 from core.errors import OutcomeUnknown
-from core.model import AccountKey, ChatPlatform, Network, Post, Profile, Route
-from core.pipeline import Pipeline, PipelineConfig
+from core.model import AccountKey, ChatPlatform, Network, Post, Profile, Route, Tier
+from core.pipeline import PipelineConfig
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
-from core.progress import ProgressNotifier
 
 CONFIG = {
     "lease": timedelta(seconds=1.5),
@@ -38,11 +38,6 @@ CONFIG = {
     "concurrency": 4,
     "batch": 4,
 }
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def open_provider(path: Path) -> sqlite3.Connection:
@@ -142,12 +137,15 @@ class FileProvider:
 async def main(url: str, provider_file: Path, worker: str, hang: bool) -> None:
     engine = make_engine(url)
     uow = SqlUnitOfWorkFactory(make_session_factory(engine), Keyring({"k": os.urandom(32)}))
-    clock = SystemClock()
-    publishers = {Route.AYRSHARE: FileProvider(provider_file, worker, hang=hang)}
-    accounts = Accounts(uow, publishers, clock)
-    notifier = ProgressNotifier(uow, {ChatPlatform.TELEGRAM: RecordingMessenger()})
-    config = PipelineConfig(worker=worker, **CONFIG)  # type: ignore[arg-type]
-    pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config)
+    services = bootstrap(
+        Settings(default_tier=Tier.FREE),
+        uow=uow,
+        publishers={Route.AYRSHARE: FileProvider(provider_file, worker, hang=hang)},
+        pipeline_config=PipelineConfig(worker=worker, **CONFIG),  # type: ignore[arg-type]
+        sandbox=False,
+        messengers={ChatPlatform.TELEGRAM: RecordingMessenger()},
+    )
+    pipeline = services.pipeline
     print("ready", flush=True)
     while True:
         if await pipeline.tick() == 0:

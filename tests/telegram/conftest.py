@@ -7,23 +7,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import SecretStr
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
-from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.application import TelegramApplication
 from adapters.telegram.chat import TelegramChat
 from adapters.telegram.limiter import TelegramRateLimiter
 from adapters.telegram.messenger import TelegramMessenger, chat_ref
+from bot.bootstrap import Services, bootstrap
 from bot.media import SandboxMediaHost
-from core.accounts import Accounts
+from bot.settings import Settings
+from bot.telegram import TelegramService
 from core.app import Actor, Postroom
 from core.model import ChatPlatform, Identity, Network, Route, Tier
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
-from core.ports import MediaHost, Messenger, Publisher
-from core.progress import ProgressNotifier
+from core.ports import MediaHost, Publisher
 from core.replies import mark
+from tests.analytics.support import FakeCharts
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import ANA, TelegramDriver, Timers, User, VirtualTime
 
@@ -46,6 +49,7 @@ class World:
     album_time: Timers
     publishers: Mapping[Route, Publisher]
     tg: TelegramDriver
+    services: Services
 
     async def sealed(self, body: str, user: User = ANA) -> str:
         """Button data `body` ("pub:1") as the bot would seal it for `user` now, to tap data
@@ -74,34 +78,27 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         publishers: dict[Route, Publisher] = {
             route: SandboxPublisher(route, fail=fail or {}, clock=clock) for route in Route
         }
-        accounts = Accounts(uow, publishers, clock, default_tier=tier)
-        messengers: dict[ChatPlatform, Messenger] = {}
-        notifier = ProgressNotifier(uow, messengers)
-        postroom = Postroom(
-            uow=uow,
-            publishers=publishers,
-            accounts=accounts,
-            policy=Policy.default(),
-            clock=clock,
-            sandbox=True,
-            notifier=notifier,
-        )
         fake = fake or FakeTelegramAPI()
         time = VirtualTime()
-        limiter = TelegramRateLimiter(clock=time.clock, sleep=time.sleep)
-        app = build_application(TOKEN, transport=fake.transport(), rate_limiter=limiter)
-        messenger = TelegramMessenger(app.bot, on_migrated=postroom.chat_moved)
-        messengers[ChatPlatform.TELEGRAM] = messenger
-        pipeline = Pipeline(uow, publishers, accounts, notifier, clock, PipelineConfig())
-        timers = Timers()
-        chat = TelegramChat(
-            postroom,
-            messenger,
-            media=media or SandboxMediaHost(),
-            after_update=pipeline.run_until_idle,
-            album_wait=timers.sleep,
+        settings = Settings(default_tier=tier, telegram_token=SecretStr(TOKEN))
+        services = bootstrap(
+            settings,
+            clock=clock,
+            uow=uow,
+            publishers=publishers,
+            media_host=media or SandboxMediaHost(),
+            charts=FakeCharts(),
+            policy=Policy.default(),
+            pipeline_config=PipelineConfig(),
+            telegram_transport=fake.transport(),
+            telegram_rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
         )
-        chat.install(app)
+        postroom, pipeline = services.postroom, services.pipeline
+        timers = Timers()
+        service = TelegramService(
+            settings, services, wake=pipeline.run_until_idle, album_wait=timers.sleep
+        )
+        app, chat, messenger = service.application, service.chat, service.messenger
         await app.initialize()
         await chat.setup()
         world = World(
@@ -117,6 +114,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
             timers,
             publishers,
             TelegramDriver(fake, app, chat),
+            services,
         )
         started.append(world)
         return world

@@ -32,6 +32,14 @@ async def test_setup_registers_the_menu_and_descriptions(world: World) -> None:
         "status",
         "timezone",
         "tier",
+        # Plugged in by analytics (bot.analytics), then help last.
+        "stats",
+        "report",
+        "track",
+        "campaign",
+        "hide",
+        "unhide",
+        "digest",
         "help",
     ]
     assert len(fake.calls_to("setMyDescription")) == 1

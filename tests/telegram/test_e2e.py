@@ -17,11 +17,11 @@ from starlette.applications import Starlette
 from adapters.db.cipher import generate_key_spec
 from adapters.memory.clock import FixedClock
 from adapters.telegram.limiter import TelegramRateLimiter
+from bot.bootstrap import Services, bootstrap
 from bot.media import media_routes
 from bot.settings import Settings
 from bot.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramService
 from bot.web import create_app
-from bot.wiring import Services, build
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, transcript
 from tests.telegram.driver import ANA, JPEG, TelegramDriver, VirtualTime
@@ -64,16 +64,16 @@ async def system(
         "public_url": PUBLIC_URL,
     }
     settings = Settings.model_validate(values)
-    services = build(settings, http=ayrshare.http_client(), clock=clock)
     fake = FakeTelegramAPI()
     time = VirtualTime()
-    service = TelegramService(
+    services = bootstrap(
         settings,
-        services,
-        wake=services.pipeline.run_until_idle,
-        transport=fake.transport(),
-        rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
+        http=ayrshare.http_client(),
+        clock=clock,
+        telegram_transport=fake.transport(),
+        telegram_rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
     )
+    service = TelegramService(settings, services, wake=services.pipeline.run_until_idle)
     web = create_app(_healthy, [*media_routes(services.media_host), *service.routes])
     await service.start()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url=PUBLIC_URL)

@@ -7,13 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.telegram.messenger import chat_ref
-from bot.analytics import build_analytics
-from bot.settings import Settings
 from core.app import Actor
 from core.model import ChatPlatform, Identity
-from core.policy import Policy
 from core.states import PostState
-from tests.analytics.support import FakeCharts
 from tests.fakes.telegram_api import transcript
 from tests.telegram.conftest import World
 from tests.telegram.driver import ANA, BEN, GROUP, TelegramDriver, User
@@ -81,18 +77,6 @@ async def test_page_buttons_answer_only_their_owner_and_list_only_the_groups_pos
 
 async def test_digest_buttons_in_a_group_answer_only_their_owner(world: World) -> None:
     tg = world.tg
-    build_analytics(
-        Settings(),
-        uow=world.uow,
-        postroom=world.postroom,
-        policy=Policy.default(),
-        clock=world.clock,
-        http=None,  # type: ignore[arg-type]  # unused: no sources
-        messengers={ChatPlatform.TELEGRAM: world.messenger},
-        worker="w1",
-        sources={},
-        charts=FakeCharts(),
-    )
     await tg.say("/digest", user=BEN, chat=GROUP)
     status = tg.last(GROUP_ID)
     sent = len(world.fake.chat_messages(GROUP_ID))

@@ -128,13 +128,14 @@ async def test_ayrshare_upload_refusals_become_publish_errors() -> None:
 
 def test_the_media_host_follows_the_configuration(tmp_path: Path) -> None:
     http = httpx.AsyncClient()
+    client = AyrshareClient(http, base_url="https://api.ayrshare.test/api", api_key="k")
     sandbox = Settings(var_dir=tmp_path, public_url=PUBLIC)
-    assert isinstance(build_media_host(sandbox, http), SandboxMediaHost)
+    assert isinstance(build_media_host(sandbox, None), SandboxMediaHost)
     key = SecretStr("k")
     own = Settings(var_dir=tmp_path, ayrshare_api_key=key, public_url=PUBLIC)
-    host = build_media_host(own, http)
+    host = build_media_host(own, client)
     assert isinstance(host, FileMediaHost) and host.directory == tmp_path / "media"
-    assert isinstance(build_media_host(Settings(ayrshare_api_key=key), http), AyrshareMediaHost)
+    assert isinstance(build_media_host(Settings(ayrshare_api_key=key), client), AyrshareMediaHost)
     assert media_routes(SandboxMediaHost()) == []
 
 

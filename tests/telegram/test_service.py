@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db.cipher import generate_key_spec
 from adapters.memory.clock import FixedClock
 from adapters.telegram.limiter import TelegramRateLimiter
+from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from bot.telegram import TelegramService, webhook_secret
-from bot.wiring import Services, build
 from core.model import ChatPlatform
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import ANA, TelegramDriver, VirtualTime
@@ -31,14 +31,20 @@ async def make_services(
 ) -> AsyncIterator[MakeServices]:
     built: list[Services] = []
 
-    def make(**overrides: Any) -> Services:
+    def make(fake: FakeTelegramAPI, **overrides: Any) -> Services:
         values: dict[str, Any] = {
             "database_url": db_url,
             "var_dir": tmp_path / "var",
             "secret_keys": generate_key_spec("t1"),
             "telegram_token": TOKEN,
         }
-        services = build(Settings.model_validate(values | overrides), clock=clock)
+        time = VirtualTime()
+        services = bootstrap(
+            Settings.model_validate(values | overrides),
+            clock=clock,
+            telegram_transport=fake.transport(),
+            telegram_rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
+        )
         built.append(services)
         return services
 
@@ -47,15 +53,9 @@ async def make_services(
         await services.aclose()
 
 
-def _service(services: Services, fake: FakeTelegramAPI, **kwargs: Any) -> TelegramService:
-    time = VirtualTime()
+def _service(services: Services, **kwargs: Any) -> TelegramService:
     return TelegramService(
-        services.settings,
-        services,
-        wake=services.pipeline.run_until_idle,
-        transport=fake.transport(),
-        rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
-        **kwargs,
+        services.settings, services, wake=services.pipeline.run_until_idle, **kwargs
     )
 
 
@@ -68,9 +68,9 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 
 async def test_polling_mode_takes_updates_from_get_updates(make_services: MakeServices) -> None:
-    services = make_services()
     fake = FakeTelegramAPI()
-    service = _service(services, fake, poll_timeout=5)
+    services = make_services(fake)
+    service = _service(services, poll_timeout=5)
     assert service.routes == []  # no webhook route without a public URL
     assert services.messengers[ChatPlatform.TELEGRAM] is service.messenger
     await service.start()
@@ -93,10 +93,10 @@ async def test_polling_mode_takes_updates_from_get_updates(make_services: MakeSe
 def test_webhook_mode_needs_https_and_the_web_app(make_services: MakeServices) -> None:
     fake = FakeTelegramAPI()
     with pytest.raises(ValueError, match="https://"):
-        _service(make_services(public_url="http://bot.example"), fake)
+        _service(make_services(fake, public_url="http://bot.example"))
     with pytest.raises(ValueError, match="POSTROOM_HTTP_PORT"):
-        _service(make_services(public_url="https://bot.example", http_port=0), fake)
-    service = _service(make_services(public_url="https://bot.example/"), fake)
+        _service(make_services(fake, public_url="https://bot.example", http_port=0))
+    service = _service(make_services(fake, public_url="https://bot.example/"))
     assert service.webhook_url == "https://bot.example/telegram/webhook"
     assert [getattr(r, "path", "") for r in service.routes] == ["/telegram/webhook"]
 
@@ -119,6 +119,6 @@ async def test_a_refused_token_stops_the_start_with_a_clear_message(
     make_services: MakeServices,
 ) -> None:
     fake = FakeTelegramAPI(token="999:other")  # Telegram knows another token: 401
-    service = _service(make_services(), fake)
+    service = _service(make_services(fake))
     with pytest.raises(ValueError, match="Telegram refused POSTROOM_TELEGRAM_TOKEN"):
         await service.start()

@@ -1,0 +1,231 @@
+"""The one composition root: `bootstrap(settings, **overrides)` builds the whole object graph."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.ext import BaseRateLimiter
+
+from adapters.ayrshare.client import AyrshareClient
+from adapters.db.cipher import Keyring
+from adapters.db.engine import make_engine, make_session_factory
+from adapters.db.uow import SqlUnitOfWorkFactory
+from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.messenger import TelegramMessenger
+from bot.analytics import AnalyticsServices, build_analytics, build_sources
+from bot.media import build_media_host
+from bot.settings import Settings
+from bot.wiring import SystemClock, ayrshare_client, build_policy, build_publishers, load_keyring
+from core.accounts import Accounts
+from core.app import Postroom
+from core.model import ChatPlatform, Route
+from core.pipeline import Pipeline, PipelineConfig
+from core.policy import Policy
+from core.ports import (
+    AnalyticsSource,
+    ChartRenderer,
+    Clock,
+    MediaHost,
+    Messenger,
+    Publisher,
+    UnitOfWorkFactory,
+)
+from core.progress import ProgressNotifier
+from core.request_budget import RequestBudget
+
+__all__ = ["ChatFactory", "Services", "bootstrap"]
+
+log = logging.getLogger(__name__)
+
+# A chat front end whose messenger calls back into core (the console reads input for
+# Postroom; Telegram moves a migrated chat's posts): built once Postroom exists.
+ChatFactory = Callable[[Postroom], Messenger]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TelegramBot:
+    """The PTB Application and its messenger; bot.telegram runs them (polling or webhook)."""
+
+    application: TelegramApplication
+    messenger: TelegramMessenger
+
+
+@dataclass
+class Services:
+    settings: Settings
+    http: httpx.AsyncClient | None
+    clock: Clock
+    uow: UnitOfWorkFactory
+    publishers: Mapping[Route, Publisher]
+    accounts: Accounts
+    postroom: Postroom
+    pipeline: Pipeline
+    messengers: Mapping[ChatPlatform, Messenger]  # complete and read-only once built
+    media_host: MediaHost
+    budget: RequestBudget  # the Ayrshare profiles' one request budget (publishing first)
+    analytics: AnalyticsServices | None
+    telegram: TelegramBot | None
+    sql_engine: AsyncEngine | None = None
+    sql_keyring: Keyring | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self.sql_engine is None:
+            raise RuntimeError("built over an injected unit of work: there is no database")
+        return self.sql_engine
+
+    @property
+    def keyring(self) -> Keyring:
+        if self.sql_keyring is None:
+            raise RuntimeError("built over an injected unit of work: there is no keyring")
+        return self.sql_keyring
+
+    async def aclose(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+        if self.sql_engine is not None:
+            await self.sql_engine.dispose()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    # Time and storage.
+    clock: Clock | None = None,
+    sleep: Sleep | None = None,  # how analytics waits for its share of a rate limit
+    uow: UnitOfWorkFactory | None = None,
+    # Outside worlds: one HTTP client for the providers (tests pass ASGI transports; base
+    # URLs come from `settings`), publishers, analytics sources, media host, charts.
+    http: httpx.AsyncClient | None = None,
+    publishers: Mapping[Route, Publisher] | None = None,
+    sources: Mapping[Route, AnalyticsSource] | None = None,
+    media_host: MediaHost | None = None,
+    charts: ChartRenderer | None = None,
+    budget: RequestBudget | None = None,
+    # Core.
+    policy: Policy | None = None,
+    pipeline_config: PipelineConfig | None = None,
+    rng: random.Random | None = None,  # the pipeline's backoff jitter
+    bot_username: str | None = None,
+    sandbox: bool | None = None,  # core's sandbox wording; default: no Ayrshare key
+    # Chats: ready messengers, front ends built on Postroom, Telegram's transport.
+    messengers: Mapping[ChatPlatform, Messenger] | None = None,
+    chats: Mapping[ChatPlatform, ChatFactory] | None = None,
+    telegram_transport: httpx.AsyncBaseTransport | None = None,
+    telegram_rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> Services:
+    """Everything the bot runs on, from `settings`; each keyword replaces one part (tests)."""
+    clock = clock or SystemClock()
+    sleep = sleep or asyncio.sleep
+    policy = policy or build_policy(settings)
+    worker = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+
+    # --- storage ---------------------------------------------------------------------------
+    engine: AsyncEngine | None = None
+    keyring: Keyring | None = None
+    if uow is None:
+        keyring = load_keyring(settings)
+        engine = make_engine(settings.resolved_database_url)
+        uow = SqlUnitOfWorkFactory(make_session_factory(engine), keyring)
+
+    # --- providers: one Ayrshare client and one per-profile budget for all of its uses -----
+    if http is None and not settings.sandbox:
+        http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+    client: AyrshareClient | None = None
+    if not settings.sandbox:
+        assert http is not None
+        client = ayrshare_client(settings, http)
+    config = pipeline_config or PipelineConfig(worker=worker, missed_grace=settings.missed_grace)
+    budget = budget or RequestBudget(
+        config.profile_requests,
+        config.profile_window,
+        analytics_share=settings.ayrshare_analytics_budget,
+    )
+    if publishers is None:
+        publishers = build_publishers(settings, client, clock)
+    if sources is None:
+        sources = build_sources(settings, client, budget, clock, sleep)
+    if media_host is None:
+        media_host = build_media_host(settings, client)
+
+    # --- core --------------------------------------------------------------------------------
+    accounts = Accounts(
+        uow,
+        publishers,
+        clock,
+        default_tier=settings.resolved_default_tier,
+        default_timezone=settings.default_timezone,
+    )
+    # Core holds a read-only view; the chats section below completes it before anyone sends.
+    chat_out: dict[ChatPlatform, Messenger] = dict(messengers or {})
+    view: Mapping[ChatPlatform, Messenger] = MappingProxyType(chat_out)
+    notifier = ProgressNotifier(uow, view)
+    postroom = Postroom(
+        uow=uow,
+        publishers=publishers,
+        accounts=accounts,
+        policy=policy,
+        clock=clock,
+        bot_username=bot_username,
+        sandbox=settings.sandbox if sandbox is None else sandbox,
+        notifier=notifier,
+    )
+    pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config, rng, budget)
+
+    # --- chats ---------------------------------------------------------------------------------
+    telegram: TelegramBot | None = None
+    if settings.telegram_token is not None and ChatPlatform.TELEGRAM not in chat_out:
+        application = build_application(
+            settings.telegram_token.get_secret_value(),
+            api_url=settings.telegram_api_url,
+            polling=not settings.public_url,
+            transport=telegram_transport,
+            rate_limiter=telegram_rate_limiter,
+        )
+        messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
+        telegram = TelegramBot(application, messenger)
+        chat_out[ChatPlatform.TELEGRAM] = messenger
+    for platform, make in (chats or {}).items():
+        chat_out[platform] = make(postroom)
+
+    # --- analytics -----------------------------------------------------------------------------
+    analytics = build_analytics(
+        settings,
+        uow=uow,
+        postroom=postroom,
+        policy=policy,
+        clock=clock,
+        messengers=view,
+        worker=worker,
+        sources=sources,
+        charts=charts,
+        sleep=sleep,
+    )
+    return Services(
+        settings,
+        http,
+        clock,
+        uow,
+        publishers,
+        accounts,
+        postroom,
+        pipeline,
+        view,
+        media_host,
+        budget,
+        analytics,
+        telegram,
+        sql_engine=engine,
+        sql_keyring=keyring,
+    )

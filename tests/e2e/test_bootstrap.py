@@ -1,0 +1,62 @@
+"""bootstrap: the one composition root. Messengers are complete and read-only when it returns,
+front ends are built on its Postroom, and one budget serves every Ayrshare use."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from adapters.console.chat import ConsoleChat
+from adapters.memory.clock import FixedClock
+from adapters.memory.messenger import RecordingMessenger
+from adapters.memory.store import InMemoryUnitOfWorkFactory
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
+from core.app import Postroom
+from core.model import ChatPlatform
+from tests.analytics.support import START, FakeCharts
+
+
+async def test_messengers_are_passed_in_complete_and_read_only() -> None:
+    recording = RecordingMessenger()
+    out = io.StringIO()
+    made: list[Postroom] = []
+
+    def console(postroom: Postroom) -> ConsoleChat:
+        made.append(postroom)
+        return ConsoleChat(postroom, out=out)
+
+    services = bootstrap(
+        Settings(),
+        clock=FixedClock(START),
+        uow=InMemoryUnitOfWorkFactory(),
+        charts=FakeCharts(),
+        messengers={ChatPlatform.TELEGRAM: recording},
+        chats={ChatPlatform.CONSOLE: console},
+    )
+    assert made == [services.postroom]  # the front end is built on the Postroom it serves
+    assert set(services.messengers) == {ChatPlatform.TELEGRAM, ChatPlatform.CONSOLE}
+    assert services.messengers[ChatPlatform.TELEGRAM] is recording
+    with pytest.raises(TypeError):
+        services.messengers[ChatPlatform.SLACK] = recording  # type: ignore[index]
+
+    # The console bootstrap built answers from that Postroom.
+    chat = services.messengers[ChatPlatform.CONSOLE]
+    assert isinstance(chat, ConsoleChat)
+    await chat.run_lines(["/start"], echo=False)
+    assert "You're on Pro (sandbox)." in out.getvalue()
+    # No storage of its own was opened over the injected unit of work.
+    with pytest.raises(RuntimeError, match="no database"):
+        _ = services.engine
+    await services.aclose()
+
+
+def test_one_budget_sized_by_the_settings() -> None:
+    services = bootstrap(
+        Settings(ayrshare_analytics_budget=120),
+        uow=InMemoryUnitOfWorkFactory(),
+        charts=FakeCharts(),
+    )
+    assert (services.budget.limit, services.budget.analytics_share) == (300, 120)
+    assert services.http is None  # the sandbox opens no HTTP client
