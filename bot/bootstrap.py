@@ -103,7 +103,7 @@ def bootstrap(
     *,
     # Time and storage.
     clock: Clock | None = None,
-    sleep: Sleep | None = None,  # how analytics waits for its share of a rate limit
+    sleep: Sleep | None = None,  # analytics waits: its share of the rate limit, backoff
     uow: UnitOfWorkFactory | None = None,
     # Outside worlds: one HTTP client for the providers (tests pass ASGI transports; base
     # URLs come from `settings`), publishers, analytics sources, media host, charts.
