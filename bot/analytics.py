@@ -15,6 +15,7 @@ from adapters.ayrshare.client import AyrshareClient
 from adapters.charts import LineCharts
 from adapters.sandbox.analytics import SandboxAnalytics
 from bot.settings import Settings
+from core.actions import Action
 from core.analytics import AnalyticsSync, SyncConfig
 from core.app import Postroom
 from core.campaigns import CampaignCommands
@@ -95,7 +96,7 @@ def build_analytics(
     postroom.add_command(
         "digest", digests.command, "/digest on | off | time 09:00 | here | weekly | now"
     )
-    postroom.add_tap("dg", digests.tap)
+    postroom.add_tap(Action.DIGEST, digests.tap)
     return AnalyticsServices(sync, composer, runner, stats, campaigns, digests)
 
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from core.accounts import Accounts
+from core.actions import Action
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
 from core.compose_flow import ComposeFlow
 from core.connect_flow import ConnectFlow
@@ -48,6 +49,8 @@ __all__ = ["MENU", "OOPS", "Actor", "CommandHandler", "Postroom", "TapHandler", 
 
 log = logging.getLogger(__name__)
 
+_ACTIONS = {a.value: a for a in Action}
+
 # The command menu chat front ends register (Telegram's setMyCommands), in the order shown.
 MENU: tuple[tuple[str, str], ...] = (
     ("post", "Compose a post: /post <text>, or send a photo with a caption"),
@@ -59,8 +62,6 @@ MENU: tuple[tuple[str, str], ...] = (
     ("tier", "Your plan and its limits"),
     ("help", "Everything I can do"),
 )
-# Buttons whose argument starts with a post id: a tap is refused on a post newer than the button.
-POST_ACTIONS = frozenset({"tg", "pub", "sch", "at", "dc", "ed", "op", "cx", "dl", "dly", "rt"})
 NOT_YOURS = "Only the author can do that."
 UNSEALED = "This button is too old to use. Send the command again."
 
@@ -108,23 +109,23 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
             "link": self._link,
             "unlink": self._unlink,
         }
-        self._taps: dict[str, TapHandler] = {
-            "go": self._tap_go,
-            "cn": self._tap_connect,
-            "lk": self._tap_locked,
-            "tg": self._tap_toggle,
-            "pub": self._tap_publish,
-            "sch": self._tap_schedule_menu,
-            "at": self._tap_schedule_at,
-            "dc": self._tap_discard,
-            "ed": self._tap_edit,
-            "op": self._tap_open,
-            "cx": self._tap_cancel,
-            "dl": self._tap_delete,
-            "dly": self._tap_delete_confirmed,
-            "rt": self._tap_retry,
-            "pg": self._tap_page,
-            "ul": self._tap_unlink,
+        self._taps: dict[Action, TapHandler] = {
+            Action.COMMAND: self._tap_go,
+            Action.CONNECT: self._tap_connect,
+            Action.LOCKED: self._tap_locked,
+            Action.TOGGLE: self._tap_toggle,
+            Action.PUBLISH: self._tap_publish,
+            Action.SCHEDULE_MENU: self._tap_schedule_menu,
+            Action.SCHEDULE_AT: self._tap_schedule_at,
+            Action.DISCARD: self._tap_discard,
+            Action.EDIT: self._tap_edit,
+            Action.OPEN: self._tap_open,
+            Action.CANCEL: self._tap_cancel,
+            Action.DELETE: self._tap_delete,
+            Action.DELETE_CONFIRMED: self._tap_delete_confirmed,
+            Action.RETRY: self._tap_retry,
+            Action.PAGE: self._tap_page,
+            Action.UNLINK: self._tap_unlink,
         }
 
         self._help_lines: list[str] = []
@@ -143,9 +144,10 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
         """(command, description) pairs for a chat's command menu, help last."""
         return list(self._menu)
 
-    def add_tap(self, action: str, handler: TapHandler) -> None:
+    def add_tap(self, action: Action, handler: TapHandler) -> None:
+        """Plug in the handler of an action from the table (`core.actions`)."""
         if action in self._taps:
-            raise ValueError(f"button action {action!r} is taken")
+            raise ValueError(f"button action {action.name} is taken")
         self._taps[action] = handler
 
     async def profile_for(self, actor: Actor) -> Profile:
@@ -183,9 +185,10 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
         if not data or len(data.encode()) > MAX_CALLBACK_BYTES:
             return refuse("This button is broken. Send /help to start again.")
         body, stamp = unseal(data)
-        action, _, arg = body.partition(":")
-        handler = self._taps.get(action)
-        if handler is None:
+        code, _, arg = body.partition(":")
+        action = _ACTIONS.get(code)
+        handler = None if action is None else self._taps.get(action)
+        if action is None or handler is None:
             return refuse("This button is no longer supported. Send /help to start again.")
         if stamp is None:
             return refuse(UNSEALED)
@@ -194,7 +197,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
             # In a group everyone sees every button: only its owner's taps count.
             if stamp.owner != profile.id:
                 raise DomainError(NOT_YOURS)
-            if action in POST_ACTIONS:
+            if action.takes_post:
                 await self._check_made_for(arg, stamp)
             return await handler(actor, profile, arg, message)
 
@@ -358,7 +361,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
 
 def _start_buttons() -> tuple[Button, ...]:
     return (
-        Button("🔗 Connect networks", "go", "connect"),
-        Button("✍️ New post", "go", "post"),
-        Button("❓ Help", "go", "help"),
+        Button("🔗 Connect networks", Action.COMMAND, "connect"),
+        Button("✍️ New post", Action.COMMAND, "post"),
+        Button("❓ Help", Action.COMMAND, "help"),
     )

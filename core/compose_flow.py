@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core import limits, views
+from core.actions import Action
 from core.commands import Command, split_media
 from core.errors import DomainError
 from core.flow import (
@@ -219,14 +220,14 @@ class ComposeFlow(Flow):
         in_hour = (now + timedelta(hours=1)).replace(second=0, microsecond=0)
         picks.append(("In 1 h", in_hour))
         buttons = [
-            Button(label, "at", f"{post.id}:{int(moment.timestamp() // 60)}")
+            Button(label, Action.SCHEDULE_AT, f"{post.id}:{int(moment.timestamp() // 60)}")
             for label, moment in picks
         ]
         return Reply(
             f"When should it go out? Times are in {profile.timezone}.\n"
             f"Or type {code('/schedule ' + sample_date(now, profile.timezone))}, "
             f"{code('/schedule tomorrow 9am')}, {code('/schedule in 2h')}.",
-            buttons=(tuple(buttons), (Button("« Back", "ed", str(post.id)),)),
+            buttons=(tuple(buttons), (Button("« Back", Action.EDIT, str(post.id)),)),
             edit=True,
         )
 

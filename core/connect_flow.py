@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from core import views
+from core.actions import Action
 from core.commands import Command
 from core.flow import (
     Actor,
@@ -40,12 +41,14 @@ class ConnectFlow(Flow):
             link = links.get(network)
             if link is None:
                 mark = "🔒" if not self._policy.allows(profile.tier, network) else "⛔"
-                buttons.append(Button(f"{mark} {network.label}", "lk", network.value, locked=True))
+                buttons.append(
+                    Button(f"{mark} {network.label}", Action.LOCKED, network.value, locked=True)
+                )
             elif link.url:
                 buttons.append(Button(f"{network.label} ↗", url=link.url))
             else:
                 mark = "✅ " if network in profile.connected() else ""
-                buttons.append(Button(f"{mark}{network.label}", "cn", network.value))
+                buttons.append(Button(f"{mark}{network.label}", Action.CONNECT, network.value))
         expires = min(
             (k.expires_minutes for k in links.values() if k.expires_minutes), default=None
         )
@@ -99,7 +102,7 @@ class ConnectFlow(Flow):
         return Reply(
             "Your Postroom status",
             fields=tuple(fields),
-            buttons=((Button("🔗 Connect networks", "go", "connect"),),),
+            buttons=((Button("🔗 Connect networks", Action.COMMAND, "connect"),),),
         )
 
     async def _tap_connect(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
+from core.actions import Action
 from core.app import Actor
 from core.commands import Command
 from core.digest_cache import ChartCache
@@ -205,9 +206,9 @@ def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> 
     fields.append(Field("ℹ️", RATE_RULE))
     buttons: list[Button] = []
     if private:
-        buttons.append(Button("📈 Last 7 days", "dg", "stats"))
+        buttons.append(Button("📈 Last 7 days", Action.DIGEST, "stats"))
         if facts.reconnect:
-            buttons.append(Button("🔗 Reconnect", "go", "connect"))
+            buttons.append(Button("🔗 Reconnect", Action.COMMAND, "connect"))
     reply = Reply(
         "\n".join(lines),
         fields=tuple(fields),
@@ -871,8 +872,10 @@ class DigestCommands:
             lines.append("📭 No digest yet.")
         lines.append(USAGE)
         buttons = (
-            (Button("🔕 Off", "dg", "off"), Button("📅 Weekly", "dg", "weekly"))
+            (Button("🔕 Off", Action.DIGEST, "off"), Button("📅 Weekly", Action.DIGEST, "weekly"))
             if here is not None
-            else (Button("📬 On here", "dg", "on"),)
+            else (Button("📬 On here", Action.DIGEST, "on"),)
         )
-        return Reply("\n".join(lines), buttons=((*buttons, Button("👀 Now", "dg", "now")),))
+        return Reply(
+            "\n".join(lines), buttons=((*buttons, Button("👀 Now", Action.DIGEST, "now")),)
+        )

@@ -10,6 +10,7 @@ unlinks, from their private chat. The bot must be an admin of the channel to rea
 
 from __future__ import annotations
 
+from core.actions import Action
 from core.commands import Command
 from core.errors import Conflict
 from core.flow import Actor, Flow, refuse
@@ -117,7 +118,7 @@ class LinkFlow(Flow):
             "Channels linked to your profile (their posts publish to your networks):\n"
             + "\n".join(f"• {link.title or 'A channel'}" for link in links),
             buttons=tuple(
-                (Button(f"✖ Unlink {link.title or 'channel'}"[:40], "ul", str(link.id)),)
+                (Button(f"✖ Unlink {link.title or 'channel'}"[:40], Action.UNLINK, str(link.id)),)
                 for link in links
             ),
         )

@@ -13,6 +13,7 @@ from typing import Any
 
 from core import views
 from core.accounts import Accounts
+from core.actions import Action
 from core.errors import DomainError, OutcomeUnknown, PermanentError, TransientError
 from core.model import ConnectionStatus, Network, Post, Profile, Route, Target
 from core.ports import (
@@ -421,10 +422,10 @@ class Pipeline:
             f"now, edit it, or delete it.\n{views.clip(post.text) or '(media only)'}\nTo: {nets}",
             buttons=(
                 (
-                    Button("🚀 Publish now", "pub", str(post.id)),
-                    Button("✍️ Edit", "ed", str(post.id)),
+                    Button("🚀 Publish now", Action.PUBLISH, str(post.id)),
+                    Button("✍️ Edit", Action.EDIT, str(post.id)),
                     # Asks for confirmation first: the draft's text and media are lost.
-                    Button("🗑 Delete", "dl", str(post.id)),
+                    Button("🗑 Delete", Action.DELETE, str(post.id)),
                 ),
             ),
         )
@@ -802,7 +803,8 @@ def _failure_notice(post: Post, failed: Sequence[Target]) -> Reply:
     failed = sorted(failed, key=lambda t: order.index(t.network))
     names = ", ".join(t.network.label for t in failed)
     retry = tuple(
-        Button(f"🔁 Retry {t.network.label}", "rt", f"{post.id}:{t.network.value}") for t in failed
+        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
+        for t in failed
     )
     return Reply(
         f"❌ Post #{post.id} was not published to {names}: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core import views
+from core.actions import Action
 from core.commands import Command
 from core.errors import DomainError, PolicyRefusal, PublishError
 from core.flow import (
@@ -51,12 +52,12 @@ class PostFlow(Flow):
         pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
         lines = [f"Your posts ({total}{here}) — page {page + 1} of {pages}"]
         lines += [views.post_summary(p, profile.timezone) for p in posts]
-        opens = [Button(f"Open #{p.id}", "op", str(p.id)) for p in posts]
+        opens = [Button(f"Open #{p.id}", Action.OPEN, str(p.id)) for p in posts]
         nav = []
         if page > 0:
-            nav.append(Button("« Prev", "pg", str(page - 1)))
+            nav.append(Button("« Prev", Action.PAGE, str(page - 1)))
         if page + 1 < pages:
-            nav.append(Button("Next »", "pg", str(page + 1)))
+            nav.append(Button("Next »", Action.PAGE, str(page + 1)))
         buttons = views.rows(opens, 3) + ((tuple(nav),) if nav else ())
         return Reply("\n".join(lines), buttons=buttons, edit=edit)
 
@@ -140,14 +141,17 @@ class PostFlow(Flow):
             return Reply(
                 f"Cancelled: post #{post.id} won't be sent to {', '.join(stopped)}. "
                 f"It stays published on {', '.join(gone) or 'no network'}.",
-                buttons=((Button("Open", "op", str(post.id)),),),
+                buttons=((Button("Open", Action.OPEN, str(post.id)),),),
                 edit=edit,
                 toast="Cancelled",
             )
         return Reply(
             f"Cancelled. Post #{post.id} is a draft again.",
             buttons=(
-                (Button("✍️ Edit", "ed", str(post.id)), Button("🗑 Delete", "dl", str(post.id))),
+                (
+                    Button("✍️ Edit", Action.EDIT, str(post.id)),
+                    Button("🗑 Delete", Action.DELETE, str(post.id)),
+                ),
             ),
             edit=edit,
             toast="Cancelled",
@@ -171,7 +175,10 @@ class PostFlow(Flow):
         return Reply(
             text,
             buttons=(
-                (Button("🗑 Yes, delete", "dly", str(post.id)), Button("Keep", "op", str(post.id))),
+                (
+                    Button("🗑 Yes, delete", Action.DELETE_CONFIRMED, str(post.id)),
+                    Button("Keep", Action.OPEN, str(post.id)),
+                ),
             ),
             edit=edit,
         )

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core.actions import Action
+
 # Telegram's callback_data is 1–64 bytes (https://core.telegram.org/bots/api#inlinekeyboardbutton);
 # every chat shares this bound.
 MAX_CALLBACK_BYTES = 64
@@ -25,23 +27,34 @@ _SPAN = re.compile(f"{CODE_START}([^{CODE_END}]*){CODE_END}")
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A tap target: either a URL to open, or an action with an opaque argument."""
+    """A tap target: an action from the table with an opaque argument, a URL to open, or
+    `private`: continue in the user's private chat with the bot as if they sent
+    `/start <private>` (each chat adapter renders its own deep link)."""
 
     label: str
-    action: str = ""
+    action: Action | None = None
     arg: str = ""
     url: str | None = None
     locked: bool = False  # shown with a 🔒; tapping explains why
     seal: str = ""  # set by `seal`, never by hand
+    private: str | None = None
 
     def __post_init__(self) -> None:
-        if self.url is None and len(self.body.encode()) > MAX_CALLBACK_BYTES - SEAL_BYTES:
+        if (self.action is None) == (self.url is None and self.private is None):
+            raise ValueError(f"button {self.label!r} needs exactly one of action, url, private")
+        if self.action is not None and len(self.body.encode()) > MAX_CALLBACK_BYTES - SEAL_BYTES:
             raise ValueError(f"button data over {MAX_CALLBACK_BYTES} bytes: {self.action}")
+
+    @property
+    def taps(self) -> bool:
+        """Whether tapping it comes back to the bot (and so is sealed)."""
+        return self.action is not None
 
     @property
     def body(self) -> str:
         """What the button asks for, without its seal."""
-        return f"{self.action}:{self.arg}" if self.arg else self.action
+        action = self.action.value if self.action is not None else ""
+        return f"{action}:{self.arg}" if self.arg else action
 
     @property
     def callback_data(self) -> str:
@@ -93,14 +106,13 @@ class Seal:
 
 
 def seal(reply: Reply, owner: int, issued: datetime) -> Reply:
-    """`reply` with every action button bound to `owner` as of `issued` (URL buttons open a
-    page and need no binding)."""
+    """`reply` with every action button bound to `owner` as of `issued` (URL and private-chat
+    buttons open a page or a chat and need no binding)."""
     if not reply.buttons:
         return reply
     stamp = mark(owner, issued)
     rows = tuple(
-        tuple(b if b.url is not None else replace(b, seal=stamp) for b in row)
-        for row in reply.buttons
+        tuple(replace(b, seal=stamp) if b.taps else b for b in row) for row in reply.buttons
     )
     return replace(reply, buttons=rows)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from core import limits
+from core.actions import Action
 from core.graphemes import graphemes
 from core.model import Network, Post, Profile, Target
 from core.policy import Policy
@@ -74,12 +75,18 @@ def composer(
     toggles: list[Button] = []
     for network in Network:
         if not policy.allows(profile.tier, network):
-            toggles.append(Button(f"🔒 {network.label}", "lk", network.value, locked=True))
+            toggles.append(
+                Button(f"🔒 {network.label}", Action.LOCKED, network.value, locked=True)
+            )
         elif network in unavailable:
-            toggles.append(Button(f"⛔ {network.label}", "lk", network.value, locked=True))
+            toggles.append(
+                Button(f"⛔ {network.label}", Action.LOCKED, network.value, locked=True)
+            )
         else:
             ticked = "☑" if network in post.targets else "☐"
-            toggles.append(Button(f"{ticked} {network.label}", "tg", f"{post.id}:{network.value}"))
+            toggles.append(
+                Button(f"{ticked} {network.label}", Action.TOGGLE, f"{post.id}:{network.value}")
+            )
     warnings = [
         problem
         for target in post.ordered_targets()
@@ -100,9 +107,9 @@ def composer(
         lines += [f"{n}. {clip(m, 60)}" for n, m in enumerate(post.media, 1)]
     lines += ["", "Networks:"] + [f"⚠️ {w}" for w in warnings]
     actions = (
-        Button("🚀 Publish now", "pub", str(post.id)),
-        Button("🕒 Schedule…", "sch", str(post.id)),
-        Button("✖ Discard", "dc", str(post.id)),
+        Button("🚀 Publish now", Action.PUBLISH, str(post.id)),
+        Button("🕒 Schedule…", Action.SCHEDULE_MENU, str(post.id)),
+        Button("✖ Discard", Action.DISCARD, str(post.id)),
     )
     return Reply("\n".join(lines), buttons=(*rows(toggles), actions), toast=toast, edit=edit)
 
@@ -133,7 +140,7 @@ def progress(post: Post, *, edit: bool = False, toast: str | None = None) -> Rep
     if post.state in (PostState.PUBLISHED, PostState.PARTIAL, PostState.FAILED):
         head += f" — {done} of {len(targets)} published"
     retry = [
-        Button(f"🔁 Retry {t.network.label}", "rt", f"{post.id}:{t.network.value}")
+        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
         for t in targets
         if t.state is TargetState.FAILED
     ]
@@ -151,7 +158,12 @@ def scheduled(post: Post, tz: str, *, edit: bool = False) -> Reply:
     nets = ", ".join(t.network.label for t in post.ordered_targets())
     return Reply(
         f"🕒 Scheduled for {format_local(post.scheduled_at, tz)}\n{clip(post.text)}\nTo: {nets}",
-        buttons=((Button("✖ Cancel", "cx", str(post.id)), Button("Open", "op", str(post.id))),),
+        buttons=(
+            (
+                Button("✖ Cancel", Action.CANCEL, str(post.id)),
+                Button("Open", Action.OPEN, str(post.id)),
+            ),
+        ),
         edit=edit,
     )
 
@@ -161,7 +173,10 @@ def which_draft(
 ) -> Reply:
     """Asked when the latest post is past scheduling but older drafts wait: which one?"""
     minute = int(when.timestamp() // 60)
-    choices = [Button(f"#{d.id} · {clip(d.text, 24)}", "at", f"{d.id}:{minute}") for d in drafts]
+    choices = [
+        Button(f"#{d.id} · {clip(d.text, 24)}", Action.SCHEDULE_AT, f"{d.id}:{minute}")
+        for d in drafts
+    ]
     text = (
         f"Your latest post here, #{latest.id}, is {latest.state.value}. "
         f"Which draft should go out {format_local(when, tz)}?"
@@ -199,17 +214,17 @@ def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = N
     lines.append(f"Created {format_local(post.created_at, tz)}")
     buttons: list[Button] = []
     if post.state is PostState.SCHEDULED:
-        buttons.append(Button("✖ Cancel", "cx", str(post.id)))
+        buttons.append(Button("✖ Cancel", Action.CANCEL, str(post.id)))
     if post.state is PostState.DRAFT:
-        buttons.append(Button("✍️ Edit", "ed", str(post.id)))
+        buttons.append(Button("✍️ Edit", Action.EDIT, str(post.id)))
     buttons += [
-        Button(f"🔁 Retry {t.network.label}", "rt", f"{post.id}:{t.network.value}")
+        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
         for t in post.ordered_targets()
         if t.state is TargetState.FAILED
     ]
     if not any(t.may_be_out for t in post.targets.values()):
-        buttons.append(Button("🗑 Delete", "dl", str(post.id)))
-    buttons.append(Button("« Posts", "pg", "0"))
+        buttons.append(Button("🗑 Delete", Action.DELETE, str(post.id)))
+    buttons.append(Button("« Posts", Action.PAGE, "0"))
     return Reply(
         "\n".join(lines),
         fields=tuple(target_line(t) for t in post.ordered_targets()),

@@ -19,6 +19,7 @@ from adapters.telegram.render import (
     units,
 )
 from core import replies
+from core.actions import Action
 from core.model import ChatPlatform, ChatRef
 from core.replies import Button, Field, Reply
 from core.states import PostState
@@ -104,11 +105,13 @@ def test_whitespace_only_parts_are_never_produced() -> None:
 
 
 def test_keyboard_wraps_rows_of_more_than_8_and_keeps_at_most_100() -> None:
-    row = tuple(Button(f"B{i}", "go", str(i)) for i in range(12))
+    row = tuple(Button(f"B{i}", Action.COMMAND, str(i)) for i in range(12))
     markup = keyboard((row,))
     assert markup is not None
     assert [len(r) for r in markup.inline_keyboard] == [8, 4]
-    many = tuple(tuple(Button(f"{r}-{c}", "go", f"{r}{c}") for c in range(8)) for r in range(15))
+    many = tuple(
+        tuple(Button(f"{r}-{c}", Action.COMMAND, f"{r}{c}") for c in range(8)) for r in range(15)
+    )
     markup = keyboard(many)
     assert markup is not None
     assert sum(len(r) for r in markup.inline_keyboard) == 100
@@ -119,7 +122,7 @@ def test_url_buttons_telegram_would_refuse_are_left_out() -> None:
         (
             Button("Docs ↗", url="https://example.com/docs"),
             Button("Local ↗", url="http://localhost:8080/x"),
-            Button("Open", "op", "1"),
+            Button("Open", Action.OPEN, "1"),
         ),
     )
     markup = keyboard(buttons)
@@ -163,7 +166,7 @@ async def test_oversized_replies_reach_telegram_split_with_the_keyboard_last(
 ) -> None:
     reply = Reply(
         "\n".join(f"Line {n}: " + "lorem ipsum " * 30 for n in range(40)),
-        buttons=((Button("Open", "op", "1"),),),
+        buttons=((Button("Open", Action.OPEN, "1"),),),
     )
     ref = await world.messenger.send(CHAT, reply)
     sent = world.fake.calls_to("sendMessage")
@@ -184,7 +187,9 @@ async def test_images_go_as_photos_with_captions_or_before_long_text(world: Worl
     assert photo.files["photo"] == png and photo.params["caption"].startswith("📊 Yesterday")
     await world.messenger.edit(ref, Reply("📊 Today", image=png + b"2"))
     assert world.fake.calls_to("editMessageMedia")
-    long = Reply("📊 " + "digest line\n" * 200, image=png, buttons=((Button("Open", "op", "1"),),))
+    long = Reply(
+        "📊 " + "digest line\n" * 200, image=png, buttons=((Button("Open", Action.OPEN, "1"),),)
+    )
     await world.messenger.send(CHAT, long)
     calls: list[Any] = [c for c in world.fake.calls if c.method in ("sendPhoto", "sendMessage")]
     assert [c.method for c in calls[-2:]] == ["sendPhoto", "sendMessage"]
@@ -200,7 +205,7 @@ async def test_editing_a_photo_message_edits_its_caption(world: World) -> None:
 
 
 async def test_editing_to_the_same_content_is_a_success(world: World) -> None:
-    reply = Reply("Same", buttons=((Button("Open", "op", "1"),),))
+    reply = Reply("Same", buttons=((Button("Open", Action.OPEN, "1"),),))
     ref = await world.messenger.send(CHAT, reply)
     await world.messenger.edit(ref, reply)  # Telegram: "message is not modified"
     assert [c.error for c in world.fake.calls if c.method == "editMessageText"] == [

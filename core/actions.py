@@ -1,0 +1,61 @@
+"""The one table of button actions: every `Button`, tap handler and test names these."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a button asks for; the value is the code carried in its callback data.
+
+    The codes are short because callback data is at most 64 bytes with the seal, and they
+    never change: buttons already shown in chats keep working after an upgrade. Plug-in use
+    cases (digests, links, stats, campaigns) add their actions here too, so one table shows
+    every code in use and none is taken twice.
+    """
+
+    COMMAND = "go"  # run a command without typing it: go:connect, go:post, go:help, …
+    CONNECT = "cn"  # connect one network (the sandbox completes at once)
+    LOCKED = "lk"  # a network not open to this plan or server: explains why
+    TOGGLE = "tg"  # tick or untick a network on a draft: tg:<post>:<network>
+    PUBLISH = "pub"
+    SCHEDULE_MENU = "sch"  # the list of suggested times
+    SCHEDULE_AT = "at"  # schedule at a minute: at:<post>:<Unix minute>
+    DISCARD = "dc"
+    EDIT = "ed"
+    OPEN = "op"
+    CANCEL = "cx"
+    DELETE = "dl"  # asks first
+    DELETE_CONFIRMED = "dly"
+    RETRY = "rt"  # rt:<post>:<network>
+    PAGE = "pg"  # a page of /posts
+    UNLINK = "ul"  # unlink a channel: ul:<link id>
+    DIGEST = "dg"  # the /digest buttons: dg:on, dg:off, dg:weekly, dg:now, dg:stats
+
+    @property
+    def takes_post(self) -> bool:
+        """Its argument starts with a post id: a tap is refused on a post newer than the
+        button (see `core.replies.Seal`)."""
+        return self in _TAKES_POST
+
+    def data(self, *args: object) -> str:
+        """The unsealed callback data for these arguments: `Action.RETRY.data(3, "x")` is
+        `rt:3:x`."""
+        return ":".join((self.value, *(str(a) for a in args)))
+
+
+_TAKES_POST = frozenset(
+    {
+        Action.TOGGLE,
+        Action.PUBLISH,
+        Action.SCHEDULE_MENU,
+        Action.SCHEDULE_AT,
+        Action.DISCARD,
+        Action.EDIT,
+        Action.OPEN,
+        Action.CANCEL,
+        Action.DELETE,
+        Action.DELETE_CONFIRMED,
+        Action.RETRY,
+    }
+)
