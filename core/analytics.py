@@ -92,7 +92,9 @@ def daily_totals(profile_id: int, day: date, items: Iterable[AnalyticsItem]) -> 
             posts=len(members),
             values=add_known(i.metrics for i in members),
         )
-        for (network, campaign), members in sorted(groups.items())
+        for (network, campaign), members in sorted(
+            groups.items(), key=lambda kv: (kv[0][0].rank, kv[0][1])
+        )
     ]
 
 
@@ -410,7 +412,7 @@ class AnalyticsSync:
         if profile is None:
             return
         by_route: dict[Route, list[Network]] = defaultdict(list)
-        for network in sorted(profile.connected()):
+        for network in sorted(profile.connected(), key=lambda n: n.rank):
             route = self._policy[profile.tier].routes.get(network)
             if route is not None:
                 by_route[route].append(network)

@@ -29,7 +29,7 @@ from core.model import (
 from core.pipeline import QUOTAS, quota_refusal
 from core.ports import UnitOfWork
 from core.replies import Button, Reply, code
-from core.states import PostState, TargetState, check_transition
+from core.states import PostState, TargetState
 from core.when import format_local, month_of, read_when, sample_date, zone
 
 # How many of a user's latest posts in a chat `/schedule` looks at to find their drafts.
@@ -158,8 +158,7 @@ class ComposeFlow(Flow):
                 return views.progress(post, edit=True, toast=already(post))
             await self._ready_to_send(uow, profile, post, now)
             for target in post.targets.values():
-                check_transition(target.state, TargetState.SCHEDULED)
-                target.state, target.due_at = TargetState.SCHEDULED, now
+                target.move_to(TargetState.SCHEDULED, now)
             post.scheduled_at = None
             post.progress = message
             await uow.posts.save(post)
@@ -268,8 +267,7 @@ class ComposeFlow(Flow):
             await self._ready_to_send(uow, profile, post, when)
             self._policy.check_scheduled(profile.tier, await uow.posts.count_scheduled(profile.id))
             for target in post.targets.values():
-                check_transition(target.state, TargetState.SCHEDULED)
-                target.state, target.due_at = TargetState.SCHEDULED, when
+                target.move_to(TargetState.SCHEDULED, when)
             post.scheduled_at = when
             post.progress = None  # the progress message is sent when it falls due
             await uow.posts.save(post)
@@ -289,8 +287,7 @@ class ComposeFlow(Flow):
         if post.scheduled_at is not None and post.scheduled_at <= self._clock.now():
             raise DomainError(f"Post #{post.id} is due now and going out; it can't be moved.")
         for target in post.targets.values():
-            check_transition(target.state, TargetState.DRAFT)
-            target.state, target.due_at = TargetState.DRAFT, None
+            target.move_to(TargetState.DRAFT)
         post.scheduled_at = None
 
     async def _tap_discard(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.states import PostState, TargetState, derive_post_state
+from core.states import PostState, TargetState, check_transition, derive_post_state
 
 
 class Network(StrEnum):
@@ -23,6 +23,11 @@ class Network(StrEnum):
     def label(self) -> str:
         return _LABELS[self]
 
+    @property
+    def rank(self) -> int:
+        """Its place in the one order networks are shown and sent in: as declared here."""
+        return _RANKS[self]
+
     @classmethod
     def parse(cls, text: str) -> Network | None:
         """The network a user typed, by name or common alias, or None."""
@@ -37,6 +42,7 @@ _LABELS = {
     Network.LINKEDIN: "LinkedIn",
     Network.X: "X",
 }
+_RANKS = {n: i for i, n in enumerate(Network)}
 _ALIASES = {n.value: n for n in Network} | {
     "ig": Network.INSTAGRAM,
     "fb": Network.FACEBOOK,
@@ -215,6 +221,14 @@ class Target:
     sent_at: datetime | None = None
     published_at: datetime | None = None
 
+    def move_to(self, state: TargetState, due_at: datetime | None = None) -> None:
+        """Go to `state`, or raise InvalidTransition if the lifecycle does not allow it.
+        `due_at`, when given, is when it falls due; a draft is never due."""
+        check_transition(self.state, state)
+        self.state = state
+        if due_at is not None or state is TargetState.DRAFT:
+            self.due_at = due_at
+
     @property
     def may_be_out(self) -> bool:
         """A request for it may have reached the network and its outcome is not known yet:
@@ -252,5 +266,4 @@ class Post:
         return self.targets[network]
 
     def ordered_targets(self) -> list[Target]:
-        order = list(Network)
-        return sorted(self.targets.values(), key=lambda t: order.index(t.network))
+        return sorted(self.targets.values(), key=lambda t: t.network.rank)

@@ -28,7 +28,7 @@ from core.ports import (
 from core.progress import ProgressNotifier
 from core.replies import Button, Field, Reply
 from core.request_budget import RequestBudget
-from core.states import TargetState, check_transition
+from core.states import TargetState
 from core.when import format_local
 from core.wording import duration
 
@@ -39,6 +39,7 @@ _SENT = frozenset({TargetState.PUBLISHED, TargetState.PUBLISHING, TargetState.UN
 
 def idempotency_key(post_id: int, networks: Sequence[Network], round_: int) -> str:
     """Same post, same targets, same retry round: same key, so a re-send is refused upstream."""
+    # Sorted by name, not `Network.rank`: keys already sent upstream must stay the same.
     names = ",".join(sorted(n.value for n in networks))
     digest = hashlib.sha256(f"postroom:{post_id}:{names}:{round_}".encode()).hexdigest()
     return f"pr-{post_id}-{digest[:24]}"
@@ -384,11 +385,10 @@ class Pipeline:
                     self._end(t, TargetState.SCHEDULED, None)
                     t.due_at = wait
                 continue
-            networks = tuple(sorted((t.network for t in targets), key=list(Network).index))
+            networks = tuple(sorted((t.network for t in targets), key=lambda n: n.rank))
             key = prior or idempotency_key(post.id, networks, round_)
             for t in targets:
-                check_transition(t.state, TargetState.PUBLISHING)
-                t.state = TargetState.PUBLISHING
+                t.move_to(TargetState.PUBLISHING)
                 t.attempts += 1
                 t.idempotency_key = key
                 t.sent_at = now
@@ -411,8 +411,7 @@ class Pipeline:
         when = format_local(post.scheduled_at or due, profile.timezone)
         for t in late:
             self._end(t, TargetState.SCHEDULED, None)
-            check_transition(t.state, TargetState.DRAFT)
-            t.state, t.due_at = TargetState.DRAFT, None
+            t.move_to(TargetState.DRAFT)
         post.scheduled_at = None
         nets = ", ".join(t.network.label for t in post.ordered_targets())
         late_by = duration(self.config.missed_grace)
@@ -453,8 +452,7 @@ class Pipeline:
     def _end(self, t: Target, state: TargetState, error: str | None) -> None:
         """Move a claimed or sent target on, out of this worker's lease."""
         if state is not t.state:
-            check_transition(t.state, state)
-            t.state = state
+            t.move_to(state)
         t.locked_by = t.locked_until = None
         if error is not None:
             t.error = error
@@ -799,13 +797,9 @@ def _author_away(post: Post) -> bool:
 
 def _failure_notice(post: Post, failed: Sequence[Target]) -> Reply:
     """The short message an author gets when targets of a post fail for good."""
-    order = list(Network)
-    failed = sorted(failed, key=lambda t: order.index(t.network))
+    failed = sorted(failed, key=lambda t: t.network.rank)
     names = ", ".join(t.network.label for t in failed)
-    retry = tuple(
-        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
-        for t in failed
-    )
+    retry = views.retry_buttons(post, failed)
     return Reply(
         f"❌ Post #{post.id} was not published to {names}: "
         f"{views.clip(post.text, 40) or '(media only)'}",

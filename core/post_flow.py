@@ -23,7 +23,7 @@ from core.model import (
     Route,
 )
 from core.replies import Button, Reply
-from core.states import PostState, TargetState, check_transition
+from core.states import PostState, TargetState
 
 
 class PostFlow(Flow):
@@ -126,8 +126,7 @@ class PostFlow(Flow):
             stopped = []
             for target in post.ordered_targets():
                 if target.state is TargetState.SCHEDULED:
-                    check_transition(target.state, TargetState.DRAFT)
-                    target.state, target.due_at = TargetState.DRAFT, None
+                    target.move_to(TargetState.DRAFT)
                     stopped.append(target.network.label)
             post.scheduled_at = None
             await uow.posts.save(post)
@@ -248,8 +247,7 @@ class PostFlow(Flow):
                     )
                 if not self._policy.allows(profile.tier, network):
                     raise PolicyRefusal(self._policy.refusal(profile.tier, network))
-                check_transition(target.state, TargetState.SCHEDULED)
-                target.state, target.due_at = TargetState.SCHEDULED, now
+                target.move_to(TargetState.SCHEDULED, now)
                 target.round += 1
                 target.attempts = 0
                 target.error = None

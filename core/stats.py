@@ -87,7 +87,7 @@ def summarize(items: Sequence[AnalyticsItem]) -> Summary:
             add_known(i.metrics for i in members),
             engagement(i.metrics for i in members),
         )
-        for n, members in sorted(by_network.items(), key=lambda kv: list(Network).index(kv[0]))
+        for n, members in sorted(by_network.items(), key=lambda kv: kv[0].rank)
     }
     return Summary(
         posts=len(items),

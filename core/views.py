@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from core import limits
@@ -139,15 +139,10 @@ def progress(post: Post, *, edit: bool = False, toast: str | None = None) -> Rep
     head = f"📤 {clip(post.text) or '(media only)'}"
     if post.state in (PostState.PUBLISHED, PostState.PARTIAL, PostState.FAILED):
         head += f" — {done} of {len(targets)} published"
-    retry = [
-        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
-        for t in targets
-        if t.state is TargetState.FAILED
-    ]
     return Reply(
         head,
         fields=tuple(target_line(t) for t in targets),
-        buttons=rows(retry, 2),
+        buttons=rows(retry_buttons(post), 2),
         edit=edit,
         toast=toast,
     )
@@ -204,6 +199,17 @@ def post_summary(post: Post, tz: str) -> str:
     )
 
 
+def retry_buttons(post: Post, failed: Iterable[Target] | None = None) -> list[Button]:
+    """A Retry button per failed target of `post` (or per target of `failed`), in network
+    order: the progress message, the post's detail and the failure notice all use these."""
+    chosen = post.ordered_targets() if failed is None else failed
+    return [
+        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
+        for t in sorted(chosen, key=lambda t: t.network.rank)
+        if t.state is TargetState.FAILED
+    ]
+
+
 def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = None) -> Reply:
     lines = [
         f"Post #{post.id} — {post.state.value}",
@@ -217,11 +223,7 @@ def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = N
         buttons.append(Button("✖ Cancel", Action.CANCEL, str(post.id)))
     if post.state is PostState.DRAFT:
         buttons.append(Button("✍️ Edit", Action.EDIT, str(post.id)))
-    buttons += [
-        Button(f"🔁 Retry {t.network.label}", Action.RETRY, f"{post.id}:{t.network.value}")
-        for t in post.ordered_targets()
-        if t.state is TargetState.FAILED
-    ]
+    buttons += retry_buttons(post)
     if not any(t.may_be_out for t in post.targets.values()):
         buttons.append(Button("🗑 Delete", Action.DELETE, str(post.id)))
     buttons.append(Button("« Posts", Action.PAGE, "0"))

@@ -61,7 +61,6 @@ __all__ = ["SqlAnalyticsRepository", "SqlDigestRepository"]
 
 _FRESH = {"populate_existing": True}
 _CHUNK = 5000  # ids per IN (…): under SQLite's and asyncpg's bound-parameter limits
-_ORDER = {n: i for i, n in enumerate(Network)}
 _METRICS = {m.value: m for m in Metric}
 
 

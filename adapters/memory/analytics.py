@@ -39,8 +39,6 @@ __all__ = [
     "Transaction",
 ]
 
-_ORDER = {n: i for i, n in enumerate(Network)}
-
 
 def _aware(*values: datetime | None) -> None:
     for value in values:
@@ -424,7 +422,7 @@ class InMemoryAnalyticsRepository(InMemoryPostTagQueries, InMemoryBatchReads):
             for (pid, _, day), row in self._tx.view.accounts.items()
             if pid == profile_id and since <= day <= until
         ]
-        found.sort(key=lambda r: (r.day, _ORDER[r.network]))
+        found.sort(key=lambda r: (r.day, r.network.rank))
         return found
 
     async def accounts_due(self, now: datetime, *, limit: int) -> Sequence[int]:
@@ -477,7 +475,7 @@ class InMemoryAnalyticsRepository(InMemoryPostTagQueries, InMemoryBatchReads):
             for (pid, day, _, name), row in self._tx.view.daily.items()
             if pid == profile_id and name == campaign and since <= day <= until
         ]
-        found.sort(key=lambda r: (r.day, _ORDER[r.network]))
+        found.sort(key=lambda r: (r.day, r.network.rank))
         return found
 
     def _require(self, item_id: int) -> None:

@@ -37,7 +37,6 @@ from core.ports import (
 )
 from core.states import TargetState
 
-_NETWORK_ORDER = {n: i for i, n in enumerate(Network)}
 _LEASED = frozenset({TargetState.QUEUED, TargetState.PUBLISHING})
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
