@@ -345,7 +345,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
     ) -> Reply:
         command = Command(arg, "")
         if arg == "connect":
-            return await self._connect_view(profile)
+            return await self._connect(actor, profile, command, ())
         if arg == "post":
             return Reply(
                 f"Send /post followed by your text, e.g. {code('/post Launch day! 🚀')}. "

@@ -30,6 +30,8 @@ class ConnectFlow(Flow):
     async def _connect(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
+        if not actor.chat.private:
+            return views.continue_in_private(actor.chat.kind)
         return await self._connect_view(profile)
 
     async def _connect_view(

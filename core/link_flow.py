@@ -10,6 +10,7 @@ unlinks, from their private chat. The bot must be an admin of the channel to rea
 
 from __future__ import annotations
 
+from core import views
 from core.actions import Action
 from core.commands import Command
 from core.errors import Conflict
@@ -30,11 +31,8 @@ class LinkFlow(Flow):
     ) -> Reply:
         typed = cmd.args.strip()
         if actor.chat.kind is ChatKind.CHANNEL:
-            if not typed:
-                return Reply(
-                    "To publish this channel's posts, link it to your profile: send /link to me "
-                    f"in a private chat, then post the {as_code('/link <code>')} I give you here."
-                )
+            if not typed:  # the code is given in a private chat
+                return views.continue_in_private(actor.chat.kind)
             return await self._redeem(actor, typed)
         if not actor.chat.private:
             return Reply(

@@ -15,6 +15,9 @@ MAX_CALLBACK_BYTES = 64
 # base 36 (≤ 6 digits for a 32-bit id, ≤ 7 for Unix seconds until the year 4453): ≤ 15 bytes,
 # so 16 are kept free of what a button asks for.
 SEAL_BYTES = 16
+# What a private-chat button may carry: Telegram's deep-link parameter is up to 64 of these
+# characters (https://core.telegram.org/bots/features#deep-linking).
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SEAL = re.compile(r"~([0-9a-z]{1,6})\.([0-9a-z]{1,7})")
 # Inline code (a command to type) is marked in reply text by two Unicode noncharacters: code
 # points reserved for a program's internal use, never assigned to characters
@@ -42,6 +45,8 @@ class Button:
     def __post_init__(self) -> None:
         if (self.action is None) == (self.url is None and self.private is None):
             raise ValueError(f"button {self.label!r} needs exactly one of action, url, private")
+        if self.private is not None and not _PAYLOAD.fullmatch(self.private):
+            raise ValueError(f"private-chat payload {self.private!r} is not a deep-link one")
         if self.action is not None and len(self.body.encode()) > MAX_CALLBACK_BYTES - SEAL_BYTES:
             raise ValueError(f"button data over {MAX_CALLBACK_BYTES} bytes: {self.action}")
 

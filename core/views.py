@@ -9,9 +9,9 @@ from datetime import datetime
 from core import limits
 from core.actions import Action
 from core.graphemes import graphemes
-from core.model import Network, Post, Profile, Target
+from core.model import ChatKind, Network, Post, Profile, Target
 from core.policy import Policy
-from core.replies import Button, Field, Reply
+from core.replies import Button, Field, Reply, code
 from core.states import PostState, TargetState
 from core.when import format_local, format_short
 from core.wording import plural
@@ -51,6 +51,24 @@ def quoted(text: str, width: int = PREVIEW_CHARS) -> str:
     """A post's text in a sentence, as written (no escapes): “Family 👨‍👩‍👧”."""
     shown = clip(text, width)
     return f"“{shown}”" if shown else "(media only)"
+
+
+def continue_in_private(kind: ChatKind) -> Reply:
+    """The answer to /connect anywhere but a private chat: connect links sign in to the user's
+    own accounts, so they are never shown where others read. A channel publishes with the
+    profile of the admin who links it (`core.link_flow`), so it is offered the link too."""
+    connect = Button("🔗 Connect in private ↗", private="connect")
+    if kind is not ChatKind.CHANNEL:
+        return Reply(
+            "Connect your networks in a private chat with me, so your sign-in links stay yours.",
+            buttons=((connect,),),
+        )
+    return Reply(
+        "This channel publishes with the networks of the profile it is linked to. To link "
+        f"it to yours, tap “Link this channel”, then post the {code('/link <code>')} I give "
+        "you here. Connect your networks in that private chat too.",
+        buttons=((Button("🔗 Link this channel ↗", private="link"),), (connect,)),
+    )
 
 
 def rows(buttons: Sequence[Button], per_row: int = 3) -> tuple[tuple[Button, ...], ...]:

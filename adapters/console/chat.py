@@ -88,6 +88,11 @@ class ConsoleChat:
         if button.url:
             self._write(f"(open {button.url} in a browser)")
             return
+        if button.private is not None:  # "continue in private": this chat is private
+            answer = await self._bot.handle_text(self._actor(), f"/start {button.private}")
+            if answer is not None:
+                self._print(self.chat, answer, None)
+            return
         reply = await self._bot.handle_tap(self._actor(), button.callback_data, shown.ref)
         self._print(shown.ref.chat, reply, shown.ref if reply.edit else None)
 

@@ -24,6 +24,8 @@ def render(reply: Reply, *, first_number: int = 1) -> tuple[str, list[Button]]:
             number = first_number + len(numbered)
             numbered.append(button)
             target = f" <{button.url}>" if button.url else ""
+            if button.private is not None:  # the console is a private chat already
+                target = f" </start {button.private}>"
             cells.append(f"[{number}] {button.label}{target}")
         if cells:
             lines.append("  " + "  ".join(cells))

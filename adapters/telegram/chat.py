@@ -31,7 +31,7 @@ from core.commands import Command, parse_command
 from core.errors import PublishError
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.ports import MediaHost
-from core.replies import Button, Reply, unseal
+from core.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +239,6 @@ class TelegramChat:
         reply: Reply | None
         if refusal is not None:
             reply = Reply(refusal)
-        elif not private and command is not None and _connects(command):
-            reply = self._connect_privately(channel=chat.type == ChatType.CHANNEL)
-        elif chat.type == ChatType.CHANNEL and command and _bare_link(command):
-            reply = self._connect_privately(channel=True)  # the code is given in private
         else:
             # Only a post uses media: a photo captioned "/status" is not uploaded anywhere.
             composes = command is None or command.name == "post"
@@ -279,31 +275,6 @@ class TelegramChat:
         if message.sender_chat is not None or user is None or user.is_bot:
             return None  # an anonymous admin, a channel speaking in a group, or a bot
         return Actor(_identity(user.id), ref, user.full_name)
-
-    def _connect_privately(self, *, channel: bool = False) -> Reply:
-        """Connect links sign in to the user's own accounts: never show them to a group. A
-        channel publishes with the profile of the admin who links it (core.link_flow)."""
-        connect = Button("🔗 Connect in private ↗", url=self._start_link("connect"))
-        if not channel:
-            return Reply(
-                "Connect your networks in a private chat with me, so your sign-in links stay "
-                "yours.",
-                buttons=((connect,),),
-            )
-        return Reply(
-            "This channel publishes with the networks of the profile it is linked to. To link "
-            "it to yours, tap “Link this channel”, then post the `/link <code>` I give you "
-            "here. Connect your networks in that private chat too.",
-            buttons=(
-                (Button("🔗 Link this channel ↗", url=self._start_link("link")),),
-                (connect,),
-            ),
-        )
-
-    def _start_link(self, payload: str) -> str:
-        # A deep link opens the private chat with `/start <payload>`
-        # (https://core.telegram.org/bots/features#deep-linking).
-        return f"https://t.me/{self._bot.username}?start={payload}"
 
     # --- media ----------------------------------------------------------------------------
 
@@ -390,10 +361,7 @@ class TelegramChat:
             ref = MessageRef(chat, str(message.message_id))
             actor = await self._tapper(query, message.chat)
             data = query.data or ""
-            if message.chat.type != ChatType.PRIVATE and unseal(data)[0] == "go:connect":
-                reply = self._connect_privately(channel=message.chat.type == ChatType.CHANNEL)
-            else:
-                reply = await self._postroom.handle_tap(actor, data, ref)
+            reply = await self._postroom.handle_tap(actor, data, ref)
             shown = toast(reply)
             answered = True  # at most once, even if this answer fails on the way
             # A late answer ("query is too old": a slow tap, a 429 pause, updates queued while
@@ -460,16 +428,6 @@ def _chat_of(chat: Chat) -> ChatRef:
 
 def _identity(telegram_id: int) -> Identity:
     return Identity(ChatPlatform.TELEGRAM, str(telegram_id))
-
-
-def _connects(command: Command) -> bool:
-    return command.name == "connect" or (
-        command.name == "start" and command.args.strip() == "connect"
-    )
-
-
-def _bare_link(command: Command) -> bool:
-    return command.name == "link" and not command.args.strip()
 
 
 def _too_big(attachment: Attachment, size: int | None) -> Reply:

@@ -75,6 +75,16 @@ class TelegramMessenger:
             new = await self._migrated(message.chat, e.new_chat_id)
             await self._edit(MessageRef(new, message.message_id), reply, caption)
 
+    def _username(self, reply: Reply) -> str | None:
+        """The bot's username for deep links, if the reply has any (it is known once the bot
+        is initialised: getMe)."""
+        if not any(b.private is not None for row in reply.buttons for b in row):
+            return None
+        try:
+            return self.bot.username
+        except RuntimeError:  # not initialised: a process that never called getMe
+            return None
+
     async def _migrated(self, old: ChatRef, new_chat_id: int) -> ChatRef:
         new = ChatRef(old.platform, str(new_chat_id), old.workspace)
         log.info("telegram chat %s is now %s", old.chat, new.chat)
@@ -84,7 +94,7 @@ class TelegramMessenger:
 
     async def _send(self, chat: ChatRef, reply: Reply, reply_to: int | None) -> MessageRef:
         chat_id = int(chat.chat)
-        markup = keyboard(reply.buttons)
+        markup = keyboard(reply.buttons, self._username(reply))
         answering = (
             ReplyParameters(reply_to, allow_sending_without_reply=True)
             if reply_to is not None
@@ -121,7 +131,7 @@ class TelegramMessenger:
 
     async def _edit(self, message: MessageRef, reply: Reply, caption: bool) -> None:
         chat_id, message_id = int(message.chat.chat), int(message.message_id)
-        markup = keyboard(reply.buttons)
+        markup = keyboard(reply.buttons, self._username(reply))
         try:
             if reply.image is not None:
                 media = InputMediaPhoto(

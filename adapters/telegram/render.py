@@ -105,12 +105,15 @@ def toast(reply: Reply) -> str | None:
     return text
 
 
-def keyboard(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    """At most 8 buttons a row (longer rows wrap) and 100 in all (the rest are dropped)."""
+def keyboard(
+    buttons: Sequence[Sequence[Button]], bot_username: str | None = None
+) -> InlineKeyboardMarkup | None:
+    """At most 8 buttons a row (longer rows wrap) and 100 in all (the rest are dropped).
+    `bot_username` makes the deep links of buttons that continue in a private chat."""
     rows: list[list[InlineKeyboardButton]] = []
     total = 0
     for row in buttons:
-        cells = [cell for cell in (_button(b) for b in row) if cell is not None]
+        cells = [cell for cell in (_button(b, bot_username) for b in row) if cell is not None]
         for start in range(0, len(cells), ROW_LIMIT):
             part = cells[start : start + ROW_LIMIT][: BUTTON_LIMIT - total]
             if part:
@@ -122,7 +125,16 @@ def keyboard(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def _button(button: Button) -> InlineKeyboardButton | None:
+def _button(button: Button, bot_username: str | None) -> InlineKeyboardButton | None:
+    if button.private is not None:
+        if bot_username is None:
+            log.warning("left out a private-chat button: the bot's username is not known")
+            return None
+        # A deep link opens the private chat with the bot as `/start <payload>`
+        # (https://core.telegram.org/bots/features#deep-linking).
+        return InlineKeyboardButton(
+            button.label, url=f"https://t.me/{bot_username}?start={button.private}"
+        )
     if button.url is not None:
         if not _linkable(button.url):
             # Telegram refuses the whole message for one URL it considers invalid.

@@ -18,6 +18,7 @@ from core.digests import DigestComposer, DigestConfig, DigestRunner
 from core.errors import TransientError
 from core.metrics import AccountMetric, AnalyticsItem, Metric, PostMetrics
 from core.model import (
+    ChatKind,
     ChatPlatform,
     ChatRef,
     Connection,
@@ -238,8 +239,11 @@ class Chat:
     clock: FixedClock
 
     async def say(self, text: str, user: str = "ana", chat: str | None = None) -> Reply:
+        kind = ChatKind.PRIVATE if chat is None else ChatKind.SHARED
         actor = Actor(
-            Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, chat or user), user
+            Identity(ChatPlatform.CONSOLE, user),
+            ChatRef(ChatPlatform.CONSOLE, chat or user, kind=kind),
+            user,
         )
         reply = await self.app.handle_text(actor, text)
         assert reply is not None, f"no reply to {text!r}"
@@ -247,7 +251,8 @@ class Chat:
 
     async def tap(self, data: str, user: str = "ana") -> Reply:
         """A tap on `data`, sealed as a button the bot showed `user`."""
-        actor = Actor(Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user))
+        chat = ChatRef(ChatPlatform.CONSOLE, user, kind=ChatKind.PRIVATE)
+        actor = Actor(Identity(ChatPlatform.CONSOLE, user), chat)
         profile = await self.app.profile_for(actor)
         data = f"{data}~{mark(profile.id, self.clock.now())}"
         return await self.app.handle_tap(actor, data, None)

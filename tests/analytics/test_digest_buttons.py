@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.app import Actor
-from core.model import ChatPlatform, ChatRef, Identity
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.ports import UnitOfWorkFactory
 from core.replies import Reply, unseal
 from tests.analytics.support import make_chat, make_env, make_profile
@@ -15,7 +15,11 @@ NOT_YOURS = "Only the author can do that."
 
 
 def actor(user: str) -> Actor:
-    return Actor(Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user), user)
+    return Actor(
+        Identity(ChatPlatform.CONSOLE, user),
+        ChatRef(ChatPlatform.CONSOLE, user, kind=ChatKind.PRIVATE),
+        user,
+    )
 
 
 def data(reply: Reply, label: str) -> str:

@@ -23,7 +23,7 @@ from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from core.app import Actor
 from core.metrics import ChartSeries
-from core.model import ChatPlatform, ChatRef, Identity, Network, Route
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network, Route
 from core.replies import Reply
 from tests.analytics.support import START
 
@@ -50,7 +50,11 @@ async def services(
     await built.aclose()
 
 
-ANA = Actor(Identity(ChatPlatform.CONSOLE, "ana"), ChatRef(ChatPlatform.CONSOLE, "ana"), "ana")
+ANA = Actor(
+    Identity(ChatPlatform.CONSOLE, "ana"),
+    ChatRef(ChatPlatform.CONSOLE, "ana", kind=ChatKind.PRIVATE),
+    "ana",
+)
 
 
 async def say(services: Services, text: str) -> Reply:

@@ -156,8 +156,9 @@ async def test_codes_belong_in_channels_only(h: Harness) -> None:
     assert in_group is not None and in_group.text.startswith("Linking is for channels.")
     # The code is still good for a channel.
     assert (await in_channel(h, f"/link {code}")).text.startswith("✅")
+    # A bare /link in a channel: the code is given in a private chat, one tap away.
     bare = await in_channel(h, "/link")
-    assert "send /link to me in a private chat" in bare.text
+    assert [b.private for row in bare.buttons for b in row] == ["link", "connect"]
 
 
 async def test_only_the_owner_unlinks(h: Harness) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from adapters.memory.messenger import RecordingMessenger
 from bot.bootstrap import Services
 from core.app import OOPS, Actor
-from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Network
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Network
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices
 from tests.fakes.ayrshare_api import FakeAyrshare
@@ -20,7 +20,11 @@ VIDEO = "https://cdn.example.com/launch.mp4"
 
 
 def actor(user: str = "ana") -> Actor:
-    return Actor(Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user), user)
+    return Actor(
+        Identity(ChatPlatform.CONSOLE, user),
+        ChatRef(ChatPlatform.CONSOLE, user, kind=ChatKind.PRIVATE),
+        user,
+    )
 
 
 def button(reply: Reply, label: str) -> str:
