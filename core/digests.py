@@ -47,7 +47,6 @@ from core.model import (
     ChatPlatform,
     ChatRef,
     ConnectionStatus,
-    Identity,
     MessageRef,
     Network,
     Profile,
@@ -429,7 +428,6 @@ class DigestRunner:
         # Records of digests already out, still being written when a stop cancelled their
         # sender: release() waits for them, or it would hand a sent digest back.
         self._marking: set[asyncio.Task[None]] = set()
-        self._identities: dict[int, Sequence[Identity]] = {}  # for one run, like _profiles
 
     async def tick(self) -> RunReport:
         """Send every digest due now. Claims are taken a batch at a time and the next batch is
@@ -470,7 +468,6 @@ class DigestRunner:
                         queue.put_nowait(None)
         finally:
             self._profiles.clear()
-            self._identities.clear()
         return report
 
     async def prepare(self) -> int:
@@ -510,7 +507,6 @@ class DigestRunner:
             return done
         finally:
             self._profiles.clear()
-            self._identities.clear()
 
     async def _facts_ahead(
         self, todo: Sequence[tuple[DigestSubscription, Profile, date]]
@@ -666,7 +662,7 @@ class DigestRunner:
         late_for: datetime | None,
         memo: FactsMemo | None = None,
     ) -> Reply:
-        private = await self._private(profile, sub.chat)
+        private = sub.chat.private  # the kind seen when it was subscribed
         return await self._composer.compose(
             profile,
             day,
@@ -675,17 +671,6 @@ class DigestRunner:
             private=private,
             late_for=late_for,
             memo=memo,
-        )
-
-    async def _private(self, profile: Profile, chat: ChatRef) -> bool:
-        identities = self._identities.get(profile.id)
-        if identities is None:
-            async with self._uow() as uow:
-                identities = await uow.profiles.identities(profile.id)
-            self._identities[profile.id] = identities
-        return any(
-            i.platform is chat.platform and i.workspace == chat.workspace and i.user == chat.chat
-            for i in identities
         )
 
     def _remember(self, sub_id: int, day: date, reply: Reply, now: datetime) -> None:
@@ -801,7 +786,7 @@ class DigestCommands:
                 if rest.lower() == "weekly":
                     weekly = True
                 day = now.astimezone(tz).date()
-                private = actor.chat.chat == actor.identity.user
+                private = actor.chat.private
                 return await self._composer.compose(
                     profile, day, weekly=weekly, named=not private, private=private
                 )
@@ -814,6 +799,7 @@ class DigestCommands:
         sub = await uow.digests.find(profile.id, chat)
         if sub is None:
             sub = DigestSubscription(0, profile.id, chat, created_at=now)
+        sub.chat = chat  # with the kind this update shows
         sub.enabled = enabled
         sub.next_due_at = next_occurrence(
             now, sub.minute_of_day, sub.weekly, zone(profile.timezone)
@@ -834,6 +820,7 @@ class DigestCommands:
             created = sub is None
             if sub is None:
                 sub = DigestSubscription(0, profile.id, chat, created_at=now)
+            sub.chat = chat  # with the kind this update shows
             if minute is not None:
                 sub.minute_of_day = minute
             if weekly is not None:

@@ -113,8 +113,9 @@ class ChatKind(StrEnum):
 class ChatRef:
     """A conversation the bot can write to: a private chat, group, channel or console.
 
-    `kind` is what the chat adapter saw on the update; it is not stored and not part of the
-    identity, and a chat of unknown kind counts as shared so nothing private is shown there.
+    `kind` is what the chat adapter saw on the update; it is not part of the identity (stored
+    only with a digest subscription, sent later with no update to tell), and a chat of unknown
+    kind counts as shared so nothing private is shown there.
     """
 
     platform: ChatPlatform

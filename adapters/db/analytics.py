@@ -54,7 +54,7 @@ from core.metrics import (
     Reading,
     Snapshot,
 )
-from core.model import ChatPlatform, ChatRef, ConnectionStatus, Network, Route
+from core.model import ChatKind, ChatPlatform, ChatRef, ConnectionStatus, Network, Route
 from core.states import TargetState
 
 __all__ = ["SqlAnalyticsRepository", "SqlDigestRepository"]
@@ -585,7 +585,9 @@ def _subscription(row: DigestSubscriptionRow) -> DigestSubscription:
     return DigestSubscription(
         id=row.id,
         profile_id=row.profile_id,
-        chat=ChatRef(ChatPlatform(row.platform), row.chat, row.workspace),
+        chat=ChatRef(
+            ChatPlatform(row.platform), row.chat, row.workspace, kind=ChatKind(row.chat_kind)
+        ),
         created_at=row.created_at,
         enabled=row.enabled,
         minute_of_day=row.minute_of_day,
@@ -673,6 +675,7 @@ class SqlDigestRepository:
                 row.platform = subscription.chat.platform.value
                 row.workspace = subscription.chat.workspace
                 row.chat = subscription.chat.chat
+                row.chat_kind = subscription.chat.kind.value
                 row.enabled = subscription.enabled
                 row.minute_of_day = subscription.minute_of_day
                 row.weekly = subscription.weekly

@@ -298,6 +298,8 @@ class DigestSubscriptionRow(Base):
     platform: Mapped[str] = mapped_column(String(16))
     workspace: Mapped[str] = mapped_column(String(64), default="")
     chat: Mapped[str] = mapped_column(String(128))
+    # core.model.ChatKind: a digest goes out later, with no update to tell (migration 0005).
+    chat_kind: Mapped[str] = mapped_column(String(16), default="shared", server_default="shared")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     minute_of_day: Mapped[int] = mapped_column(Integer)  # local time of the profile's zone
     weekly: Mapped[bool] = mapped_column(Boolean, default=False)

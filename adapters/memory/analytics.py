@@ -508,7 +508,9 @@ class InMemoryDigestRepository:
 
         def op(t: AnalyticsTables) -> None:
             for sub_id in moved:
-                t.subscriptions[sub_id] = replace(t.subscriptions[sub_id], chat=new)
+                # The chat's kind stays as stored (the SQL store moves only its id).
+                kept = t.subscriptions[sub_id]
+                t.subscriptions[sub_id] = replace(kept, chat=replace(new, kind=kept.chat.kind))
 
         self._tx.write(op)
         return len(moved)
