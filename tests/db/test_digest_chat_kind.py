@@ -45,7 +45,7 @@ async def test_subscriptions_keep_their_kind_and_old_rows_get_theirs(
     await upgrade(engine)
     async with engine.connect() as connection:
         rows = await connection.execute(text("SELECT chat, chat_kind FROM digest_subscriptions"))
-        backfilled = dict(rows.tuples().all())
+        backfilled = {chat: kind for chat, kind in rows}
     assert backfilled == {
         "1111111": "private",
         "-1001234567890": "shared",
