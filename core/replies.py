@@ -45,6 +45,8 @@ class Button:
     def __post_init__(self) -> None:
         if (self.action is None) == (self.url is None and self.private is None):
             raise ValueError(f"button {self.label!r} needs exactly one of action, url, private")
+        if self.action is not None and not isinstance(self.action, Action):
+            raise TypeError(f"button {self.label!r}: actions come from the table, core.actions")
         if self.private is not None and not _PAYLOAD.fullmatch(self.private):
             raise ValueError(f"private-chat payload {self.private!r} is not a deep-link one")
         if self.action is not None and len(self.body.encode()) > MAX_CALLBACK_BYTES - SEAL_BYTES:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, fits
+from core.actions import Action
 from core.digest_model import DigestSubscription
 from core.digests import CAPTION_BUDGET, DigestFacts, plain_size, render_digest
 from core.engagement import Engagement
@@ -498,9 +499,9 @@ async def test_digest_weekly_and_status_buttons(store: UnitOfWorkFactory) -> Non
     env = make_env(store, {})
     chat = make_chat(env, {})
     assert "No digest yet" in (await chat.say("/digest")).text
-    weekly = await chat.tap("dg:weekly")
+    weekly = await chat.tap(f"{Action.DIGEST}:weekly")
     assert weekly.edit and "Mondays at 09:00 (UTC), next Mon 30 Nov 09:00" in weekly.text
     status = await chat.say("/digest")
     assert status.text.startswith("📬 Digest in this chat: Mondays at 09:00")
-    stats = await chat.tap("dg:stats")
+    stats = await chat.tap(f"{Action.DIGEST}:stats")
     assert "Last 7 days" in stats.text

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.sandbox import FailMode, SandboxPublisher
+from core.actions import Action
 from core.model import Network, Route, Tier
 from core.policy import Policy
 from core.states import PostState
@@ -276,7 +277,16 @@ async def test_page_numbers_are_ascii_digits(harness: Harness, typed: str) -> No
 
 @pytest.mark.parametrize(
     "data",
-    ["", "zz:1", "pub", "pub:abc", "tg:1:myspace", "x" * 65, "op:999", "at:1:notatime"],
+    [
+        "",
+        "zz:1",
+        Action.PUBLISH.value,
+        f"{Action.PUBLISH}:abc",
+        f"{Action.TOGGLE}:1:myspace",
+        "x" * 65,
+        f"{Action.OPEN}:999",
+        f"{Action.SCHEDULE_AT}:1:notatime",
+    ],
 )
 async def test_malformed_or_stale_buttons_answer_with_a_toast(harness: Harness, data: str) -> None:
     reply = await harness.app.handle_tap(harness.actor(), data, None)

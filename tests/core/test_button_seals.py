@@ -15,7 +15,7 @@ FAR = datetime(4400, 1, 1, tzinfo=UTC)
 
 
 def test_the_longest_button_with_the_largest_seal_fits() -> None:
-    body = "rt:" + "9" * (MAX_CALLBACK_BYTES - SEAL_BYTES - 3)
+    body = f"{Action.RETRY}:" + "9" * (MAX_CALLBACK_BYTES - SEAL_BYTES - 3)
     sealed = seal(Reply("x", buttons=((Button("B", Action.RETRY, body[3:]),),)), MAX_POST_ID, FAR)
     (button,) = sealed.buttons[0]
     assert len(button.callback_data.encode()) <= MAX_CALLBACK_BYTES
@@ -32,7 +32,9 @@ def test_url_buttons_stay_as_they_are() -> None:
 
 
 @pytest.mark.parametrize(
-    "data", ["op:1", "op:1~", "op:1~7", "op:1~7.", "op:1~A.b", "op:1~7.b~", "op:1~٧.1", "~"]
+    "data",
+    [Action.OPEN.data(1) + tail for tail in ("", "~", "~7", "~7.", "~A.b", "~7.b~", "~٧.1")]
+    + ["~"],
 )
 def test_malformed_seals_read_as_none(data: str) -> None:
     assert unseal(data) == (data, None)

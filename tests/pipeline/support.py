@@ -182,7 +182,8 @@ class World:
         )
 
     async def tap(self, user: str, data: str, message: MessageRef | None = None) -> Reply:
-        """A tap on `data`; bare data ("pub:3") is sealed as a button the bot showed `user`."""
+        """A tap on `data`; bare data (`Action.PUBLISH.data(3)`) is sealed as a button the bot
+        showed `user`."""
         actor = Actor(Identity(ChatPlatform.TELEGRAM, user), chat_of(user), user)
         if "~" not in data:
             profile = await self.app.profile_for(actor)

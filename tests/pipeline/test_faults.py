@@ -10,6 +10,7 @@ import pytest
 
 from adapters.ayrshare import wire
 from adapters.memory.clock import FixedClock
+from core.actions import Action
 from core.model import ConnectionStatus, Network, Route
 from core.ports import OutcomeKind, UnitOfWorkFactory
 from core.states import PostState, TargetState
@@ -176,13 +177,13 @@ async def test_three_server_errors_give_up_after_a_lookup_and_notify_once(
     [notice] = world.notices()
     assert notice.text.startswith(f"❌ Post #{post.id} was not published to Facebook, LinkedIn")
     assert [b.body for row in notice.buttons for b in row] == [
-        f"rt:{post.id}:facebook",
-        f"rt:{post.id}:linkedin",
+        f"{Action.RETRY}:{post.id}:facebook",
+        f"{Action.RETRY}:{post.id}:linkedin",
     ]
     assert world.progress_of(stored).text.endswith("0 of 2 published")
 
     # The author retries: a new round, a new key, published once.
-    await world.tap("ana", f"rt:{post.id}:facebook")
+    await world.tap("ana", f"{Action.RETRY}:{post.id}:facebook")
     await world.pipeline.tick()
     assert (await world.states(post.id))[FB] is S.PUBLISHED
     assert keys_sent(fake)[-1] != keys_sent(fake)[0]
@@ -329,7 +330,7 @@ async def test_partial_failure_fails_one_network_notifies_once_and_retries_it_al
         ("LinkedIn", "The text is too long for LinkedIn.")
     ]
     [[retry]] = notice.buttons
-    assert retry.body == f"rt:{post.id}:linkedin"
+    assert retry.body == f"{Action.RETRY}:{post.id}:linkedin"
     [chat, _, _] = world.messenger.sent[-1]
     assert chat == stored.origin
     assert world.progress_of(stored).text.endswith("1 of 2 published")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from adapters.memory.clock import FixedClock
+from core.actions import Action
 from core.model import Network, Post, Profile, Route, Target
 from core.pipeline import PipelineConfig
 from core.ports import Outcome, PublishRequest, UnitOfWorkFactory
@@ -184,7 +185,7 @@ async def test_publish_now_over_the_instagram_quota_is_refused(
         draft = await uow.posts.latest_draft(ana.id)
     assert draft is not None
 
-    reply = await world.tap("ana", f"pub:{draft.id}")
+    reply = await world.tap("ana", f"{Action.PUBLISH}:{draft.id}")
 
     assert reply.toast is not None and "Instagram allows 50 posts per 24 hours" in reply.toast
     assert (await world.get(draft.id)).state is PostState.DRAFT
@@ -212,4 +213,6 @@ async def test_instagram_over_quota_at_send_time_fails_alone_with_when_it_frees(
     [sent] = fake.requests_to("POST", "/post")
     assert sent.json["platforms"] == ["facebook"]
     [notice] = world.notices()
-    assert [b.body for row in notice.buttons for b in row] == [f"rt:{post.id}:instagram"]
+    assert [b.body for row in notice.buttons for b in row] == [
+        f"{Action.RETRY}:{post.id}:instagram"
+    ]

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from adapters.memory.clock import FixedClock
+from core.actions import Action
 from core.app import Actor
 from core.model import ChatPlatform, Identity, Network, Route
 from core.ports import UnitOfWorkFactory
@@ -62,19 +63,19 @@ async def test_an_old_cancel_button_never_cancels_a_newer_post(
         assert (answer.toast, answer.text) == ("Post #1 no longer exists.", "")
     # A button sealed before #2 existed (a restored backup, a hand-made query) is refused too.
     before = clock.now() - timedelta(minutes=1)
-    stale = await world.tap("ana", f"cx:{newer.id}~{mark(ana.id, before)}")
+    stale = await world.tap("ana", f"{Action.CANCEL}:{newer.id}~{mark(ana.id, before)}")
     assert stale.toast == "This button was made for an earlier post #2, which no longer exists."
     # Another member's tap on Ana's button, and malformed or unsealed data.
-    foreign = await world.tap("ben", f"cx:{newer.id}~{mark(ana.id, clock.now())}")
+    foreign = await world.tap("ben", f"{Action.CANCEL}:{newer.id}~{mark(ana.id, clock.now())}")
     assert foreign.toast == "Only the author can do that."
-    assert (await world.tap("ana", "cx:two")).toast == (
+    assert (await world.tap("ana", f"{Action.CANCEL}:two")).toast == (
         "I need a post number here, not 'two' (e.g. /cancel 12)."
     )
-    unsealed = await world.app.handle_tap(_actor("ana"), f"cx:{newer.id}", None)
+    unsealed = await world.app.handle_tap(_actor("ana"), f"{Action.CANCEL}:{newer.id}", None)
     assert unsealed.toast is not None and "too old to use" in unsealed.toast
     assert (await world.get(newer.id)).state is PostState.SCHEDULED
 
-    mine = await world.tap("ana", f"cx:{newer.id}~{mark(ana.id, clock.now())}")
+    mine = await world.tap("ana", f"{Action.CANCEL}:{newer.id}~{mark(ana.id, clock.now())}")
     assert mine.text == "Cancelled. Post #2 is a draft again."
 
 

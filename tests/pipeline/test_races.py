@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from adapters.memory.clock import FixedClock
+from core.actions import Action
 from core.model import MessageRef, Network, Profile, Route
 from core.ports import Outcome, Publisher, PublishRequest, UnitOfWorkFactory
 from core.replies import Reply, unseal
@@ -222,7 +223,7 @@ async def test_publish_now_racing_cancel(
     post = _, post_id, composer = await _composed(world, chat, f"Race {run}")
 
     async def publish() -> None:
-        await chat.tap(f"pub:{post_id}", composer, "🚀 Publish now")
+        await chat.tap(f"{Action.PUBLISH}:{post_id}", composer, "🚀 Publish now")
 
     answer, published, shown = await _cancel_racing(world, clock, chat, run, post, publish)
     if answer.text == f"Cancelled. Post #{post_id} is a draft again.":
@@ -249,13 +250,13 @@ async def test_retry_racing_cancel(
     chat = Chat(world)
     post = _, post_id, progress_ref = await _composed(world, chat, f"Retry race {run}")
     fake.fail_platform("linkedin", 132, "Post text exceeds LinkedIn's limit.")
-    await chat.tap(f"pub:{post_id}", progress_ref, "🚀 Publish now")
+    await chat.tap(f"{Action.PUBLISH}:{post_id}", progress_ref, "🚀 Publish now")
     await world.pipeline.tick()
     assert "❌" in _shown(chat.showing(progress_ref))["LinkedIn"]
     del fake.platform_errors["linkedin"]
 
     async def retry() -> None:
-        await chat.tap(f"rt:{post_id}:linkedin", progress_ref, "🔁 Retry LinkedIn")
+        await chat.tap(f"{Action.RETRY}:{post_id}:linkedin", progress_ref, "🔁 Retry LinkedIn")
 
     answer, published, shown = await _cancel_racing(world, clock, chat, run, post, retry)
     assert shown["Facebook"] == "✅ published"
@@ -282,14 +283,18 @@ async def test_publish_now_racing_delete(
     chat = Chat(world)
     ana, post_id, composer = await _composed(world, chat, f"Delete race {run}")
     question, question_ref = await chat.say(f"/delete {post_id}")
-    assert unseal(question.buttons[0][0].callback_data)[0] == f"dly:{post_id}"
+    assert (
+        unseal(question.buttons[0][0].callback_data)[0] == f"{Action.DELETE_CONFIRMED}:{post_id}"
+    )
     answers: list[Reply] = []
 
     async def publish() -> None:
-        await chat.tap(f"pub:{post_id}", composer, "🚀 Publish now")
+        await chat.tap(f"{Action.PUBLISH}:{post_id}", composer, "🚀 Publish now")
 
     async def delete() -> None:
-        answers.append(await chat.tap(f"dly:{post_id}", question_ref, "🗑 Yes, delete"))
+        answers.append(
+            await chat.tap(f"{Action.DELETE_CONFIRMED}:{post_id}", question_ref, "🗑 Yes, delete")
+        )
 
     await _race(world, run, publish, delete)
     await _settle(world, clock)
@@ -327,7 +332,7 @@ async def test_cancel_and_delete_wait_while_a_retry_after_a_5xx_may_already_be_o
     ana, post_id, progress = await _composed(world, chat, "Gateway trouble")
     # Ayrshare publishes it, then its gateway answers 503: the automatic re-send is due.
     fake.fail_next("/post", status=503, body=b"<html>503</html>", process=True)
-    await chat.tap(f"pub:{post_id}", progress, "🚀 Publish now")
+    await chat.tap(f"{Action.PUBLISH}:{post_id}", progress, "🚀 Publish now")
     await world.pipeline.tick()
     assert _published(world, ana) == {FB, LI}
 

@@ -14,6 +14,7 @@ from adapters.memory.clock import FixedClock
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.ticker import Ticker
+from core.actions import Action
 from core.model import Network, Route
 from core.ports import UnitOfWorkFactory
 from core.states import PostState, TargetState
@@ -61,14 +62,14 @@ async def test_post_due_longer_ago_than_the_grace_is_held_for_the_author(
     )
     assert "To: Facebook, LinkedIn" in notice.text
     assert [(b.label, b.body) for row in notice.buttons for b in row] == [
-        ("🚀 Publish now", f"pub:{post.id}"),
-        ("✍️ Edit", f"ed:{post.id}"),
-        ("🗑 Delete", f"dl:{post.id}"),
+        ("🚀 Publish now", f"{Action.PUBLISH}:{post.id}"),
+        ("✍️ Edit", f"{Action.EDIT}:{post.id}"),
+        ("🗑 Delete", f"{Action.DELETE}:{post.id}"),
     ]
 
     # "Publish now" on the notice publishes it, and that message becomes its progress.
     message = world.messenger.sent[0][2]
-    reply = await world.tap("ana", f"pub:{post.id}", message)
+    reply = await world.tap("ana", f"{Action.PUBLISH}:{post.id}", message)
     assert reply.toast == "Publishing…"
     await world.pipeline.tick()
     assert await world.states(post.id) == {FB: S.PUBLISHED, LI: S.PUBLISHED}
@@ -83,11 +84,11 @@ async def test_delete_on_a_held_post_asks_first(world: World, clock: FixedClock)
     await world.pipeline.tick()
     notice = world.messenger.sent[0][2]
 
-    question = await world.tap("ana", f"dl:{post.id}", notice)
+    question = await world.tap("ana", f"{Action.DELETE}:{post.id}", notice)
     assert question.text.startswith(f"Delete post #{post.id}")
     async with world.uow() as uow:
         assert await uow.posts.get(post.id) is not None  # nothing lost before the answer
-    reply = await world.tap("ana", f"dly:{post.id}", notice)
+    reply = await world.tap("ana", f"{Action.DELETE_CONFIRMED}:{post.id}", notice)
 
     assert reply.toast == "Deleted"
     async with world.uow() as uow:
@@ -128,7 +129,7 @@ async def test_retry_the_author_asked_for_that_fell_due_while_down_is_not_sent_l
     fake.fail_platform("linkedin", 132)
     await world.pipeline.tick()
     del fake.platform_errors["linkedin"]
-    await world.tap("ana", f"rt:{post.id}:linkedin")
+    await world.tap("ana", f"{Action.RETRY}:{post.id}:linkedin")
     clock.advance(timedelta(minutes=20))  # the bot stopped right after the tap
 
     await world.pipeline.tick()

@@ -19,6 +19,7 @@ from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
 from core import views
+from core.actions import Action
 from core.errors import OutcomeUnknown, PermanentError, TransientError
 from core.model import Network, Post, Route
 from core.pipeline import Pipeline
@@ -118,9 +119,9 @@ class PublishingMachine(RuleBasedStateMachine):
             assert draft is not None
             for network in NETWORKS:
                 if network not in networks:
-                    await self.world.tap("ana", f"tg:{draft.id}:{network.value}")
+                    await self.world.tap("ana", f"{Action.TOGGLE}:{draft.id}:{network.value}")
             if minutes == 0:
-                await self.world.tap("ana", f"pub:{draft.id}")
+                await self.world.tap("ana", f"{Action.PUBLISH}:{draft.id}")
             else:
                 await self.world.say("ana", f"/schedule in {minutes}m")
             self.post_ids.append(draft.id)

@@ -52,8 +52,8 @@ class World:
     services: Services
 
     async def sealed(self, body: str, user: User = ANA) -> str:
-        """Button data `body` ("pub:1") as the bot would seal it for `user` now, to tap data
-        no message shows (an old copy of a message, a hand-made query)."""
+        """Button data `body` (`Action.PUBLISH.data(1)`) as the bot would seal it for `user`
+        now, to tap data no message shows (an old copy of a message, a hand-made query)."""
         who = Actor(Identity(ChatPlatform.TELEGRAM, str(user.id)), chat_ref(user.id))
         profile = await self.postroom.profile_for(who)
         return f"{body}~{mark(profile.id, self.clock.now())}"

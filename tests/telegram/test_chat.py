@@ -6,6 +6,7 @@ import contextlib
 from datetime import timedelta
 
 from adapters.sandbox import FailMode, SandboxPublisher
+from core.actions import Action
 from core.model import ChatPlatform, ChatRef, Network, Route, Tier
 from core.states import PostState
 from tests.fakes.telegram_api import BOT_USERNAME
@@ -176,16 +177,19 @@ async def test_malformed_callback_data_is_refused_with_a_toast(world: World) -> 
     await tg.say("/start")
     greeting = tg.last()
     for data, expected in [
-        (await world.sealed("pub:abc"), "I need a post number here, not 'abc'"),
+        (await world.sealed(f"{Action.PUBLISH}:abc"), "I need a post number here, not 'abc'"),
         ("zz:1", "This button is no longer supported"),
         (None, "This button is broken"),
-        (await world.sealed("pub:" + "9" * 40), "There is no post 99999999999999999999"),
-        (await world.sealed("pub:²"), "There is no post ²"),
-        ("pub:" + "9" * 61, "This button is broken"),  # over 64 bytes
-        (await world.sealed("tg:1:myspace"), "I don't know the network 'myspace'"),
-        ("pub:1", "This button is too old to use"),  # no seal
-        ("pub:1~1.zz~", "This button is too old to use"),
-        ("pub:1~٣.1", "This button is too old to use"),
+        (
+            await world.sealed(f"{Action.PUBLISH}:" + "9" * 40),
+            "There is no post 99999999999999999999",
+        ),
+        (await world.sealed(f"{Action.PUBLISH}:²"), "There is no post ²"),
+        (f"{Action.PUBLISH}:" + "9" * 61, "This button is broken"),  # over 64 bytes
+        (await world.sealed(f"{Action.TOGGLE}:1:myspace"), "I don't know the network 'myspace'"),
+        (f"{Action.PUBLISH}:1", "This button is too old to use"),  # no seal
+        (f"{Action.PUBLISH}:1~1.zz~", "This button is too old to use"),
+        (f"{Action.PUBLISH}:1~٣.1", "This button is too old to use"),
     ]:
         await tg.tap_data(data, user=ANA, message=greeting)
         toast = fake.calls_to("answerCallbackQuery")[-1].params["text"]
@@ -216,13 +220,13 @@ async def test_stale_buttons_answer_clearly(world: World) -> None:
     # The discarded composer's buttons, as an old copy of the message still shows them.
     await tg.say("/post Second")
     second = tg.last()
-    await tg.tap_data(await world.sealed("pub:1"), user=ANA, message=second)
+    await tg.tap_data(await world.sealed(f"{Action.PUBLISH}:1"), user=ANA, message=second)
     assert fake.calls_to("answerCallbackQuery")[-1].params["text"] == "Post #1 no longer exists."
     await tg.tap("Publish now", message=second)
     assert "1 of 1 published" in second.text
-    await tg.tap_data(await world.sealed("tg:2:facebook"), user=ANA, message=second)
+    await tg.tap_data(await world.sealed(f"{Action.TOGGLE}:2:facebook"), user=ANA, message=second)
     assert "already" in fake.calls_to("answerCallbackQuery")[-1].params["text"]
-    await tg.tap_data(await world.sealed("dc:2"), user=ANA, message=second)
+    await tg.tap_data(await world.sealed(f"{Action.DISCARD}:2"), user=ANA, message=second)
     assert "was already published" in fake.calls_to("answerCallbackQuery")[-1].params["text"]
     assert "1 of 1 published" in second.text
 

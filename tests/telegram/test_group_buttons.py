@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.telegram.messenger import chat_ref
+from core.actions import Action
 from core.app import Actor
 from core.model import ChatPlatform, Identity
 from core.states import PostState
@@ -53,9 +54,10 @@ async def test_page_buttons_answer_only_their_owner_and_list_only_the_groups_pos
     assert (listing.text, listing.edits) == (before, 0)
     await tg.tap("Next", message=listing)
     assert "page 2 of 2" in listing.text and "Secret" not in listing.text
-    await tg.tap_data(await world.sealed("pg:x"), user=ANA, message=listing)
+    await tg.tap_data(await world.sealed(f"{Action.PAGE}:x"), user=ANA, message=listing)
     assert _toast(world).startswith("I need a page number here, not 'x'")
-    await tg.tap_data("pg:0", user=ANA, message=listing)  # unsealed: an old message's button
+    # Unsealed: an old message's button.
+    await tg.tap_data(Action.PAGE.data(0), user=ANA, message=listing)
     assert "too old to use" in _toast(world)
     assert "page 2 of 2" in listing.text
 
