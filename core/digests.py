@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -55,8 +54,9 @@ from core.policy import Policy
 from core.ports import ChartRenderer, Clock, Messengers, UnitOfWork, UnitOfWorkFactory
 from core.replies import Button, Field, Reply, seal
 from core.stats import StatsCommands
+from core.utf16 import units
 from core.views import clip
-from core.when import month_of, zone
+from core.when import month_of, read_clock, zone
 from core.wording import count_of
 
 __all__ = [
@@ -83,23 +83,14 @@ QUOTA_WARNING = 0.8  # "quota nearly used" from 80% of the month's posts
 FAILING_AFTER = 3  # an item whose refresh failed this many times in a row needs attention
 LATE_AFTER = timedelta(minutes=30)
 
-_CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*(am|pm)?$", re.ASCII)  # not `²`, `١`
-
 
 def parse_clock(text: str) -> int:
-    """Minutes after midnight for `09:00`, `9:30`, `9am`, `18h`; refuses anything else."""
-    m = _CLOCK.match(text.strip().lower().removesuffix("h"))
-    if m:
-        hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)
-        if half:
-            hour = hour % 12 + (12 if half == "pm" else 0) if 1 <= hour <= 12 else 99
-        if hour <= 23 and minute <= 59:
-            return hour * 60 + minute
+    """Minutes after midnight for `09:00`, `9:30`, `9am`, `18h` (`core.when.read_clock`);
+    refuses anything else."""
+    clock = read_clock(text)
+    if clock is not None:
+        return clock.hour * 60 + clock.minute
     raise DomainError(f"I can't read {text.strip()[:20]!r} as a time; use e.g. 09:00 or 18:30.")
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def plain_size(reply: Reply) -> int:
@@ -108,7 +99,7 @@ def plain_size(reply: Reply) -> int:
     lines = reply.text.splitlines()
     for f in reply.fields:
         lines.append(f"{f.label}  {f.value}" + (" · view" if f.url else ""))
-    return sum(_units(line) for line in lines) + max(len(lines) - 1, 0)
+    return sum(units(line) for line in lines) + max(len(lines) - 1, 0)
 
 
 # --- what a digest says -------------------------------------------------------------------------

@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 from core.errors import DomainError
 from core.model import Network
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
+# Ayrshare tells video from image by the URL's file extension; a URL with neither needs its
+# `isVideo` flag (https://www.ayrshare.com/docs/media-guidelines/overview). The limits check and
+# the Ayrshare wire read these same two sets.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpeg", ".mpg"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +48,14 @@ MAX_MEDIA_URL = 2048
 MAX_POST_CHARS = max(limit.max_chars for limit in LIMITS.values())
 
 
+def suffix(url: str) -> str:
+    """The file extension of the URL's last path segment, lower case: `.mp4`, or empty."""
+    name = urlsplit(url).path.lower().rsplit("/", 1)[-1]
+    return name[name.rfind(".") :] if "." in name else ""
+
+
 def is_video(url: str) -> bool:
-    return urlsplit(url).path.lower().endswith(VIDEO_SUFFIXES)
+    return suffix(url) in VIDEO_SUFFIXES
 
 
 def check_media_urls(urls: Iterable[str]) -> tuple[str, ...]:

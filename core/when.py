@@ -119,14 +119,14 @@ def _parse(raw: str, now: datetime, local_now: datetime, tz: ZoneInfo) -> _Found
             day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
             return None
-        clock = _clock(m.group(4) or "9:00")
+        clock = read_clock(m.group(4) or "9:00")
         return None if clock is None else _at(day, clock, tz)
     word, _, rest = raw.partition(" ")
     if word in ("today", "tomorrow"):
-        clock = _clock(rest or "9:00")
+        clock = read_clock(rest or "9:00")
         day = local_now.date() + timedelta(days=1 if word == "tomorrow" else 0)
         return None if clock is None else _at(day, clock, tz)
-    clock = _clock(raw)
+    clock = read_clock(raw)
     if clock is None:
         return None
     candidate = _at(local_now.date(), clock, tz)
@@ -136,8 +136,10 @@ def _parse(raw: str, now: datetime, local_now: datetime, tz: ZoneInfo) -> _Found
     return _at(local_now.date() + timedelta(1), clock, tz)
 
 
-def _clock(text: str) -> time | None:
-    m = _CLOCK.match(text.strip().removeprefix("at ").strip())
+def read_clock(text: str) -> time | None:
+    """The time of day in `09:00`, `9:30`, `at 9am`, `6pm`, `18h`; None for anything else. The
+    one reader of a typed clock time: `/schedule` and `/digest time` take the same ones."""
+    m = _CLOCK.match(text.strip().lower().removeprefix("at ").strip().removesuffix("h"))
     if not m:
         return None
     hour, minute, half = int(m.group(1)), int(m.group(2) or 0), m.group(3)

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+from core import limits
 from core.errors import OutcomeUnknown, PermanentError, TransientError
 from core.model import Network
 from core.ports import Outcome, OutcomeKind
@@ -44,11 +44,6 @@ RATE_WINDOW = 300.0
 DEFAULT_RETRY_AFTER = 60.0
 YOUTUBE_TITLE_MAX = 100  # YouTube rejects longer titles; Ayrshare requires one
 
-# Ayrshare detects video by the URL's extension; anything else needs `isVideo`.
-_VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpeg", ".mpg"})
-_IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff"}
-)
 _VIDEO_ONLY = frozenset({Network.YOUTUBE, Network.TIKTOK})
 
 _PLATFORMS = {n: ("twitter" if n is Network.X else n.value) for n in Network}
@@ -101,12 +96,6 @@ def youtube_title(text: str) -> str:
     return title
 
 
-def _extension(url: str) -> str:
-    path = urlsplit(url).path.lower()
-    name = path.rsplit("/", 1)[-1]
-    return name[name.rfind(".") :] if "." in name else ""
-
-
 def post_body(
     text: str, media: Sequence[str], networks: Sequence[Network], idempotency_key: str
 ) -> JSON:
@@ -120,8 +109,12 @@ def post_body(
         body["mediaUrls"] = list(media)
         # YouTube and TikTok take video only: a single URL without a known extension going
         # there must be a video, and Ayrshare would otherwise treat it as an image.
-        known = _VIDEO_EXTENSIONS | _IMAGE_EXTENSIONS
-        if len(media) == 1 and _extension(media[0]) not in known and _VIDEO_ONLY & set(networks):
+        known = limits.VIDEO_SUFFIXES | limits.IMAGE_SUFFIXES
+        if (
+            len(media) == 1
+            and limits.suffix(media[0]) not in known
+            and _VIDEO_ONLY & set(networks)
+        ):
             body["isVideo"] = True
     if Network.YOUTUBE in networks:
         # Ayrshare's default visibility is private; a published post is meant to be seen.

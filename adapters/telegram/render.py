@@ -16,6 +16,7 @@ from telegram.constants import (
 )
 
 from core.replies import Button, Reply, spans, unmark
+from core.utf16 import prefix, units
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,6 @@ BUTTON_LIMIT = InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER  # 100
 # the per-chat rate limit.
 MAX_PARTS = 4
 ELLIPSIS = "…"
-
-
-def units(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def escape(text: str) -> str:
@@ -184,13 +180,13 @@ def _fitted(found: Iterable[Line], limit: int) -> Iterable[Line]:
             for piece in _pieces(line.plain, limit):
                 yield Line(piece, escape(piece))
         else:
-            cut = _cut(line.plain, limit - units(ELLIPSIS)) + ELLIPSIS
+            cut = prefix(line.plain, limit - units(ELLIPSIS)) + ELLIPSIS
             yield Line(cut, escape(cut))
 
 
 def _pieces(text: str, limit: int) -> Iterable[str]:
     while units(text) > limit:
-        head = _cut(text, limit)
+        head = prefix(text, limit)
         space = head.rfind(" ")
         if space > len(head) // 2:
             head = head[:space]
@@ -198,14 +194,3 @@ def _pieces(text: str, limit: int) -> Iterable[str]:
         text = text[len(head) :].lstrip(" ")
     if text:
         yield text
-
-
-def _cut(text: str, limit: int) -> str:
-    """The longest prefix of `text` of at most `limit` units, never splitting a surrogate
-    pair."""
-    total = 0
-    for index, char in enumerate(text):
-        total += 2 if ord(char) > 0xFFFF else 1
-        if total > limit:
-            return text[:index]
-    return text
