@@ -169,7 +169,7 @@ def week_chart(days: Totals, end: date) -> ChartSeries | None:
 
 
 def _networks(networks: Iterable[Network]) -> str:
-    return ", ".join(n.label for n in sorted(set(networks), key=list(Network).index))
+    return ", ".join(n.label for n in sorted(set(networks), key=lambda n: n.rank))
 
 
 def outcome_line(outcomes: PublishCounts, budget: int) -> str:

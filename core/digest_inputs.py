@@ -23,7 +23,6 @@ __all__ = ["DigestInputs", "DigestWindow", "read_inputs"]
 
 ITEMS_BACK = timedelta(days=90)  # posts older than this are not a digest's "top post"
 HISTORY_BACK = timedelta(days=2)  # snapshots before the period: the baselines of its gains
-_ORDER = {n: i for i, n in enumerate(Network)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +125,7 @@ async def read_inputs(
         lower = start_at - HISTORY_BACK
         targets = sorted(
             (t for t in sent[w.profile.id] if start_at <= t[3] < end_at),
-            key=lambda t: (t[0], _ORDER[t[1]]),
+            key=lambda t: (t[0], t[1].rank),
         )
         found[w.key] = DigestInputs(
             rows=[r for r in every.rows if w.oldest <= r.day <= w.end],

@@ -31,7 +31,6 @@ from core.states import TargetState
 
 __all__ = ["SqlBatchReads", "item_campaign", "item_hidden", "item_posted"]
 
-_ORDER = {n: i for i, n in enumerate(Network)}
 _METRICS = {m.value: m for m in Metric}
 _ACCOUNT = {m.value: m for m in AccountMetric}
 _CHUNK = 1000  # profile ids per IN (…), well under SQLite's and asyncpg's parameter limits
@@ -97,7 +96,7 @@ class SqlBatchReads:
                 DailyTotal(pid, day, Network(net), campaign, posts, _known(values, _METRICS))
                 for pid, day, net, posts, values in rows
             ]
-        found.sort(key=lambda r: (r.profile_id, r.day, _ORDER[r.network]))
+        found.sort(key=lambda r: (r.profile_id, r.day, r.network.rank))
         return found
 
     async def accounts_of(
@@ -122,7 +121,7 @@ class SqlBatchReads:
                 AccountSnapshot(pid, Network(net), day, _known(values, _ACCOUNT), taken_at)
                 for pid, net, day, values, taken_at in rows
             ]
-        found.sort(key=lambda r: (r.profile_id, r.day, _ORDER[r.network]))
+        found.sort(key=lambda r: (r.profile_id, r.day, r.network.rank))
         return found
 
     async def items_of(
@@ -180,5 +179,5 @@ class SqlBatchReads:
                 if at is not None:  # never, by the WHERE clause
                     reason = "" if ok else error or "failed"
                     found.append(TargetOutcome(pid, post_id, Network(net), ok, at, reason))
-        found.sort(key=lambda o: (o.profile_id, o.post_id, _ORDER[o.network]))
+        found.sort(key=lambda o: (o.profile_id, o.post_id, o.network.rank))
         return found

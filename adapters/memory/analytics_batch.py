@@ -7,15 +7,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from core.metrics import AccountSnapshot, AnalyticsItem, DailyTotal, TargetOutcome
-from core.model import Network, Post
+from core.model import Post
 from core.states import TargetState
 
 if TYPE_CHECKING:
     from adapters.memory.analytics import AnalyticsTables, Transaction
 
 __all__ = ["InMemoryBatchReads"]
-
-_ORDER = {n: i for i, n in enumerate(Network)}
 
 
 class InMemoryBatchReads:
@@ -91,5 +89,5 @@ class InMemoryBatchReads:
                         found.append(
                             TargetOutcome(post.profile_id, post.id, t.network, False, when, reason)
                         )
-        found.sort(key=lambda o: (o.profile_id, o.post_id, _ORDER[o.network]))
+        found.sort(key=lambda o: (o.profile_id, o.post_id, o.network.rank))
         return found
