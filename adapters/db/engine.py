@@ -16,13 +16,16 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from adapters.db.writer import SqliteWriter
+
 log = logging.getLogger(__name__)
 
 PING_TIMEOUT = 5.0  # seconds; a health check must answer even when the database hangs
 
 # WAL lets readers run beside the one writer; SQLite leaves foreign keys (and so ON DELETE
-# CASCADE) off unless asked on each connection; busy_timeout makes a second writer wait
-# instead of failing at once with "database is locked".
+# CASCADE) off unless asked on each connection; busy_timeout makes a writer in another process
+# wait instead of failing at once with "database is locked" (in this process, SqliteWriter
+# queues writers so they never meet).
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -55,6 +58,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed, echo=echo)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        SqliteWriter().install(engine.sync_engine)
         return engine
     if backend == "postgresql":
         # Connections die with server restarts and idle timeouts: check before use.

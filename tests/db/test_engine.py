@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -85,5 +86,34 @@ async def test_ping_reports_an_unreachable_database() -> None:
     engine = make_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     try:
         assert await ping(engine) is False
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_writers_take_turns_instead_of_failing(tmp_path: Path) -> None:
+    """A transaction that read and then writes while another connection commits: SQLite's
+    deferred transactions fail that at once ("database is locked", whatever busy_timeout
+    says); the engine's one writer slot makes the second writer wait its turn instead."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
+    try:
+        async with engine.begin() as c:
+            await c.execute(text("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)"))
+            await c.execute(text("INSERT INTO counter (id, n) VALUES (1, 0)"))
+
+        async def bump_elsewhere() -> None:
+            async with engine.begin() as other:
+                await other.execute(text("UPDATE counter SET n = n + 1 WHERE id = 1"))
+
+        async with engine.connect() as first:
+            await first.begin()
+            await first.begin_nested()  # a SAVEPOINT, as the repositories' upserts open
+            assert await first.scalar(text("SELECT n FROM counter")) == 0
+            other = asyncio.create_task(bump_elsewhere())
+            await asyncio.wait({other}, timeout=0.5)  # it commits now, or waits its turn
+            await first.execute(text("UPDATE counter SET n = n + 10 WHERE id = 1"))
+            await first.commit()
+        await other
+        async with engine.connect() as c:
+            assert await c.scalar(text("SELECT n FROM counter")) == 11
     finally:
         await engine.dispose()
