@@ -14,15 +14,17 @@ import uvicorn
 
 from adapters.console.chat import ConsoleChat
 from adapters.db.engine import ping
-from adapters.db.migrate import current_revision, head_revision
 from bot.analytics import AnalyticsJobs
-from bot.bootstrap import ChatFactory, Services, bootstrap
+from bot.bootstrap import ChatFactory, bootstrap
 from bot.media import media_routes
+from bot.schema import SchemaOutOfDate, check_schema, prepare_schema
 from bot.settings import Settings
 from bot.telegram import TelegramService
 from bot.ticker import Ticker
 from bot.web import create_app
 from core.model import ChatPlatform
+
+__all__ = ["SchemaOutOfDate", "check_schema", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +37,6 @@ class _Server(uvicorn.Server):
         yield
 
 
-class SchemaOutOfDate(RuntimeError):
-    pass
-
-
-async def check_schema(services: Services) -> None:
-    current = await current_revision(services.engine)
-    head = head_revision()
-    if current != head:
-        raise SchemaOutOfDate(
-            f"the database is at revision {current or 'none'}, this code needs {head}: "
-            "run `postroom db upgrade` first"
-        )
-
-
 async def run(settings: Settings, *, console: bool | None = None) -> None:
     """The bot until a stop signal (or, for the console, the end of input)."""
     use_console = sys.stdin.isatty() if console is None else console
@@ -59,7 +47,7 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
     chat = services.messengers.get(ChatPlatform.CONSOLE)
     assert chat is None or isinstance(chat, ConsoleChat)
     try:
-        await check_schema(services)
+        await prepare_schema(services.engine, settings.resolved_database_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,23 +1,32 @@
-"""Runs the Alembic migrations in adapters/db/migrations on an async engine (no alembic.ini)."""
+"""Runs the Alembic migrations in adapters/db/migrations on an async engine (no alembic.ini).
+
+Which revision the code needs and which the database is at are read without Alembic (its
+import, with Mako, is ~10 MB that a running bot would carry for nothing): Alembic is
+imported only to migrate.
+"""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version"  # Alembic's default; env.py keeps it
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """A config for `alembic.command`; env.py migrates `connection` when one is given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -25,21 +34,58 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _revision_ids(path: Path) -> tuple[str, tuple[str, ...]]:
+    """A revision file's `revision` and the revisions it builds on (`down_revision`)."""
+    found: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            found[target.id] = ast.literal_eval(value)
+    revision, down = found.get("revision"), found.get("down_revision")
+    if not isinstance(revision, str):
+        raise RuntimeError(f"{path.name} names no revision")
+    if isinstance(down, str):
+        return revision, (down,)
+    if isinstance(down, list | tuple):
+        return revision, tuple(str(d) for d in down)
+    return revision, ()
+
+
 def head_revision() -> str | None:
-    """The newest revision shipped with this code."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision shipped with this code: the one no other revision builds on."""
+    revisions = dict(_revision_ids(p) for p in sorted((MIGRATIONS / "versions").glob("*.py")))
+    below = {d for downs in revisions.values() for d in downs}
+    heads = sorted(set(revisions) - below)
+    if len(heads) > 1:
+        raise RuntimeError(f"the migrations have several heads: {', '.join(heads)}")
+    return heads[0] if heads else None
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), revision)
 
 
 def _downgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(connection), revision)
 
 
 def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()
+    found = sorted(versions)
+    if len(found) > 1:
+        raise RuntimeError(f"the database is at several revisions: {', '.join(found)}")
+    return found[0] if found else None
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

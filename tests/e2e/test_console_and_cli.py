@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.db.cipher import generate_key_spec
 from bot.cli import main
 
 DEMO = Path(__file__).parents[2] / "examples" / "demo.script"
@@ -127,14 +126,26 @@ async def test_bad_secret_keys_setting(
     assert "k1" in err and "not-base64" not in err
 
 
-async def test_run_refuses_an_unmigrated_database(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+async def test_run_refuses_an_out_of_date_postgresql_database(
+    env: str, engine: AsyncEngine, db_backend: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("POSTROOM_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
-    monkeypatch.setenv("POSTROOM_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("POSTROOM_SECRET_KEYS", generate_key_spec("t1"))
-    monkeypatch.setenv("POSTROOM_HTTP_PORT", "0")
-    assert await run_cli("run", "--no-console") == 2
-    assert "run `postroom db upgrade` first" in capsys.readouterr().err
-    assert await run_cli("db", "upgrade") == 0
-    assert "database at revision" in capsys.readouterr().out
+    """On PostgreSQL, migrating is a deploy step (`postroom db upgrade`): the bot refuses an
+    old schema instead of changing it behind the operator's back. (SQLite upgrades itself:
+    tests/e2e/test_web_and_runtime.py.)"""
+    if db_backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    async with engine.begin() as conn:
+        head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    try:
+        assert await run_cli("run", "--no-console") == 2
+        err = capsys.readouterr().err
+        assert "the database is at revision 0001" in err
+        assert "run `postroom db upgrade` first" in err
+        assert await run_cli("db", "current") == 0
+        assert capsys.readouterr().out.strip() == "0001"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+            )

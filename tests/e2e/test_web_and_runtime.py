@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.engine import make_engine, ping
+from adapters.db.migrate import current_revision, head_revision
 from bot.web import create_app
 
 
@@ -92,3 +93,70 @@ async def test_run_serves_healthz_and_stops_cleanly_on_sigterm(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def _healthy(port: int, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline and process.returncode is None:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    _, err = await process.communicate()
+    raise AssertionError(f"the bot never answered /healthz:\n{err.decode()}")
+
+
+async def _run_until_healthy(cwd: Path, env: dict[str, str], port: int) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--no-console",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
+    )
+    try:
+        await _healthy(port, process)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
+@pytest.mark.timeout(90)
+async def test_first_run_on_sqlite_makes_the_schema_and_says_so_in_one_line(
+    tmp_path: Path, db_backend: str
+) -> None:
+    """`postroom run` in a fresh directory: the embedded SQLite default is created and
+    migrated at start (it used to stop with "run `postroom db upgrade` first")."""
+    if db_backend != "sqlite":
+        pytest.skip("the embedded default is SQLite; PostgreSQL is migrated as a deploy step")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
+    env["POSTROOM_HTTP_PORT"] = str(port)
+    code, err = await _run_until_healthy(tmp_path, env, port)
+    assert code == 0, err
+    schema_lines = [line for line in err.splitlines() if "schema" in line or "alembic" in line]
+    assert len(schema_lines) == 1, err
+    assert schema_lines[0].endswith(
+        f"INFO bot.schema: database: brought the SQLite schema from nothing to {head_revision()}"
+    )
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'postroom.db'}")
+    try:
+        assert await current_revision(engine) == head_revision()
+    finally:
+        await engine.dispose()
+    # The next start finds the schema current and says nothing about it.
+    code, err = await _run_until_healthy(tmp_path, env, port)
+    assert code == 0, err
+    assert "schema" not in err
