@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.engine import make_engine
 from adapters.db.migrate import (
     MIGRATIONS,
+    alembic_config,
     current_revision,
     downgrade,
     head_revision,
@@ -110,3 +112,18 @@ def test_alembic_cli_without_url_says_how_to_give_one(tmp_path: Path) -> None:
 def test_migration_files_ship_with_the_package(name: str) -> None:
     assert (MIGRATIONS / name).is_file()
     assert MIGRATIONS.is_relative_to(ROOT / "adapters")
+
+
+async def test_revisions_are_read_without_alembic_as_alembic_reads_them(tmp_path: Path) -> None:
+    """The bot checks its schema at every start without importing Alembic (~10 MB)."""
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite'}")
+    try:
+        await upgrade(engine, "0001")
+        async with engine.connect() as connection:
+            theirs = await connection.run_sync(
+                lambda c: MigrationContext.configure(c).get_current_revision()
+            )
+        assert await current_revision(engine) == theirs == "0001"
+    finally:
+        await engine.dispose()
