@@ -15,6 +15,7 @@ from adapters.ayrshare.client import AyrshareClient
 from adapters.charts import LineCharts
 from adapters.sandbox.analytics import SandboxAnalytics
 from bot.settings import Settings
+from bot.ticker import stop_scheduler
 from core.actions import Action
 from core.analytics import AnalyticsSync, SyncConfig
 from core.app import Postroom
@@ -152,10 +153,7 @@ class AnalyticsJobs:
 
     async def stop(self) -> None:
         """Stop scheduling, let runs in flight finish, hand back unsent digest claims."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        if self._running:
-            await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await stop_scheduler(self._scheduler, self._running.values)
         try:
             released = await self._services.runner.release()
         except Exception:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -98,6 +100,13 @@ class Services:
             await self.sql_engine.dispose()
 
 
+@functools.cache
+def shared_tls() -> ssl.SSLContext:
+    """One TLS context for every HTTP client made here: each would load the CA bundle anew
+    (about 0.8 MB apiece)."""
+    return httpx.create_ssl_context()
+
+
 def bootstrap(
     settings: Settings,
     *,
@@ -141,7 +150,7 @@ def bootstrap(
 
     # --- providers: one Ayrshare client and one per-profile budget for all of its uses -----
     if http is None and not settings.sandbox:
-        http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+        http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), verify=shared_tls())
     client: AyrshareClient | None = None
     if not settings.sandbox:
         assert http is not None
@@ -192,6 +201,7 @@ def bootstrap(
             polling=not settings.public_url,
             transport=telegram_transport,
             rate_limiter=telegram_rate_limiter,
+            ssl_context=shared_tls(),
         )
         messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
         telegram = TelegramBot(application, messenger)

@@ -17,6 +17,7 @@ from adapters.db.migrate import current_revision, upgrade
 from adapters.db.rotate import rotate_secrets
 from adapters.db.uow import SqlUnitOfWorkFactory
 from bot.bootstrap import bootstrap
+from bot.logs import configure_logging
 from bot.runtime import SchemaOutOfDate, run
 from bot.settings import Settings
 from bot.wiring import MissingSecretKeys, load_keyring
@@ -29,11 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=logging.WARNING if args.command == "console" else settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(settings, console=_in_console(args))
     try:
         return int(asyncio.run(args.handler(settings, args)) or 0)
     except (SchemaOutOfDate, MissingSecretKeys, SecretError, ValueError) as e:
@@ -41,6 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _in_console(args: argparse.Namespace) -> bool:
+    """Whether the terminal is a chat (then logs go to a file, out of its way)."""
+    if args.command == "console":
+        return True
+    return args.command == "run" and not args.no_console and sys.stdin.isatty()
 
 
 def _parser() -> argparse.ArgumentParser:

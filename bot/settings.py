@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,8 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)  # 0 turns the web app off
     public_url: str | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_file: str | None = None  # "-": stderr; default: stderr, var/postroom.log in console mode
     worker_id: str | None = None
 
     default_tier: Tier | None = None  # free; pro in the sandbox

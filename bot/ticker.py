@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,6 +22,25 @@ RETRY_SOON = 0.1  # seconds: how soon to look again at work due but not taken by
 # Seconds at least between wake-ups: posts falling due a few milliseconds apart are claimed
 # together, one query for many, instead of one pass each.
 GATHER = 0.05
+
+
+async def stop_scheduler(
+    scheduler: AsyncIOScheduler, running: Callable[[], Iterable[asyncio.Future[Any]]]
+) -> None:
+    """Stop an AsyncIOScheduler once the runs in flight (`running()`) have finished.
+
+    APScheduler's shutdown cancels every job run it still has pending, which would cut a
+    pass off mid-transaction and log each as failed. So: no new runs, let those already
+    handed to the event loop start and finish, then shut down.
+    """
+    if not scheduler.running:
+        return
+    scheduler.pause()
+    await asyncio.sleep(0)  # runs already submitted take their first step
+    while busy := [f for f in running() if not f.done()]:
+        await asyncio.gather(*busy, return_exceptions=True)
+    await asyncio.sleep(0)  # their APScheduler wrappers return
+    scheduler.shutdown(wait=False)
 
 
 class Ticker:
@@ -95,9 +116,6 @@ class Ticker:
         if self._alarm is not None:
             self._alarm.cancel()
         self._pipeline.stop()
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        if self._running is not None:
-            await asyncio.gather(self._running, return_exceptions=True)
+        await stop_scheduler(self._scheduler, lambda: [self._running] if self._running else [])
         await self._pipeline.drain()
         await self._pipeline.release()

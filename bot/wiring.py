@@ -11,6 +11,7 @@ from adapters.ayrshare.client import AyrshareClient
 from adapters.ayrshare.publisher import AyrsharePublisher
 from adapters.db.cipher import Keyring, load_or_create_sandbox_keyfile
 from adapters.sandbox.publisher import SandboxPublisher, parse_fail_spec
+from bot.logs import REDACT, key_spec_secrets
 from bot.settings import Settings
 from core.model import Route, Tier
 from core.policy import Policy
@@ -39,6 +40,8 @@ def load_keyring(settings: Settings) -> Keyring:
     path = settings.var_dir / "secret.key"
     existed = path.exists()
     spec = load_or_create_sandbox_keyfile(path)
+    for key in key_spec_secrets(spec):
+        REDACT.add(key)
     if not existed:
         log.warning(
             "sandbox: generated a secret key into %s (mode 0600); set "
@@ -85,6 +88,9 @@ def build_publishers(
     private_key = None
     if settings.ayrshare_private_key_file is not None:
         private_key = settings.ayrshare_private_key_file.read_text()
+        for line in private_key.splitlines():
+            if not line.startswith("-----"):
+                REDACT.add(line.strip())
     # The free tier's direct Instagram Graph route is not wired here yet: core answers
     # "not set up on this server" for it rather than guessing.
     return {

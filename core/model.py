@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core.log_context import keep_out_of_logs
 from core.states import PostState, TargetState, check_transition, derive_post_state
 
 
@@ -141,6 +142,9 @@ class Secret:
     """A credential in memory; its repr never shows the value, so it cannot leak into logs."""
 
     value: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        keep_out_of_logs(self.value)  # nor in a message or traceback that quotes it
 
     def __repr__(self) -> str:
         return "Secret('***')"

@@ -15,6 +15,7 @@ from core import views
 from core.accounts import Accounts
 from core.actions import Action
 from core.errors import DomainError, OutcomeUnknown, PermanentError, TransientError
+from core.log_context import tag_logs
 from core.model import ConnectionStatus, Network, Post, Profile, Route, Target
 from core.ports import (
     Clock,
@@ -461,6 +462,7 @@ class Pipeline:
 
     async def _send(self, send: _Send) -> None:
         post = send.post
+        tag_logs(post_id=post.id, target=",".join(n.value for n in send.networks))  # own task
         # "Publishing…" goes to the chat beside the request, never before it: a slow or
         # rate-limited chat must not delay publishing.
         shown = self._tell(self._notifier.show(post, store=False))
@@ -701,6 +703,7 @@ class Pipeline:
     async def _settle_group(
         self, post: Post, route: Route, key: str, networks: tuple[Network, ...]
     ) -> None:
+        tag_logs(post_id=post.id, target=",".join(n.value for n in networks))  # own task
         publisher = self._publishers.get(route)
         sent_at = min((post.targets[n].sent_at or self._clock.now()) for n in networks)
         found: Mapping[Network, Outcome] = {}

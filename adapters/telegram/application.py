@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable
 from typing import Any
 
@@ -13,6 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, BaseU
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.limiter import TelegramRateLimiter
+from core.log_context import tag_logs
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 
@@ -31,6 +33,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock and how many use it
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if isinstance(update, Update):
+            tag_logs(update_id=update.update_id)  # each update runs in a task of its own
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
@@ -70,6 +74,7 @@ def build_application(
     transport: httpx.AsyncBaseTransport | None = None,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     concurrent_updates: int = 64,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> TelegramApplication:
     """A PTB Application that we start and stop ourselves (never `run_polling`).
 
@@ -77,6 +82,9 @@ def build_application(
     `transport` replaces the network (tests pass an ASGI transport to a fake Bot API).
     """
     httpx_kwargs: dict[str, Any] = {} if transport is None else {"transport": transport}
+    if ssl_context is not None:
+        # One context for all clients: each loads the CA bundle anew, ~1 MB apiece.
+        httpx_kwargs["verify"] = ssl_context
 
     def request(pool: int) -> HTTPXRequest:
         return HTTPXRequest(
