@@ -7,14 +7,15 @@ import io
 import math
 import threading
 from datetime import date
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from typing import TYPE_CHECKING
 
 from core.metrics import ChartSeries
 from core.model import Network
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
 __all__ = ["COLORS", "LineCharts"]
 
@@ -55,6 +56,11 @@ class LineCharts:
         return await asyncio.to_thread(self.draw, chart)
 
     def _build(self) -> tuple[Figure, Axes]:
+        # Imported on the first chart, not at start: matplotlib and numpy are ~40 MB of a
+        # process that may draw nothing for hours.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
         figure = Figure(figsize=self._size, dpi=self._dpi)
         FigureCanvasAgg(figure)
         axes = figure.add_axes((0.09, 0.13, 0.68, 0.74))

@@ -1,0 +1,1 @@
+"""Helpers shared by the benchmarks (not a benchmark: `make bench` runs bench/*.py only)."""
