@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -e '.[dev]'
 	touch $@
 
+# The SQLite default brings its schema up to date itself; logs go to var/postroom.log.
 run: venv
-	$(BIN)/postroom db upgrade && $(BIN)/postroom run
+	$(BIN)/postroom run
 
 lint: venv
 	$(BIN)/ruff check $(LINT_DIRS)
