@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 # The SQLite default brings its schema up to date itself; logs go to var/postroom.log.
 run: venv
-	$(BIN)/postroom run
+	@$(BIN)/postroom run
 
 lint: venv
 	$(BIN)/ruff check $(LINT_DIRS)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Generator
 
@@ -35,6 +36,16 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        except SystemExit:  # uvicorn exits the process when it cannot listen
+            where = f"{self.config.host}:{self.config.port}"
+            raise ValueError(
+                f"the web app cannot listen on {where} (is the port taken?): set "
+                "POSTROOM_HTTP_PORT to a free port, or 0 to turn the web app off"
+            ) from None
 
 
 async def run(settings: Settings, *, console: bool | None = None) -> None:
@@ -81,10 +92,15 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 host=settings.http_host,
                 port=settings.http_port,
                 log_level="warning",
+                log_config=None,  # its records go through bot/logs.py like everyone's
                 lifespan="off",
             )
             server = _Server(config)
             server_task = asyncio.create_task(server.serve())
+            while not server.started and not server_task.done():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            if server_task.done():
+                server_task.result()  # it could not listen: say why
             log.info("web app on http://%s:%s/healthz", settings.http_host, settings.http_port)
         if chat is not None:
 

@@ -160,3 +160,31 @@ async def test_first_run_on_sqlite_makes_the_schema_and_says_so_in_one_line(
     code, err = await _run_until_healthy(tmp_path, env, port)
     assert code == 0, err
     assert "schema" not in err
+
+
+@pytest.mark.timeout(60)
+async def test_a_taken_port_stops_the_start_with_a_clear_message(
+    tmp_path: Path, db_backend: str
+) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("about the web app, not the database")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
+        env["POSTROOM_HTTP_PORT"] = str(taken.getsockname()[1])
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--no-console",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 2
+    assert "the web app cannot listen on 127.0.0.1:" in err.decode()
+    assert "Traceback" not in err.decode()
