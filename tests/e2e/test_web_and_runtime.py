@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -50,6 +51,49 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def _healthy(port: int, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline and process.returncode is None:
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    _, err = await process.communicate()
+    raise AssertionError(f"the bot never answered /healthz:\n{err.decode()}")
+
+
+async def _spawn_run(cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`postroom run --no-console` as a real process."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--no-console",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
+    )
+
+
+async def _run_until_healthy(cwd: Path, env: dict[str, str], port: int) -> tuple[int, str]:
+    """Start the bot, wait for /healthz, stop it with SIGTERM: its exit code and stderr."""
+    process = await _spawn_run(cwd, env)
+    try:
+        await _healthy(port, process)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
 @pytest.mark.timeout(60)
 async def test_run_serves_healthz_and_stops_cleanly_on_sigterm(
     db_url: str, engine: AsyncEngine, tmp_path: Path, secret_spec: str
@@ -63,74 +107,9 @@ async def test_run_serves_healthz_and_stops_cleanly_on_sigterm(
         "POSTROOM_HTTP_PORT": str(port),
     }
     env.pop("POSTROOM_AYRSHARE_API_KEY", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--no-console",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).parents[2],
-    )
-    try:
-        deadline = time.monotonic() + 30
-        status = None
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline and status != 200:
-                try:
-                    status = (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
-        assert status == 200
-        process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(process.wait(), timeout=20)
-        _, err = await process.communicate()
-        assert code == 0, err.decode()
-        assert b"stopping: finishing work in flight" in err
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def _healthy(port: int, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline and process.returncode is None:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    _, err = await process.communicate()
-    raise AssertionError(f"the bot never answered /healthz:\n{err.decode()}")
-
-
-async def _run_until_healthy(cwd: Path, env: dict[str, str], port: int) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--no-console",
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=cwd,
-    )
-    try:
-        await _healthy(port, process)
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), timeout=20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, err.decode()
+    code, err = await _run_until_healthy(Path(__file__).parents[2], env, port)
+    assert code == 0, err
+    assert "stopping: finishing work in flight" in err
 
 
 @pytest.mark.timeout(90)
@@ -173,17 +152,7 @@ async def test_a_taken_port_stops_the_start_with_a_clear_message(
         taken.listen()
         env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
         env["POSTROOM_HTTP_PORT"] = str(taken.getsockname()[1])
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            "--no-console",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=tmp_path,
-        )
+        process = await _spawn_run(tmp_path, env)
         _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 2
     assert "the web app cannot listen on 127.0.0.1:" in err.decode()
