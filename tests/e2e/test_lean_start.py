@@ -26,11 +26,11 @@ import asyncio, json, sys
 import bot.cli
 from bot.schema import prepare_schema
 from bot.settings import Settings
-from bot.wiring import build
+from bot.bootstrap import bootstrap
 
 async def main():
     settings = Settings()
-    services = build(settings)
+    services = bootstrap(settings)
     await prepare_schema(services.engine, settings.resolved_database_url)  # a first run
     await services.pipeline.step()
     await services.analytics.runner.tick()

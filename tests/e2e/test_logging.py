@@ -14,15 +14,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.clock import FixedClock
 from adapters.telegram.limiter import TelegramRateLimiter
 from bot.analytics import AnalyticsJobs
+from bot.bootstrap import bootstrap
 from bot.logs import QUIET, configure_logging
+from bot.settings import Settings
 from bot.telegram import TelegramService, webhook_secret
 from bot.ticker import Ticker
 from core.app import OOPS, Actor
-from core.model import ChatPlatform, ChatRef, Identity, MessageRef
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices
 from tests.fakes.ayrshare_api import FakeAyrshare
@@ -77,7 +80,8 @@ class Capture(logging.Handler):
 
 
 def _actor(user: str = "ana") -> Actor:
-    return Actor(Identity(ChatPlatform.CONSOLE, user), ChatRef(ChatPlatform.CONSOLE, user), user)
+    chat = ChatRef(ChatPlatform.CONSOLE, user, kind=ChatKind.PRIVATE)
+    return Actor(Identity(ChatPlatform.CONSOLE, user), chat, user)
 
 
 def _button(reply: Reply, label: str) -> str:
@@ -184,24 +188,34 @@ async def test_json_lines_carry_the_post_and_target_and_no_secret_reaches_a_reco
 
 
 async def test_json_lines_carry_the_telegram_update_id(
-    make_services: BuildServices, tmp_path: Path, clock: FixedClock, restore_logging: None
+    db_url: str,
+    engine: AsyncEngine,
+    tmp_path: Path,
+    clock: FixedClock,
+    secret_spec: str,
+    restore_logging: None,
 ) -> None:
-    services = await make_services(
-        telegram_token="123456789:AAF-test-token_for-the-fake",
-        log_format="json",
-        log_file=str(tmp_path / "bot.jsonl"),
+    settings = Settings.model_validate(
+        {
+            "database_url": db_url,
+            "var_dir": tmp_path / "var",
+            "secret_keys": secret_spec,
+            "telegram_token": "123456789:AAF-test-token_for-the-fake",
+            "log_format": "json",
+            "log_file": str(tmp_path / "bot.jsonl"),
+        }
     )
-    path = configure_logging(services.settings, console=False)
+    path = configure_logging(settings, console=False)
     assert path is not None
     fake = FakeTelegramAPI()
     time = VirtualTime()
-    service = TelegramService(
-        services.settings,
-        services,
-        transport=fake.transport(),
-        rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
-        poll_timeout=1,
+    services = bootstrap(
+        settings,
+        clock=clock,
+        telegram_transport=fake.transport(),
+        telegram_rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
     )
+    service = TelegramService(settings, services, poll_timeout=1)
     await service.start()
     try:
         driver = TelegramDriver(fake, service.application, service.chat)
@@ -214,6 +228,7 @@ async def test_json_lines_carry_the_telegram_update_id(
             await asyncio.sleep(0.01)
     finally:
         await service.stop()
+        await services.aclose()
     (again,) = [e for e in _json_lines(path) if "arrived again" in str(e["message"])]
     assert again["update_id"] == update["update_id"]
 

@@ -14,9 +14,9 @@ from telegram.ext import BaseRateLimiter
 
 from adapters.db.cipher import generate_key_spec
 from adapters.memory.clock import FixedClock
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram import TelegramService
-from bot.wiring import build
 from core.flow import OOPS
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import TelegramDriver, User
@@ -65,11 +65,14 @@ async def test_300_chats_setting_up_digests_at_once_lose_nothing(
             "telegram_token": TOKEN,
         }
     )
-    services = build(settings, clock=clock)
     fake = FakeTelegramAPI()
-    service = TelegramService(
-        settings, services, transport=fake.transport(), rate_limiter=Unpaced()
+    services = bootstrap(
+        settings,
+        clock=clock,
+        telegram_transport=fake.transport(),
+        telegram_rate_limiter=Unpaced(),
     )
+    service = TelegramService(settings, services)
     await service.application.initialize()
     await service.chat.setup()
     tg = TelegramDriver(fake, service.application, service.chat)
