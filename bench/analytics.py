@@ -23,19 +23,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy import insert, text
+# The bench reuses the test suite's fakes (tests/fakes): run from anywhere, import from the root.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from adapters.ayrshare.analytics import AyrshareAnalytics
-from adapters.ayrshare.client import AyrshareClient
-from adapters.db.cipher import Keyring
-from adapters.db.engine import make_engine, make_session_factory
-from adapters.db.migrate import upgrade
-from adapters.db.tables import PostRow, TargetRow
-from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.memory.clock import FixedClock
-from core.analytics import AnalyticsSync, SyncConfig
-from core.model import (
+import httpx  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
+
+from adapters.ayrshare.analytics import AyrshareAnalytics  # noqa: E402
+from adapters.ayrshare.client import AyrshareClient  # noqa: E402
+from adapters.db.cipher import Keyring  # noqa: E402
+from adapters.db.engine import make_engine, make_session_factory  # noqa: E402
+from adapters.db.migrate import upgrade  # noqa: E402
+from adapters.db.tables import PostRow, TargetRow  # noqa: E402
+from adapters.db.uow import SqlUnitOfWorkFactory  # noqa: E402
+from core.analytics import AnalyticsSync, SyncConfig  # noqa: E402
+from core.model import (  # noqa: E402
     AccountKey,
     ChatPlatform,
     Connection,
@@ -46,9 +50,10 @@ from core.model import (
     Secret,
     Tier,
 )
-from core.policy import Policy
-from core.request_budget import RequestBudget
-from core.states import TargetState
+from core.policy import Policy  # noqa: E402
+from core.request_budget import RequestBudget  # noqa: E402
+from core.states import TargetState  # noqa: E402
+from tests.fakes.clock import FixedClock  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 BASE = "https://api.ayrshare.bench/api"

@@ -18,6 +18,7 @@ import asyncio
 import json
 import math
 import re
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -27,24 +28,29 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import httpx
-from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
+# The bench reuses the test suite's fakes (tests/fakes): run from anywhere, import from the root.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from adapters.charts import LineCharts
-from adapters.db.cipher import Keyring
-from adapters.db.engine import make_engine, make_session_factory
-from adapters.db.migrate import upgrade
-from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.memory.clock import FixedClock
-from adapters.telegram.limiter import TelegramRateLimiter
-from adapters.telegram.messenger import TelegramMessenger
-from core.digest_model import DigestSubscription, next_occurrence
-from core.digests import DigestComposer, DigestConfig, DigestRunner
-from core.metrics import AccountMetric, AnalyticsItem, ChartSeries, DailyTotal, ItemKind, Metric
-from core.model import ChatPlatform, ChatRef, Identity, Network, Tier
-from core.policy import Policy
-from core.when import zone
+import httpx  # noqa: E402
+from telegram.ext import ExtBot  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
+
+from adapters.charts import LineCharts  # noqa: E402
+from adapters.db.cipher import Keyring  # noqa: E402
+from adapters.db.engine import make_engine, make_session_factory  # noqa: E402
+from adapters.db.migrate import upgrade  # noqa: E402
+from adapters.db.uow import SqlUnitOfWorkFactory  # noqa: E402
+from adapters.telegram.limiter import TelegramRateLimiter  # noqa: E402
+from adapters.telegram.messenger import TelegramMessenger  # noqa: E402
+from core.digest_model import DigestSubscription, next_occurrence  # noqa: E402
+from core.digests import DigestComposer, DigestConfig, DigestRunner  # noqa: E402
+from core.metrics import AccountMetric, AnalyticsItem, ChartSeries, DailyTotal, ItemKind, Metric  # noqa: E402
+from core.model import ChatPlatform, ChatRef, Identity, Network, Tier  # noqa: E402
+from core.policy import Policy  # noqa: E402
+from core.when import zone  # noqa: E402
+from tests.fakes.clock import FixedClock  # noqa: E402
 
 TOKEN = "123456789:AAF-bench-token"
 API = "https://api.telegram.bench/bot"

@@ -26,7 +26,7 @@ from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.migrate import upgrade
 from adapters.db.tables import Base
 from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.memory.clock import FixedClock
+from tests.fakes.clock import FixedClock
 
 DATABASE_ENV = "POSTROOM_TEST_DATABASE"
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
 from bot.analytics import AnalyticsServices
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
@@ -35,6 +33,8 @@ from core.policy import Policy
 from core.ports import AnalyticsSource, ChartRenderer, Messenger, UnitOfWorkFactory
 from core.replies import Reply, mark
 from core.states import TargetState
+from tests.fakes.clock import FixedClock
+from tests.fakes.messenger import RecordingMessenger
 
 # A Tuesday; Monday 30 Nov 2026 is the next weekly digest day.
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

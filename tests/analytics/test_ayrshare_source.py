@@ -14,7 +14,6 @@ import pytest
 
 from adapters.ayrshare.analytics import AyrshareAnalytics
 from adapters.ayrshare.client import AyrshareClient
-from adapters.memory.clock import FixedClock
 from core.analytics import SyncConfig
 from core.errors import PermanentError, TransientError
 from core.metrics import AnalyticsItem, ItemKind, Metric
@@ -23,6 +22,7 @@ from core.ports import UnitOfWorkFactory
 from core.request_budget import RequestBudget
 from tests.analytics.support import START, make_env, make_profile, publish
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
+from tests.fakes.clock import FixedClock
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "ayrshare"
 

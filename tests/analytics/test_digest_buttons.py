@@ -1,5 +1,5 @@
 """The digest's buttons are its owner's: another member's tap on 📈 Last 7 days or on the
-/digest status buttons is refused and changes nothing (memory and SQL stores)."""
+/digest status buttons is refused and changes nothing (SQL store)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,6 @@ from adapters.charts import LineCharts
 from adapters.db.cipher import generate_key_spec
 from adapters.db.engine import make_engine
 from adapters.db.migrate import current_revision, downgrade, upgrade
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
 from bot.analytics import AnalyticsJobs
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
@@ -26,6 +24,8 @@ from core.metrics import ChartSeries
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network, Route
 from core.replies import Reply
 from tests.analytics.support import START
+from tests.fakes.clock import FixedClock
+from tests.fakes.messenger import RecordingMessenger
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VIDEO = "https://cdn.example.com/launch.mp4"

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
@@ -26,6 +23,9 @@ from core.pipeline import PipelineConfig
 from core.policy import Policy
 from core.ports import Publisher, UnitOfWorkFactory
 from core.replies import Button, Reply
+from tests.fakes.clock import FixedClock
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
+from tests.fakes.messenger import RecordingMessenger
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 VIDEO = "https://cdn.example.com/launch.mp4"

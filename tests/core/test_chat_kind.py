@@ -9,12 +9,12 @@ from typing import cast
 import pytest
 
 from adapters.console.chat import ConsoleChat
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from core.app import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.ports import UnitOfWorkFactory
 from core.replies import Reply
 from tests.core.harness import Harness, find_button
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 ANA = Identity(ChatPlatform.SLACK, "U024BE7LH", "T0001")
 DM = ChatRef(ChatPlatform.SLACK, "D024BE91L", "T0001", kind=ChatKind.PRIVATE)

@@ -1,19 +1,17 @@
-"""Linking a channel to a profile through Postroom, on memory and on the SQL database."""
+"""Linking a channel to a profile through Postroom, on the SQL database."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 from datetime import timedelta
-from typing import cast
 
 import pytest
 
-from adapters.memory.store import InMemoryUnitOfWorkFactory
+from adapters.db.uow import SqlUnitOfWorkFactory
 from core.app import Actor
 from core.link_model import digest
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network
-from core.ports import UnitOfWorkFactory
 from core.replies import CODE_END, CODE_START, Reply
 from core.states import PostState
 from tests.core.harness import Harness, find_button
@@ -22,11 +20,9 @@ FB = Network.FACEBOOK
 CODE = re.compile(f"{CODE_START}/link ([A-Za-z0-9_-]{{16}}){CODE_END}")  # inline code
 
 
-@pytest.fixture(params=["memory", "sql"])
-def h(request: pytest.FixtureRequest) -> Harness:
-    if request.param == "memory":
-        return Harness(uow=InMemoryUnitOfWorkFactory())
-    return Harness(uow=cast(UnitOfWorkFactory, request.getfixturevalue("uow_factory")))
+@pytest.fixture
+def h(uow_factory: SqlUnitOfWorkFactory) -> Harness:
+    return Harness(uow=uow_factory)
 
 
 def channel(name: str = "news") -> Actor:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.ayrshare import wire
-from adapters.memory.clock import FixedClock
 from adapters.sandbox import FailMode
 from core.actions import Action
 from core.errors import InvalidTransition
@@ -18,6 +17,7 @@ from core.policy import Policy
 from core.replies import Reply
 from core.states import TargetState
 from tests.core.harness import VIDEO, Harness
+from tests.fakes.clock import FixedClock
 
 FB, YT, TT, LI = Network.FACEBOOK, Network.YOUTUBE, Network.TIKTOK, Network.LINKEDIN
 

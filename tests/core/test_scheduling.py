@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.memory.clock import FixedClock
 from core.model import Network, Post, Tier
 from core.policy import Policy
 from core.states import PostState
 from tests.core.harness import VIDEO, Harness
+from tests.fakes.clock import FixedClock
 
 FB = Network.FACEBOOK
 # 01:30 in Berlin on 28 March 2027, the night the clocks jump from 02:00 CET to 03:00 CEST.

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.memory.clock import FixedClock
 from core import replies
 from core.model import Network
 from core.states import PostState
 from tests.core.harness import VIDEO, Harness
+from tests.fakes.clock import FixedClock
 
 FB, TT = Network.FACEBOOK, Network.TIKTOK
 FAMILY = "Family 👨\u200d👩\u200d👧"

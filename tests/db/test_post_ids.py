@@ -1,5 +1,5 @@
 """Post numbers are never handed out twice, and lists can be limited to the chat they were
-made in; on the in-memory store and both SQL databases alike."""
+made in; on the write-side fake and both SQL databases alike."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.migrate import downgrade, upgrade
 from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from core.model import (
     ChatKind,
     ChatPlatform,
@@ -27,6 +26,7 @@ from core.model import (
     Tier,
 )
 from core.ports import UnitOfWorkFactory
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ANA = Identity(ChatPlatform.TELEGRAM, "1111111")

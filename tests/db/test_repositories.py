@@ -1,4 +1,5 @@
-"""Repository contract: the in-memory fakes and the SQL adapter behave the same."""
+"""Repository contract: the write-side fake (tests/fakes/memory_store.py) behaves as the SQL
+adapter, which the fast core tests and the state machine rely on."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import cast
 
 import pytest
 
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from core.errors import Conflict
 from core.model import (
     AccountKey,
@@ -29,6 +29,7 @@ from core.model import (
 )
 from core.ports import UnitOfWorkFactory
 from core.states import TargetState
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 ALICE = Identity(ChatPlatform.TELEGRAM, "1001")

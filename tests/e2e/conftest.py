@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.cipher import generate_key_spec
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from core.model import ChatPlatform
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
+from tests.fakes.clock import FixedClock
+from tests.fakes.messenger import RecordingMessenger
 
 BuildServices = Callable[..., Awaitable[Services]]
 

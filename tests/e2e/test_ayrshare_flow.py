@@ -8,13 +8,13 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from adapters.memory.messenger import RecordingMessenger
 from bot.bootstrap import Services
 from core.app import OOPS, Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Network
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.messenger import RecordingMessenger
 
 VIDEO = "https://cdn.example.com/launch.mp4"
 

@@ -8,14 +8,14 @@ import io
 import pytest
 
 from adapters.console.chat import ConsoleChat
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from core.app import Postroom
 from core.model import ChatPlatform
 from tests.analytics.support import START, FakeCharts
+from tests.fakes.clock import FixedClock
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
+from tests.fakes.messenger import RecordingMessenger
 
 
 async def test_messengers_are_passed_in_complete_and_read_only() -> None:

@@ -1,4 +1,4 @@
-"""The in-memory fakes' own behaviour: clock, recording messenger, store isolation."""
+"""The test fakes' own behaviour: clock, recording messenger, write-side store isolation."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
-from adapters.memory.store import InMemoryStore, InMemoryUnitOfWorkFactory
 from core.errors import Conflict
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Post, Tier
 from core.replies import Reply
+from tests.fakes.clock import FixedClock
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
+from tests.fakes.messenger import RecordingMessenger
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -52,8 +52,8 @@ async def test_recording_messenger_numbers_messages_and_records_edits() -> None:
 
 
 async def test_units_share_one_store_and_count_commits() -> None:
-    store = InMemoryStore()
-    factory = InMemoryUnitOfWorkFactory(store)
+    factory = InMemoryUnitOfWorkFactory()
+    store = factory.store
     async with factory() as u:
         profile = await u.profiles.create(
             Identity(ChatPlatform.CONSOLE, "me"),
@@ -67,7 +67,13 @@ async def test_units_share_one_store_and_count_commits() -> None:
         assert u.committed
     assert list(store.profiles) == [profile.id]
     assert store.commits == 1
-    assert InMemoryUnitOfWorkFactory().store is not store
+    # Another factory over the same store sees the commit; a new factory starts empty (a
+    # shared default store would leak one test's rows into the next).
+    async with InMemoryUnitOfWorkFactory(store)() as same:
+        assert await same.profiles.get(profile.id) is not None
+    async with InMemoryUnitOfWorkFactory()() as fresh:
+        assert await fresh.profiles.get(profile.id) is None
+        assert await fresh.profiles.by_identity(Identity(ChatPlatform.CONSOLE, "me")) is None
 
 
 async def test_a_racing_identity_loses_at_commit() -> None:

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import fake_ayrshare
 
 

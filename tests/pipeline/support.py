@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 import httpx
 
 from adapters.ayrshare import AyrshareClient, AyrsharePublisher
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from core.accounts import Accounts
@@ -39,6 +37,8 @@ from core.ports import ConnectLink, Outcome, Publisher, PublishRequest, UnitOfWo
 from core.replies import Reply, mark
 from core.states import TargetState
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
+from tests.fakes.clock import FixedClock
+from tests.fakes.messenger import RecordingMessenger
 
 API_KEY = "sk-test-pipeline-0001"
 VIDEO = "https://cdn.example.com/media/launch.mp4"

@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from adapters.ayrshare import wire
-from adapters.memory.clock import FixedClock
 from core.actions import Action
 from core.model import ConnectionStatus, Network, Route
 from core.ports import OutcomeKind, UnitOfWorkFactory
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import World, ayrshare
 
 S = TargetState

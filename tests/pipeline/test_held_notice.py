@@ -8,11 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
 from core.model import Network, Route
 from core.pipeline import PipelineConfig
 from core.ports import UnitOfWorkFactory
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import World, ayrshare
 
 

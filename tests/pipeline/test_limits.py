@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
 from core.actions import Action
 from core.model import Network, Post, Profile, Route, Target
 from core.pipeline import PipelineConfig
 from core.ports import Outcome, PublishRequest, UnitOfWorkFactory
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of
 
 S = TargetState

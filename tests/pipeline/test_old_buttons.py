@@ -8,7 +8,6 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
 from core.actions import Action
 from core.app import Actor
 from core.model import ChatPlatform, Identity, Network, Route
@@ -16,6 +15,7 @@ from core.ports import UnitOfWorkFactory
 from core.replies import Button, Reply, mark
 from core.states import PostState
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import World, ayrshare, chat_of
 
 FB = Network.FACEBOOK

@@ -17,12 +17,12 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
 from core.actions import Action
 from core.model import MessageRef, Network, Profile, Route
 from core.ports import Outcome, Publisher, PublishRequest, UnitOfWorkFactory
 from core.replies import Reply, unseal
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of
 
 FB, LI = Network.FACEBOOK, Network.LINKEDIN

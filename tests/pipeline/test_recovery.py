@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.ticker import Ticker
@@ -19,6 +18,7 @@ from core.model import Network, Route
 from core.ports import UnitOfWorkFactory
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.pipeline.support import Crashing, World, ayrshare, chat_of
 
 S = TargetState

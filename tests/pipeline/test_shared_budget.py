@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.messenger import RecordingMessenger
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from core.model import ChatPlatform, Network, Tier
@@ -19,6 +17,8 @@ from core.ports import UnitOfWorkFactory
 from core.states import TargetState
 from tests.analytics.support import FakeCharts
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
+from tests.fakes.clock import FixedClock
+from tests.fakes.messenger import RecordingMessenger
 from tests.pipeline.support import API_KEY, World
 
 FB = Network.FACEBOOK

@@ -6,12 +6,12 @@ import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from adapters.memory.clock import FixedClock
 from adapters.sandbox import SandboxPublisher
 from core.errors import OutcomeUnknown
 from core.model import Network, Route
 from core.ports import Outcome, OutcomeKind, PublishRequest
 from tests.core.harness import START, Harness
+from tests.fakes.clock import FixedClock
 
 
 class SlowProvider(SandboxPublisher):

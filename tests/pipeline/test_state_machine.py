@@ -15,8 +15,6 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
 from core import views
 from core.actions import Action
@@ -25,6 +23,8 @@ from core.model import Network, Post, Route
 from core.pipeline import Pipeline
 from core.ports import Outcome, OutcomeKind, PublishRequest
 from core.states import TargetState
+from tests.fakes.clock import FixedClock
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 from tests.pipeline.support import VIDEO, Crash, Crashing, World
 
 T = TypeVar("T")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import SandboxPublisher
 from bot.ticker import Ticker
 from core.model import Network, Route
 from core.states import TargetState
+from tests.fakes.clock import FixedClock
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 from tests.pipeline.support import World
 
 FB = Network.FACEBOOK

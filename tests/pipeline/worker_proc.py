@@ -21,13 +21,13 @@ from pathlib import Path
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.memory.messenger import RecordingMessenger
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from core.errors import OutcomeUnknown
 from core.model import AccountKey, ChatPlatform, Network, Post, Profile, Route, Tier
 from core.pipeline import PipelineConfig
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
+from tests.fakes.messenger import RecordingMessenger
 
 CONFIG = {
     "lease": timedelta(seconds=1.5),

@@ -1,4 +1,5 @@
-"""Fixtures: the Telegram front end over memory and sandbox, with the fake Bot API."""
+"""Fixtures: the Telegram front end over the write-side fake (or SQL) and sandbox, with the fake
+Bot API."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
-from adapters.memory.clock import FixedClock
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from adapters.sandbox import FailMode, SandboxPublisher
 from adapters.telegram.application import TelegramApplication
 from adapters.telegram.chat import TelegramChat
@@ -24,9 +23,11 @@ from core.app import Actor, Postroom
 from core.model import ChatPlatform, Identity, Network, Route, Tier
 from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
-from core.ports import MediaHost, Publisher
+from core.ports import MediaHost, Publisher, UnitOfWorkFactory
 from core.replies import mark
 from tests.analytics.support import FakeCharts
+from tests.fakes.clock import FixedClock
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import ANA, TelegramDriver, Timers, User, VirtualTime
 
@@ -35,7 +36,7 @@ START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 @dataclass
 class World:
-    """One bot: core over memory + sandbox, the PTB Application, the fake Bot API."""
+    """One bot: core over a store + sandbox, the PTB Application, the fake Bot API."""
 
     fake: FakeTelegramAPI
     app: TelegramApplication
@@ -43,7 +44,7 @@ class World:
     messenger: TelegramMessenger
     postroom: Postroom
     pipeline: Pipeline
-    uow: InMemoryUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     clock: FixedClock
     time: VirtualTime
     album_time: Timers
@@ -72,9 +73,11 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         tier: Tier = Tier.PRO,
         media: MediaHost | None = None,
         fake: FakeTelegramAPI | None = None,
+        uow: UnitOfWorkFactory | None = None,
     ) -> World:
         clock = FixedClock(START)
-        uow = InMemoryUnitOfWorkFactory()
+        # The fast write-side fake unless a test needs the read side (links, digests): SQL.
+        uow = uow or InMemoryUnitOfWorkFactory()
         publishers: dict[Route, Publisher] = {
             route: SandboxPublisher(route, fail=fail or {}, clock=clock) for route in Route
         }

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from adapters.db.uow import SqlUnitOfWorkFactory
 from core.states import PostState
 from tests.fakes.telegram_api import BOT_USERNAME
-from tests.telegram.conftest import World
+from tests.telegram.conftest import MakeWorld, World
 from tests.telegram.driver import ANA, BEN, JSON, TelegramDriver
 
 NEWS: JSON = {"id": -1005555555555, "type": "channel", "title": "Postroom News"}
 OTHER: JSON = {"id": -1006666666666, "type": "channel", "title": "Other Channel"}
 CODE = re.compile(r"/link ([A-Za-z0-9_-]{16})")
+
+
+@pytest.fixture
+async def world(make_world: MakeWorld, uow_factory: SqlUnitOfWorkFactory) -> World:
+    """Channel links are stored in the database, so these bots run on SQL."""
+    return await make_world(uow=uow_factory)
 
 
 async def post_in(tg: TelegramDriver, chat: JSON, text: str) -> None:

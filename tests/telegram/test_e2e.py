@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from adapters.db.cipher import generate_key_spec
-from adapters.memory.clock import FixedClock
 from adapters.telegram.limiter import TelegramRateLimiter
 from bot.bootstrap import Services, bootstrap
 from bot.media import media_routes
@@ -23,6 +22,7 @@ from bot.settings import Settings
 from bot.telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramService
 from bot.web import create_app
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, transcript
 from tests.telegram.driver import ANA, JPEG, TelegramDriver, VirtualTime
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.telegram.messenger import chat_ref
 from core.actions import Action
 from core.app import Actor
 from core.model import ChatPlatform, Identity
 from core.states import PostState
 from tests.fakes.telegram_api import transcript
-from tests.telegram.conftest import World
+from tests.telegram.conftest import MakeWorld, World
 from tests.telegram.driver import ANA, BEN, GROUP, TelegramDriver, User
 
 NOT_YOURS = "Only the author can do that."
@@ -77,7 +78,10 @@ async def test_page_buttons_answer_only_their_owner_and_list_only_the_groups_pos
     print("\n" + transcript(world.fake.log))
 
 
-async def test_digest_buttons_in_a_group_answer_only_their_owner(world: World) -> None:
+async def test_digest_buttons_in_a_group_answer_only_their_owner(
+    make_world: MakeWorld, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    world = await make_world(uow=uow_factory)  # digest subscriptions live in the database
     tg = world.tg
     await tg.say("/digest", user=BEN, chat=GROUP)
     status = tg.last(GROUP_ID)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.memory.store import InMemoryUnitOfWorkFactory
 from core.digest_model import DigestSubscription
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Post, Tier
 from core.ports import UnitOfWorkFactory
+from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 OLD = ChatRef(ChatPlatform.TELEGRAM, "-4098765432")
@@ -95,7 +95,3 @@ async def test_sql_digest_subscriptions_follow_the_chat(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     await _check_digest_follows(uow_factory)
-
-
-async def test_memory_digest_subscriptions_follow_the_chat() -> None:
-    await _check_digest_follows(InMemoryUnitOfWorkFactory())

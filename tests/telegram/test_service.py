@@ -13,12 +13,12 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.cipher import generate_key_spec
-from adapters.memory.clock import FixedClock
 from adapters.telegram.limiter import TelegramRateLimiter
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from bot.telegram import TelegramService, webhook_secret
 from core.model import ChatPlatform
+from tests.fakes.clock import FixedClock
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import ANA, TelegramDriver, VirtualTime
 

@@ -1,1 +1,0 @@
-"""In-memory storage, for tests and the sandbox."""

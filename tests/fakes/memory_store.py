@@ -1,0 +1,261 @@
+"""A write-side fake for fast tests: profiles, posts and a unit of work, as the SQL adapter.
+
+It keeps what the hypothesis state machine and the core flow tests need (isolation until
+commit, UNIQUE identities at commit, changed-fields-only saves, the claim order) and nothing
+of the read side: analytics, digests and channel links run on SQL (the `uow_factory` fixture).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NoReturn, Self, cast
+
+from core.errors import Conflict
+from core.link_model import ChatLink, LinkRepository
+from core.model import (
+    ChatRef,
+    Identity,
+    Post,
+    Profile,
+    Subscription,
+    Tier,
+)
+from core.ports import (
+    AnalyticsRepository,
+    DigestRepository,
+    PostRepository,
+    ProfileRepository,
+)
+from tests.fakes.memory_posts import InMemoryPostRepository, aware, merged
+
+
+@dataclass
+class InMemoryStore:
+    """The committed state, shared by every unit of work of one factory."""
+
+    profiles: dict[int, Profile] = field(default_factory=dict)  # subscription kept apart
+    identities: dict[Identity, int] = field(default_factory=dict)
+    subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
+    posts: dict[int, Post] = field(default_factory=dict)
+    commits: int = 0
+    # Ids are handed out at insert and never reused, even when the insert is rolled back
+    # (as database sequences behave).
+    _profile_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+    _post_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def next_profile_id(self) -> int:
+        return next(self._profile_ids)
+
+    def next_post_id(self) -> int:
+        return next(self._post_ids)
+
+
+@dataclass
+class _Pending:
+    """What one unit of work wrote; applied to the store on commit, dropped otherwise."""
+
+    profiles: dict[int, Profile] = field(default_factory=dict)
+    identities: dict[Identity, int] = field(default_factory=dict)
+    subscriptions: list[tuple[int, Subscription]] = field(default_factory=list)
+    posts: dict[int, Post | None] = field(default_factory=dict)  # None: deleted
+    # Committed posts as this unit first read them: commit applies only what it changed since
+    # (the SQL adapter writes only changed columns), so another unit's commit meanwhile to
+    # other targets or fields survives.
+    read: dict[int, Post] = field(default_factory=dict)
+
+
+class View:
+    """The store as this unit of work sees it: committed state overlaid with its own writes."""
+
+    def __init__(self, store: InMemoryStore, pending: _Pending) -> None:
+        self.store = store
+        self.pending = pending
+
+    def profile(self, profile_id: int) -> Profile | None:
+        if profile_id in self.pending.profiles:
+            return self.pending.profiles[profile_id]
+        return self.store.profiles.get(profile_id)
+
+    def identities(self) -> dict[Identity, int]:
+        return self.store.identities | self.pending.identities
+
+    def subscriptions(self, profile_id: int) -> list[Subscription]:
+        committed = self.store.subscriptions.get(profile_id, [])
+        return committed + [s for pid, s in self.pending.subscriptions if pid == profile_id]
+
+    def post(self, post_id: int) -> Post | None:
+        if post_id in self.pending.posts:
+            return self.pending.posts[post_id]
+        return self.store.posts.get(post_id)
+
+    def posts(self) -> Iterable[Post]:
+        merged: dict[int, Post | None] = {**self.store.posts, **self.pending.posts}
+        return [p for p in merged.values() if p is not None]
+
+    def writable_post(self, post_id: int) -> Post:
+        """The post to change in place: this unit of work's own copy."""
+        own = self.pending.posts.get(post_id)
+        if own is None:
+            self.seen(post_id)
+            own = copy.deepcopy(self.store.posts[post_id])
+            self.pending.posts[post_id] = own
+        return own
+
+    def seen(self, post_id: int) -> None:
+        """Remember the committed post as this unit first read it."""
+        committed = self.store.posts.get(post_id)
+        if committed is not None and post_id not in self.pending.read:
+            self.pending.read[post_id] = copy.deepcopy(committed)
+
+
+class InMemoryProfileRepository:
+    def __init__(self, view: View) -> None:
+        self._view = view
+
+    def _loaded(self, profile_id: int) -> Profile | None:
+        stored = self._view.profile(profile_id)
+        if stored is None:
+            return None
+        profile = copy.deepcopy(stored)
+        history = self._view.subscriptions(profile_id)
+        profile.subscription = copy.deepcopy(history[-1]) if history else None
+        return profile
+
+    async def get(self, profile_id: int) -> Profile | None:
+        return self._loaded(profile_id)
+
+    async def by_identity(self, identity: Identity) -> Profile | None:
+        profile_id = self._view.identities().get(identity)
+        return None if profile_id is None else self._loaded(profile_id)
+
+    async def create(
+        self, identity: Identity, *, tier: Tier, timezone: str, display_name: str, now: datetime
+    ) -> Profile:
+        aware(now)
+        if identity in self._view.identities():
+            raise Conflict(f"identity {identity} already has a profile")
+        profile_id = self._view.store.next_profile_id()
+        profile = Profile(profile_id, tier, timezone, now, display_name)
+        self._view.pending.profiles[profile_id] = profile
+        self._view.pending.identities[identity] = profile_id
+        return copy.deepcopy(profile)
+
+    async def save(self, profile: Profile) -> None:
+        stored = self._view.profile(profile.id)
+        if stored is None:
+            raise LookupError(f"profile {profile.id} does not exist")
+        for c in profile.connections.values():
+            aware(c.updated_at)
+        # Like the SQL adapter: id and created_at stay; the subscription is history, written
+        # by add_subscription only.
+        updated = copy.deepcopy(stored)
+        updated.tier = profile.tier
+        updated.timezone = profile.timezone
+        updated.display_name = profile.display_name
+        updated.accounts = copy.deepcopy(profile.accounts)
+        updated.connections = copy.deepcopy(profile.connections)
+        updated.subscription = None
+        self._view.pending.profiles[profile.id] = updated
+
+    async def lock(self, profile_id: int) -> Profile | None:
+        return self._loaded(profile_id)
+
+    async def add_subscription(self, profile_id: int, subscription: Subscription) -> None:
+        if self._view.profile(profile_id) is None:
+            raise LookupError(f"profile {profile_id} does not exist")
+        aware(subscription.current_period_end, subscription.created_at)
+        self._view.pending.subscriptions.append((profile_id, copy.deepcopy(subscription)))
+
+    async def identities(self, profile_id: int) -> Sequence[Identity]:
+        return [i for i, pid in self._view.identities().items() if pid == profile_id]
+
+
+class _NoReadSide:
+    """The unit of work's analytics, digests and links: this fake stores none, so the reads
+    the write-side flows make find nothing, and anything else says where to test it."""
+
+    async def link_of(self, identity: Identity) -> ChatLink | None:
+        return None  # every profile_for asks; no channel is linked in this fake
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
+        return 0  # a chat's digest subscriptions: there are none here
+
+    def __getattr__(self, name: str) -> NoReturn:
+        if name.startswith("__"):
+            raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
+        raise NotImplementedError(
+            f"the in-memory fake keeps profiles and posts only, not {name}(): test analytics, "
+            "digests and links on SQL (the uow_factory fixture)"
+        )
+
+
+class InMemoryUnitOfWork:
+    """One transaction over the store: reads see committed state plus this unit's writes;
+    commit applies them, leaving without commit drops them. Objects are deep-copied in and
+    out, so a test cannot pass by mutating what a repository handed back."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+        self._pending = _Pending()
+        view = View(store, self._pending)
+        self.profiles: ProfileRepository = InMemoryProfileRepository(view)
+        self.posts: PostRepository = InMemoryPostRepository(view)
+        read_side = _NoReadSide()
+        self.analytics = cast(AnalyticsRepository, read_side)
+        self.digests = cast(DigestRepository, read_side)
+        self.links = cast(LinkRepository, read_side)
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._discard()
+
+    async def commit(self) -> None:
+        pending, store = self._pending, self.store
+        for identity, profile_id in pending.identities.items():
+            # Another unit of work may have committed the same identity meanwhile (the SQL
+            # adapter's UNIQUE constraint).
+            if store.identities.get(identity, profile_id) != profile_id:
+                self._discard()
+                raise Conflict(f"identity {identity} already has a profile")
+        store.profiles.update(pending.profiles)
+        store.identities.update(pending.identities)
+        for profile_id, subscription in pending.subscriptions:
+            store.subscriptions.setdefault(profile_id, []).append(subscription)
+        for post_id, post in pending.posts.items():
+            read, current = pending.read.get(post_id), store.posts.get(post_id)
+            if post is None:
+                store.posts.pop(post_id, None)
+            elif read is None:
+                store.posts[post_id] = post  # added by this unit
+            elif current is not None:  # (deleted meanwhile: an update of no row)
+                store.posts[post_id] = merged(read, post, current)
+        store.commits += 1
+        self.committed = True
+        self._discard()
+
+    async def rollback(self) -> None:
+        self._discard()
+
+    def _discard(self) -> None:
+        self._pending.profiles.clear()
+        self._pending.identities.clear()
+        self._pending.subscriptions.clear()
+        self._pending.posts.clear()
+        self._pending.read.clear()
+
+
+class InMemoryUnitOfWorkFactory:
+    """Satisfies core.ports.UnitOfWorkFactory over one shared InMemoryStore."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store if store is not None else InMemoryStore()
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.store)
