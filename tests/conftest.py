@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import AsyncIterator
@@ -104,13 +105,37 @@ def db_url(request: pytest.FixtureRequest, db_backend: str, tmp_path: Path) -> s
     return url
 
 
-@pytest.fixture
-async def engine(db_url: str, db_backend: str) -> AsyncIterator[AsyncEngine]:
-    """A migrated, empty database."""
-    engine = make_engine(db_url)
-    if db_backend == "sqlite":
+async def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
         await upgrade(engine)
-    else:
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session: each test's database starts as a copy of it
+    (running the migrations costs about 0.1 s a test, copying the file well under 1 ms)."""
+    path = tmp_path_factory.mktemp("template") / "postroom.db"
+    # Its own thread and event loop: pytest-asyncio owns the loop of the test being set up.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _migrate(f"sqlite+aiosqlite:///{path}")).result()
+    # Closing the last connection checkpoints the write-ahead log into the file itself.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture
+async def engine(
+    request: pytest.FixtureRequest, db_url: str, db_backend: str
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database."""
+    if db_backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, make_url(db_url).database or "")
+    engine = make_engine(db_url)
+    if db_backend != "sqlite":
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
