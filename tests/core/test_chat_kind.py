@@ -4,17 +4,15 @@ to the user's own accounts) only in a private chat; elsewhere one tap continues 
 from __future__ import annotations
 
 import io
-from typing import cast
 
 import pytest
 
 from adapters.console.chat import ConsoleChat
+from adapters.db.uow import SqlUnitOfWorkFactory
 from core.app import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
-from core.ports import UnitOfWorkFactory
 from core.replies import Reply
 from tests.core.harness import Harness, find_button
-from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 ANA = Identity(ChatPlatform.SLACK, "U024BE7LH", "T0001")
 DM = ChatRef(ChatPlatform.SLACK, "D024BE91L", "T0001", kind=ChatKind.PRIVATE)
@@ -22,11 +20,9 @@ TEAM = ChatRef(ChatPlatform.SLACK, "C024BE91M", "T0001", kind=ChatKind.SHARED)
 NEWS = ChatRef(ChatPlatform.TELEGRAM, "-1001234567890", kind=ChatKind.CHANNEL)
 
 
-@pytest.fixture(params=["memory", "sql"])
-def h(request: pytest.FixtureRequest) -> Harness:
-    if request.param == "memory":
-        return Harness(uow=InMemoryUnitOfWorkFactory())
-    return Harness(uow=cast(UnitOfWorkFactory, request.getfixturevalue("uow_factory")))
+@pytest.fixture
+def h(uow_factory: SqlUnitOfWorkFactory) -> Harness:
+    return Harness(uow=uow_factory)
 
 
 def links(reply: Reply) -> list[str]:
