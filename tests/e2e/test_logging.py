@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.memory.clock import FixedClock
 from adapters.telegram.limiter import TelegramRateLimiter
 from bot.analytics import AnalyticsJobs
 from bot.bootstrap import bootstrap
@@ -29,6 +28,7 @@ from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices
 from tests.fakes.ayrshare_api import FakeAyrshare
+from tests.fakes.clock import FixedClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram.driver import TelegramDriver, VirtualTime
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import BaseRateLimiter
 
 from adapters.db.cipher import generate_key_spec
-from adapters.memory.clock import FixedClock
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram import TelegramService
 from core.flow import OOPS
+from tests.fakes.clock import FixedClock
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import TelegramDriver, User
 
