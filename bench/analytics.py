@@ -38,7 +38,7 @@ from adapters.db.engine import make_engine, make_session_factory  # noqa: E402
 from adapters.db.migrate import upgrade  # noqa: E402
 from adapters.db.tables import PostRow, TargetRow  # noqa: E402
 from adapters.db.uow import SqlUnitOfWorkFactory  # noqa: E402
-from core.analytics import AnalyticsSync, SyncConfig  # noqa: E402
+from core.analytics.sync import AnalyticsSync, SyncConfig  # noqa: E402
 from core.model import (  # noqa: E402
     AccountKey,
     ChatPlatform,

@@ -44,8 +44,9 @@ from adapters.db.migrate import upgrade  # noqa: E402
 from adapters.db.uow import SqlUnitOfWorkFactory  # noqa: E402
 from adapters.telegram.limiter import TelegramRateLimiter  # noqa: E402
 from adapters.telegram.messenger import TelegramMessenger  # noqa: E402
-from core.digest_model import DigestSubscription, next_occurrence  # noqa: E402
-from core.digests import DigestComposer, DigestConfig, DigestRunner  # noqa: E402
+from core.digest_schedule import DigestSubscription, next_occurrence  # noqa: E402
+from core.digests.compose import DigestComposer  # noqa: E402
+from core.digests.delivery import DigestConfig, DigestRunner  # noqa: E402
 from core.metrics import AccountMetric, AnalyticsItem, ChartSeries, DailyTotal, ItemKind, Metric  # noqa: E402
 from core.model import ChatPlatform, ChatRef, Identity, Network, Tier  # noqa: E402
 from core.policy import Policy  # noqa: E402

@@ -51,7 +51,7 @@ from starlette.types import Receive, Scope, Send  # noqa: E402
 from adapters.ayrshare import AyrshareClient, AyrsharePublisher  # noqa: E402
 from adapters.db.cipher import Keyring  # noqa: E402
 from adapters.db.engine import make_engine, make_session_factory  # noqa: E402
-from adapters.db.repositories import account_aad  # noqa: E402
+from adapters.db.profiles import account_aad  # noqa: E402
 from adapters.db.tables import (  # noqa: E402
     Base,
     IdentityRow,
@@ -62,11 +62,12 @@ from adapters.db.tables import (  # noqa: E402
 )
 from adapters.db.uow import SqlUnitOfWorkFactory  # noqa: E402
 from bot.ticker import Ticker  # noqa: E402
-from core.accounts import Accounts  # noqa: E402
 from core.model import ChatPlatform, ChatRef, MessageRef, Network, Post, Profile, Route  # noqa: E402
-from core.pipeline import Pipeline, PipelineConfig  # noqa: E402
 from core.ports import ConnectLink, Outcome, PublishRequest  # noqa: E402
-from core.progress import ProgressNotifier  # noqa: E402
+from core.publishing.accounts import Accounts  # noqa: E402
+from core.publishing.config import PipelineConfig  # noqa: E402
+from core.publishing.pipeline import Pipeline  # noqa: E402
+from core.publishing.progress import ProgressNotifier  # noqa: E402
 from core.replies import Reply  # noqa: E402
 from core.states import TargetState  # noqa: E402
 from tests.fakes.ayrshare_api import FakeAyrshare  # noqa: E402

@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from bench.support.bot_process import BotProcess, free_port, served  # noqa: E402
-from core.flow import OOPS  # noqa: E402
+from core.handlers import OOPS  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI  # noqa: E402
 
 SECRET = "bench-webhook-secret"

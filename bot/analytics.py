@@ -17,15 +17,18 @@ from adapters.sandbox.analytics import SandboxAnalytics
 from bot.settings import Settings
 from bot.ticker import stop_scheduler
 from core.actions import Action
-from core.analytics import AnalyticsSync, SyncConfig
-from core.app import Postroom
-from core.campaigns import CampaignCommands
-from core.digests import DigestCommands, DigestComposer, DigestConfig, DigestRunner
+from core.analytics.campaigns import CampaignCommands
+from core.analytics.stats import StatsCommands
+from core.analytics.sync import AnalyticsSync, SyncConfig
+from core.analytics_ports import AnalyticsSource, ChartRenderer
+from core.chat.entry import Postroom
+from core.digests.command import DigestCommands
+from core.digests.compose import DigestComposer
+from core.digests.delivery import DigestConfig, DigestRunner
 from core.model import Route
 from core.policy import Policy
-from core.ports import AnalyticsSource, ChartRenderer, Clock, Messengers, UnitOfWorkFactory
+from core.ports import Clock, Messengers, UnitOfWorkFactory
 from core.request_budget import RequestBudget
-from core.stats import StatsCommands
 
 __all__ = ["AnalyticsJobs", "AnalyticsServices", "build_analytics", "build_sources"]
 

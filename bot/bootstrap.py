@@ -28,21 +28,15 @@ from bot.analytics import AnalyticsServices, build_analytics, build_sources
 from bot.media import build_media_host
 from bot.settings import Settings
 from bot.wiring import SystemClock, ayrshare_client, build_policy, build_publishers, load_keyring
-from core.accounts import Accounts
-from core.app import Postroom
+from core.analytics_ports import AnalyticsSource, ChartRenderer
+from core.chat.entry import Postroom
 from core.model import ChatPlatform, Route
-from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
-from core.ports import (
-    AnalyticsSource,
-    ChartRenderer,
-    Clock,
-    MediaHost,
-    Messenger,
-    Publisher,
-    UnitOfWorkFactory,
-)
-from core.progress import ProgressNotifier
+from core.ports import Clock, MediaHost, Messenger, Publisher, UnitOfWorkFactory
+from core.publishing.accounts import Accounts
+from core.publishing.config import PipelineConfig
+from core.publishing.pipeline import Pipeline
+from core.publishing.progress import ProgressNotifier
 from core.request_budget import RequestBudget
 
 __all__ = ["ChatFactory", "Services", "bootstrap"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from core.pipeline import Pipeline
+from core.publishing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 

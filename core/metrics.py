@@ -69,7 +69,7 @@ class AccountMetric(StrEnum):
     REACH = "reach"
 
 
-# The engagement rate's numerator (core.engagement states the rule).
+# The engagement rate's numerator (core.analytics.engagement states the rule).
 INTERACTIONS = (Metric.LIKES, Metric.COMMENTS, Metric.SHARES, Metric.SAVES)
 
 

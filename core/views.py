@@ -56,7 +56,7 @@ def quoted(text: str, width: int = PREVIEW_CHARS) -> str:
 def continue_in_private(kind: ChatKind) -> Reply:
     """The answer to /connect anywhere but a private chat: connect links sign in to the user's
     own accounts, so they are never shown where others read. A channel publishes with the
-    profile of the admin who links it (`core.link_flow`), so it is offered the link too."""
+    profile of the admin who links it (`core.chat.linking`), so it is offered the link too."""
     connect = Button("🔗 Connect in private ↗", private="connect")
     if kind is not ChatKind.CHANNEL:
         return Reply(

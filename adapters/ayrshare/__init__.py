@@ -2,6 +2,6 @@
 
 from adapters.ayrshare.client import AyrshareClient
 from adapters.ayrshare.publisher import AyrsharePublisher
-from adapters.ayrshare.wire import DuplicateRequest
+from adapters.ayrshare.refusals import DuplicateRequest
 
 __all__ = ["AyrshareClient", "AyrsharePublisher", "DuplicateRequest"]

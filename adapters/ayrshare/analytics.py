@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.ayrshare import wire
+from adapters.ayrshare import records, refusals, wire
 from adapters.ayrshare.client import AyrshareClient
 from core.errors import PermanentError, TransientError
 from core.metrics import AccountMetric, AnalyticsItem, ItemKind, Metric, PostMetrics
@@ -127,7 +127,7 @@ def parse_when(value: object) -> datetime | None:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    return wire.parse_timestamp(value)
+    return records.parse_timestamp(value)
 
 
 def _metrics(network: Network, analytics: Mapping[str, Any]) -> dict[Metric, int]:
@@ -226,7 +226,7 @@ class _WallClock:
 
 
 class AyrshareAnalytics:
-    """core.ports.AnalyticsSource for the Ayrshare route (Premium plan or higher)."""
+    """core.analytics_ports.AnalyticsSource for the Ayrshare route (Premium plan or higher)."""
 
     route = Route.AYRSHARE
 
@@ -315,7 +315,7 @@ class AyrshareAnalytics:
         }
         # The client's one-exchange helper, shared inside this package.
         raw = await self._client._send("POST", "/analytics/post", profile_key=key, json=body)
-        data = wire.check(raw, "reading the post's analytics")
+        data = refusals.check(raw, "reading the post's analytics")
         return data if isinstance(data, dict) else {}
 
     async def account_metrics(

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from adapters.ayrshare import wire
+from adapters.ayrshare import records, refusals, wire
 from core.errors import OutcomeUnknown, PermanentError, TransientError
 
 __all__ = ["AyrshareClient"]
@@ -110,7 +110,7 @@ class AyrshareClient:
     async def create_profile(self, title: str) -> tuple[str, str]:
         """A new User Profile: (refId, profileKey). Titles must be unique."""
         raw = await self._send("POST", "/profiles", json={"title": title})
-        return wire.parse_profile(wire.check(raw, "creating the Ayrshare profile"))
+        return records.parse_profile(refusals.check(raw, "creating the Ayrshare profile"))
 
     async def generate_jwt(
         self,
@@ -131,12 +131,12 @@ class AyrshareClient:
         if redirect:
             body["redirect"] = redirect
         raw = await self._send("POST", "/profiles/generateJWT", json=body)
-        return wire.parse_jwt_url(wire.check(raw, "making the connect link"))
+        return records.parse_jwt_url(refusals.check(raw, "making the connect link"))
 
     async def user(self, profile_key: str | None) -> dict[str, str]:
         """Linked platforms (Ayrshare names) with their display names."""
         raw = await self._send("GET", "/user", profile_key=profile_key)
-        return wire.parse_user(wire.check(raw, "reading the linked accounts"))
+        return records.parse_user(refusals.check(raw, "reading the linked accounts"))
 
     # --- posts --------------------------------------------------------------------------
 
@@ -147,7 +147,7 @@ class AyrshareClient:
     async def get_post(self, post_id: str, profile_key: str | None) -> dict[str, Any] | None:
         """The post record, or None when Ayrshare has no post with that id."""
         raw = await self._send("GET", f"/post/{post_id}", profile_key=profile_key)
-        return wire.parse_post_record(raw)
+        return records.parse_post_record(raw)
 
     async def history(
         self, profile_key: str | None, last_days: int, *, limit: int = 100
@@ -158,14 +158,14 @@ class AyrshareClient:
             profile_key=profile_key,
             params={"lastDays": last_days, "limit": limit},
         )
-        return wire.parse_history(wire.check(raw, "reading the post history"))
+        return records.parse_history(refusals.check(raw, "reading the post history"))
 
     async def delete_post(self, post_id: str, profile_key: str | None) -> dict[str, Any] | None:
         """Delete the post everywhere Ayrshare can; None when it was already gone (404)."""
         raw = await self._send("DELETE", "/post", profile_key=profile_key, json={"id": post_id})
         if raw.status == 404:
             return None
-        data = wire.check(raw, "deleting the post")
+        data = refusals.check(raw, "deleting the post")
         return data if isinstance(data, dict) else {}
 
     # --- media --------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class AyrshareClient:
         encoded = base64.b64encode(data).decode("ascii")
         body = {"file": f"data:{mime};base64,{encoded}", "fileName": filename}
         raw = await self._send("POST", "/media/upload", json=body)
-        answer = wire.check(raw, "uploading the media")
+        answer = refusals.check(raw, "uploading the media")
         url = answer.get("url") if isinstance(answer, dict) else None
         if not isinstance(url, str) or not url.startswith("https://"):
             raise TransientError("Ayrshare's answer to the upload had no media URL; try again.")
@@ -194,7 +194,7 @@ class AyrshareClient:
     ) -> dict[str, Any]:
         body = {"id": post_id, "platforms": list(platforms)}
         raw = await self._send("POST", "/analytics/post", profile_key=profile_key, json=body)
-        data = wire.check(raw, "reading the post's analytics")
+        data = refusals.check(raw, "reading the post's analytics")
         return data if isinstance(data, dict) else {}
 
     async def analytics_social(
@@ -202,5 +202,5 @@ class AyrshareClient:
     ) -> dict[str, Any]:
         body = {"platforms": list(platforms)}
         raw = await self._send("POST", "/analytics/social", profile_key=profile_key, json=body)
-        data = wire.check(raw, "reading the account analytics")
+        data = refusals.check(raw, "reading the account analytics")
         return data if isinstance(data, dict) else {}

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.ayrshare import wire
+from adapters.ayrshare import records, wire
 from adapters.ayrshare.client import AyrshareClient
 from core.errors import PermanentError
 from core.model import AccountKey, Network, Post, Profile, Route, Secret
@@ -113,7 +113,7 @@ class AyrsharePublisher:
         post = request.post
         body = wire.post_body(post.text, post.media, sendable, request.idempotency_key)
         raw = await self._client.post(body, key)
-        outcomes.update(wire.parse_post_response(raw, sendable))
+        outcomes.update(records.parse_post_response(raw, sendable))
         return outcomes
 
     async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
@@ -128,7 +128,7 @@ class AyrsharePublisher:
                 break
         if record is None:
             items = await self._client.history(key, HISTORY_DAYS)
-            record = wire.find_in_history(
+            record = records.find_in_history(
                 items,
                 idempotency_key=request.idempotency_key,
                 text=request.post.text,
@@ -138,7 +138,7 @@ class AyrsharePublisher:
         if record is None:
             outcomes.update(dict.fromkeys(sendable, Outcome(OutcomeKind.ABSENT)))
         else:
-            outcomes.update(wire.outcomes_from_record(record, sendable))
+            outcomes.update(records.outcomes_from_record(record, sendable))
         return outcomes
 
     async def delete(self, profile: Profile, post: Post, networks: Sequence[Network]) -> None:

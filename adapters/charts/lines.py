@@ -30,7 +30,7 @@ COLORS = {
 
 
 class LineCharts:
-    """core.ports.ChartRenderer: draws in a worker thread, one chart at a time.
+    """core.analytics_ports.ChartRenderer: draws in a worker thread, one chart at a time.
 
     One figure is built once and redrawn for each chart: only the lines' values, the y
     scale, and (when they change) the day labels and the legend are set again, which is

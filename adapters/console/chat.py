@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from adapters.console.render import render
-from core.app import Actor, Postroom
+from core.chat.entry import Postroom
 from core.commands import ascii_number
+from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Button, Reply
 

@@ -63,7 +63,7 @@ def _known(raw: Any, names: dict[str, Any]) -> dict[Any, int]:
 
 
 class SqlBatchReads:
-    """Part of SqlAnalyticsRepository (core.ports.AnalyticsRepository)."""
+    """Part of SqlAnalyticsRepository (core.analytics_ports.ReportReads)."""
 
     _session: AsyncSession
 

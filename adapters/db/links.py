@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.db.tables import ChatLinkRow, LinkCodeRow
+from core.channel_links import ChatLink, LinkCode
 from core.errors import Conflict
-from core.link_model import ChatLink, LinkCode
 from core.model import ChatPlatform, Identity
 
 _FRESH = {"populate_existing": True}

@@ -16,7 +16,7 @@ __all__ = ["SqlPostTagQueries"]
 
 
 class SqlPostTagQueries:
-    """Part of SqlAnalyticsRepository (core.ports.AnalyticsRepository)."""
+    """Part of SqlAnalyticsRepository (core.analytics_ports.TagStore)."""
 
     _session: AsyncSession
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.cipher import Keyring, SecretError
-from adapters.db.repositories import account_aad
+from adapters.db.profiles import account_aad
 from adapters.db.tables import ProviderAccountRow
 from adapters.db.uow import SqlUnitOfWorkFactory
 

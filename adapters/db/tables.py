@@ -335,7 +335,7 @@ class DigestDeliveryRow(Base):
 
 
 class LinkCodeRow(Base):
-    """A one-time code to link a channel; only its SHA-256 is kept (core.link_model.digest)."""
+    """A one-time code to link a channel; only its SHA-256 is kept (core.channel_links.digest)."""
 
     __tablename__ = "link_codes"
 

@@ -6,17 +6,15 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.db.analytics import SqlAnalyticsRepository, SqlDigestRepository
+from adapters.db.analytics import SqlAnalyticsRepository
 from adapters.db.cipher import Keyring
+from adapters.db.digests import SqlDigestRepository
 from adapters.db.links import SqlLinkRepository
-from adapters.db.repositories import SqlPostRepository, SqlProfileRepository
-from core.link_model import LinkRepository
-from core.ports import (
-    AnalyticsRepository,
-    DigestRepository,
-    PostRepository,
-    ProfileRepository,
-)
+from adapters.db.posts import SqlPostRepository
+from adapters.db.profiles import SqlProfileRepository
+from core.analytics_ports import AnalyticsRepository
+from core.channel_links import LinkRepository
+from core.ports import DigestRepository, PostRepository, ProfileRepository
 
 
 class SqlUnitOfWork:

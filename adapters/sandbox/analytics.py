@@ -13,7 +13,7 @@ __all__ = ["SandboxAnalytics"]
 
 
 class SandboxAnalytics:
-    """core.ports.AnalyticsSource for a sandbox route.
+    """core.analytics_ports.AnalyticsSource for a sandbox route.
 
     A post's numbers grow from zero after it is published and never shrink; metrics the
     network does not report (YouTube shares, TikTok saves…) are left out, so they show "n/a".

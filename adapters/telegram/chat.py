@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from telegram import (
     Bot,
@@ -18,25 +17,30 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, FileSizeLimit
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from adapters.telegram.albums import Sleep, until_complete
 from adapters.telegram.application import TelegramApplication
+from adapters.telegram.attachments import (
+    MAX_DOWNLOAD,
+    Attachment,
+    Unsupported,
+    attachments,
+    too_big,
+)
 from adapters.telegram.messenger import TelegramMessenger, chat_ref, message_gone
 from adapters.telegram.render import TOAST_LIMIT, toast
-from core.app import OOPS, Actor, Postroom
+from core.chat.entry import Postroom
 from core.commands import Command, parse_command
 from core.errors import PublishError
+from core.handlers import OOPS, Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.ports import MediaHost
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
-
-# Telegram lets bots download files up to 20 MB (https://core.telegram.org/bots/api#getfile).
-MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD
 # Update ids already handled, per process: Telegram re-sends a webhook update it got no 2xx
 # for, and a restart may fetch one twice. A bounded LRU in memory is enough for that; several
 # processes behind one webhook would each keep their own.
@@ -60,64 +64,6 @@ ANONYMOUS = (
     "Turn off “Remain anonymous” in your admin rights, or message me privately."
 )
 TOO_OLD = "This button is too old to use. Send the command again."
-
-_SUFFIXES = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "video/mp4": ".mp4",
-    "video/quicktime": ".mov",
-    "video/webm": ".webm",
-    "video/x-matroska": ".mkv",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """A photo or video a user sent, as Telegram describes it (not yet downloaded)."""
-
-    file_id: str
-    unique_id: str
-    size: int | None
-    mime: str
-    kind: str  # "photo" or "video", for messages
-
-    @property
-    def filename(self) -> str:
-        return self.unique_id + _SUFFIXES.get(self.mime, "")
-
-
-class Unsupported(ValueError):
-    """A file we cannot publish (a PDF, a voice note); the message says so."""
-
-
-def attachments(message: Message) -> list[Attachment]:
-    """The publishable media of one message; raises Unsupported for other files."""
-    if message.photo:
-        size = message.photo[-1]  # sizes come smallest first
-        return [
-            Attachment(size.file_id, size.file_unique_id, size.file_size, "image/jpeg", "photo")
-        ]
-    if message.video is not None:
-        video = message.video
-        mime = video.mime_type if video.mime_type in _SUFFIXES else "video/mp4"
-        return [Attachment(video.file_id, video.file_unique_id, video.file_size, mime, "video")]
-    if message.animation is not None:
-        gif = message.animation  # Telegram converts GIFs to silent MP4s
-        return [Attachment(gif.file_id, gif.file_unique_id, gif.file_size, "video/mp4", "video")]
-    if message.document is not None:
-        doc = message.document
-        mime = doc.mime_type or ""
-        if mime in _SUFFIXES:
-            kind = "photo" if mime.startswith("image/") else "video"
-            return [Attachment(doc.file_id, doc.file_unique_id, doc.file_size, mime, kind)]
-        name = doc.file_name or "That file"
-        raise Unsupported(
-            f"{name} is a {mime or 'file of unknown type'}; I can publish photos (JPEG, PNG, "
-            "GIF, WebP) and videos (MP4, MOV, WebM). Send one of those."
-        )
-    return []
 
 
 class TelegramChat:
@@ -151,8 +97,6 @@ class TelegramChat:
         self._albums: dict[tuple[int, str], list[Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    # --- set-up ---------------------------------------------------------------------------
-
     def install(self, application: TelegramApplication) -> None:
         application.add_handler(TypeHandler(Update, self._dedupe), group=-1)
         application.add_handler(TypeHandler(Update, self._on_update))
@@ -172,8 +116,6 @@ class TelegramChat:
         """Wait for albums being collected to be composed (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    # --- updates --------------------------------------------------------------------------
 
     async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.update_id in self._seen:
@@ -276,13 +218,11 @@ class TelegramChat:
             return None  # an anonymous admin, a channel speaking in a group, or a bot
         return Actor(_identity(user.id), ref, user.full_name)
 
-    # --- media ----------------------------------------------------------------------------
-
     async def _host(self, found: Sequence[Attachment]) -> tuple[Reply | None, list[str]]:
         """The media's URLs for the publisher, or a refusal naming the way out."""
         for attachment in found:
             if attachment.size is not None and attachment.size > MAX_DOWNLOAD:
-                return _too_big(attachment, attachment.size), []
+                return too_big(attachment, attachment.size), []
         urls: list[str] = []
         for attachment in found:
             try:
@@ -290,7 +230,7 @@ class TelegramChat:
                 if self._media.needs_data:
                     file = await self._bot.get_file(attachment.file_id)
                     if file.file_size is not None and file.file_size > MAX_DOWNLOAD:
-                        return _too_big(attachment, file.file_size), []
+                        return too_big(attachment, file.file_size), []
                     data = bytes(await file.download_as_bytearray())
                 urls.append(
                     await self._media.host(
@@ -299,7 +239,7 @@ class TelegramChat:
                 )
             except BadRequest as e:
                 if "file is too big" in e.message.lower():
-                    return _too_big(attachment, None), []
+                    return too_big(attachment, None), []
                 log.warning("telegram refused file %s: %s", attachment.unique_id, e.message)
                 return Reply(
                     f"Telegram wouldn't give me that {attachment.kind}; send it again."
@@ -346,8 +286,6 @@ class TelegramChat:
             await self._compose(captioned, captioned.caption or "", found, refusal)
         except Exception:
             log.exception("composing album %s failed", key[1])
-
-    # --- taps -----------------------------------------------------------------------------
 
     async def _on_tap(self, query: CallbackQuery) -> None:
         answered = False
@@ -428,12 +366,3 @@ def _chat_of(chat: Chat) -> ChatRef:
 
 def _identity(telegram_id: int) -> Identity:
     return Identity(ChatPlatform.TELEGRAM, str(telegram_id))
-
-
-def _too_big(attachment: Attachment, size: int | None) -> Reply:
-    how_big = f" is {size / 1_000_000:.1f} MB" if size else " is too big"
-    return Reply(
-        f"That {attachment.kind}{how_big}; Telegram lets bots fetch files up to "
-        f"{MAX_DOWNLOAD // 1_000_000} MB. Send a smaller one, or put it online and send "
-        "/post <text> media: https://…"
-    )

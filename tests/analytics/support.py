@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 from bot.analytics import AnalyticsServices
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
-from core.analytics import AnalyticsSync, SyncConfig
-from core.app import Actor, Postroom
-from core.digests import DigestComposer, DigestConfig, DigestRunner
+from core.analytics.sync import AnalyticsSync, SyncConfig
+from core.analytics_ports import AnalyticsSource, ChartRenderer
+from core.chat.entry import Postroom
+from core.digests.compose import DigestComposer
+from core.digests.delivery import DigestConfig, DigestRunner
 from core.errors import TransientError
+from core.handlers import Actor
 from core.metrics import AccountMetric, AnalyticsItem, Metric, PostMetrics
 from core.model import (
     ChatKind,
@@ -30,7 +33,7 @@ from core.model import (
     Tier,
 )
 from core.policy import Policy
-from core.ports import AnalyticsSource, ChartRenderer, Messenger, UnitOfWorkFactory
+from core.ports import Messenger, UnitOfWorkFactory
 from core.replies import Reply, mark
 from core.states import TargetState
 from tests.fakes.clock import FixedClock

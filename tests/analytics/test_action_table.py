@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.actions import Action
-from core.app import Actor
+from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.ports import UnitOfWorkFactory
 from core.replies import MAX_CALLBACK_BYTES, SEAL_BYTES, Button, mark

@@ -14,7 +14,7 @@ import pytest
 
 from adapters.ayrshare.analytics import AyrshareAnalytics
 from adapters.ayrshare.client import AyrshareClient
-from core.analytics import SyncConfig
+from core.analytics.sync import SyncConfig
 from core.errors import PermanentError, TransientError
 from core.metrics import AnalyticsItem, ItemKind, Metric
 from core.model import AccountKey, Network, Profile, Route, Secret, Tier

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.app import Actor
+from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.ports import UnitOfWorkFactory
 from core.replies import Reply, unseal

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.app import Actor
-from core.digests import DigestConfig, DigestRunner
+from core.digests.delivery import DigestConfig, DigestRunner
+from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.ports import UnitOfWorkFactory
 from core.replies import Reply

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.digest_model import DigestSubscription, next_occurrence
+from core.digest_schedule import DigestSubscription, next_occurrence
 from core.metrics import DailyTotal, Metric, PostMetrics
 from core.model import ChatPlatform, ChatRef, Network, Route
 from core.ports import UnitOfWorkFactory

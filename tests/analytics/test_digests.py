@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, fits
 from core.actions import Action
-from core.digest_model import DigestSubscription
-from core.digests import CAPTION_BUDGET, DigestFacts, plain_size, render_digest
-from core.engagement import Engagement
+from core.analytics.engagement import Engagement
+from core.digest_schedule import DigestSubscription
+from core.digests.facts import DigestFacts
+from core.digests.render import CAPTION_BUDGET, plain_size, render_digest
 from core.metrics import AnalyticsItem, DailyTotal, ItemKind, Metric, PublishCounts
 from core.model import ChatPlatform, ChatRef, MessageRef, Network
 from core.ports import UnitOfWorkFactory
@@ -264,7 +265,7 @@ async def subscribe(
     store: UnitOfWorkFactory, profile_id: int, chats: int, first: int = 0, **kw: object
 ) -> None:
     tz = ZoneInfo("UTC")
-    from core.digest_model import next_occurrence
+    from core.digest_schedule import next_occurrence
 
     async with store() as u:
         for n in range(first, first + chats):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.engagement import RATE_RULE
+from core.analytics.engagement import RATE_RULE
 from core.metrics import ItemKind
 from core.model import ChatPlatform, ChatRef, Network, Post, Route, Target
 from core.ports import UnitOfWorkFactory

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.analytics.post_links import native_key, parse_link
 from core.model import Network
-from core.post_links import native_key, parse_link
 
 SAME_POST = [
     # YouTube: watch?v=, youtu.be, shorts, live, embed, m. and www., si/t/feature, fragments.

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.engagement import RATE_RULE, engagement, format_engagement
+from core.analytics.engagement import RATE_RULE, engagement, format_engagement
 from core.metrics import (
     AnalyticsItem,
     Metric,

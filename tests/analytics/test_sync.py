@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from core.analytics import SyncConfig
+from core.analytics.sync import SyncConfig
 from core.metrics import AccountMetric, AnalyticsItem, Metric, PostMetrics, PostTags
 from core.model import Network, Route, Tier
 from core.ports import UnitOfWorkFactory
@@ -106,7 +106,7 @@ async def test_each_tier_on_its_cadence_and_a_route_without_source_is_skipped(
     )
     source = ScriptedSource(Route.AYRSHARE, steady)
     env = make_env(store, {Route.AYRSHARE: source})
-    with caplog.at_level(logging.WARNING, logger="core.analytics"):
+    with caplog.at_level(logging.WARNING, logger="core.analytics.sync"):
         report = await env.sync.sweep()
     assert (report.refreshed, report.skipped) == (1, 1)
     assert "no source for route instagram_graph" in caplog.text

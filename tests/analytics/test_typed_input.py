@@ -6,10 +6,11 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
-from core.digests import render_digest
+from core.analytics_ports import AnalyticsSource
+from core.digests.render import render_digest
 from core.metrics import AnalyticsItem, ItemKind, Metric, PostMetrics
 from core.model import Network, Route
-from core.ports import AnalyticsSource, UnitOfWorkFactory
+from core.ports import UnitOfWorkFactory
 from tests.analytics.support import (
     START,
     Chat,

@@ -19,7 +19,7 @@ from adapters.db.migrate import current_revision, downgrade, upgrade
 from bot.analytics import AnalyticsJobs
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
-from core.app import Actor
+from core.handlers import Actor
 from core.metrics import ChartSeries
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network, Route
 from core.replies import Reply

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from adapters.ayrshare import wire
-from adapters.ayrshare.wire import DuplicateRequest, RawResponse
+from adapters.ayrshare import records, refusals, wire
+from adapters.ayrshare.refusals import DuplicateRequest
+from adapters.ayrshare.wire import RawResponse
 from core.errors import OutcomeUnknown, PermanentError, TransientError
 from core.model import Network
 from core.ports import Outcome, OutcomeKind
@@ -83,7 +84,7 @@ def test_network_names_round_trip() -> None:
 
 def test_success_payload_gives_one_published_outcome_per_network() -> None:
     networks = [Network.INSTAGRAM, Network.YOUTUBE, Network.X]
-    found = wire.parse_post_response(raw(200, payload("success.json")), networks)
+    found = records.parse_post_response(raw(200, payload("success.json")), networks)
     assert found[Network.YOUTUBE] == Outcome(
         OutcomeKind.PUBLISHED,
         url="https://youtu.be/dQw4w9WgXcQ",
@@ -96,7 +97,7 @@ def test_success_payload_gives_one_published_outcome_per_network() -> None:
 
 def test_partial_payload_gives_per_network_outcomes() -> None:
     networks = [Network.FACEBOOK, Network.TIKTOK, Network.INSTAGRAM, Network.LINKEDIN]
-    found = wire.parse_post_response(raw(400, payload("partial.json")), networks)
+    found = records.parse_post_response(raw(400, payload("partial.json")), networks)
     assert found[Network.FACEBOOK].kind is OutcomeKind.PUBLISHED
     tiktok = found[Network.TIKTOK]
     assert tiktok.kind is OutcomeKind.FAILED
@@ -111,7 +112,7 @@ def test_partial_payload_gives_per_network_outcomes() -> None:
 
 def test_request_level_quota_error_is_permanent_and_names_the_quota() -> None:
     with pytest.raises(PermanentError) as caught:
-        wire.parse_post_response(raw(400, payload("request_error.json")), [Network.FACEBOOK])
+        records.parse_post_response(raw(400, payload("request_error.json")), [Network.FACEBOOK])
     assert "monthly" in caught.value.reason.lower()
     assert "quota" in caught.value.reason.lower()
     assert not isinstance(caught.value, OutcomeUnknown)
@@ -119,21 +120,21 @@ def test_request_level_quota_error_is_permanent_and_names_the_quota() -> None:
 
 def test_scheduled_shape_is_not_a_result_so_it_is_looked_up() -> None:
     with pytest.raises(OutcomeUnknown) as caught:
-        wire.parse_post_response(raw(200, payload("scheduled.json")), [Network.FACEBOOK])
+        records.parse_post_response(raw(200, payload("scheduled.json")), [Network.FACEBOOK])
     assert not isinstance(caught.value, DuplicateRequest)
 
 
 def test_unreadable_2xx_is_unknown_and_unreadable_4xx_is_permanent() -> None:
     with pytest.raises(OutcomeUnknown, match="unreadable"):
-        wire.parse_post_response(raw(200, b"<html>502 Bad Gateway</html>"), [Network.X])
+        records.parse_post_response(raw(200, b"<html>502 Bad Gateway</html>"), [Network.X])
     with pytest.raises(PermanentError, match="HTTP 400") as caught:
-        wire.parse_post_response(raw(400, b"{not json"), [Network.X])
+        records.parse_post_response(raw(400, b"{not json"), [Network.X])
     assert "unreadable" in caught.value.reason
 
 
 def test_2xx_json_without_post_ids_is_unknown() -> None:
     with pytest.raises(OutcomeUnknown):
-        wire.parse_post_response(raw(200, {"status": "success"}), [Network.X])
+        records.parse_post_response(raw(200, {"status": "success"}), [Network.X])
 
 
 @pytest.mark.parametrize(
@@ -155,7 +156,7 @@ def test_2xx_json_without_post_ids_is_unknown() -> None:
 )
 def test_a_reused_idempotency_key_is_a_duplicate_request(answer: RawResponse) -> None:
     with pytest.raises(DuplicateRequest) as caught:
-        wire.parse_post_response(answer, [Network.X])
+        records.parse_post_response(answer, [Network.X])
     assert isinstance(caught.value, OutcomeUnknown)
 
 
@@ -169,7 +170,7 @@ def test_duplicate_content_is_a_failure_not_a_duplicate_request() -> None:
         "postIds": [],
         "id": "abc",
     }
-    found = wire.parse_post_response(raw(400, body), [Network.FACEBOOK, Network.X])
+    found = records.parse_post_response(raw(400, body), [Network.FACEBOOK, Network.X])
     assert found[Network.FACEBOOK].kind is OutcomeKind.FAILED
     assert "duplicate" in (found[Network.X].reason or "")
 
@@ -180,7 +181,7 @@ def test_instagram_daily_limit_on_a_429_is_a_per_network_failure() -> None:
         "errors": [{"code": 435, "message": "Instagram limit.", "platform": "instagram"}],
         "postIds": [],
     }
-    found = wire.parse_post_response(raw(429, body), [Network.INSTAGRAM])
+    found = records.parse_post_response(raw(429, body), [Network.INSTAGRAM])
     assert found[Network.INSTAGRAM].kind is OutcomeKind.FAILED
     assert "50 posts per 24 hours" in (found[Network.INSTAGRAM].reason or "")
 
@@ -190,15 +191,15 @@ def test_instagram_daily_limit_on_a_429_is_a_per_network_failure() -> None:
     [
         ({"retry-after": "42"}, 42.0),
         ({"x-ratelimit-max": "300", "x-ratelimit-count": "300"}, wire.RATE_WINDOW),
-        ({"x-ratelimit-max": "300", "x-ratelimit-count": "12"}, wire.DEFAULT_RETRY_AFTER),
-        ({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, wire.DEFAULT_RETRY_AFTER),
-        ({}, wire.DEFAULT_RETRY_AFTER),
+        ({"x-ratelimit-max": "300", "x-ratelimit-count": "12"}, refusals.DEFAULT_RETRY_AFTER),
+        ({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, refusals.DEFAULT_RETRY_AFTER),
+        ({}, refusals.DEFAULT_RETRY_AFTER),
     ],
 )
 def test_429_is_transient_with_a_retry_after(headers: dict[str, str], expected: float) -> None:
     answer = raw(429, {"status": "error", "message": "Too many requests"}, headers)
     with pytest.raises(TransientError) as caught:
-        wire.parse_post_response(answer, [Network.FACEBOOK])
+        records.parse_post_response(answer, [Network.FACEBOOK])
     assert caught.value.retry_after == expected
 
 
@@ -214,13 +215,13 @@ def test_429_is_transient_with_a_retry_after(headers: dict[str, str], expected: 
 )
 def test_request_failures_raise(status: int, body: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
-        wire.parse_post_response(raw(status, body), [Network.FACEBOOK])
+        records.parse_post_response(raw(status, body), [Network.FACEBOOK])
 
 
 def test_unknown_request_level_code_passes_on_ayrshare_s_message() -> None:
     answer = raw(400, {"status": "error", "code": 999, "message": "Something odd happened."})
     with pytest.raises(PermanentError) as caught:
-        wire.parse_post_response(answer, [Network.FACEBOOK])
+        records.parse_post_response(answer, [Network.FACEBOOK])
     assert (
         caught.value.reason
         == "Ayrshare refused the post (HTTP 400): Something odd happened (code 999)."
@@ -248,7 +249,7 @@ def test_unknown_request_level_code_passes_on_ayrshare_s_message() -> None:
 def test_error_codes_are_explained(
     code: int, kind: OutcomeKind, fragment: str, reconnect: bool
 ) -> None:
-    got_kind, reason, got_reconnect = wire.explain(
+    got_kind, reason, got_reconnect = refusals.explain(
         code, "Some Instagram error.", Network.INSTAGRAM
     )
     assert (got_kind, got_reconnect) == (kind, reconnect)
@@ -260,19 +261,19 @@ def test_error_codes_are_explained(
 
 def test_parse_timestamp_accepts_iso_and_firestore_shapes() -> None:
     expected = datetime(2026, 4, 14, 9, 35, tzinfo=UTC)
-    assert wire.parse_timestamp("2026-04-14T09:35:00Z") == expected
-    assert wire.parse_timestamp("2026-04-14T09:35:00.000Z") == expected
-    assert wire.parse_timestamp("2026-04-14T11:35:00+02:00") == expected
+    assert records.parse_timestamp("2026-04-14T09:35:00Z") == expected
+    assert records.parse_timestamp("2026-04-14T09:35:00.000Z") == expected
+    assert records.parse_timestamp("2026-04-14T11:35:00+02:00") == expected
     firestore = {"_seconds": 1776159300, "_nanoseconds": 250000000}
-    assert wire.parse_timestamp(firestore) == expected.replace(microsecond=250000)
-    assert wire.parse_timestamp("yesterday") is None
-    assert wire.parse_timestamp({"_seconds": "soon"}) is None
-    assert wire.parse_timestamp(None) is None
+    assert records.parse_timestamp(firestore) == expected.replace(microsecond=250000)
+    assert records.parse_timestamp("yesterday") is None
+    assert records.parse_timestamp({"_seconds": "soon"}) is None
+    assert records.parse_timestamp(None) is None
 
 
 def test_history_match_by_text_platforms_and_time_when_items_carry_no_key() -> None:
-    items = wire.parse_history(payload("history.json"))
-    found = wire.find_in_history(
+    items = records.parse_history(payload("history.json"))
+    found = records.find_in_history(
         items,
         idempotency_key="pr-1-abc",
         text="Fresh sourdough is out of the oven!",
@@ -284,14 +285,14 @@ def test_history_match_by_text_platforms_and_time_when_items_carry_no_key() -> N
 
 
 def test_history_match_reads_firestore_timestamps() -> None:
-    items = wire.parse_history(payload("history.json"))
+    items = records.parse_history(payload("history.json"))
     common = {"idempotency_key": "k", "text": "Fresh sourdough is out of the oven!"}
-    found = wire.find_in_history(items, platforms=["tiktok", "facebook"], since=SINCE, **common)
+    found = records.find_in_history(items, platforms=["tiktok", "facebook"], since=SINCE, **common)
     assert found is not None
     assert found["id"] == "Hq1w2e3r4t5y6u7i8o9p"
     later = datetime(2026, 4, 14, 9, 36, tzinfo=UTC)
     assert (
-        wire.find_in_history(items, platforms=["tiktok", "facebook"], since=later, **common)
+        records.find_in_history(items, platforms=["tiktok", "facebook"], since=later, **common)
         is None
     )
 
@@ -307,20 +308,20 @@ def test_history_match_prefers_the_idempotency_key() -> None:
         },
         {"id": "b", "post": "Different text", "platforms": ["facebook"], "idempotencyKey": "mine"},
     ]
-    found = wire.find_in_history(
+    found = records.find_in_history(
         items, idempotency_key="mine", text="Hi", platforms=["x"], since=SINCE
     )
     assert found is not None
     assert found["id"] == "b"
-    nothing = wire.find_in_history(
+    nothing = records.find_in_history(
         items, idempotency_key="absent", text="Hi", platforms=["x"], since=SINCE
     )
     assert nothing is None  # "a" carries another key, so the text match doesn't count
 
 
 def test_record_outcomes_are_final_for_errors_and_unknown_while_processing() -> None:
-    record = wire.parse_history(payload("history.json"))[0]
-    found = wire.outcomes_from_record(record, [Network.FACEBOOK, Network.TIKTOK])
+    record = records.parse_history(payload("history.json"))[0]
+    found = records.outcomes_from_record(record, [Network.FACEBOOK, Network.TIKTOK])
     assert found[Network.FACEBOOK].kind is OutcomeKind.FAILED
     assert found[Network.FACEBOOK].reconnect is True
     tiktok = found[Network.TIKTOK]
@@ -328,20 +329,21 @@ def test_record_outcomes_are_final_for_errors_and_unknown_while_processing() -> 
     assert (tiktok.url, tiktok.external_id) == (None, None)  # TikTok still processing
     processing = {"id": "p", "status": "processing", "postIds": [], "errors": []}
     assert (
-        wire.outcomes_from_record(processing, [Network.X])[Network.X].kind is OutcomeKind.UNKNOWN
+        records.outcomes_from_record(processing, [Network.X])[Network.X].kind
+        is OutcomeKind.UNKNOWN
     )
     deleted = {"id": "d", "status": "deleted"}
-    assert wire.outcomes_from_record(deleted, [Network.X])[Network.X].kind is OutcomeKind.FAILED
+    assert records.outcomes_from_record(deleted, [Network.X])[Network.X].kind is OutcomeKind.FAILED
 
 
 def test_a_looked_up_retryable_error_is_final() -> None:
     record = {"id": "r", "status": "error", "errors": [{"code": 436, "platform": "instagram"}]}
-    found = wire.outcomes_from_record(record, [Network.INSTAGRAM])
+    found = records.outcomes_from_record(record, [Network.INSTAGRAM])
     assert found[Network.INSTAGRAM].kind is OutcomeKind.FAILED
 
 
 def test_user_lists_active_accounts_with_display_names() -> None:
-    linked = wire.parse_user(payload("user.json"))
+    linked = records.parse_user(payload("user.json"))
     assert linked == {
         "instagram": "Ada's Bakery",
         "twitter": "adasbakery",
@@ -352,35 +354,35 @@ def test_user_lists_active_accounts_with_display_names() -> None:
 def test_user_without_active_accounts_has_none_linked() -> None:
     data = payload("user.json")
     del data["activeSocialAccounts"]
-    assert wire.parse_user(data) == {}
+    assert records.parse_user(data) == {}
 
 
 def test_profile_and_jwt_answers() -> None:
-    assert wire.parse_profile({"status": "success", "refId": "r1", "profileKey": "K-1"}) == (
+    assert records.parse_profile({"status": "success", "refId": "r1", "profileKey": "K-1"}) == (
         "r1",
         "K-1",
     )
     with pytest.raises(PermanentError):
-        wire.parse_profile({"status": "success", "refId": "r1"})
+        records.parse_profile({"status": "success", "refId": "r1"})
     url = "https://profile.ayrshare.com?domain=acme&jwt=abc"
-    assert wire.parse_jwt_url({"status": "success", "url": url}) == url
+    assert records.parse_jwt_url({"status": "success", "url": url}) == url
     with pytest.raises(TransientError):
-        wire.parse_jwt_url({"status": "success"})
+        records.parse_jwt_url({"status": "success"})
 
 
 def test_post_record_of_a_failed_post_is_an_answer_not_an_error() -> None:
     record = {"id": "r1", "status": "error", "errors": [{"code": 156, "platform": "tiktok"}]}
-    assert wire.parse_post_record(raw(200, record)) == record
-    assert wire.parse_post_record(raw(404, {"status": "error", "message": "Not found"})) is None
+    assert records.parse_post_record(raw(200, record)) == record
+    assert records.parse_post_record(raw(404, {"status": "error", "message": "Not found"})) is None
     with pytest.raises(TransientError):
-        wire.parse_post_record(raw(503, b""))
+        records.parse_post_record(raw(503, b""))
     with pytest.raises(PermanentError, match="API key"):
-        wire.parse_post_record(raw(401, {"status": "error", "code": 102}))
+        records.parse_post_record(raw(401, {"status": "error", "code": 102}))
 
 
 def test_check_returns_json_or_raises() -> None:
-    assert wire.check(raw(200, {"status": "success", "x": 1}), "reading")["x"] == 1
+    assert refusals.check(raw(200, {"status": "success", "x": 1}), "reading")["x"] == 1
     with pytest.raises(TransientError, match="unreadable"):
-        wire.check(raw(200, b"oops"), "reading")
+        refusals.check(raw(200, b"oops"), "reading")
     with pytest.raises(PermanentError, match="Post not found"):
-        wire.check(raw(404, {"status": "error", "message": "Post not found."}), "reading")
+        refusals.check(raw(404, {"status": "error", "message": "Post not found."}), "reading")

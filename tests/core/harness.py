@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from adapters.sandbox import FailMode, SandboxPublisher
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
-from core.app import Actor
+from core.handlers import Actor
 from core.model import (
     ChatKind,
     ChatPlatform,
@@ -19,9 +19,9 @@ from core.model import (
     Route,
     Tier,
 )
-from core.pipeline import PipelineConfig
 from core.policy import Policy
 from core.ports import Publisher, UnitOfWorkFactory
+from core.publishing.config import PipelineConfig
 from core.replies import Button, Reply
 from tests.fakes.clock import FixedClock
 from tests.fakes.memory_store import InMemoryUnitOfWorkFactory

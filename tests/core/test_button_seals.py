@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.actions import Action
-from core.flow import MAX_POST_ID
+from core.handlers import MAX_POST_ID
 from core.replies import MAX_CALLBACK_BYTES, SEAL_BYTES, Button, Reply, Seal, seal, unseal
 
 FAR = datetime(4400, 1, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.console.chat import ConsoleChat
 from adapters.db.uow import SqlUnitOfWorkFactory
-from core.app import Actor
+from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.replies import Reply
 from tests.core.harness import Harness, find_button

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from adapters.db.uow import SqlUnitOfWorkFactory
-from core.app import Actor
-from core.link_model import digest
+from core.channel_links import digest
+from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network
 from core.replies import CODE_END, CODE_START, Reply
 from core.states import PostState

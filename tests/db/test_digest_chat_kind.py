@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.migrate import downgrade, upgrade
 from adapters.db.uow import SqlUnitOfWorkFactory
-from core.digest_model import DigestSubscription
+from core.digest_schedule import DigestSubscription
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Tier
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

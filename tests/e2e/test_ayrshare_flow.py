@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.bootstrap import Services
-from core.app import OOPS, Actor
+from core.handlers import OOPS, Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Network
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices

@@ -10,7 +10,7 @@ import pytest
 from adapters.console.chat import ConsoleChat
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
-from core.app import Postroom
+from core.chat.entry import Postroom
 from core.model import ChatPlatform
 from tests.analytics.support import START, FakeCharts
 from tests.fakes.clock import FixedClock

@@ -23,7 +23,7 @@ from bot.logs import QUIET, configure_logging
 from bot.settings import Settings
 from bot.telegram import TelegramService, webhook_secret
 from bot.ticker import Ticker
-from core.app import OOPS, Actor
+from core.handlers import OOPS, Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn, Self, cast
 
+from core.analytics_ports import AnalyticsRepository
+from core.channel_links import ChatLink, LinkRepository
 from core.errors import Conflict
-from core.link_model import ChatLink, LinkRepository
 from core.model import (
     ChatRef,
     Identity,
@@ -24,12 +25,7 @@ from core.model import (
     Subscription,
     Tier,
 )
-from core.ports import (
-    AnalyticsRepository,
-    DigestRepository,
-    PostRepository,
-    ProfileRepository,
-)
+from core.ports import DigestRepository, PostRepository, ProfileRepository
 from tests.fakes.memory_posts import InMemoryPostRepository, aware, merged
 
 

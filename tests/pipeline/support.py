@@ -13,8 +13,8 @@ import httpx
 from adapters.ayrshare import AyrshareClient, AyrsharePublisher
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
-from core.accounts import Accounts
-from core.app import Actor, Postroom
+from core.chat.entry import Postroom
+from core.handlers import Actor
 from core.model import (
     AccountKey,
     ChatPlatform,
@@ -31,9 +31,11 @@ from core.model import (
     Target,
     Tier,
 )
-from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
 from core.ports import ConnectLink, Outcome, Publisher, PublishRequest, UnitOfWorkFactory
+from core.publishing.accounts import Accounts
+from core.publishing.config import PipelineConfig
+from core.publishing.pipeline import Pipeline
 from core.replies import Reply, mark
 from core.states import TargetState
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare

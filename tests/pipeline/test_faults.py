@@ -8,7 +8,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from adapters.ayrshare import wire
+from adapters.ayrshare import records, wire
+from core import errors
 from core.actions import Action
 from core.model import ConnectionStatus, Network, Route
 from core.ports import OutcomeKind, UnitOfWorkFactory
@@ -398,13 +399,13 @@ def test_only_per_network_retries_spend_the_key() -> None:
         b'{"status":"error","id":"p1","postIds":[],"errors":'
         b'[{"platform":"instagram","code":436,"message":"slow"}]}'
     )
-    [outcome] = wire.parse_post_response(wire.RawResponse(400, {}, body), [IG]).values()
+    [outcome] = records.parse_post_response(wire.RawResponse(400, {}, body), [IG]).values()
     assert (outcome.kind, outcome.key_spent) == (OutcomeKind.RETRY, True)
-    looked_up = wire.outcomes_from_record({"id": "p1", "status": "error", **_errors(436)}, [IG])
+    looked_up = records.outcomes_from_record({"id": "p1", "status": "error", **_errors(436)}, [IG])
     assert (looked_up[IG].kind, looked_up[IG].key_spent) == (OutcomeKind.FAILED, False)
     # A request-level error has no per-network outcome: the pipeline keeps the key for it.
-    with pytest.raises(wire.TransientError):
-        wire.parse_post_response(wire.RawResponse(503, {}, HTML_503), [IG])
+    with pytest.raises(errors.TransientError):
+        records.parse_post_response(wire.RawResponse(503, {}, HTML_503), [IG])
 
 
 def _errors(code: int) -> dict[str, object]:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from core.model import Network, Route
-from core.pipeline import PipelineConfig
 from core.ports import UnitOfWorkFactory
+from core.publishing.config import PipelineConfig
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.clock import FixedClock
 from tests.pipeline.support import World, ayrshare

@@ -12,8 +12,8 @@ import pytest
 
 from core.actions import Action
 from core.model import Network, Post, Profile, Route, Target
-from core.pipeline import PipelineConfig
 from core.ports import Outcome, PublishRequest, UnitOfWorkFactory
+from core.publishing.config import PipelineConfig
 from core.states import PostState, TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.clock import FixedClock

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from core.actions import Action
-from core.app import Actor
+from core.handlers import Actor
 from core.model import ChatPlatform, Identity, Network, Route
 from core.ports import UnitOfWorkFactory
 from core.replies import Button, Reply, mark

@@ -12,8 +12,8 @@ import pytest
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from core.model import ChatPlatform, Network, Tier
-from core.pipeline import PipelineConfig
 from core.ports import UnitOfWorkFactory
+from core.publishing.config import PipelineConfig
 from core.states import TargetState
 from tests.analytics.support import FakeCharts
 from tests.fakes.ayrshare_api import BASE_URL, FakeAyrshare

@@ -20,8 +20,8 @@ from core import views
 from core.actions import Action
 from core.errors import OutcomeUnknown, PermanentError, TransientError
 from core.model import Network, Post, Route
-from core.pipeline import Pipeline
 from core.ports import Outcome, OutcomeKind, PublishRequest
+from core.publishing.pipeline import Pipeline
 from core.states import TargetState
 from tests.fakes.clock import FixedClock
 from tests.fakes.memory_store import InMemoryUnitOfWorkFactory

@@ -25,8 +25,8 @@ from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from core.errors import OutcomeUnknown
 from core.model import AccountKey, ChatPlatform, Network, Post, Profile, Route, Tier
-from core.pipeline import PipelineConfig
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
+from core.publishing.config import PipelineConfig
 from tests.fakes.messenger import RecordingMessenger
 
 CONFIG = {

@@ -19,11 +19,13 @@ from bot.bootstrap import Services, bootstrap
 from bot.media import SandboxMediaHost
 from bot.settings import Settings
 from bot.telegram import TelegramService
-from core.app import Actor, Postroom
+from core.chat.entry import Postroom
+from core.handlers import Actor
 from core.model import ChatPlatform, Identity, Network, Route, Tier
-from core.pipeline import Pipeline, PipelineConfig
 from core.policy import Policy
 from core.ports import MediaHost, Publisher, UnitOfWorkFactory
+from core.publishing.config import PipelineConfig
+from core.publishing.pipeline import Pipeline
 from core.replies import mark
 from tests.analytics.support import FakeCharts
 from tests.fakes.clock import FixedClock

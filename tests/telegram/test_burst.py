@@ -16,7 +16,7 @@ from adapters.db.cipher import generate_key_spec
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram import TelegramService
-from core.flow import OOPS
+from core.handlers import OOPS
 from tests.fakes.clock import FixedClock
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 from tests.telegram.driver import TelegramDriver, User

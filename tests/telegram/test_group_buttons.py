@@ -9,7 +9,7 @@ from datetime import timedelta
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.telegram.messenger import chat_ref
 from core.actions import Action
-from core.app import Actor
+from core.handlers import Actor
 from core.model import ChatPlatform, Identity
 from core.states import PostState
 from tests.fakes.telegram_api import transcript

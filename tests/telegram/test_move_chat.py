@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.db.uow import SqlUnitOfWorkFactory
-from core.digest_model import DigestSubscription
+from core.digest_schedule import DigestSubscription
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef, Post, Tier
 from core.ports import UnitOfWorkFactory
 from tests.fakes.memory_store import InMemoryUnitOfWorkFactory

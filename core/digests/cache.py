@@ -7,8 +7,8 @@ import logging
 from collections import OrderedDict
 from datetime import date
 
+from core.analytics_ports import ChartRenderer
 from core.metrics import ChartSeries
-from core.ports import ChartRenderer
 
 __all__ = ["ChartCache"]
 

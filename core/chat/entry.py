@@ -5,21 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from core.accounts import Accounts
 from core.actions import Action
+from core.chat.base import int_arg
+from core.chat.compose import ComposeFlow
+from core.chat.connect import ConnectFlow
+from core.chat.linking import LinkFlow
+from core.chat.posts import PostFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
-from core.compose_flow import ComposeFlow
-from core.connect_flow import ConnectFlow
 from core.errors import DomainError, PublishError
-from core.flow import (
-    OOPS,
-    Actor,
-    CommandHandler,
-    TapHandler,
-    int_arg,
-    refuse,
-)
-from core.link_flow import LinkFlow
+from core.handlers import OOPS, Actor, CommandHandler, TapHandler, refuse
 from core.model import (
     ChatRef,
     MessageRef,
@@ -29,8 +23,8 @@ from core.model import (
 )
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWorkFactory
-from core.post_flow import PostFlow
-from core.progress import ProgressNotifier
+from core.publishing.accounts import Accounts
+from core.publishing.progress import ProgressNotifier
 from core.replies import (
     MAX_CALLBACK_BYTES,
     Button,
@@ -45,7 +39,7 @@ from core.replies import (
 from core.when import format_local, sample_date, zone_name
 
 # Adapters and other use-case modules import these from here, the one entry point.
-__all__ = ["MENU", "OOPS", "Actor", "CommandHandler", "Postroom", "TapHandler", "refuse"]
+__all__ = ["MENU", "Postroom"]
 
 log = logging.getLogger(__name__)
 

@@ -1,57 +1,24 @@
-"""What every use-case module shares: its dependencies, who acts, ownership checks and
-argument parsing."""
+"""What every chat flow shares: its dependencies, ownership checks and argument parsing."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
-from core.accounts import Accounts
-from core.commands import Command, ascii_number
+from core.commands import ascii_number
 from core.errors import DomainError, PublishError
-from core.model import (
-    ChatRef,
-    Connection,
-    ConnectionStatus,
-    Identity,
-    MessageRef,
-    Network,
-    Post,
-    Profile,
-    Route,
-)
+from core.handlers import MAX_POST_ID
+from core.model import Connection, ConnectionStatus, MessageRef, Network, Post, Profile, Route
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
-from core.progress import ProgressNotifier
+from core.publishing.accounts import Accounts
+from core.publishing.progress import ProgressNotifier
 from core.replies import Reply
 from core.states import PostState
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
-# Ids are 32-bit integer columns: larger numbers are not ours, and PostgreSQL would refuse them
-# in a query (out of int4 range), so they are refused before touching storage.
-MAX_POST_ID = 2**31 - 1
-OOPS = "Something went wrong on our side and nothing was changed. Please try again in a minute."
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who did something, and in which chat."""
-
-    identity: Identity
-    chat: ChatRef
-    name: str = ""
-
-
-CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
-TapHandler = Callable[["Actor", Profile, str, MessageRef | None], Awaitable[Reply]]
-
-
-def refuse(message: str) -> Reply:
-    """A tap that cannot do anything: answered with a short toast, the chat left as it is."""
-    return Reply("", toast=message[:200])
 
 
 class Flow:

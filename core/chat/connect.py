@@ -6,13 +6,9 @@ import asyncio
 
 from core import views
 from core.actions import Action
+from core.chat.base import Flow, parse_network
 from core.commands import Command
-from core.flow import (
-    Actor,
-    Flow,
-    parse_network,
-    refuse,
-)
+from core.handlers import Actor, refuse
 from core.model import (
     Connection,
     ConnectionStatus,

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.app import Actor
+from core.analytics.engagement import RATE_RULE, Engagement, engagement, format_engagement
+from core.analytics.reported import posts_of, published_on, unmeasured
 from core.commands import Command, ascii_number
-from core.engagement import RATE_RULE, Engagement, engagement, format_engagement
 from core.errors import DomainError
-from core.flow import MAX_POST_ID
+from core.handlers import MAX_POST_ID, Actor
 from core.metrics import (
     AccountMetric,
     AccountSnapshot,
@@ -32,7 +32,6 @@ from core.metrics import (
 from core.model import Network, Profile
 from core.ports import Clock, UnitOfWorkFactory
 from core.replies import Field, Reply
-from core.report_posts import posts_of, published_on, unmeasured
 from core.views import clip
 from core.when import format_short
 from core.wording import count_of, plural

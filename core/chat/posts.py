@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from core import views
 from core.actions import Action
+from core.chat.base import PAGE_SIZE, Flow, int_arg, parse_network
 from core.commands import Command
 from core.errors import DomainError, PolicyRefusal, PublishError
-from core.flow import (
-    PAGE_SIZE,
-    Actor,
-    Flow,
-    int_arg,
-    parse_network,
-    refuse,
-)
+from core.handlers import Actor, refuse
 from core.model import (
     ChatRef,
     MessageRef,

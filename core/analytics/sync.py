@@ -1,5 +1,4 @@
-"""The analytics sync: refreshes post and account numbers on each tier's cadence, never letting
-one bad item stop the sweep, and keeps the daily totals that digests and reports compare."""
+"""The analytics sync: refreshes post and account numbers on each tier's cadence."""
 
 from __future__ import annotations
 
@@ -8,26 +7,17 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
+from core.analytics.daily import daily_totals, local_day
+from core.analytics_ports import AnalyticsSource
 from core.errors import PermanentError, PublishError, TransientError
-from core.metrics import (
-    AccountMetric,
-    AnalyticsItem,
-    DailyTotal,
-    ItemKind,
-    PostMetrics,
-    Reading,
-    add_known,
-)
+from core.metrics import AccountMetric, AnalyticsItem, ItemKind, PostMetrics, Reading
 from core.model import Network, Profile, Route
 from core.policy import Policy
-from core.ports import AnalyticsSource, Clock, UnitOfWork, UnitOfWorkFactory
-from core.when import zone
-
-__all__ = ["AnalyticsSync", "SweepReport", "SyncConfig", "daily_totals", "local_day"]
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -68,34 +58,6 @@ class SweepReport:
     account_failures: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-
-def local_day(moment: datetime, timezone: str) -> date:
-    return moment.astimezone(zone(timezone)).date()
-
-
-def daily_totals(profile_id: int, day: date, items: Iterable[AnalyticsItem]) -> list[DailyTotal]:
-    """Per network, over all visible items and per campaign: the sums of the latest values."""
-    groups: dict[tuple[Network, str], list[AnalyticsItem]] = defaultdict(list)
-    for item in items:
-        if item.hidden:
-            continue
-        groups[(item.network, "")].append(item)
-        if item.campaign:
-            groups[(item.network, item.campaign)].append(item)
-    return [
-        DailyTotal(
-            profile_id=profile_id,
-            day=day,
-            network=network,
-            campaign=campaign,
-            posts=len(members),
-            values=add_known(i.metrics for i in members),
-        )
-        for (network, campaign), members in sorted(
-            groups.items(), key=lambda kv: (kv[0][0].rank, kv[0][1])
-        )
-    ]
 
 
 @dataclass(slots=True)
@@ -171,8 +133,6 @@ class AnalyticsSync:
         except Exception as e:
             log.exception("analytics: %s failed; retried next sweep", what)
             report.errors.append(f"{what}: {type(e).__name__}")
-
-    # --- posts ----------------------------------------------------------------------------
 
     async def _refresh_posts(self, now: datetime, report: SweepReport) -> None:
         runs: dict[int, _ProfileRun] = {}
@@ -388,8 +348,6 @@ class AnalyticsSync:
             await uow.analytics.failed(item.id, error=reason[:500], next_sync_at=retry_at)
 
         return write
-
-    # --- accounts -------------------------------------------------------------------------
 
     async def _refresh_accounts(self, now: datetime, report: SweepReport) -> None:
         async with self._uow() as uow:

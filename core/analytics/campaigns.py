@@ -9,16 +9,17 @@ from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from core.app import Actor
+from core.analytics.post_links import parse_link, same_post
+from core.analytics.stats import SHOWN, parse_item_ref
+from core.analytics_ports import AnalyticsRepository
 from core.commands import Command
 from core.errors import DomainError
+from core.handlers import Actor
 from core.metrics import AnalyticsItem, ItemKind, Metric, PostTags
 from core.model import Network, Profile
 from core.policy import Policy
-from core.ports import AnalyticsRepository, Clock, UnitOfWork, UnitOfWorkFactory
-from core.post_links import parse_link, same_post
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.replies import Reply
-from core.stats import SHOWN, parse_item_ref
 from core.views import clip
 from core.wording import article, count_of
 

@@ -7,18 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from core import limits, views
 from core.actions import Action
+from core.chat.base import Flow, already, int_arg, parse_network, require_draft
 from core.commands import Command, split_media
 from core.errors import DomainError
-from core.flow import (
-    Actor,
-    Flow,
-    already,
-    int_arg,
-    parse_network,
-    refuse,
-    require_draft,
-)
 from core.graphemes import visible
+from core.handlers import Actor, refuse
 from core.model import (
     MessageRef,
     Network,
@@ -26,8 +19,8 @@ from core.model import (
     Profile,
     Target,
 )
-from core.pipeline import QUOTAS, quota_refusal
 from core.ports import UnitOfWork
+from core.publishing.quotas import QUOTAS, quota_refusal
 from core.replies import Button, Reply, code
 from core.states import PostState, TargetState
 from core.when import format_local, month_of, read_when, sample_date, zone

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from core.digest_figures import midnight
+from core.digests.figures import midnight
 from core.metrics import (
     AccountSnapshot,
     AnalyticsItem,

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from core import views
 from core.actions import Action
+from core.channel_links import CODE, CODE_TTL, ChatLink, LinkCode, digest, new_code
+from core.chat.base import Flow
 from core.commands import Command
 from core.errors import Conflict
-from core.flow import Actor, Flow, refuse
-from core.link_model import CODE, CODE_TTL, ChatLink, LinkCode, digest, new_code
+from core.handlers import Actor, refuse
 from core.model import ChatKind, MessageRef, Profile
 from core.replies import Button, Reply
 from core.replies import code as as_code  # `code` is the link code here

@@ -1,0 +1,1 @@
+"""Analytics: the sync that refreshes numbers, /stats and /report, campaigns."""

@@ -1,0 +1,1 @@
+"""Chat use cases: the one entry chat adapters call, and the flows behind it."""

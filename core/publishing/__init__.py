@@ -1,0 +1,1 @@
+"""Publishing: the pipeline that claims, sends and settles targets, and what it keeps."""
