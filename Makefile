@@ -10,7 +10,7 @@ LINT_DIRS := $(wildcard core adapters bot tests bench)
 BENCHES   := $(wildcard bench/*.py)
 
 .DEFAULT_GOAL := test
-.PHONY: venv run lint typecheck imports test test-sqlite test-postgres bench fmt clean
+.PHONY: venv run lint hadolint typecheck imports test test-sqlite test-postgres bench fmt clean
 
 venv: $(STAMP)
 
@@ -28,6 +28,10 @@ lint: venv
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/ruff format --check $(LINT_DIRS)
 
+# The image is linted, not built: base images cannot be pulled on every machine that tests.
+hadolint: venv
+	$(BIN)/hadolint Dockerfile
+
 typecheck: venv
 	$(BIN)/mypy
 
@@ -42,6 +46,7 @@ test-postgres: venv
 
 test: venv
 	$(MAKE) lint
+	$(MAKE) hadolint
 	$(MAKE) typecheck
 	$(MAKE) imports
 	$(MAKE) test-sqlite
