@@ -10,7 +10,7 @@ import random
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -22,10 +22,15 @@ from adapters.ayrshare.client import AyrshareClient
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.uow import SqlUnitOfWorkFactory
+from adapters.prometheus import PrometheusTelemetry
 from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.limiter import TelegramRateLimiter
 from adapters.telegram.messenger import TelegramMessenger
+from adapters.telegram.metered import MeteredRateLimiter
 from bot.analytics import AnalyticsServices, build_analytics, build_sources
+from bot.housekeeping import build_retention
 from bot.media import build_media_host
+from bot.ops import count_db_errors
 from bot.settings import Settings
 from bot.wiring import SystemClock, ayrshare_client, build_policy, build_publishers, load_keyring
 from core.analytics_ports import AnalyticsSource, ChartRenderer
@@ -38,6 +43,8 @@ from core.publishing.config import PipelineConfig
 from core.publishing.pipeline import Pipeline
 from core.publishing.progress import ProgressNotifier
 from core.request_budget import RequestBudget
+from core.retention import Retention
+from core.telemetry import MeteredPublisher
 
 __all__ = ["ChatFactory", "Services", "bootstrap"]
 
@@ -74,6 +81,9 @@ class Services:
     telegram: TelegramBot | None
     sql_engine: AsyncEngine | None = None
     sql_keyring: Keyring | None = None
+    # Its own registry per bootstrap: /metrics shows this bot's numbers only.
+    telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)
+    retention: Retention | None = None  # with a database
 
     @property
     def engine(self) -> AsyncEngine:
@@ -133,6 +143,7 @@ def bootstrap(
     sleep = sleep or asyncio.sleep
     policy = policy or build_policy(settings)
     worker = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    telemetry = PrometheusTelemetry()
 
     # --- storage ---------------------------------------------------------------------------
     engine: AsyncEngine | None = None
@@ -140,6 +151,7 @@ def bootstrap(
     if uow is None:
         keyring = load_keyring(settings)
         engine = make_engine(settings.resolved_database_url)
+        count_db_errors(engine, telemetry)
         uow = SqlUnitOfWorkFactory(make_session_factory(engine), keyring)
 
     # --- providers: one Ayrshare client and one per-profile budget for all of its uses -----
@@ -148,7 +160,7 @@ def bootstrap(
     client: AyrshareClient | None = None
     if not settings.sandbox:
         assert http is not None
-        client = ayrshare_client(settings, http)
+        client = ayrshare_client(settings, http, telemetry)
     config = pipeline_config or PipelineConfig(worker=worker, missed_grace=settings.missed_grace)
     budget = budget or RequestBudget(
         config.profile_requests,
@@ -156,7 +168,9 @@ def bootstrap(
         analytics_share=settings.ayrshare_analytics_budget,
     )
     if publishers is None:
-        publishers = build_publishers(settings, client, clock)
+        # Each publish request timed and its outcomes counted for /metrics.
+        built = build_publishers(settings, client, clock)
+        publishers = {route: MeteredPublisher(p, telemetry) for route, p in built.items()}
     if sources is None:
         sources = build_sources(settings, client, budget, clock, sleep)
     if media_host is None:
@@ -194,7 +208,10 @@ def bootstrap(
             api_url=settings.telegram_api_url,
             polling=not settings.public_url,
             transport=telegram_transport,
-            rate_limiter=telegram_rate_limiter,
+            # Every Bot API request counted for /metrics, retries after a 429 included.
+            rate_limiter=MeteredRateLimiter(
+                telegram_rate_limiter or TelegramRateLimiter(), telemetry
+            ),
             ssl_context=shared_tls(),
         )
         messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
@@ -232,4 +249,6 @@ def bootstrap(
         telegram,
         sql_engine=engine,
         sql_keyring=keyring,
+        telemetry=telemetry,
+        retention=None if engine is None else build_retention(settings, engine, clock, media_host),
     )

@@ -17,7 +17,9 @@ from adapters.console.chat import ConsoleChat
 from adapters.db.engine import ping
 from bot.analytics import AnalyticsJobs
 from bot.bootstrap import ChatFactory, bootstrap
+from bot.housekeeping import Housekeeping
 from bot.media import media_routes
+from bot.ops import ops_routes
 from bot.schema import SchemaOutOfDate, check_schema, prepare_schema
 from bot.settings import Settings
 from bot.telegram import TelegramService
@@ -81,11 +83,20 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 digest_every=settings.digest_every.total_seconds(),
             )
             jobs.start()
+        housekeeping: Housekeeping | None = None
+        if services.retention is not None:
+            every = settings.housekeeping_every.total_seconds()
+            housekeeping = Housekeeping(services.retention, every=every)
+            housekeeping.start()
         server: _Server | None = None
         server_task: asyncio.Task[None] | None = None
         console_task: asyncio.Task[None] | None = None
         if settings.http_port:
-            routes = [*media_routes(services.media_host), *(telegram.routes if telegram else [])]
+            routes = [
+                *ops_routes(services.engine, services.telemetry, services.clock),
+                *media_routes(services.media_host),
+                *(telegram.routes if telegram else []),
+            ]
             app = create_app(lambda: ping(services.engine), routes)
             config = uvicorn.Config(
                 app,
@@ -116,6 +127,8 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
         log.info("stopping: finishing work in flight")
         if console_task is not None:
             console_task.cancel()
+        if housekeeping is not None:
+            await housekeeping.stop()
         if jobs is not None:
             await jobs.stop()  # digests in flight finish while the messengers still run
         # The pipeline stops before Telegram: its last outcomes still edit progress messages.

@@ -16,6 +16,7 @@ from bot.settings import Settings
 from core.model import Route, Tier
 from core.policy import Policy
 from core.ports import Clock, Publisher
+from core.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,9 @@ def build_policy(settings: Settings) -> Policy:
     )
 
 
-def ayrshare_client(settings: Settings, http: httpx.AsyncClient) -> AyrshareClient:
+def ayrshare_client(
+    settings: Settings, http: httpx.AsyncClient, telemetry: Telemetry | None = None
+) -> AyrshareClient:
     """The one Ayrshare client: publishing, analytics and media uploads all go through it."""
     assert settings.ayrshare_api_key is not None
     return AyrshareClient(
@@ -76,6 +79,7 @@ def ayrshare_client(settings: Settings, http: httpx.AsyncClient) -> AyrshareClie
         api_key=settings.ayrshare_api_key.get_secret_value(),
         x_api_key=_plain(settings.ayrshare_x_api_key),
         x_api_secret=_plain(settings.ayrshare_x_api_secret),
+        telemetry=telemetry,
     )
 
 

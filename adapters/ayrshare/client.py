@@ -12,6 +12,7 @@ import httpx
 
 from adapters.ayrshare import records, refusals, wire
 from core.errors import OutcomeUnknown, PermanentError, TransientError
+from core.telemetry import NullTelemetry, Telemetry
 
 __all__ = ["AyrshareClient"]
 
@@ -41,8 +42,10 @@ class AyrshareClient:
         x_api_key: str | None = None,
         x_api_secret: str | None = None,
         timeout: float = 30.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._http = http
+        self._telemetry = telemetry or NullTelemetry()
         self._base = base_url.rstrip("/")
         self._api_key = api_key
         self._x = (x_api_key, x_api_secret) if x_api_key and x_api_secret else None
@@ -87,9 +90,11 @@ class AyrshareClient:
             )
             body = response.content
         except _NOT_SENT as e:
+            self._telemetry.upstream_call("ayrshare", None, time.monotonic() - started)
             log.warning("ayrshare %s %s: not sent (%s)", method, path, type(e).__name__)
             raise TransientError("Couldn't reach Ayrshare; trying again later.") from None
         except httpx.RequestError as e:
+            self._telemetry.upstream_call("ayrshare", None, time.monotonic() - started)
             log.warning("ayrshare %s %s: no answer (%s)", method, path, type(e).__name__)
             if may_land:
                 raise OutcomeUnknown(
@@ -98,6 +103,7 @@ class AyrshareClient:
                 ) from None
             raise TransientError("Ayrshare didn't answer in time; trying again later.") from None
         elapsed = time.monotonic() - started
+        self._telemetry.upstream_call("ayrshare", response.status_code, elapsed)
         level = logging.DEBUG if response.status_code < 400 else logging.WARNING
         log.log(
             level, "ayrshare %s %s -> %s in %.2fs", method, path, response.status_code, elapsed
