@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from adapters.console.chat import ConsoleChat
 from adapters.db.cipher import SecretError, generate_key_spec
 from adapters.db.migrate import current_revision, upgrade
@@ -29,7 +31,14 @@ log = logging.getLogger("postroom")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        # Named by variable, without the value given: it may be a secret.
+        for error in e.errors(include_input=False, include_url=False):
+            name = "POSTROOM_" + "_".join(str(part) for part in error["loc"]).upper()
+            print(f"postroom: {name}: {error['msg']}", file=sys.stderr)
+        return 2
     configure_logging(settings, console=_in_console(args))
     try:
         return int(asyncio.run(args.handler(settings, args)) or 0)
@@ -64,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
         help="script against the configured database instead of a fresh temporary one",
     )
     p.set_defaults(handler=_console)
+
+    p = sub.add_parser(
+        "doctor", help="check configuration, database and upstream credentials (no secrets shown)"
+    )
+    p.set_defaults(handler=_doctor)
 
     p = sub.add_parser("db", help="database schema")
     db = p.add_subparsers(dest="db_command", required=True)
@@ -146,6 +160,12 @@ def _script_settings(settings: Settings, lines: Sequence[str]) -> Settings:
     if not updates:
         return settings
     return Settings.model_validate({**settings.model_dump(), **updates})
+
+
+async def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.doctor import doctor
+
+    return await doctor(settings)
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

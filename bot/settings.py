@@ -47,10 +47,18 @@ class Settings(BaseSettings):
     ayrshare_analytics_budget: int = Field(default=200, ge=1, le=300)
     analytics_every: timedelta = timedelta(minutes=1)  # how often the sync looks for due items
     digest_every: timedelta = timedelta(seconds=20)  # how often due digests are looked for
+    # Retention (core/retention.py), run every housekeeping_every.
+    media_keep: timedelta = timedelta(days=7)
+    snapshots_hourly_for: timedelta = timedelta(days=14)
+    housekeeping_every: timedelta = timedelta(hours=1)
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_secret: SecretStr | None = None  # default: derived from the token
+    slack_api_url: str = "https://slack.com/api/"
+    slack_bot_token: SecretStr | None = None  # xoxb-…; checked by `postroom doctor`
+    instagram_api_url: str = "https://graph.instagram.com"
+    instagram_access_token: SecretStr | None = None  # checked by `postroom doctor` (GET /me)
 
     sandbox_fail: str = ""  # e.g. "tiktok" or "tiktok:always,x:transient"
 

@@ -140,6 +140,7 @@ class FakeTelegramAPI:
         self.admins: set[tuple[int, int]] = set()  # (chat_id, user_id)
         self.migrated: dict[int, int] = {}
         self.webhook: JSON = {}
+        self.webhook_error: str | None = None  # getWebhookInfo's last_error_message
         self.commands: list[JSON] = []
         self.files: dict[str, _File] = {}
         self.queries: dict[str, int] = {}  # callback query id -> times answered
@@ -262,6 +263,8 @@ class FakeTelegramAPI:
             case "deleteWebhook":
                 self.webhook = {}
                 return True
+            case "getWebhookInfo":
+                return self._webhook_info()
             case "getUpdates":
                 return await self._get_updates(p)
             case "sendMessage":
@@ -292,6 +295,16 @@ class FakeTelegramAPI:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
+
+    def _webhook_info(self) -> JSON:
+        info: JSON = {
+            "url": str(self.webhook.get("url", "")),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook_error is not None:
+            info |= {"last_error_date": EPOCH, "last_error_message": self.webhook_error}
+        return info
 
     async def _get_updates(self, p: JSON) -> list[JSON]:
         offset = int(p.get("offset", 0) or 0)
