@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.requests import Request
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from adapters.ayrshare.client import AyrshareClient
 from bot.settings import Settings
 from core.ports import MediaHost
+from core.retention import StoredMedia
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,9 @@ class FileMediaHost:
     """Files under `directory`, served by the bot's web app at <public_url>/media/<token>.
 
     Each file gets a fresh unguessable name (128 random bits) keeping the suffix that tells
-    photo from video; anything else under /media answers 404. Files are kept: a scheduled
-    post may need its media months from now.
+    photo from video; anything else under /media answers 404. Files are kept while a post
+    needs them (a scheduled post may need its media months from now): core.retention deletes
+    them a set time after the last target that needs them finished.
     """
 
     needs_data = True
@@ -93,6 +96,32 @@ class FileMediaHost:
 
     def routes(self) -> list[BaseRoute]:
         return [Route(MEDIA_PATH + "/{name}", self.serve, methods=["GET"])]
+
+    # --- core.retention.MediaFiles ------------------------------------------------------
+
+    async def stored(self) -> list[StoredMedia]:
+        """Every file, by the URL it is served at, with its modification time."""
+        return await asyncio.to_thread(self._list)
+
+    def _list(self) -> list[StoredMedia]:
+        if not self.directory.is_dir():
+            return []
+        found: list[StoredMedia] = []
+        for path in self.directory.iterdir():
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed meanwhile
+            if path.is_file():
+                modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+                found.append(StoredMedia(self._base + path.name, modified))
+        return found
+
+    async def remove(self, url: str) -> None:
+        name = url.removeprefix(self._base)
+        if name == url or "/" in name or not name:
+            return  # not one of ours
+        await asyncio.to_thread((self.directory / name).unlink, missing_ok=True)
 
 
 class AyrshareMediaHost:
