@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.cipher import Keyring, SecretError
 from adapters.db.profiles import account_aad
+from adapters.db.slack_installations import rotate_slack_secrets
 from adapters.db.tables import ProviderAccountRow
 from adapters.db.uow import SqlUnitOfWorkFactory
 
@@ -15,8 +16,8 @@ async def rotate_secrets(
     factory_or_session_maker: SqlUnitOfWorkFactory | async_sessionmaker[AsyncSession],
     keyring: Keyring,
 ) -> int:
-    """Re-encrypt every provider account key not under `keyring`'s primary key, in one
-    transaction; returns how many changed. SecretError (unknown key id, tampered data)
+    """Re-encrypt every provider account key and Slack token not under `keyring`'s primary
+    key, in one transaction; returns how many changed. SecretError (unknown key id, tampered data)
     aborts the whole rotation, naming the row, so nothing is half-rotated."""
     if isinstance(factory_or_session_maker, SqlUnitOfWorkFactory):
         session_maker = factory_or_session_maker.session_factory
@@ -40,4 +41,5 @@ async def rotate_secrets(
                 where = f"provider account {row.route!r} of profile {row.profile_id}"
                 raise SecretError(f"{where}: {e}") from e
             changed += 1
+        changed += await rotate_slack_secrets(session, keyring)
     return changed

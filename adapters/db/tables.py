@@ -367,3 +367,8 @@ class ChatLinkRow(Base):
     subject: Mapped[str] = mapped_column(String(128))  # the channel's id on its platform
     title: Mapped[str] = mapped_column(String(128), default="")
     linked_at: Mapped[datetime]
+
+
+# Slack installations have their own module (this one is long enough); importing it registers
+# their tables on Base.metadata, which the migrations test and the test fixtures read.
+from adapters.db import slack_tables as slack_tables  # noqa: E402
