@@ -1,12 +1,4 @@
-"""Slack workspace installations in SQL for slack_sdk's AsyncInstallationStore, tokens encrypted.
-
-Same lookups as slack_sdk's own AsyncSQLAlchemyInstallationStore (which keeps tokens in plain
-text): rows per client id, enterprise id, team id and installing user; the newest
-`installed_at` wins; bot rows are kept apart from the users' installations so a user's newer
-install never hides the workspace's bot token; saving an installation again with the same
-`installed_at` (what token rotation does) updates its row. Every token, refresh token and the
-incoming webhook URL is a Keyring ciphertext whose AAD names its table, row id and column.
-"""
+"""Slack installations in SQL behind slack_sdk's AsyncInstallationStore, tokens encrypted."""
 
 from __future__ import annotations
 
@@ -76,7 +68,16 @@ def _scopes(scopes: Any) -> str | None:
 
 
 class SqlInstallationStore(AsyncInstallationStore):
-    """slack_sdk's installation store interface over our database and Keyring."""
+    """slack_sdk's installation store interface over our database and Keyring.
+
+    Same lookups as slack_sdk's own AsyncSQLAlchemyInstallationStore (which keeps tokens in
+    plain text): rows per client id, enterprise id, team id and installing user; the newest
+    `installed_at` wins; bot rows are kept apart from the users' installations, so a user's
+    newer install never hides the workspace's bot token; saving an installation again with
+    the same `installed_at` (what token rotation does) updates its row. Every token, refresh
+    token and the incoming webhook URL is a Keyring ciphertext whose AAD names its table, row
+    id and column. `custom_values` are not kept (slack_sdk's SQL store drops them too).
+    """
 
     def __init__(
         self,

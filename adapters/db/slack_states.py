@@ -1,11 +1,4 @@
-"""One-time Slack OAuth `state` values in SQL for slack_sdk's AsyncOAuthStateStore.
-
-The state ties the redirect back from Slack to the install that asked for it (CSRF; see
-https://api.slack.com/authentication/oauth-v2#asking). Only its SHA-256 is stored, so a
-copy of the database cannot complete anybody's install; it expires after ten minutes by the
-injected clock and consuming it is one DELETE, so of two concurrent redirects with the same
-state exactly one succeeds.
-"""
+"""One-time Slack OAuth `state` values in SQL behind slack_sdk's AsyncOAuthStateStore."""
 
 from __future__ import annotations
 
@@ -34,6 +27,12 @@ def state_digest(state: str) -> str:
 
 
 class SqlOAuthStateStore(AsyncOAuthStateStore):
+    """The state ties the redirect back from Slack to the install that asked for it (CSRF:
+    https://api.slack.com/authentication/oauth-v2#asking). Only its SHA-256 is stored, so a
+    copy of the database completes nobody's install; it expires after ten minutes by the
+    injected clock, and consuming it is one DELETE, so of two concurrent redirects with the
+    same state exactly one succeeds."""
+
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],

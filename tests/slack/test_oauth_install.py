@@ -1,13 +1,9 @@
-"""bolt's own OAuth flow installs a workspace into our stores: state checked once, tokens sealed.
-
-Drives bolt's AsyncApp through its Starlette request handler (GET /slack/install, then the
-redirect back from Slack) against a fake `oauth.v2.access` and `auth.test` served on
-127.0.0.1 (slack_sdk's async client speaks aiohttp, which an in-process transport cannot see).
-"""
+"""bolt's own OAuth flow installs and uninstalls a workspace through our stores."""
 
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +23,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,6 +34,13 @@ from adapters.db.engine import make_session_factory
 from adapters.db.slack_installations import SqlInstallationStore
 from adapters.db.slack_states import STATE_TTL, SqlOAuthStateStore
 from tests.fakes.clock import FixedClock
+
+# bolt is driven through its Starlette request handler (GET /slack/install, the redirect back
+# from Slack, signed events) against a fake oauth.v2.access and auth.test served on 127.0.0.1
+# (slack_sdk's async client speaks aiohttp, which an in-process transport cannot see).
+
+# slack_sdk's own call (aiohttp.BasicAuth for oauth.v2.access's client credentials).
+pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret-for-tests"
@@ -152,6 +156,7 @@ async def installer(
     )
     app = AsyncApp(
         signing_secret=SIGNING_SECRET,
+        process_before_response=True,  # listeners finish before the answer: nothing to wait for
         client=AsyncWebClient(base_url=fake_slack.url),
         oauth_settings=settings,
     )
@@ -162,6 +167,7 @@ async def installer(
         seen_tokens.append((context.bot_token, context.user_token))
         await ack()
 
+    app.enable_token_revocation_listeners()  # app_uninstalled, tokens_revoked → the store
     handler = AsyncSlackRequestHandler(app)
 
     async def endpoint(request: Request) -> Any:
@@ -249,30 +255,74 @@ async def test_an_install_through_bolt_stores_the_workspace_encrypted(
             assert secret.encode() not in raw
 
 
-def _signed_command(*, team_id: str, response_url: str) -> dict[str, Any]:
-    """A slash command as Slack sends it (https://api.slack.com/interactivity/slash-commands),
-    signed (https://api.slack.com/authentication/verifying-requests-from-slack)."""
-    body = urlencode(
-        {
-            "command": "/postroom",
-            "text": "",
-            "team_id": team_id,
-            "user_id": "U1",
-            "channel_id": "C1",
-            "trigger_id": "1.2.3",
-            "response_url": response_url,
-        }
-    )
+def _signed(body: str, content_type: str) -> dict[str, Any]:
+    """Headers Slack signs a request with
+    (https://api.slack.com/authentication/verifying-requests-from-slack)."""
     timestamp = str(int(time.time()))  # bolt checks it against its own clock (5 minutes)
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(
         timestamp=timestamp, body=body
     )
     headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": timestamp,
         "X-Slack-Signature": signature,
     }
     return {"content": body, "headers": headers}
+
+
+def _signed_command(*, team_id: str, response_url: str) -> dict[str, Any]:
+    """A slash command as Slack sends it (https://api.slack.com/interactivity/slash-commands)."""
+    body = {
+        "command": "/postroom",
+        "text": "",
+        "team_id": team_id,
+        "user_id": "U1",
+        "channel_id": "C1",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+    }
+    return _signed(urlencode(body), "application/x-www-form-urlencoded")
+
+
+def _signed_event(event: dict[str, Any], *, team_id: str) -> dict[str, Any]:
+    """An Events API delivery (https://api.slack.com/apis/events-api#callback-field)."""
+    body = {
+        "type": "event_callback",
+        "token": "verification-token",
+        "team_id": team_id,
+        "api_app_id": "A1",
+        "event": event,
+        "event_id": f"Ev{event['type']}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team_id, "user_id": "UB1", "is_bot": True}],
+    }
+    return _signed(json.dumps(body), "application/json")
+
+
+async def test_uninstalling_the_app_deletes_the_workspace(
+    installer: Installer, fake_slack: FakeOAuth, engine: AsyncEngine
+) -> None:
+    state = await _begin(installer.http)
+    done = await installer.http.get("/slack/oauth_redirect", params={"code": CODE, "state": state})
+    assert done.status_code == 200
+
+    # https://api.slack.com/events/tokens_revoked: the installer's user token only.
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": []}}
+    answer = await installer.http.post("/slack/events", **_signed_event(revoked, team_id="T1"))
+    assert answer.status_code == 200
+    store = installer.store
+    assert await store.async_find_installation(enterprise_id=None, team_id="T1") is None
+    bot = await store.async_find_bot(enterprise_id=None, team_id="T1")
+    assert bot is not None and bot.bot_token == BOT_TOKEN
+
+    # https://api.slack.com/events/app_uninstalled: nothing of the workspace is kept.
+    uninstalled = {"type": "app_uninstalled"}
+    answer = await installer.http.post("/slack/events", **_signed_event(uninstalled, team_id="T1"))
+    assert answer.status_code == 200
+    assert await store.async_find_bot(enterprise_id=None, team_id="T1") is None
+    async with engine.connect() as c:
+        for table in ("slack_installations", "slack_bots"):
+            assert await c.scalar(text(f"SELECT count(*) FROM {table}")) == 0
 
 
 async def test_a_stale_forged_or_missing_state_installs_nothing(
