@@ -108,14 +108,7 @@ class SqlInstallationStore(AsyncInstallationStore):
             if row is None:
                 row = SlackInstallationRow(client_id=self.client_id)
                 session.add(row)
-            for field in _INSTALLATION_FIELDS:
-                setattr(row, field, getattr(installation, field))
-            row.bot_scopes = _scopes(installation.bot_scopes)
-            row.user_scopes = _scopes(installation.user_scopes)
-            row.bot_token_expires_at = _moment(installation.bot_token_expires_at)
-            row.user_token_expires_at = _moment(installation.user_token_expires_at)
-            row.is_enterprise_install = bool(installation.is_enterprise_install)
-            row.installed_at = _installed_at(installation.installed_at)
+            _fill(row, installation)
             await self._seal(session, row, installation)
             await self._save_bot(session, installation.to_bot())
 
@@ -136,12 +129,7 @@ class SqlInstallationStore(AsyncInstallationStore):
         if row is None:
             row = SlackBotRow(client_id=self.client_id)
             session.add(row)
-        for field in _BOT_FIELDS:
-            setattr(row, field, getattr(bot, field))
-        row.bot_scopes = _scopes(bot.bot_scopes)
-        row.bot_token_expires_at = _moment(bot.bot_token_expires_at)
-        row.is_enterprise_install = bool(bot.is_enterprise_install)
-        row.installed_at = installed_at
+        _fill(row, bot)
         await self._seal(session, row, bot)
 
     async def _same_installation(
@@ -333,6 +321,20 @@ class SqlInstallationStore(AsyncInstallationStore):
             is_enterprise_install=row.is_enterprise_install,
             installed_at=row.installed_at,
         )
+
+
+def _fill(row: SlackRow, source: Installation | Bot) -> None:
+    """Copy the plain fields; the secrets are sealed after, once the row has its id."""
+    fields = _INSTALLATION_FIELDS if isinstance(row, SlackInstallationRow) else _BOT_FIELDS
+    for field in fields:
+        setattr(row, field, getattr(source, field))
+    row.bot_scopes = _scopes(source.bot_scopes)
+    row.bot_token_expires_at = _moment(source.bot_token_expires_at)
+    row.is_enterprise_install = bool(source.is_enterprise_install)
+    row.installed_at = _installed_at(source.installed_at)
+    if isinstance(row, SlackInstallationRow) and isinstance(source, Installation):
+        row.user_scopes = _scopes(source.user_scopes)
+        row.user_token_expires_at = _moment(source.user_token_expires_at)
 
 
 def _installed_at(seconds: float) -> datetime:

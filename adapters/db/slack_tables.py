@@ -16,30 +16,14 @@ from adapters.db.tables import Base
 # (adapters.db.slack_installations.secret_aad).
 
 
-class SlackInstallationRow(Base):
-    """One installation by one user (bot and user tokens); the newest per user wins."""
-
-    __tablename__ = "slack_installations"
-    __table_args__ = (
-        Index(
-            "ix_slack_installations_lookup",
-            "client_id",
-            "enterprise_id",
-            "team_id",
-            "user_id",
-            "installed_at",
-        ),
-        # Never reuse an id: the AAD of every ciphertext names its row. (Named: the
-        # conventional name would pass PostgreSQL's 63-character limit.)
-        {"sqlite_autoincrement": True},
-    )
+class _WorkspaceBot:
+    """Columns the users' installations and the bots share: the workspace and its bot."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_id: Mapped[str] = mapped_column(String(64))
     app_id: Mapped[str | None] = mapped_column(String(32))
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    enterprise_url: Mapped[str | None] = mapped_column(String(200))
     team_id: Mapped[str | None] = mapped_column(String(32))
     team_name: Mapped[str | None] = mapped_column(String(200))
     bot_id: Mapped[str | None] = mapped_column(String(32))
@@ -48,6 +32,29 @@ class SlackInstallationRow(Base):
     bot_token_ciphertext: Mapped[str | None] = mapped_column(Text)
     bot_refresh_token_ciphertext: Mapped[str | None] = mapped_column(Text)
     bot_token_expires_at: Mapped[datetime | None]
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
+    installed_at: Mapped[datetime]
+
+
+class SlackInstallationRow(_WorkspaceBot, Base):
+    """One installation by one user (bot and user tokens); the newest per user wins."""
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (
+        # Named: the conventional name would pass PostgreSQL's 63-character limit.
+        Index(
+            "ix_slack_installations_lookup",
+            "client_id",
+            "enterprise_id",
+            "team_id",
+            "user_id",
+            "installed_at",
+        ),
+        # Never reuse an id: the AAD of every ciphertext names its row.
+        {"sqlite_autoincrement": True},
+    )
+
+    enterprise_url: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(32))
     user_scopes: Mapped[str | None] = mapped_column(Text)
     user_token_ciphertext: Mapped[str | None] = mapped_column(Text)
@@ -57,12 +64,10 @@ class SlackInstallationRow(Base):
     incoming_webhook_channel: Mapped[str | None] = mapped_column(String(200))
     incoming_webhook_channel_id: Mapped[str | None] = mapped_column(String(200))
     incoming_webhook_configuration_url: Mapped[str | None] = mapped_column(Text)
-    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
     token_type: Mapped[str | None] = mapped_column(String(32))
-    installed_at: Mapped[datetime]
 
 
-class SlackBotRow(Base):
+class SlackBotRow(_WorkspaceBot, Base):
     """A workspace's (or org's) bot token, kept apart from the installing users' rows."""
 
     __tablename__ = "slack_bots"
@@ -70,22 +75,6 @@ class SlackBotRow(Base):
         Index("ix_slack_bots_lookup", "client_id", "enterprise_id", "team_id", "installed_at"),
         {"sqlite_autoincrement": True},
     )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    client_id: Mapped[str] = mapped_column(String(64))
-    app_id: Mapped[str | None] = mapped_column(String(32))
-    enterprise_id: Mapped[str | None] = mapped_column(String(32))
-    enterprise_name: Mapped[str | None] = mapped_column(String(200))
-    team_id: Mapped[str | None] = mapped_column(String(32))
-    team_name: Mapped[str | None] = mapped_column(String(200))
-    bot_id: Mapped[str | None] = mapped_column(String(32))
-    bot_user_id: Mapped[str | None] = mapped_column(String(32))
-    bot_scopes: Mapped[str | None] = mapped_column(Text)
-    bot_token_ciphertext: Mapped[str | None] = mapped_column(Text)
-    bot_refresh_token_ciphertext: Mapped[str | None] = mapped_column(Text)
-    bot_token_expires_at: Mapped[datetime | None]
-    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, default=False)
-    installed_at: Mapped[datetime]
 
 
 class SlackOAuthStateRow(Base):
