@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.cipher import Keyring, SecretError
 from adapters.db.profiles import account_aad
-from adapters.db.slack_installations import rotate_slack_secrets
+from adapters.db.slack_secrets import rotate_slack_secrets
 from adapters.db.tables import ProviderAccountRow
 from adapters.db.uow import SqlUnitOfWorkFactory
 

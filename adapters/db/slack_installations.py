@@ -13,15 +13,17 @@ from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.cipher import Keyring, SecretError
+from adapters.db.slack_secrets import (
+    INSTALLATION_SECRETS,
+    SlackRow,
+    describe,
+    secret_aad,
+    secrets_of,
+)
 from adapters.db.slack_tables import SlackBotRow, SlackInstallationRow
 
 log = logging.getLogger(__name__)
 
-SlackRow = SlackInstallationRow | SlackBotRow
-
-# Secret fields of slack_sdk's models; each is stored in the column `<field>_ciphertext`.
-BOT_SECRETS = ("bot_token", "bot_refresh_token")
-INSTALLATION_SECRETS = (*BOT_SECRETS, "user_token", "user_refresh_token", "incoming_webhook_url")
 _BOT_FIELDS = (
     "app_id",
     "enterprise_id",
@@ -40,21 +42,6 @@ _INSTALLATION_FIELDS = (
     "incoming_webhook_configuration_url",
     "token_type",
 )
-
-
-def secret_aad(row: SlackRow, field: str) -> str:
-    """Where a Slack secret is stored (table:row id:field); binds its ciphertext there."""
-    return f"{row.__tablename__}:{row.id}:{field}"
-
-
-def secrets_of(row: SlackRow) -> tuple[str, ...]:
-    return INSTALLATION_SECRETS if isinstance(row, SlackInstallationRow) else BOT_SECRETS
-
-
-def describe(row: SlackRow, field: str) -> str:
-    """Names a secret's row for an operator, never its value."""
-    where = f"enterprise {row.enterprise_id or '-'}, team {row.team_id or '-'}"
-    return f"{row.__tablename__} row {row.id} ({where}) column {field}"
 
 
 def _moment(seconds: float | None) -> datetime | None:
@@ -341,24 +328,3 @@ def _installed_at(seconds: float) -> datetime:
     moment = _moment(seconds)
     assert moment is not None
     return moment
-
-
-async def rotate_slack_secrets(session: AsyncSession, keyring: Keyring) -> int:
-    """Re-encrypt every Slack secret not under the primary key; returns how many changed.
-    Runs in the caller's transaction; SecretError names the row and column."""
-    changed = 0
-    tables: tuple[type[SlackRow], ...] = (SlackInstallationRow, SlackBotRow)
-    for table in tables:
-        rows: Any = await session.scalars(select(table).order_by(table.id).with_for_update())
-        for row in rows:
-            for field in secrets_of(row):
-                column = f"{field}_ciphertext"
-                sealed = getattr(row, column)
-                try:
-                    if sealed is None or not keyring.needs_rotation(sealed):
-                        continue
-                    setattr(row, column, keyring.reencrypt(sealed, aad=secret_aad(row, field)))
-                except SecretError as e:
-                    raise SecretError(f"Slack {describe(row, field)}: {e}") from e
-                changed += 1
-    return changed
