@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import BaseRateLimiter
 
+from adapters.ayrshare.budgeted import Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
@@ -167,14 +168,16 @@ def bootstrap(
         config.profile_window,
         analytics_share=settings.ayrshare_analytics_budget,
     )
+    # Chat-side requests (connections, deletes, links, accounts, uploads) on the same budget.
+    budgeted = Budgeted(budget, clock=clock, sleep=sleep)
     if publishers is None:
         # Each publish request timed and its outcomes counted for /metrics.
-        built = build_publishers(settings, client, clock)
+        built = build_publishers(settings, client, clock, budgeted)
         publishers = {route: MeteredPublisher(p, telemetry) for route, p in built.items()}
     if sources is None:
         sources = build_sources(settings, client, budget, clock, sleep)
     if media_host is None:
-        media_host = build_media_host(settings, client)
+        media_host = build_media_host(settings, client, budgeted)
 
     # --- core --------------------------------------------------------------------------------
     accounts = Accounts(

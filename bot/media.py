@@ -8,15 +8,18 @@ import os
 import re
 import secrets
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.ayrshare.budgeted import PRIMARY, Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from bot.settings import Settings
 from core.ports import MediaHost
+from core.request_budget import Lane
 from core.retention import StoredMedia
 
 log = logging.getLogger(__name__)
@@ -125,24 +128,32 @@ class FileMediaHost:
 
 
 class AyrshareMediaHost:
-    """Ayrshare's own media storage (POST /media/upload, kept 90 days)."""
+    """Ayrshare's own media storage (POST /media/upload, kept 90 days).
+
+    An upload carries no Profile-Key, so it is counted in the Primary Profile's request
+    budget (the one publishing uses), in the chat lane: the user is waiting for it.
+    """
 
     needs_data = True
 
-    def __init__(self, client: AyrshareClient) -> None:
+    def __init__(self, client: AyrshareClient, budgeted: Budgeted | None = None) -> None:
         self._client = client
+        self._budgeted = budgeted or Budgeted()
 
     async def host(self, data: bytes, *, filename: str, mime: str) -> str:
-        return await self._client.upload_media(data, filename=filename, mime=mime)
+        upload = partial(self._client.upload_media, data, filename=filename, mime=mime)
+        return await self._budgeted.call(PRIMARY, Lane.CHAT, upload)
 
 
-def build_media_host(settings: Settings, client: AyrshareClient | None) -> MediaHost:
+def build_media_host(
+    settings: Settings, client: AyrshareClient | None, budgeted: Budgeted | None = None
+) -> MediaHost:
     """Sandbox (no client): no hosting. A public URL: our own route. Else Ayrshare's upload."""
     if client is None:
         return SandboxMediaHost()
     if settings.public_url:
         return FileMediaHost(settings.var_dir / "media", settings.public_url)
-    return AyrshareMediaHost(client)
+    return AyrshareMediaHost(client, budgeted)
 
 
 def media_routes(host: MediaHost) -> list[BaseRoute]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from adapters.ayrshare.budgeted import Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from adapters.ayrshare.publisher import AyrsharePublisher
 from adapters.db.cipher import Keyring, load_or_create_sandbox_keyfile
@@ -84,7 +85,10 @@ def ayrshare_client(
 
 
 def build_publishers(
-    settings: Settings, client: AyrshareClient | None, clock: Clock
+    settings: Settings,
+    client: AyrshareClient | None,
+    clock: Clock,
+    budgeted: Budgeted | None = None,
 ) -> dict[Route, Publisher]:
     if client is None:
         fail = parse_fail_spec(settings.sandbox_fail)
@@ -99,7 +103,10 @@ def build_publishers(
     # "not set up on this server" for it rather than guessing.
     return {
         Route.AYRSHARE: AyrsharePublisher(
-            client, jwt_domain=settings.ayrshare_domain, private_key_pem=private_key
+            client,
+            jwt_domain=settings.ayrshare_domain,
+            private_key_pem=private_key,
+            budgeted=budgeted,
         )
     }
 

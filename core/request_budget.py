@@ -1,4 +1,4 @@
-"""A request budget per provider profile, shared by publishing and analytics, publishing first."""
+"""A request budget per provider profile, shared by publishing, chat and analytics, users first."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ BudgetKey = tuple[Route, int]  # (route, profile id): one provider profile
 
 
 class Lane(StrEnum):
-    """Who is asking: publishing may use the whole window, analytics what publishing leaves."""
+    """Who is asking: publishing and chat may use the whole window, analytics what they leave."""
 
     PUBLISHING = "publishing"
+    # A user waiting in chat (connections lookup, delete, connect link, account creation):
+    # ranked with publishing, first come first served, because someone is waiting for it.
+    CHAT = "chat"
     ANALYTICS = "analytics"
 
 
@@ -39,10 +42,14 @@ class _Profile:
 class RequestBudget:
     """A sliding window of `limit` requests per `window` per profile, kept by this process.
 
-    Publishing and analytics count against the same window, as the provider counts them.
-    Publishing may use all of it. Analytics may use at most `analytics_share` of it, never
-    takes a request that would pass `limit`, and stands aside while publishing waits for a
-    free slot, so a busy sync never delays a post. A 429 holds the profile for both.
+    Every request made for the profile counts against the same window, as the provider
+    counts them: publishing (posts and lookups), chat (a user waiting: the connections
+    lookup, deletes from the networks, connect links, account creation, media uploads) and
+    analytics. Publishing and chat rank alike, first come first served, and may use all of
+    it; a chat caller waits only briefly and otherwise tells the user when to try again.
+    Analytics may use at most `analytics_share` of it, never takes a request that would pass
+    `limit`, and stands aside while publishing or chat waits for a free slot, so a busy sync
+    never delays a post or a user. A 429 on any request holds the profile for all of them.
     """
 
     def __init__(
@@ -72,7 +79,7 @@ class RequestBudget:
                 return p.blocked
             p.blocked = None
         self._expire(p, now)
-        if lane is Lane.PUBLISHING:
+        if lane is not Lane.ANALYTICS:  # publishing or chat: the whole window
             if len(p.sent) >= self.limit:
                 p.wanted = p.sent[0][0] + self.window
                 return p.wanted
@@ -81,7 +88,7 @@ class RequestBudget:
             if p.wanted is not None and p.wanted + self.window <= now:
                 p.wanted = None  # that publishing never came back for its slot
             if p.wanted is not None:
-                # Publishing takes the next free slot; look again just after it has.
+                # Publishing (or chat) takes the next free slot; look again just after it has.
                 return max(p.wanted, now) + timedelta(seconds=1)
             if len(p.sent) >= self.limit:
                 return p.sent[0][0] + self.window

@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.ayrshare import records, refusals, wire
+from adapters.ayrshare.budgeted import Budgeted, Sleep
 from adapters.ayrshare.client import AyrshareClient
-from core.errors import PermanentError, TransientError
+from core.errors import PermanentError
 from core.metrics import AccountMetric, AnalyticsItem, ItemKind, Metric, PostMetrics
 from core.model import Network, Profile, Route
 from core.ports import Clock
-from core.request_budget import BudgetKey, Lane, RequestBudget
+from core.request_budget import Lane, RequestBudget
 
 __all__ = [
     "AyrshareAnalytics",
@@ -214,15 +215,7 @@ def parse_social_analytics(data: Mapping[str, Any]) -> dict[Network, dict[Accoun
     return found
 
 
-Sleep = Callable[[float], Awaitable[None]]
-
-
 BUSY = "The profile's Ayrshare requests are in use by publishing; reading its numbers later."
-
-
-class _WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 class AyrshareAnalytics:
@@ -240,37 +233,18 @@ class AyrshareAnalytics:
         max_wait: float = 30.0,
     ) -> None:
         self._client = client
-        # The profile's one budget, shared with publishing (which goes first).
-        self._budget = budget or RequestBudget()
-        self._clock: Clock = clock or _WallClock()
-        self._sleep = sleep
+        # The profile's one budget, shared with publishing and chat (which go first).
+        self._budgeted = Budgeted(budget, clock=clock, sleep=sleep)
         self._max_wait = max_wait
 
     async def _request(self, profile: Profile, call: Callable[[], Awaitable[JSON]]) -> JSON:
-        key = (Route.AYRSHARE, profile.id)
-        await self._take(key)
-        try:
-            return await call()
-        except TransientError as e:
-            if e.retry_after is not None:  # a 429 holds the profile for publishing too
-                until = self._clock.now() + timedelta(seconds=e.retry_after)
-                self._budget.block(key, until)
-            raise
-
-    async def _take(self, key: BudgetKey) -> None:
         """Wait (up to `max_wait` in all) for what publishing leaves of the budget; a longer
-        wait goes back to the sync as a rate limit, which moves the profile's items on."""
-        waited = 0.0
-        while True:
-            now = self._clock.now()
-            at = self._budget.reserve(key, now, Lane.ANALYTICS)
-            if at is None:
-                return
-            wait = max((at - now).total_seconds(), 0.001)
-            if waited + wait > self._max_wait:
-                raise TransientError(BUSY, retry_after=wait)
-            waited += wait
-            await self._sleep(wait)
+        wait goes back to the sync as a rate limit, which moves the profile's items on. A 429
+        holds the profile for publishing too."""
+        key = (Route.AYRSHARE, profile.id)
+        return await self._budgeted.call(
+            key, Lane.ANALYTICS, call, max_wait=self._max_wait, busy=lambda _: BUSY
+        )
 
     def _key(self, profile: Profile) -> str:
         account = profile.accounts.get(Route.AYRSHARE)

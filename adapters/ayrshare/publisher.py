@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 from adapters.ayrshare import records, wire
+from adapters.ayrshare.budgeted import PRIMARY, Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from core.errors import PermanentError
 from core.model import AccountKey, Network, Post, Profile, Route, Secret
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
+from core.request_budget import BudgetKey, Lane
 
 __all__ = ["CONNECT_LINK_MINUTES", "NO_JWT_SETUP", "X_NEEDS_KEYS", "AyrsharePublisher"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 X_NEEDS_KEYS = (
     "X needs the operator's own X app keys (POSTROOM_AYRSHARE_X_API_KEY / _SECRET) "
@@ -32,10 +36,18 @@ CONNECT_LINK_MINUTES = 5  # Ayrshare's default JWT lifetime (longer needs the Ma
 HISTORY_DAYS = 3
 # Instagram and TikTok offer no deletion through their APIs (Ayrshare "Delete a Post").
 _UNDELETABLE = (Network.INSTAGRAM, Network.TIKTOK)
+# /status, /post and /schedule each ask what is linked: a burst of them is answered from the
+# last answer for this long instead of spending the profile's request budget.
+CONNECTIONS_TTL = timedelta(seconds=45)
 
 
 class AyrsharePublisher:
-    """Publishes through Ayrshare: one User Profile per Postroom profile, keyed by Profile-Key."""
+    """Publishes through Ayrshare: one User Profile per Postroom profile, keyed by Profile-Key.
+
+    Every request is counted in the budget the pipeline and analytics use: the pipeline
+    reserves for each post and lookup it sends, this class for everything else (in the chat
+    lane: a user is waiting), and a 429 on any of them holds the profile.
+    """
 
     route = Route.AYRSHARE
 
@@ -46,11 +58,16 @@ class AyrsharePublisher:
         jwt_domain: str | None,
         private_key_pem: str | None,
         connect_redirect: str | None = None,
+        budgeted: Budgeted | None = None,
+        connections_ttl: timedelta = CONNECTIONS_TTL,
     ) -> None:
         self._client = client
         self._domain = jwt_domain
         self._private_key = private_key_pem
         self._redirect = connect_redirect
+        self._budgeted = budgeted or Budgeted()
+        self._ttl = connections_ttl
+        self._linked: dict[int, tuple[datetime, dict[Network, str]]] = {}
 
     def __repr__(self) -> str:
         return f"AyrsharePublisher({self._client!r})"
@@ -66,32 +83,49 @@ class AyrsharePublisher:
         # behind (its title names our profile, so the operator can find and delete it) instead
         # of blocking every retry with "title already exists".
         title = f"postroom-{profile.id}-{secrets.token_hex(4)}"
-        ref, key = await self._client.create_profile(title)
+        ref, key = await self._budgeted.call(
+            PRIMARY, Lane.CHAT, lambda: self._client.create_profile(title)
+        )
         return AccountKey(ref, Secret(key))
 
     async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:
         if not self._domain or not self._private_key:
             raise PermanentError(NO_JWT_SETUP)
-        url = await self._client.generate_jwt(
-            _profile_key(profile),
-            domain=self._domain,
-            private_key=self._private_key,
-            allowed_social=[wire.platform_of(network)],
-            redirect=self._redirect,
+        domain, private_key = self._domain, self._private_key
+        url = await self._budgeted.call(
+            PRIMARY,
+            Lane.CHAT,
+            lambda: self._client.generate_jwt(
+                _profile_key(profile),
+                domain=domain,
+                private_key=private_key,
+                allowed_social=[wire.platform_of(network)],
+                redirect=self._redirect,
+            ),
         )
+        self._linked.pop(profile.id, None)  # the user is linking: ask afresh next time
         return ConnectLink(network, url, expires_minutes=CONNECT_LINK_MINUTES)
 
     async def connected(self, profile: Profile) -> Mapping[Network, str] | None:
         account = profile.accounts.get(Route.AYRSHARE)
         if account is None:
             return {}  # no Ayrshare user yet, so nothing can be linked there
-        linked = await self._client.user(account.key.value)
+        now = self._budgeted.clock.now()
+        cached = self._linked.get(profile.id)
+        if cached is not None and cached[0] > now:
+            return dict(cached[1])
+        linked = await self._budgeted.call(
+            _budget_key(profile), Lane.CHAT, lambda: self._client.user(account.key.value)
+        )
         found: dict[Network, str] = {}
         for platform, name in linked.items():
             network = wire.network_of(platform)
             if network is not None:
                 found[network] = name
-        return found
+        if len(self._linked) > 10_000:
+            self._linked = {k: v for k, v in self._linked.items() if v[0] > now}
+        self._linked[profile.id] = (now + self._ttl, found)
+        return dict(found)
 
     def _split(self, networks: Sequence[Network]) -> tuple[list[Network], dict[Network, Outcome]]:
         """Networks to send, and outcomes for those that cannot be sent from here."""
@@ -112,8 +146,11 @@ class AyrsharePublisher:
         key = _profile_key(request.profile)
         post = request.post
         body = wire.post_body(post.text, post.media, sendable, request.idempotency_key)
+        # The pipeline reserved this request's slot and blocks the profile on a 429's wait.
         raw = await self._client.post(body, key)
         outcomes.update(records.parse_post_response(raw, sendable))
+        if any(o.reconnect for o in outcomes.values()):
+            self._linked.pop(request.profile.id, None)  # a network was unlinked there
         return outcomes
 
     async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
@@ -121,13 +158,16 @@ class AyrsharePublisher:
         if not sendable:
             return outcomes
         key = _profile_key(request.profile)
+        # The pipeline reserved one slot for the lookup; any further request takes its own,
+        # without waiting (the lookup is simply tried again later).
+        slots = _Slots(self._budgeted, _budget_key(request.profile))
         record: Mapping[str, Any] | None = None
         for provider_id in _provider_ids(request.post, request.idempotency_key):
-            record = await self._client.get_post(provider_id, key)
+            record = await slots.send(partial(self._client.get_post, provider_id, key))
             if record is not None:
                 break
         if record is None:
-            items = await self._client.history(key, HISTORY_DAYS)
+            items = await slots.send(partial(self._client.history, key, HISTORY_DAYS))
             record = records.find_in_history(
                 items,
                 idempotency_key=request.idempotency_key,
@@ -152,7 +192,11 @@ class AyrsharePublisher:
             if t is not None and t.provider_post_id and n not in _UNDELETABLE:
                 deletable.add(t.provider_post_id)
         for provider_id in sorted(deletable):
-            await self._client.delete_post(provider_id, key)
+            await self._budgeted.call(
+                _budget_key(profile),
+                Lane.CHAT,
+                partial(self._client.delete_post, provider_id, key),
+            )
         kept = [n.label for n in _UNDELETABLE if n in networks]
         if kept:
             they = "They don't" if len(kept) > 1 else "It doesn't"
@@ -160,6 +204,25 @@ class AyrsharePublisher:
                 f"{they} allow removing posts through the API; delete it in the "
                 f"{' and '.join(kept)} app."
             )
+
+
+class _Slots:
+    """One request's slot taken by the caller; each further request reserves its own."""
+
+    def __init__(self, budgeted: Budgeted, key: BudgetKey) -> None:
+        self._budgeted = budgeted
+        self._key = key
+        self._first = True
+
+    async def send(self, request: Callable[[], Awaitable[T]]) -> T:
+        if self._first:
+            self._first = False
+            return await self._budgeted.counted(self._key, request)
+        return await self._budgeted.call(self._key, Lane.PUBLISHING, request, max_wait=0)
+
+
+def _budget_key(profile: Profile) -> BudgetKey:
+    return (Route.AYRSHARE, profile.id)
 
 
 def _profile_key(profile: Profile) -> str:

@@ -69,8 +69,12 @@ class Flow:
                 found[network] = reason
         return found
 
-    async def _refresh_connections(self, profile: Profile) -> Profile:
-        """Ask each provider what is linked (Ayrshare knows better than we do) and store it."""
+    async def _refresh_connections(
+        self, profile: Profile, notes: list[str] | None = None
+    ) -> Profile:
+        """Ask each provider what is linked (Ayrshare knows better than we do) and store it.
+        A provider that cannot answer now (busy, down) leaves the last known connections,
+        and `notes` gets a line saying so."""
         changed = False
         now = self._clock.now()
         for route, publisher in self._publishers.items():
@@ -80,6 +84,8 @@ class Flow:
                 linked = await publisher.connected(profile)
             except PublishError as e:
                 log.warning("could not refresh connections of profile %s: %s", profile.id, e)
+                if notes is not None:
+                    notes.append(f"Connections as last seen: {e.reason}")
                 continue
             if linked is None:
                 continue

@@ -80,7 +80,8 @@ class ConnectFlow(Flow):
     async def _status(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        profile = await self._refresh_connections(profile)
+        notes: list[str] = []
+        profile = await self._refresh_connections(profile, notes)
         async with self._uow() as uow:
             pending = await uow.posts.count_scheduled(profile.id)
         fields = [Field("Plan", profile.tier.label), Field("Time zone", profile.timezone)]
@@ -98,7 +99,7 @@ class ConnectFlow(Flow):
             fields.append(Field(network.label, state))
         fields.append(Field("Scheduled posts", str(pending)))
         return Reply(
-            "Your Postroom status",
+            "\n".join(["Your Postroom status", *notes]),
             fields=tuple(fields),
             buttons=((Button("🔗 Connect networks", Action.COMMAND, "connect"),),),
         )
