@@ -13,7 +13,14 @@ from core.model import Route
 from core.ports import Clock
 from core.request_budget import BudgetKey, Lane, RequestBudget
 
-__all__ = ["CHAT_MAX_WAIT", "PRIMARY", "Budgeted", "Sleep", "busy_for_profile"]
+__all__ = [
+    "CHAT_MAX_WAIT",
+    "PRIMARY",
+    "Budgeted",
+    "Sleep",
+    "busy_for_profile",
+    "busy_for_server",
+]
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -28,7 +35,16 @@ CHAT_MAX_WAIT = 5.0
 
 
 def busy_for_profile(seconds: float) -> str:
-    return f"Ayrshare is busy for your profile; try again in {max(1, math.ceil(seconds))} s."
+    return f"Ayrshare is busy for your profile; try again in {_seconds(seconds)} s."
+
+
+def busy_for_server(seconds: float) -> str:
+    """For requests in the Primary Profile's window, which every user of this server shares."""
+    return f"Ayrshare is busy for this server; try again in {_seconds(seconds)} s."
+
+
+def _seconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
 
 
 class _WallClock:
@@ -58,7 +74,7 @@ class Budgeted:
         request: Callable[[], Awaitable[T]],
         *,
         max_wait: float = CHAT_MAX_WAIT,
-        busy: Callable[[float], str] = busy_for_profile,
+        busy: Callable[[float], str] | None = None,
     ) -> T:
         await self.take(key, lane, max_wait=max_wait, busy=busy)
         return await self.counted(key, request)
@@ -78,8 +94,10 @@ class Budgeted:
         lane: Lane,
         *,
         max_wait: float = CHAT_MAX_WAIT,
-        busy: Callable[[float], str] = busy_for_profile,
+        busy: Callable[[float], str] | None = None,
     ) -> None:
+        """A slot for `key` in `lane`; `busy` words the refusal (default: who is waiting)."""
+        wording = busy or (busy_for_server if key == PRIMARY else busy_for_profile)
         waited = 0.0
         while True:
             now = self.clock.now()
@@ -88,6 +106,6 @@ class Budgeted:
                 return
             wait = max((at - now).total_seconds(), 0.001)
             if waited + wait > max_wait:
-                raise TransientError(busy(wait), retry_after=wait)
+                raise TransientError(wording(wait), retry_after=wait)
             waited += wait
             await self._sleep(wait)

@@ -451,7 +451,8 @@ async def test_connected_lists_linked_networks_with_names(
     fake.link(key, "twitter", "@adasbakery")
     fake.link(key, "bluesky", "Ada on Bluesky")  # not a network Postroom publishes to
 
-    assert await publisher.connected(profile) == {
+    assert await publisher.connected(profile) == {}  # the last answer, reused for a while
+    assert await make_publisher(http).connected(profile) == {
         Network.INSTAGRAM: "Ada's Bakery",
         Network.X: "@adasbakery",
     }

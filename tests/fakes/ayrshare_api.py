@@ -241,6 +241,10 @@ class FakeAyrshare:
             case "POST", ["analytics", "social"]:
                 platforms = [p for p in body.get("platforms", []) if p in profile.linked]
                 return _ok({"status": "success"} | {p: {"analytics": {}} for p in platforms})
+            case "POST", ["media", "upload"]:
+                name = str(body.get("fileName") or "file")
+                url = f"https://images.ayrshare.test/{secrets.token_hex(4)}/{name}"
+                return _ok({"id": secrets.token_hex(8), "url": url, "fileName": name})
         return _error(404, None, f"Unknown endpoint {method} {path}.")
 
     # --- endpoints -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
 from core.actions import Action
+from core.errors import TransientError
 from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network, Tier
 from core.ports import UnitOfWorkFactory
@@ -273,3 +274,59 @@ async def test_a_long_wait_answers_the_user_at_once(
     assert stamped.count("/user", t0) == 0
     assert stamped.count("/post", t0, "DELETE") == 0
     assert stamped.most_in_any_window() == LIMIT
+
+
+async def test_uploads_and_connect_links_count_in_the_primary_profiles_window(
+    wired: tuple[Services, Stamped],
+    uow_factory: UnitOfWorkFactory,
+    clock: FixedClock,
+    fake: FakeAyrshare,
+) -> None:
+    # Both go without a Profile-Key, so Ayrshare counts them for the Primary Profile.
+    services, stamped = wired
+    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
+    await world.profile("ana", [FB])
+    t0 = clock.now()
+    for i in range(LIMIT):
+        url = await services.media_host.host(b"\xff\xd8", filename=f"{i}.jpg", mime="image/jpeg")
+        assert url.endswith(f"/{i}.jpg")
+    with pytest.raises(TransientError) as caught:
+        await services.media_host.host(b"\xff\xd8", filename="one-more.jpg", mime="image/jpeg")
+    busy = "Ayrshare is busy for this server; try again in 300 s."
+    assert caught.value.reason == busy
+    assert (await say(services, "/connect")).text == busy
+    assert stamped.count("/media/upload", t0) == LIMIT
+    assert stamped.count("/profiles", t0) == 0
+    assert clock.now() == t0
+
+
+async def test_a_429_on_a_lookup_holds_publishing(
+    wired: tuple[Services, Stamped],
+    uow_factory: UnitOfWorkFactory,
+    clock: FixedClock,
+    fake: FakeAyrshare,
+) -> None:
+    services, stamped = wired
+    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
+    ana = await world.profile("ana", [FB])
+    lost = await world.post(ana, FB, text="lost answer")
+    fake.refuse_connections(1, httpx.ReadTimeout)  # sent, answer lost: looked up later
+    await services.pipeline.tick()
+    assert (await world.get(lost.id)).targets[FB].state is TargetState.UNCONFIRMED
+    fake.fail_next(
+        "/history",
+        method="GET",
+        status=429,
+        json_body={"status": "error", "message": "Too many requests."},
+        headers={"Retry-After": "200"},
+    )
+    clock.advance(timedelta(seconds=31))
+    held_from = clock.now()
+    await services.pipeline.tick()  # the lookup meets the 429
+    assert stamped.count("/history", held_from) == 1
+    post = await world.post(ana, FB, text="next one")
+    await services.pipeline.tick()
+    assert stamped.count("/post", held_from, "POST") == 0
+    target = (await world.get(post.id)).targets[FB]
+    assert target.state is TargetState.SCHEDULED
+    assert target.due_at is not None and target.due_at >= held_from + timedelta(seconds=200)
