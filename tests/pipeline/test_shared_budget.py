@@ -4,6 +4,7 @@ profile's one request window (publishing and chat first), against the fake Ayrsh
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from bot.settings import Settings
 from core.actions import Action
 from core.errors import TransientError
 from core.handlers import Actor
-from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network, Tier
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network, Profile, Tier
 from core.ports import UnitOfWorkFactory
 from core.publishing.config import PipelineConfig
 from core.replies import Reply, mark
@@ -94,16 +95,11 @@ async def wired(
 
 
 async def test_a_busy_profile_keeps_to_one_window_and_publishing_goes_first(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
+    room: Room, clock: FixedClock
 ) -> None:
-    services, stamped = wired
+    services, stamped, world, ana = room.services, room.stamped, room.world, room.ana
     assert services.analytics is not None
     sync = services.analytics.sync
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    ana = await world.profile("ana", [FB])
     t0 = clock.now()
     for i in range(6):
         await world.post(ana, FB, text=f"morning {i}")
@@ -134,6 +130,36 @@ async def test_a_busy_profile_keeps_to_one_window_and_publishing_goes_first(
     assert stamped.most_in_any_window() <= LIMIT
 
 
+@dataclass
+class Room:
+    """Ana's Pro profile with Facebook, in the wired bot."""
+
+    services: Services
+    stamped: Stamped
+    world: World
+    ana: Profile
+
+
+@pytest.fixture
+async def room(
+    wired: tuple[Services, Stamped],
+    uow_factory: UnitOfWorkFactory,
+    clock: FixedClock,
+    fake: FakeAyrshare,
+) -> Room:
+    services, stamped = wired
+    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
+    return Room(services, stamped, world, await world.profile("ana", [FB]))
+
+
+def too_many(fake: FakeAyrshare, path: str, retry_after: int) -> None:
+    """The next GET `path` is refused with a 429 and this Retry-After."""
+    body = {"status": "error", "message": "Too many requests."}
+    fake.fail_next(
+        path, method="GET", status=429, json_body=body, headers={"Retry-After": str(retry_after)}
+    )
+
+
 def actor(user: str = "ana") -> Actor:
     chat = ChatRef(ChatPlatform.TELEGRAM, f"chat-{user}", kind=ChatKind.PRIVATE)
     return Actor(Identity(ChatPlatform.TELEGRAM, user), chat, user)
@@ -156,14 +182,9 @@ def shown(reply: Reply) -> str:
 
 
 async def test_a_burst_of_status_then_posts_keeps_to_one_window(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
+    room: Room, clock: FixedClock
 ) -> None:
-    services, stamped = wired
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    ana = await world.profile("ana", [FB])
+    services, stamped, world, ana = room.services, room.stamped, room.world, room.ana
     t0 = clock.now()
     for _ in range(10):
         assert "ana on Facebook" in shown(await say(services, "/status"))
@@ -185,14 +206,9 @@ async def test_a_burst_of_status_then_posts_keeps_to_one_window(
 
 
 async def test_deletes_and_lookups_from_chat_count_in_the_window(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
+    room: Room, clock: FixedClock
 ) -> None:
-    services, stamped = wired
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    ana = await world.profile("ana", [FB])
+    services, stamped, world, ana = room.services, room.stamped, room.world, room.ana
     t0 = clock.now()
     first = [await world.post(ana, FB, text=f"first {i}") for i in range(4)]
     await services.pipeline.tick()
@@ -219,22 +235,11 @@ async def test_deletes_and_lookups_from_chat_count_in_the_window(
 
 
 async def test_a_429_on_the_connections_lookup_holds_publishing(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
+    room: Room, clock: FixedClock, fake: FakeAyrshare
 ) -> None:
-    services, stamped = wired
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    ana = await world.profile("ana", [FB])
+    services, stamped, world, ana = room.services, room.stamped, room.world, room.ana
     t0 = clock.now()
-    fake.fail_next(
-        "/user",
-        method="GET",
-        status=429,
-        json_body={"status": "error", "message": "Too many requests."},
-        headers={"Retry-After": "120"},
-    )
+    too_many(fake, "/user", 120)
     reply = await say(services, "/status")
     assert "Connections as last seen" in reply.text
     assert "ana on Facebook" in shown(reply)  # what was known stands
@@ -251,15 +256,8 @@ async def test_a_429_on_the_connections_lookup_holds_publishing(
     assert (await world.get(post.id)).targets[FB].state is TargetState.PUBLISHED
 
 
-async def test_a_long_wait_answers_the_user_at_once(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
-) -> None:
-    services, stamped = wired
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    ana = await world.profile("ana", [FB])
+async def test_a_long_wait_answers_the_user_at_once(room: Room, clock: FixedClock) -> None:
+    services, stamped, world, ana = room.services, room.stamped, room.world, room.ana
     t0 = clock.now()
     posts = [await world.post(ana, FB, text=f"busy {i}") for i in range(LIMIT)]
     await services.pipeline.tick()  # the whole window, spent on publishing
@@ -277,15 +275,10 @@ async def test_a_long_wait_answers_the_user_at_once(
 
 
 async def test_uploads_and_connect_links_count_in_the_primary_profiles_window(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
+    room: Room, clock: FixedClock
 ) -> None:
     # Both go without a Profile-Key, so Ayrshare counts them for the Primary Profile.
-    services, stamped = wired
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    await world.profile("ana", [FB])
+    services, stamped = room.services, room.stamped
     t0 = clock.now()
     for i in range(LIMIT):
         url = await services.media_host.host(b"\xff\xd8", filename=f"{i}.jpg", mime="image/jpeg")
@@ -301,25 +294,14 @@ async def test_uploads_and_connect_links_count_in_the_primary_profiles_window(
 
 
 async def test_a_429_on_a_lookup_holds_publishing(
-    wired: tuple[Services, Stamped],
-    uow_factory: UnitOfWorkFactory,
-    clock: FixedClock,
-    fake: FakeAyrshare,
+    room: Room, clock: FixedClock, fake: FakeAyrshare
 ) -> None:
-    services, stamped = wired
-    world = World(uow_factory, clock, dict(services.publishers), fake=fake)
-    ana = await world.profile("ana", [FB])
+    services, stamped, world, ana = room.services, room.stamped, room.world, room.ana
     lost = await world.post(ana, FB, text="lost answer")
     fake.refuse_connections(1, httpx.ReadTimeout)  # sent, answer lost: looked up later
     await services.pipeline.tick()
     assert (await world.get(lost.id)).targets[FB].state is TargetState.UNCONFIRMED
-    fake.fail_next(
-        "/history",
-        method="GET",
-        status=429,
-        json_body={"status": "error", "message": "Too many requests."},
-        headers={"Retry-After": "200"},
-    )
+    too_many(fake, "/history", 200)
     clock.advance(timedelta(seconds=31))
     held_from = clock.now()
     await services.pipeline.tick()  # the lookup meets the 429
