@@ -12,7 +12,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,6 +46,9 @@ from core.publishing.progress import ProgressNotifier
 from core.request_budget import RequestBudget
 from core.retention import Retention
 from core.telemetry import MeteredPublisher
+
+if TYPE_CHECKING:
+    from adapters.slack.limiter import ChannelPace
 
 __all__ = ["ChatFactory", "Services", "bootstrap"]
 
@@ -138,6 +141,7 @@ def bootstrap(
     chats: Mapping[ChatPlatform, ChatFactory] | None = None,
     telegram_transport: httpx.AsyncBaseTransport | None = None,
     telegram_rate_limiter: BaseRateLimiter[Any] | None = None,
+    slack_pace: ChannelPace | None = None,  # Slack's per-channel pace and 429 waits
 ) -> Services:
     """Everything the bot runs on, from `settings`; each keyword replaces one part (tests)."""
     clock = clock or SystemClock()
@@ -220,6 +224,10 @@ def bootstrap(
         messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
         telegram = TelegramBot(application, messenger)
         chat_out[ChatPlatform.TELEGRAM] = messenger
+    if settings.slack_bot_token is not None and ChatPlatform.SLACK not in chat_out:
+        from bot.slack import slack_messenger  # lazily: a bot without Slack never loads it
+
+        chat_out[ChatPlatform.SLACK] = slack_messenger(settings, slack_pace)
     for platform, make in (chats or {}).items():
         chat_out[platform] = make(postroom)
 

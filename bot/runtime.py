@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -26,6 +27,9 @@ from bot.telegram import TelegramService
 from bot.ticker import Ticker
 from bot.web import create_app
 from core.model import ChatPlatform
+
+if TYPE_CHECKING:
+    from bot.slack import SlackService
 
 __all__ = ["SchemaOutOfDate", "check_schema", "run"]
 
@@ -74,6 +78,12 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
         if settings.telegram_token is not None:
             telegram = TelegramService(settings, services, wake=wake_pipeline)
             await telegram.start()
+        slack: SlackService | None = None
+        if settings.slack_bot_token is not None or settings.slack_signing_secret is not None:
+            from bot.slack import SlackService  # lazily: a bot without Slack never loads it
+
+            slack = SlackService(settings, services, wake=wake_pipeline)
+            await slack.start()
         ticker.start()
         jobs: AnalyticsJobs | None = None
         if services.analytics is not None:
@@ -96,6 +106,7 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 *ops_routes(services.engine, services.telemetry, services.clock),
                 *media_routes(services.media_host),
                 *(telegram.routes if telegram else []),
+                *(slack.routes if slack else []),
             ]
             app = create_app(lambda: ping(services.engine), routes)
             config = uvicorn.Config(
@@ -135,6 +146,8 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
         await ticker.stop()
         if telegram is not None:
             await telegram.stop()
+        if slack is not None:
+            await slack.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
             await server_task

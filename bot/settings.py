@@ -55,8 +55,11 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_secret: SecretStr | None = None  # default: derived from the token
+    # One Slack workspace over HTTP: token and signing secret set = the Slack front end runs
+    # (bot.slack); `postroom doctor` checks the token.
     slack_api_url: str = "https://slack.com/api/"
-    slack_bot_token: SecretStr | None = None  # xoxb-…; checked by `postroom doctor`
+    slack_bot_token: SecretStr | None = None  # xoxb-…
+    slack_signing_secret: SecretStr | None = None
     instagram_api_url: str = "https://graph.instagram.com"
     instagram_access_token: SecretStr | None = None  # checked by `postroom doctor` (GET /me)
 

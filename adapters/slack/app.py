@@ -1,0 +1,266 @@
+"""The Slack front end: a bolt AsyncApp whose listeners ack at once and hand the work to core."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
+from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
+from core.chat.entry import Postroom
+from core.handlers import OOPS, Actor
+from core.model import ChatPlatform, ChatRef, Identity, MessageRef
+from core.replies import Reply
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/postroom"
+# Deliveries already handled, per process: Slack re-sends an event it got no 2xx for within
+# 3 s, up to three times (X-Slack-Retry-Num, same event_id:
+# https://api.slack.com/apis/events-api#retries); a slash command or tap delivered twice
+# carries the same trigger_id. A bounded LRU in memory is enough for one process.
+SEEN_DELIVERIES = 4096
+HINT = f"To compose a post, send {COMMAND} post followed by your text. {COMMAND} help shows more."
+NOT_IN_CHANNEL = (
+    "I can't post in this channel yet, so only you see that, and its progress can't be "
+    f"shown here: add me with /invite @Postroom, or use {COMMAND} in your DM with me."
+)
+IN_YOUR_DM = "I answered in our DM."
+# What an edit is refused with when the message is gone or not ours to edit: shown anew.
+_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+_NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+# Core's commands as Slack shows them: `/post` is `/postroom post` (one slash command).
+CORE_COMMANDS = frozenset(
+    {"start", "cancel", "delete", "retry", "link", "unlink", "upgrade", "help", "digest"}
+)
+
+
+class SlackChat:
+    """Slash commands, button taps and DMs in; core's replies out.
+
+    `/postroom <sub> args` is core's `/<sub> args`; `/postroom` alone is `/help`. A reply with
+    buttons core may later edit (a composer, a list) is posted in the channel, so chat.update
+    can change it; anything else is shown only to the user who asked (ephemeral, through the
+    command's `response_url`). Each listener acks first (Slack waits 3 s at most,
+    https://api.slack.com/interactivity/handling#acknowledgment_response) and the work runs
+    after, in tasks `drain` waits for.
+    """
+
+    def __init__(
+        self,
+        postroom: Postroom,
+        messenger: SlackMessenger,
+        *,
+        signing_secret: str,
+        after_update: Callable[[], Awaitable[None]] | None = None,
+        seen_deliveries: int = SEEN_DELIVERIES,
+    ) -> None:
+        self._postroom = postroom
+        self._messenger = messenger
+        self.after_update = after_update
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen_max = seen_deliveries
+        self._tasks: set[asyncio.Task[None]] = set()
+        messenger.commands = (COMMAND, CORE_COMMANDS | {name for name, _ in postroom.menu()})
+        # process_before_response: the listener returns right after ack() (the work is a
+        # task of ours), so the HTTP answer goes back as soon as it is acked.
+        self.app = AsyncApp(
+            client=messenger.client,
+            signing_secret=signing_secret,
+            request_verification_enabled=True,
+            process_before_response=True,
+        )
+        self.app.use(self._dedupe)
+        self.app.command(COMMAND)(self._on_command)
+        self.app.action(re.compile(f"^{TAP_PREFIX}:"))(self._on_tap)
+        self.app.action(re.compile(f"^{PRIVATE_PREFIX}:"))(self._on_private)
+        self.app.action(re.compile(f"^{LINK_PREFIX}:"))(self._on_link)
+        self.app.event("message")(self._on_message)
+
+    async def setup(self) -> dict[str, Any]:
+        """auth.test: the token works; which workspace and bot user it is."""
+        answer = await self._messenger.client.auth_test()
+        return dict(answer.data) if isinstance(answer.data, dict) else {}
+
+    async def drain(self) -> None:
+        """Wait for the work of acked requests (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- listeners: ack, then the work in a task -------------------------------------------
+
+    async def _dedupe(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
+        key = body.get("event_id") or body.get("trigger_id")
+        if isinstance(key, str) and key:
+            if key in self._seen:
+                log.info("slack delivery %s arrived again; ignored", key)
+                return BoltResponse(status=200, body="")
+            self._seen[key] = None
+            if len(self._seen) > self._seen_max:
+                self._seen.popitem(last=False)
+        return await next()
+
+    async def _on_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        self._spawn(self._command(command, respond), respond)
+
+    async def _on_tap(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        self._spawn(self._tap(body, respond), respond)
+
+    async def _on_private(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        self._spawn(self._private(body, respond), respond)
+
+    async def _on_link(self, ack: AsyncAck) -> None:
+        await ack()  # Slack opens the URL itself; the click is only acknowledged
+
+    async def _on_message(self, ack: AsyncAck, event: dict[str, Any]) -> None:
+        await ack()
+        # Only a person's own message in their DM with the bot is for us (no edits, joins or
+        # bot messages: https://api.slack.com/events/message#subtypes).
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        self._spawn(self._dm(event), None)
+
+    # --- the work ----------------------------------------------------------------------------
+
+    async def _command(self, body: dict[str, Any], respond: AsyncRespond) -> None:
+        team, user = str(body.get("team_id", "")), str(body.get("user_id", ""))
+        chat = chat_ref(team, str(body.get("channel_id", "")))
+        name = str(body.get("user_name", ""))
+        actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name)
+        sub = str(body.get("text", "")).strip().lstrip("/")
+        reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
+        await self._answer(chat, reply or Reply(HINT), respond)
+
+    async def _tap(self, body: dict[str, Any], respond: AsyncRespond) -> None:
+        actor, message, ephemeral = _tapper(body)
+        action = (body.get("actions") or [{}])[0]
+        reply = await self._postroom.handle_tap(actor, str(action.get("value", "")), message)
+        if reply.edit and reply.text:
+            if message is not None:
+                try:
+                    await self._messenger.edit(message, reply)
+                    return
+                except SlackApiError as e:
+                    if error_code(e) not in _GONE:
+                        raise
+                # The message was deleted or is not ours to edit: show the answer anew.
+            elif ephemeral:
+                shown = render_one(self._messenger.slashed(reply))
+                await respond(text=shown.text, blocks=shown.blocks, replace_original=True)
+                return
+        if reply.text:
+            await self._answer(actor.chat, reply, respond)
+        elif reply.toast:
+            await self._ephemeral(respond, Reply(reply.toast))
+
+    async def _private(self, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """A "continue in private" button: core's `/start <payload>` in the tapper's DM with
+        the bot, where links meant for them alone may be shown."""
+        actor, _, _ = _tapper(body)
+        payload = str((body.get("actions") or [{}])[0].get("value", ""))
+        dm = await self._messenger.open_dm(actor.identity.workspace, actor.identity.user)
+        reply = await self._postroom.handle_text(
+            Actor(actor.identity, dm, actor.name), f"/start {payload}"
+        )
+        if reply is not None and reply.text:
+            await self._messenger.send(dm, reply)
+        if not actor.chat.private:
+            await self._ephemeral(respond, Reply(IN_YOUR_DM))
+
+    async def _dm(self, event: dict[str, Any]) -> None:
+        team = str(event.get("team", ""))
+        chat = chat_ref(team, str(event.get("channel", "")))
+        actor = Actor(Identity(ChatPlatform.SLACK, str(event.get("user", "")), team), chat)
+        text = str(event.get("text", ""))
+        reply = await self._postroom.handle_text(actor, text)
+        if reply is None and not text.startswith("/"):
+            reply = Reply(HINT)
+        if reply is not None and reply.text:
+            await self._messenger.send(chat, reply)
+
+    async def _answer(self, chat: ChatRef, reply: Reply, respond: AsyncRespond) -> None:
+        """In the channel when core may edit it later (it has buttons that tap back), else
+        to the asking user alone."""
+        if not reply.text:
+            return
+        if not any(b.taps for row in reply.buttons for b in row):
+            await self._ephemeral(respond, reply)
+            return
+        try:
+            await self._messenger.send(chat, reply)
+        except SlackApiError as e:
+            if error_code(e) not in _NO_ENTRY:
+                raise
+            # Shown to the user alone (a list still reads well), with the way to fix it.
+            await self._ephemeral(respond, reply)
+            await self._ephemeral(respond, Reply(NOT_IN_CHANNEL))
+
+    async def _ephemeral(self, respond: AsyncRespond, reply: Reply) -> None:
+        # A response_url answer is "ephemeral" unless it says in_channel
+        # (https://api.slack.com/interactivity/handling#message_responses); it works in
+        # channels the bot is not in. Five answers per request, for 30 minutes.
+        for part in render(self._messenger.slashed(reply)):
+            answer = await respond(
+                text=part.text,
+                blocks=part.blocks,
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            if answer.status_code != 200:
+                log.warning("slack response_url answered %s", answer.status_code)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], respond: AsyncRespond | None) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("handling a slack request failed")
+                if respond is not None:
+                    try:
+                        await respond(text=OOPS, response_type="ephemeral", replace_original=False)
+                    except Exception:
+                        log.exception("telling the user failed")
+            await self._wake()
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _wake(self) -> None:
+        if self.after_update is not None:
+            try:
+                await self.after_update()
+            except Exception:
+                log.exception("waking the pipeline failed")
+
+
+def _tapper(body: dict[str, Any]) -> tuple[Actor, MessageRef | None, bool]:
+    """Who tapped (their workspace and user id), where, and on which message (None: an
+    ephemeral message, which chat.update cannot change)."""
+    user = body.get("user") or {}
+    team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+    container = body.get("container") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    chat = chat_ref(team, channel)
+    name = str(user.get("name") or user.get("username") or "")
+    actor = Actor(Identity(ChatPlatform.SLACK, str(user.get("id", "")), team), chat, name)
+    ephemeral = bool(container.get("is_ephemeral"))
+    ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
+    message = MessageRef(chat, str(ts)) if ts and not ephemeral else None
+    return actor, message, ephemeral

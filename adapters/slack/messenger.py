@@ -1,0 +1,83 @@
+"""SlackMessenger: core's Messenger port over the Web API (chat.postMessage, chat.update)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.limiter import ChannelPace
+from adapters.slack.render import render, render_one, slashed
+from core.model import ChatKind, ChatPlatform, ChatRef, MessageRef
+from core.replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+def chat_ref(team: str, channel: str) -> ChatRef:
+    """A Slack conversation: a DM with the bot (an id starting with D,
+    https://api.slack.com/types/conversation) is the user's private chat; every other
+    channel is shared."""
+    kind = ChatKind.PRIVATE if channel.startswith("D") else ChatKind.SHARED
+    return ChatRef(ChatPlatform.SLACK, channel, team, kind=kind)
+
+
+def error_code(error: SlackApiError) -> str:
+    """Slack's `error` field ("not_in_channel", "message_not_found", …)."""
+    data = error.response.data if error.response is not None else None
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
+
+
+class SlackMessenger:
+    """Sends replies as Block Kit messages and edits them in place with chat.update.
+
+    A reply too long for one message is split (buttons on the last part; that part is the
+    message later edits replace); an edit cannot be split, so it is trimmed with "…". Every
+    post waits for its channel's slot in the shared `pace`; chat.update is not paced (it is
+    a Tier 3 method, https://api.slack.com/methods/chat.update). 429 answers are waited out
+    by the client's retry handler (`adapters.slack.limiter.RetryAfter`).
+    """
+
+    def __init__(self, client: AsyncWebClient, pace: ChannelPace | None = None) -> None:
+        self.client = client
+        self.pace = pace or ChannelPace()
+        # The slash command and core's command names, set by the front end: core's `/post`
+        # is shown as `/postroom post`.
+        self.commands: tuple[str, frozenset[str]] = ("", frozenset())
+
+    def slashed(self, reply: Reply) -> Reply:
+        command, names = self.commands
+        return slashed(reply, command, names)
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        ts = ""
+        channel = chat.chat
+        for message in render(self.slashed(reply)):
+            await self.pace.wait(channel)
+            answer = await self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False
+            )
+            ts = str(answer["ts"])
+            channel = str(answer.get("channel") or channel)
+        if not ts:
+            raise ValueError("a reply with no text cannot be sent")
+        return MessageRef(ChatRef(chat.platform, channel, chat.workspace, kind=chat.kind), ts)
+
+    async def edit(self, message: MessageRef, reply: Reply) -> None:
+        rendered = render_one(self.slashed(reply))
+        if not rendered.blocks:
+            raise ValueError("an edit needs text")
+        await self.client.chat_update(
+            channel=message.chat.chat,
+            ts=message.message_id,
+            text=rendered.text,
+            blocks=rendered.blocks,
+        )
+
+    async def open_dm(self, team: str, user: str) -> ChatRef:
+        """The bot's DM with `user` (conversations.open; the `im:write` scope)."""
+        answer = await self.client.conversations_open(users=user)
+        channel = answer["channel"]
+        assert isinstance(channel, dict)
+        return chat_ref(team, str(channel["id"]))

@@ -1,0 +1,270 @@
+"""A fake Slack Web API on 127.0.0.1 (aiohttp: slack_sdk's async client speaks real HTTP),
+checking Block Kit limits as Slack does and recording every call and response_url answer."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+__all__ = ["BOT_TOKEN", "BOT_USER", "TEAM", "Call", "FakeSlackAPI", "Posted"]
+
+BOT_TOKEN = "xoxb-1111-2222-fake-slack-bot-token"
+TEAM = "T0TEAM"
+BOT_USER = "U0BOT"
+JSON = dict[str, Any]
+
+# https://api.slack.com/reference/block-kit/blocks and /block-elements#button
+_MAX_BLOCKS = 50
+_SECTION_TEXT = 3000
+_MAX_FIELDS = 10
+_FIELD_TEXT = 2000
+_ACTIONS = 25
+_BUTTON_TEXT = 75
+_ACTION_ID = 255
+_VALUE = 2000
+
+
+@dataclass
+class Call:
+    method: str
+    args: JSON
+
+
+@dataclass
+class Posted:
+    """A message as a channel shows it now (chat.update changes it in place)."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[JSON]
+    edits: int = 0
+    history: list[list[JSON]] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """The message's section texts and fields, one per line."""
+        return "\n".join(_texts(self.blocks))
+
+    @property
+    def buttons(self) -> list[JSON]:
+        return [e for b in self.blocks if b["type"] == "actions" for e in b["elements"]]
+
+    def button(self, label_part: str) -> JSON:
+        found = [b for b in self.buttons if label_part in b["text"]["text"]]
+        assert found, (
+            f"no button with {label_part!r} in {[b['text']['text'] for b in self.buttons]}"
+        )
+        return found[0]
+
+
+def invalid_blocks(blocks: Any) -> str | None:
+    """Why Slack would refuse these blocks, or None."""
+    if not isinstance(blocks, list) or len(blocks) > _MAX_BLOCKS:
+        return "more than 50 blocks"
+    action_ids: set[str] = set()
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section":
+            text = block.get("text")
+            if text is not None and not 1 <= len(text.get("text", "")) <= _SECTION_TEXT:
+                return "section text not 1-3000 characters"
+            fields = block.get("fields", [])
+            if len(fields) > _MAX_FIELDS or any(len(f["text"]) > _FIELD_TEXT for f in fields):
+                return "section fields over limits"
+            if text is None and not fields:
+                return "a section needs text or fields"
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= _ACTIONS:
+                return "actions block not 1-25 elements"
+            for element in elements:
+                action_id = element.get("action_id", "")
+                if (
+                    not 1 <= len(element["text"]["text"]) <= _BUTTON_TEXT
+                    or len(action_id) > _ACTION_ID
+                    or len(element.get("value", "")) > _VALUE
+                    or action_id in action_ids
+                ):
+                    return "button over limits or action_id repeated"
+                action_ids.add(action_id)
+        else:
+            return f"block type {kind!r} not expected"
+    return None
+
+
+class FakeSlackAPI:
+    """auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open; and
+    `/hooks/<id>` for response_url answers. `members` lists channels the bot is in (None: all)."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Posted] = {}
+        self.responses: list[tuple[str, JSON]] = []  # (hook id, body) per response_url answer
+        self.responded = asyncio.Event()  # set by each response_url answer
+        self.ephemerals: list[JSON] = []
+        self.members: set[str] | None = None
+        self.rate_limit_next = 0  # this many next calls get 429 Retry-After: 2
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def hook(self, name: str) -> str:
+        return f"{self.url}/hooks/{name}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/hooks/{name}", self._hook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- what tests read ---------------------------------------------------------------------
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def in_channel(self, channel: str) -> list[Posted]:
+        return [m for (c, _), m in self.messages.items() if c == channel]
+
+    def last(self, channel: str) -> Posted:
+        found = self.in_channel(channel)
+        assert found, f"nothing posted in {channel}"
+        return found[-1]
+
+    def answered(self, channel: str, index: int = -1) -> Posted:
+        """A response_url answer as the ephemeral message the user sees in `channel`."""
+        assert self.responses, "no response_url answer"
+        _, body = self.responses[index]
+        return Posted(channel, "", str(body.get("text", "")), list(body.get("blocks") or []))
+
+    def answers(self) -> Iterator[str]:
+        """The text of every response_url answer, in order."""
+        for _, body in self.responses:
+            yield "\n".join(_texts(body.get("blocks") or [])) or str(body.get("text", ""))
+
+    # --- the wire ----------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _args(request)
+        self.calls.append(Call(method, args))
+        if self.rate_limit_next > 0:
+            self.rate_limit_next -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "2"}
+            )
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return _error("invalid_auth")
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _error("unknown_method")
+        result: JSON = handler(args)
+        return web.json_response(result)
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if "blocks" in body and invalid_blocks(body["blocks"]) is not None:
+            return web.Response(status=400, text="invalid_blocks")
+        self.responses.append((request.match_info["name"], body))
+        self.responded.set()
+        return web.Response(text="ok")
+
+    def _auth_test(self, args: JSON) -> JSON:
+        return {
+            "ok": True,
+            "team": "Acme",
+            "team_id": TEAM,
+            "user": "postroom",
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT",
+            "url": "https://acme.slack.com/",
+        }
+
+    def _chat_postMessage(self, args: JSON) -> JSON:
+        channel = str(args.get("channel", ""))
+        if self.members is not None and channel not in self.members:
+            return {"ok": False, "error": "not_in_channel"}
+        if (problem := self._check(args)) is not None:
+            return problem
+        ts = f"1795000000.{next(self._ts):06d}"
+        self.messages[(channel, ts)] = Posted(
+            channel, ts, str(args.get("text", "")), list(args.get("blocks") or [])
+        )
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
+
+    def _chat_update(self, args: JSON) -> JSON:
+        key = (str(args.get("channel", "")), str(args.get("ts", "")))
+        message = self.messages.get(key)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if (problem := self._check(args)) is not None:
+            return problem
+        message.history.append(message.blocks)
+        message.text, message.blocks = str(args.get("text", "")), list(args.get("blocks") or [])
+        message.edits += 1
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _chat_postEphemeral(self, args: JSON) -> JSON:
+        if (problem := self._check(args)) is not None:
+            return problem
+        self.ephemerals.append(args)
+        return {"ok": True, "message_ts": f"1795000000.{next(self._ts):06d}"}
+
+    def _conversations_open(self, args: JSON) -> JSON:
+        user = str(args.get("users", ""))
+        return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}
+
+    def _check(self, args: JSON) -> JSON | None:
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if blocks is not None and invalid_blocks(blocks) is not None:
+            return {"ok": False, "error": "invalid_blocks"}
+        if not args.get("text") and not blocks:
+            return {"ok": False, "error": "no_text"}
+        return None
+
+
+async def _args(request: web.Request) -> JSON:
+    raw = await request.read()
+    query = dict(request.query)  # slack_sdk sends some methods' arguments as the query
+    if request.content_type == "application/json":
+        data = json.loads(raw or b"{}")
+        return query | (data if isinstance(data, dict) else {})
+    return query | dict(parse_qsl(raw.decode()))
+
+
+def _error(code: str) -> web.Response:
+    return web.json_response({"ok": False, "error": code})
+
+
+def _texts(blocks: list[JSON]) -> Iterator[str]:
+    for block in blocks:
+        if block.get("type") != "section":
+            continue
+        if block.get("text"):
+            yield block["text"]["text"]
+        for f in block.get("fields", []):
+            yield f["text"]

@@ -1,0 +1,78 @@
+"""Fixtures: the whole bot over the test database and the sandbox, its Slack front end mounted
+in the web app, and the fake Slack Web API on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.cipher import generate_key_spec
+from adapters.slack.limiter import ChannelPace
+from bot.bootstrap import Services, bootstrap
+from bot.settings import Settings
+from bot.slack import SlackService
+from bot.web import create_app
+from tests.fakes.clock import FixedClock
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
+from tests.slack.driver import SIGNING_SECRET, SlackDriver
+from tests.telegram.driver import VirtualTime
+
+
+@dataclass
+class System:
+    fake: FakeSlackAPI
+    services: Services
+    service: SlackService
+    slack: SlackDriver
+    time: VirtualTime
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    fake = FakeSlackAPI()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def system(
+    engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
+) -> AsyncIterator[System]:
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "var_dir": tmp_path / "var",
+        "secret_keys": generate_key_spec("t1"),
+        "default_tier": "pro",
+        "sandbox_fail": "linkedin",  # LinkedIn's first attempt of each post fails; a retry works
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake_slack.api_url,
+    }
+    settings = Settings.model_validate(values)
+    time = VirtualTime()
+    services = bootstrap(
+        settings, clock=clock, slack_pace=ChannelPace(clock=time.clock, sleep=time.sleep)
+    )
+    service = SlackService(settings, services, wake=services.pipeline.run_until_idle)
+    await service.start()
+    web = create_app(_healthy, service.routes)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="https://bot")
+    try:
+        yield System(
+            fake_slack, services, service, SlackDriver(client, fake_slack, service.stop), time
+        )
+    finally:
+        await client.aclose()
+        await service.stop()
+        await services.aclose()
+
+
+async def _healthy() -> bool:
+    return True

@@ -1,0 +1,134 @@
+"""Drives POST /slack/events as Slack does: signed slash commands, taps and events."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bot.slack import EVENTS_PATH
+from tests.fakes.slack_api import TEAM, FakeSlackAPI, Posted
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+CHANNEL = "C0GENERAL"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+
+    @property
+    def dm(self) -> str:
+        """The bot's DM with this user, as the fake's conversations.open names it."""
+        return "D" + self.id.removeprefix("U")
+
+
+ANA = User("U0ANA", "ana")
+BEN = User("U0BEN", "ben")
+
+
+def signed(
+    body: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET
+) -> dict[str, str]:
+    """The headers Slack sends: `v0=` HMAC-SHA256 of `v0:timestamp:body`
+    (https://api.slack.com/authentication/verifying-requests-from-slack)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+class SlackDriver:
+    def __init__(self, client: httpx.AsyncClient, fake: FakeSlackAPI, drain: Any) -> None:
+        self.client = client
+        self.fake = fake
+        self._drain = drain
+        self._n = itertools.count(1)
+
+    async def post(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        sent = {"Content-Type": content_type, **(signed(body) if headers is None else headers)}
+        answer = await self.client.post(EVENTS_PATH, content=body.encode(), headers=sent)
+        await self._drain()
+        return answer
+
+    def command_body(self, text: str, user: User = ANA, channel: str = CHANNEL) -> str:
+        n = next(self._n)
+        return urlencode(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": TEAM,
+                "team_domain": "acme",
+                "channel_id": channel,
+                "channel_name": "directmessage" if channel.startswith("D") else "general",
+                "user_id": user.id,
+                "user_name": user.name,
+                "command": "/postroom",
+                "text": text,
+                "api_app_id": "A0POSTROOM",
+                "response_url": self.fake.hook(f"cmd{n}"),
+                "trigger_id": f"{n}.1111.trigger",
+            }
+        )
+
+    async def command(self, text: str, user: User = ANA, channel: str = CHANNEL) -> httpx.Response:
+        answer = await self.post(
+            self.command_body(text, user, channel), "application/x-www-form-urlencoded"
+        )
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    def tap_body(self, message: Posted, label: str, user: User = ANA) -> str:
+        button = message.button(label)
+        n = next(self._n)
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
+            "api_app_id": "A0POSTROOM",
+            "token": "deprecated-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts or "1795000000.999999",
+                "channel_id": message.channel,
+                "is_ephemeral": not message.ts,
+            },
+            "trigger_id": f"{n}.2222.trigger",
+            "team": {"id": TEAM, "domain": "acme"},
+            "channel": {"id": message.channel, "name": "general"},
+            "message": {
+                "type": "message",
+                "ts": message.ts or "1795000000.999999",
+                "blocks": message.blocks,
+            },
+            "response_url": self.fake.hook(f"tap{n}"),
+            "actions": [
+                {
+                    "type": "button",
+                    "block_id": "b",
+                    "action_id": button["action_id"],
+                    "text": button["text"],
+                    **({"value": button["value"]} if "value" in button else {}),
+                    "action_ts": "1795000000.1",
+                }
+            ],
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    async def tap(self, message: Posted, label: str, user: User = ANA) -> httpx.Response:
+        answer = await self.post(
+            self.tap_body(message, label, user), "application/x-www-form-urlencoded"
+        )
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    def last_answer(self) -> str:
+        found = list(self.fake.answers())
+        assert found, "no response_url answer"
+        return found[-1]
