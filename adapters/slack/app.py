@@ -35,6 +35,7 @@ NOT_IN_CHANNEL = (
     f"shown here: add me with /invite @Postroom, or use {COMMAND} in your DM with me."
 )
 IN_YOUR_DM = "I answered in our DM."
+OTHER_WORKSPACE = "This Postroom serves another Slack workspace; nothing was done."
 # What an edit is refused with when the message is gone or not ours to edit: shown anew.
 _GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 _NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
@@ -70,6 +71,7 @@ class SlackChat:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_max = seen_deliveries
         self._tasks: set[asyncio.Task[None]] = set()
+        self._team = ""  # the workspace the token is for (auth.test, in `setup`)
         messenger.commands = (COMMAND, CORE_COMMANDS | {name for name, _ in postroom.menu()})
         # process_before_response: the listener returns right after ack() (the work is a
         # task of ours), so the HTTP answer goes back as soon as it is acked.
@@ -79,6 +81,7 @@ class SlackChat:
             request_verification_enabled=True,
             process_before_response=True,
         )
+        self.app.use(self._one_workspace)
         self.app.use(self._dedupe)
         self.app.command(COMMAND)(self._on_command)
         self.app.action(re.compile(f"^{TAP_PREFIX}:"))(self._on_tap)
@@ -89,7 +92,9 @@ class SlackChat:
     async def setup(self) -> dict[str, Any]:
         """auth.test: the token works; which workspace and bot user it is."""
         answer = await self._messenger.client.auth_test()
-        return dict(answer.data) if isinstance(answer.data, dict) else {}
+        found = dict(answer.data) if isinstance(answer.data, dict) else {}
+        self._team = str(found.get("team_id", ""))
+        return found
 
     async def drain(self) -> None:
         """Wait for the work of acked requests (tests, shutdown)."""
@@ -97,6 +102,17 @@ class SlackChat:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # --- listeners: ack, then the work in a task -------------------------------------------
+
+    async def _one_workspace(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> Any:
+        """One workspace: a request from another (the same app installed elsewhere, signed
+        with the same secret) is answered and not processed; its token would not work."""
+        team = _team_of(body)
+        if self._team and team and team != self._team:
+            log.warning("slack: a request from workspace %s was refused", team)
+            return BoltResponse(status=200, body=OTHER_WORKSPACE)
+        return await next()
 
     async def _dedupe(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
         key = body.get("event_id") or body.get("trigger_id")
@@ -250,11 +266,16 @@ class SlackChat:
                 log.exception("waking the pipeline failed")
 
 
+def _team_of(body: dict[str, Any]) -> str:
+    team = body.get("team_id") or (body.get("team") or {}).get("id")
+    return str(team or (body.get("user") or {}).get("team_id") or "")
+
+
 def _tapper(body: dict[str, Any]) -> tuple[Actor, MessageRef | None, bool]:
     """Who tapped (their workspace and user id), where, and on which message (None: an
     ephemeral message, which chat.update cannot change)."""
     user = body.get("user") or {}
-    team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+    team = _team_of(body)
     container = body.get("container") or {}
     channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     chat = chat_ref(team, channel)

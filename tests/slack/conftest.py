@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.cipher import generate_key_spec
+from adapters.db.engine import ping
 from adapters.slack.limiter import ChannelPace
 from bot.bootstrap import Services, bootstrap
 from bot.settings import Settings
@@ -62,7 +63,7 @@ async def system(
     )
     service = SlackService(settings, services, wake=services.pipeline.run_until_idle)
     await service.start()
-    web = create_app(_healthy, service.routes)
+    web = create_app(lambda: ping(services.engine), service.routes)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="https://bot")
     try:
         yield System(
@@ -72,7 +73,3 @@ async def system(
         await client.aclose()
         await service.stop()
         await services.aclose()
-
-
-async def _healthy() -> bool:
-    return True

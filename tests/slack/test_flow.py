@@ -85,9 +85,15 @@ async def test_a_channel_the_bot_is_not_in_gets_a_way_out(system: System) -> Non
     composer, note = fake.answered(CHANNEL, -2), fake.answered(CHANNEL, -1)
     assert composer.shown.startswith("✍️ New post") and "Hello" in composer.shown
     assert "add me with /invite @Postroom" in note.shown
+    # A tap on the ephemeral composer replaces it through the tap's response_url (chat.update
+    # cannot change an ephemeral message).
+    await slack.tap(composer, "Facebook")
+    hook, body = fake.responses[-1]
+    assert hook.startswith("tap") and body["replace_original"] is True
+    assert "☑ Facebook" in [b["text"]["text"] for b in fake.answered(CHANNEL).buttons]
     await slack.command("posts")  # the draft was kept
     assert "Hello" in fake.answered(CHANNEL, -2).shown
-    assert fake.in_channel(CHANNEL) == []
+    assert fake.in_channel(CHANNEL) == [] and fake.called("chat.update") == []
 
 
 def fields(blocks: list[dict[str, Any]]) -> list[str]:

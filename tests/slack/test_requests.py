@@ -138,3 +138,13 @@ async def test_an_unknown_or_broken_button_is_answered_and_changes_nothing(
     await slack.tap(composer, "Publish")
     assert "This button is broken" in slack.last_answer()
     assert composer.edits == 0
+
+
+async def test_a_request_from_another_workspace_is_answered_and_not_processed(
+    system: System,
+) -> None:
+    body = system.slack.command_body("post Launch day!").replace("T0TEAM", "T0ELSEWHERE")
+    answer = await system.slack.post(body, FORM)
+    assert answer.status_code == 200  # a slash command's reply body is shown to the user
+    assert answer.text == "This Postroom serves another Slack workspace; nothing was done."
+    nothing_processed(system)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,33 +13,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.cipher import generate_key_spec
+from tests.e2e.test_web_and_runtime import _free_port, _healthy, _spawn_run
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.slack.driver import SIGNING_SECRET, SlackDriver, signed
 
 ROOT = Path(__file__).parents[2]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _spawn(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--no-console",
-        env=env,
-        cwd=ROOT,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 def _env(db_url: str, tmp_path: Path, port: int, fake: FakeSlackAPI) -> dict[str, str]:
@@ -62,17 +38,10 @@ async def test_run_serves_slack_events_on_its_one_loop(
     db_url: str, engine: AsyncEngine, tmp_path: Path, fake_slack: FakeSlackAPI
 ) -> None:
     port = _free_port()
-    process = await _spawn(_env(db_url, tmp_path, port, fake_slack))
+    process = await _spawn_run(ROOT, _env(db_url, tmp_path, port, fake_slack))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and process.returncode is None:
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+            await _healthy(port, process)
             driver = SlackDriver(client, fake_slack, _nothing)
             body = driver.command_body("")
             unsigned = await driver.post(body, "application/x-www-form-urlencoded", headers={})
@@ -100,7 +69,7 @@ async def test_half_a_slack_configuration_stops_the_start(
 ) -> None:
     env = _env(db_url, tmp_path, _free_port(), fake_slack)
     del env["POSTROOM_SLACK_SIGNING_SECRET"]
-    process = await _spawn(env)
+    process = await _spawn_run(ROOT, env)
     _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 2, err.decode()
     assert "Slack needs both POSTROOM_SLACK_BOT_TOKEN and POSTROOM_SLACK_SIGNING_SECRET" in (
