@@ -21,6 +21,7 @@ from adapters.telegram.chat import TelegramChat
 from adapters.telegram.messenger import TelegramMessenger
 from bot.bootstrap import Services
 from bot.settings import Settings
+from core.chat.seen_updates import SeenUpdates
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class TelegramService:
             media=services.media_host,
             after_update=wake,
             album_wait=album_wait,
+            seen=SeenUpdates(services.uow, services.clock),
         )
         self.chat.install(self.application)
 

@@ -55,9 +55,18 @@ class Ticker:
         self._running: asyncio.Task[None] | None = None
         self._alarm: asyncio.TimerHandle | None = None
         self._stopped = False
+        self._started = False
+
+    async def _take_back(self) -> None:
+        """A process that ran with this worker id died holding leases: take them back now
+        instead of when they run out (nothing of this process holds any yet)."""
+        self._started = True
+        await self._pipeline.release()
 
     async def _tick(self, full: bool) -> None:
         try:
+            if not self._started:
+                await self._take_back()
             # A wake-up between ticks only publishes; recovery and lookups keep to the ticks.
             done = await (self._pipeline.step() if full else self._pipeline.dispatch())
             wait = await self._pipeline.until_next_due()

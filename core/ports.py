@@ -10,6 +10,7 @@ from typing import Protocol, Self
 
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
+from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.digest_schedule import DigestSubscription
 from core.model import (
     AccountKey,
@@ -116,6 +117,12 @@ class PostRepository(Protocol):
         """Posts with a queued or publishing target whose worker's lease has run out."""
         ...
 
+    async def renew_leases(
+        self, post_ids: Collection[int], *, worker: str, lease_until: datetime
+    ) -> None:
+        """Heartbeat: extend `worker`'s leases on the targets of these posts it holds."""
+        ...
+
     async def held_by(self, worker: str, *, limit: int) -> Sequence[Post]:
         """Posts with a queued or publishing target under a lease held by `worker`."""
         ...
@@ -206,6 +213,8 @@ class UnitOfWork(Protocol):
     analytics: AnalyticsRepository
     digests: DigestRepository
     links: LinkRepository
+    progress: ProgressOutboxRepository
+    seen_updates: SeenUpdateRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, case, delete, func, select, update
@@ -287,6 +287,22 @@ class SqlPostRepository:
             .execution_options(synchronize_session=False)
         )
         return len(moved.all())
+
+    async def renew_leases(
+        self, post_ids: Collection[int], *, worker: str, lease_until: datetime
+    ) -> None:
+        if not post_ids:
+            return
+        await self._session.execute(
+            update(TargetRow)
+            .where(
+                TargetRow.post_id.in_(sorted(post_ids)),
+                TargetRow.state.in_(_LEASED),
+                TargetRow.locked_by == worker,
+            )
+            .values(locked_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
 
     async def held_by(self, worker: str, *, limit: int) -> Sequence[Post]:
         stmt = (

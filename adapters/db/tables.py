@@ -369,6 +369,8 @@ class ChatLinkRow(Base):
     linked_at: Mapped[datetime]
 
 
-# Slack installations have their own module (this one is long enough); importing it registers
-# their tables on Base.metadata, which the migrations test and the test fixtures read.
+# Slack installations and the durable chat state have their own modules (this one is long
+# enough); importing them registers their tables on Base.metadata, which the migrations test
+# and the test fixtures read.
+from adapters.db import chat_tables as chat_tables  # noqa: E402
 from adapters.db import slack_tables as slack_tables  # noqa: E402

@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.analytics import SqlAnalyticsRepository
+from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRepository
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
 from adapters.db.links import SqlLinkRepository
@@ -14,6 +15,7 @@ from adapters.db.posts import SqlPostRepository
 from adapters.db.profiles import SqlProfileRepository
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
+from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 
 
@@ -28,6 +30,8 @@ class SqlUnitOfWork:
         self.analytics: AnalyticsRepository = SqlAnalyticsRepository(self._session)
         self.digests: DigestRepository = SqlDigestRepository(self._session)
         self.links: LinkRepository = SqlLinkRepository(self._session)
+        self.progress: ProgressOutboxRepository = SqlProgressOutboxRepository(self._session)
+        self.seen_updates: SeenUpdateRepository = SqlSeenUpdateRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import (
@@ -33,6 +32,7 @@ from adapters.telegram.attachments import (
 from adapters.telegram.messenger import TelegramMessenger, chat_ref, message_gone
 from adapters.telegram.render import TOAST_LIMIT, toast
 from core.chat.entry import Postroom
+from core.chat.seen_updates import SeenUpdates
 from core.commands import Command, parse_command
 from core.errors import PublishError
 from core.handlers import OOPS, Actor
@@ -41,10 +41,6 @@ from core.ports import MediaHost
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
-# Update ids already handled, per process: Telegram re-sends a webhook update it got no 2xx
-# for, and a restart may fetch one twice. A bounded LRU in memory is enough for that; several
-# processes behind one webhook would each keep their own.
-SEEN_UPDATES = 4096
 # A toast longer than this is shown as an alert the user dismisses, so it can be read whole.
 ALERT_FROM = 64
 
@@ -84,7 +80,7 @@ class TelegramChat:
         media: MediaHost,
         after_update: Callable[[], Awaitable[None]] | None = None,
         album_wait: Sleep | None = None,
-        seen_updates: int = SEEN_UPDATES,
+        seen: SeenUpdates,
     ) -> None:
         self._postroom = postroom
         self._messenger = messenger
@@ -92,8 +88,10 @@ class TelegramChat:
         self._media = media
         self.after_update = after_update
         self._album_wait = album_wait or asyncio.sleep
-        self._seen: OrderedDict[int, None] = OrderedDict()
-        self._seen_max = seen_updates
+        # Update ids already taken, in the database: Telegram re-sends a webhook update it got
+        # no 2xx for (perhaps to another process behind the same URL), and a restart may fetch
+        # one twice.
+        self._seen = seen
         self._albums: dict[tuple[int, str], list[Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -118,12 +116,9 @@ class TelegramChat:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.update_id in self._seen:
+        if not await self._seen.first_time(f"telegram:{self._bot.id}", update.update_id):
             log.info("telegram update %s arrived again; ignored", update.update_id)
             raise ApplicationHandlerStop
-        self._seen[update.update_id] = None
-        if len(self._seen) > self._seen_max:
-            self._seen.popitem(last=False)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:

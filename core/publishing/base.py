@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +15,9 @@ from core.model import Network, Post, Profile, Route, Target
 from core.ports import Clock, Outcome, Publisher, UnitOfWork, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
 from core.publishing.config import PipelineConfig
+from core.publishing.leases import Heartbeat
 from core.publishing.progress import ProgressNotifier
+from core.publishing.progress_outbox import Marked, ProgressOutbox
 from core.replies import Reply
 from core.request_budget import RequestBudget
 from core.states import TargetState
@@ -33,6 +36,9 @@ class Send:
     key: str
 
 
+Recorded = tuple[Post, list[Target], Marked | None]  # the post, its failed targets, its mark
+
+
 @dataclass(slots=True)
 class Found:
     """What a request or a lookup found, waiting to be recorded."""
@@ -40,8 +46,7 @@ class Found:
     post_id: int
     outcomes: Mapping[Network, Outcome]
     key: str
-    sent: Post | None
-    recorded: asyncio.Future[tuple[Post, list[Target]] | None]
+    recorded: asyncio.Future[Recorded | None]
     # The state and send time each target had when the request or lookup began: an answer
     # only settles a target still in that attempt. A slow lookup finding nothing must not
     # pull back a target that another lookup has since re-sent (same key, newer send).
@@ -56,6 +61,7 @@ class Claimed:
     notices: list[tuple[Post, Reply]] = field(default_factory=list)
     changed: list[Post] = field(default_factory=list)  # progress to show (not sent)
     targets: int = 0
+    marked: list[Marked] = field(default_factory=list)  # progress marks this worker holds
 
 
 class PipelineBase:
@@ -92,6 +98,11 @@ class PipelineBase:
         self._claiming = asyncio.Lock()
         self._more_due = False  # the last claim was full: more may be due now
         self._stopping = False
+        self.progress = ProgressOutbox(
+            uow, notifier.messengers, clock, worker=self.config.worker, lease=self.config.lease
+        )
+        self._heartbeat = Heartbeat(uow, clock, worker=self.config.worker, lease=self.config.lease)
+        self._sending: Counter[int] = Counter()  # posts with a request in flight here
 
     def _tell(self, message: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Update the chat in the background: it never holds a request slot."""

@@ -9,7 +9,9 @@ from datetime import timedelta
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
     worker: str = "worker-1"
-    lease: timedelta = timedelta(minutes=5)
+    # Renewed by a heartbeat every third of it while the work goes on: a dead worker's claims
+    # are taken over within seconds, however long a live one's requests take.
+    lease: timedelta = timedelta(seconds=15)
     batch: int = 64  # targets claimed per database round trip
     concurrency: int = 64  # requests (publish or lookup) in flight at once
     # Tries in all, backing off exponentially from 5 s (docs/product-rules.md#publishing-retries).

@@ -44,9 +44,11 @@ class Dispatch(Recording):
                 limit = min(self.config.batch, free)
                 claimed = await self._claim(limit)
                 for send in claimed.sends:
+                    self._sending[send.post.id] += 1
                     self._start(self._send(send), f"publishing post {send.post.id}")
-                for post in claimed.changed:
-                    self._tell(self._notifier.show(post))
+                # "Publishing…" goes to the chat beside the requests, never before them: a
+                # slow or rate-limited chat must not delay publishing.
+                self.progress.kick(claimed.marked)
                 for post, notice in claimed.notices:
                     self._tell(self._notifier.notify(post, notice))
                 started += len(claimed.sends) + len(claimed.notices)
@@ -93,6 +95,8 @@ class Dispatch(Recording):
                     continue  # deleted with its posts a moment ago
                 await self._prepare(uow, post, profile, mine, now, result)
                 await uow.posts.save(post)
+            shown = {s.post.id: s.post for s in result.sends} | {p.id: p for p in result.changed}
+            result.marked = await self.progress.mark(uow, shown.values())
             await uow.commit()
         return result
 
@@ -199,17 +203,20 @@ class Dispatch(Recording):
     async def _send(self, send: Send) -> None:
         post = send.post
         tag_logs(post_id=post.id, target=",".join(n.value for n in send.networks))  # own task
-        # "Publishing…" goes to the chat beside the request, never before it: a slow or
-        # rate-limited chat must not delay publishing.
-        shown = self._tell(self._notifier.show(post, store=False))
-        request = PublishRequest(post, send.networks, send.key, send.profile)
-        outcomes = await self._call(send.route, request)
-        waits = [o.retry_after for o in outcomes.values() if o.retry_after is not None]
-        if waits:
-            until = self._clock.now() + timedelta(seconds=max(waits))
-            self._budget.block((send.route, send.profile.id), until)
-        attempt = {n: (TargetState.PUBLISHING, post.targets[n].sent_at) for n in outcomes}
-        await self._apply(post.id, outcomes, send.key, sent=post, shown=shown, attempt=attempt)
+        try:
+            request = PublishRequest(post, send.networks, send.key, send.profile)
+            outcomes = await self._call(send.route, request)
+            waits = [o.retry_after for o in outcomes.values() if o.retry_after is not None]
+            if waits:
+                until = self._clock.now() + timedelta(seconds=max(waits))
+                self._budget.block((send.route, send.profile.id), until)
+            attempt = {n: (TargetState.PUBLISHING, post.targets[n].sent_at) for n in outcomes}
+            await self._apply(post.id, outcomes, send.key, attempt=attempt)
+        finally:
+            # No longer renewed: if the outcome was not recorded, the lease runs out.
+            self._sending[post.id] -= 1
+            if self._sending[post.id] <= 0:
+                del self._sending[post.id]
 
     async def _call(self, route: Route, request: PublishRequest) -> Mapping[Network, Outcome]:
         publisher = self._publishers.get(route)

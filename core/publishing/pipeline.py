@@ -34,7 +34,11 @@ class Pipeline(Dispatch):
 
     async def step(self) -> int:
         """One pass; the requests it starts run on in the background."""
-        return await self.recover() + await self.settle() + await self.dispatch()
+        await self._heartbeat.beat(self._sending, self.progress.rendering)
+        done = await self.recover() + await self.settle() + await self.dispatch()
+        # Progress marks nobody holds: a dead worker's, or renders that failed and are due.
+        await self.progress.resume()
+        return done
 
     async def run_until_idle(self, max_passes: int = 20) -> None:
         """Tick until nothing is due now (console scripts, tests)."""
@@ -51,7 +55,10 @@ class Pipeline(Dispatch):
                 *(t for t in (self._refill, self._recorder) if t is not None and not t.done()),
             ]
             if not pending:
-                return
+                await self.progress.drain()
+                if not self._inflight and not self._chatter:
+                    return
+                continue
             await asyncio.gather(*pending, return_exceptions=True)
 
     def stop(self) -> None:
@@ -143,9 +150,10 @@ class Pipeline(Dispatch):
         return len(posts)
 
     async def release(self) -> None:
-        """On shutdown, after `stop()` and `drain()`: hand back every target this worker still
-        holds. Claimed ones go back to the schedule, keeping their due time; one whose request
-        may have left (its job crashed) is looked up."""
+        """On shutdown, after `stop()` and `drain()`, and on start for a process that died with
+        this worker id: hand back every target this worker still holds, and its progress
+        marks. Claimed targets go back to the schedule, keeping their due time; one whose
+        request may have left (its job crashed) is looked up."""
         now = self._clock.now()
         while True:
             async with self._uow() as uow:
@@ -157,4 +165,5 @@ class Pipeline(Dispatch):
                     await uow.posts.save(post)
                 await uow.commit()
             if len(posts) < self.config.batch:
-                return
+                break
+        await self.progress.release()

@@ -17,6 +17,10 @@ class ProgressNotifier:
         self._uow = uow
         self._messengers = messengers
 
+    @property
+    def messengers(self) -> Messengers:
+        return self._messengers
+
     async def show(self, post: Post, *, store: bool = True, reply: Reply | None = None) -> None:
         """Edit the post's progress message, or send it (and remember it) the first time.
 

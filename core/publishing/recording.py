@@ -7,9 +7,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from core.model import ConnectionStatus, Network, Post, Target
+from core.model import ConnectionStatus, Network, Target
 from core.ports import Outcome, OutcomeKind, UnitOfWork
-from core.publishing.base import Found, PipelineBase
+from core.publishing.base import Found, PipelineBase, Recorded
 from core.publishing.decisions import OPEN, settle_target
 from core.publishing.notices import author_away, failure_notice
 from core.states import TargetState
@@ -26,44 +26,24 @@ class Recording(PipelineBase):
         outcomes: Mapping[Network, Outcome],
         key: str,
         *,
-        sent: Post | None = None,
-        shown: asyncio.Task[None] | None = None,
         attempt: Mapping[Network, tuple[TargetState, datetime | None]],
     ) -> None:
         """Record what a request (or a lookup) found, then show it in the chat. Outcomes that
-        arrive together are recorded in one transaction. `sent` is the post as it was sent,
-        whose progress message `shown` is putting in the chat."""
+        arrive together are recorded in one transaction, with the marks that make the chat
+        show them (durably: any process renders a mark whose worker died)."""
         loop = asyncio.get_running_loop()
-        found = Found(post_id, outcomes, key, sent, loop.create_future(), attempt)
+        found = Found(post_id, outcomes, key, loop.create_future(), attempt)
         self._to_record.append(found)
         if self._recorder is None or self._recorder.done():
             self._recorder = loop.create_task(self._record_queued())
         recorded = await found.recorded
-        if recorded is not None:
-            self._tell(self._show_outcome(*recorded, sent=sent, shown=shown))
-
-    async def _show_outcome(
-        self,
-        post: Post,
-        failed: list[Target],
-        *,
-        sent: Post | None,
-        shown: asyncio.Task[None] | None,
-    ) -> None:
-        if shown is not None:
-            await shown
-        if post.progress is None and sent is not None and sent.progress is not None:
-            # The chat took longer than the request: remember its message now.
-            post.progress = sent.progress
-            async with self._uow() as uow:
-                stored = await uow.posts.get(post.id)
-                if stored is not None and stored.progress is None:
-                    stored.progress = post.progress
-                    await uow.posts.save(stored)
-                    await uow.commit()
-        await self._notifier.show(post)
+        if recorded is None:
+            return
+        post, failed, marked = recorded
+        if marked is not None:
+            self.progress.kick([marked])
         if failed and author_away(post):
-            await self._notifier.notify(post, failure_notice(post, failed))
+            self._tell(self._notifier.notify(post, failure_notice(post, failed)))
 
     async def _record_queued(self) -> None:
         while self._to_record:
@@ -85,17 +65,15 @@ class Recording(PipelineBase):
             for found, result in zip(batch, results, strict=True):
                 found.recorded.set_result(result)
 
-    async def _record(self, batch: Sequence[Found]) -> list[tuple[Post, list[Target]] | None]:
+    async def _record(self, batch: Sequence[Found]) -> list[Recorded | None]:
         now = self._clock.now()
-        results: list[tuple[Post, list[Target]] | None] = []
+        results: list[Recorded | None] = []
         async with self._uow() as uow:
             for found in batch:
                 post = await uow.posts.get(found.post_id)
                 if post is None:
                     results.append(None)
                     continue
-                if post.progress is None and found.sent is not None:
-                    post.progress = found.sent.progress  # set once the chat has answered
                 delay: timedelta | None = None
                 reconnect: list[Network] = []
                 failed: list[Target] = []
@@ -116,9 +94,11 @@ class Recording(PipelineBase):
                 await uow.posts.save(post)
                 if reconnect:
                     await self._mark_broken(uow, post.profile_id, reconnect, now)
-                results.append((post, failed))
+                results.append((post, failed, None))
+            marked = await self.progress.mark(uow, [r[0] for r in results if r is not None])
             await uow.commit()
-        return results
+        held = {post.id: (post, version) for post, version in marked}
+        return [r and (r[0], r[1], held.get(r[0].id)) for r in results]
 
     async def _mark_broken(
         self, uow: UnitOfWork, profile_id: int, networks: list[Network], now: datetime

@@ -14,10 +14,7 @@ from tests.db.test_repositories import (
     get_post,
     make_profile,
     target,
-    uow,
 )
-
-__all__ = ["uow"]  # the fixture: both implementations of the port
 
 X, FB, IG = Network.X, Network.FACEBOOK, Network.INSTAGRAM
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import pytest
 
@@ -29,7 +28,6 @@ from core.model import (
 )
 from core.ports import UnitOfWorkFactory
 from core.states import TargetState
-from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 ALICE = Identity(ChatPlatform.TELEGRAM, "1001")
@@ -37,14 +35,6 @@ BOB = Identity(ChatPlatform.SLACK, "U02", "T01")
 CHAT = ChatRef(ChatPlatform.TELEGRAM, "1001")
 
 S = TargetState
-
-
-@pytest.fixture(params=["memory", "sql"])
-def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    """Both implementations of the port, in one run."""
-    if request.param == "memory":
-        return InMemoryUnitOfWorkFactory()
-    return cast(UnitOfWorkFactory, request.getfixturevalue("uow_factory"))
 
 
 async def make_profile(uow: UnitOfWorkFactory, identity: Identity = ALICE) -> Profile:

@@ -4,7 +4,7 @@ claim order over plain objects."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -203,6 +203,18 @@ class InMemoryPostRepository:
             if post.progress is not None and post.progress.chat == old:
                 post.progress = MessageRef(new, post.progress.message_id)
         return len(moved)
+
+    async def renew_leases(
+        self, post_ids: Collection[int], *, worker: str, lease_until: datetime
+    ) -> None:
+        aware(lease_until)
+        for post_id in sorted(set(post_ids)):
+            if self._view.post(post_id) is None:
+                continue
+            post = self._view.writable_post(post_id)
+            for t in post.targets.values():
+                if t.state in _LEASED and t.locked_by == worker:
+                    t.locked_until = lease_until
 
     async def held_by(self, worker: str, *, limit: int) -> Sequence[Post]:
         held = [

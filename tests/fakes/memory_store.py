@@ -16,6 +16,7 @@ from typing import NoReturn, Self, cast
 
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import ChatLink, LinkRepository
+from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.errors import Conflict
 from core.model import (
     ChatRef,
@@ -26,6 +27,12 @@ from core.model import (
     Tier,
 )
 from core.ports import DigestRepository, PostRepository, ProfileRepository
+from tests.fakes.chat_state import (
+    ChatTables,
+    ChatTransaction,
+    InMemoryProgressOutboxRepository,
+    InMemorySeenUpdateRepository,
+)
 from tests.fakes.memory_posts import InMemoryPostRepository, aware, merged
 
 
@@ -37,6 +44,7 @@ class InMemoryStore:
     identities: dict[Identity, int] = field(default_factory=dict)
     subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
     posts: dict[int, Post] = field(default_factory=dict)
+    chat: ChatTables = field(default_factory=ChatTables)  # the progress outbox, updates seen
     commits: int = 0
     # Ids are handed out at insert and never reused, even when the insert is rolled back
     # (as database sequences behave).
@@ -204,6 +212,11 @@ class InMemoryUnitOfWork:
         self.analytics = cast(AnalyticsRepository, read_side)
         self.digests = cast(DigestRepository, read_side)
         self.links = cast(LinkRepository, read_side)
+        self._chat = ChatTransaction(lambda: store.chat)
+        self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
+            self._chat, view.post
+        )
+        self.seen_updates: SeenUpdateRepository = InMemorySeenUpdateRepository(self._chat)
         self.committed = False
 
     async def __aenter__(self) -> Self:
@@ -220,6 +233,11 @@ class InMemoryUnitOfWork:
             if store.identities.get(identity, profile_id) != profile_id:
                 self._discard()
                 raise Conflict(f"identity {identity} already has a profile")
+        try:
+            chat = self._chat.apply(store.chat)
+        except Conflict:
+            self._discard()
+            raise
         store.profiles.update(pending.profiles)
         store.identities.update(pending.identities)
         for profile_id, subscription in pending.subscriptions:
@@ -232,6 +250,17 @@ class InMemoryUnitOfWork:
                 store.posts[post_id] = post  # added by this unit
             elif current is not None:  # (deleted meanwhile: an update of no row)
                 store.posts[post_id] = merged(read, post, current)
+        deleted = [post_id for post_id, post in pending.posts.items() if post is None]
+        if deleted:  # ON DELETE CASCADE: a post's progress mark goes with it
+            chat = chat or copy.deepcopy(store.chat)
+            chat.cascade_posts(deleted)
+        if chat is not None:
+            for post_id, message in chat.shown.items():
+                stored = store.posts.get(post_id)
+                if stored is not None and stored.progress is None:
+                    stored.progress = message
+            chat.shown.clear()
+            store.chat = chat
         store.commits += 1
         self.committed = True
         self._discard()
@@ -245,6 +274,7 @@ class InMemoryUnitOfWork:
         self._pending.subscriptions.clear()
         self._pending.posts.clear()
         self._pending.read.clear()
+        self._chat.discard()
 
 
 class InMemoryUnitOfWorkFactory:

@@ -8,9 +8,11 @@ import email.policy
 import html
 import itertools
 import json
+import math
 import re
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -65,6 +67,11 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 MAX_DOWNLOAD = 20_000_000
+# Telegram: "avoid sending more than 30 messages per second" to different chats
+# (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this). The fake
+# counts strictly, over any one-second window, every call that puts or changes a message.
+MESSAGES_PER_SECOND = 30
+_MESSAGE_CALLS = ("send", "edit", "copy", "forward")
 
 
 class ApiError(Exception):
@@ -84,6 +91,7 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None  # the description of the error answered, if any
     result: Any = None
+    at: float = 0.0  # the fake's clock when the call arrived
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +139,19 @@ class FakeTelegramAPI:
     bytes, enforcing the limits that make the real API refuse a call (text length, HTML,
     keyboard size, callback data, double answers), so a test fails where Telegram would."""
 
-    def __init__(self, *, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        username: str = BOT_USERNAME,
+        clock: Callable[[], float] = time.monotonic,
+        flood_limit: int | None = MESSAGES_PER_SECOND,
+    ) -> None:
         self.token = token
         self.username = username
+        self.clock = clock  # share the rate limiter's virtual clock in tests
+        self.flood_limit = flood_limit  # None: no limit (a test that sends unpaced on purpose)
+        self._delivered: deque[float] = deque()  # message calls of the last second
         self.log: list[Call | Note] = []
         self.messages: dict[tuple[int, int], FakeMessage] = {}
         self.chats: dict[int, JSON] = {}
@@ -224,23 +242,40 @@ class FakeTelegramAPI:
             await Response(json.dumps(answer), 401)(scope, receive, send)
             return
         params, files = _decode(await request.body(), request.headers.get("content-type", ""))
+        at = self.clock()
         try:
             scripts = self._scripts.get(method)
             if scripts:
                 scripted = scripts.popleft()
                 raise ApiError(scripted.code, scripted.description, scripted.parameters)
+            if method.startswith(_MESSAGE_CALLS):
+                self._flood_check(at)
             result = await self._handle(method, params, files)
         except ApiError as e:
-            self.log.append(Call(method, params, files, e.description))
+            self.log.append(Call(method, params, files, e.description, at=at))
             answer = {"ok": False, "error_code": e.code, "description": e.description}
             if e.parameters:
                 answer["parameters"] = e.parameters
             await Response(json.dumps(answer), e.code)(scope, receive, send)
             return
         if method != "getUpdates" or result:
-            self.log.append(Call(method, params, files, result=result))
+            self.log.append(Call(method, params, files, result=result, at=at))
         body = json.dumps({"ok": True, "result": result})
         await Response(body, 200, media_type="application/json")(scope, receive, send)
+
+    def _flood_check(self, now: float) -> None:
+        """The 31st message call within one second is refused with a 429, as Telegram does."""
+        if self.flood_limit is None:
+            return
+        while self._delivered and self._delivered[0] <= now - 1.0:
+            self._delivered.popleft()
+        if len(self._delivered) >= self.flood_limit:
+            retry = max(1, math.ceil(self._delivered[0] + 1.0 - now))
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+        self._delivered.append(now)
+
+    def refused_for_flood(self) -> list[Call]:
+        return [c for c in self.calls if c.error and c.error.startswith("Too Many Requests")]
 
     # --- methods -----------------------------------------------------------------------------
 

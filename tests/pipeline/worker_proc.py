@@ -1,5 +1,6 @@
 """One worker process for the multi-process test: a Pipeline with its own worker id against a
-shared PostgreSQL database, publishing to a provider kept in a shared SQLite file.
+shared PostgreSQL database, publishing to a provider kept in a shared SQLite file, whose
+`messages` table is also the chat the progress messages go to.
 
 Usage: python tests/pipeline/worker_proc.py DATABASE_URL PROVIDER_FILE WORKER_ID [hang]
 It runs until killed; with `hang` it stops dead once its first post is published, before it
@@ -24,10 +25,20 @@ from adapters.db.uow import SqlUnitOfWorkFactory
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from core.errors import OutcomeUnknown
-from core.model import AccountKey, ChatPlatform, Network, Post, Profile, Route, Tier
+from core.model import (
+    AccountKey,
+    ChatPlatform,
+    ChatRef,
+    MessageRef,
+    Network,
+    Post,
+    Profile,
+    Route,
+    Tier,
+)
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
 from core.publishing.config import PipelineConfig
-from tests.fakes.messenger import RecordingMessenger
+from core.replies import Reply
 
 CONFIG = {
     "lease": timedelta(seconds=1.5),
@@ -50,7 +61,36 @@ def open_provider(path: Path) -> sqlite3.Connection:
         "CREATE TABLE IF NOT EXISTS copies "
         "(post_id INTEGER, network TEXT, key TEXT, worker TEXT, at TEXT)"
     )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS messages "
+        "(id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, worker TEXT, sent_at TEXT)"
+    )
     return db
+
+
+def shown(reply: Reply) -> str:
+    return "\n".join([reply.text, *(f"{f.label}: {f.value}" for f in reply.fields)])
+
+
+class FileChat:
+    """A chat shared by the processes through the SQLite file: sends and edits land at once."""
+
+    def __init__(self, path: Path, worker: str) -> None:
+        self._db = open_provider(path)
+        self._worker = worker
+
+    async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        at = datetime.now(UTC).isoformat()
+        cursor = self._db.execute(
+            "INSERT INTO messages (text, worker, sent_at) VALUES (?, ?, ?)",
+            (shown(reply), self._worker, at),
+        )
+        return MessageRef(chat, str(cursor.lastrowid))
+
+    async def edit(self, message: MessageRef, reply: Reply) -> None:
+        self._db.execute(
+            "UPDATE messages SET text = ? WHERE id = ?", (shown(reply), int(message.message_id))
+        )
 
 
 class FileProvider:
@@ -143,9 +183,10 @@ async def main(url: str, provider_file: Path, worker: str, hang: bool) -> None:
         publishers={Route.AYRSHARE: FileProvider(provider_file, worker, hang=hang)},
         pipeline_config=PipelineConfig(worker=worker, **CONFIG),  # type: ignore[arg-type]
         sandbox=False,
-        messengers={ChatPlatform.TELEGRAM: RecordingMessenger()},
+        messengers={ChatPlatform.TELEGRAM: FileChat(provider_file, worker)},
     )
     pipeline = services.pipeline
+    await pipeline.release()  # as the ticker's first pass: what this worker id held before
     print("ready", flush=True)
     while True:
         if await pipeline.tick() == 0:

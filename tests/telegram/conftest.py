@@ -83,8 +83,9 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         publishers: dict[Route, Publisher] = {
             route: SandboxPublisher(route, fail=fail or {}, clock=clock) for route in Route
         }
-        fake = fake or FakeTelegramAPI()
         time = VirtualTime()
+        fake = fake or FakeTelegramAPI()
+        fake.clock = time.clock  # the fake counts messages per second on the limiter's clock
         settings = Settings(default_tier=tier, telegram_token=SecretStr(TOKEN))
         services = bootstrap(
             settings,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import heapq
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,18 +60,46 @@ GROUP: JSON = {"id": -1001234567890, "type": "supergroup", "title": "Launch team
 
 @dataclass
 class VirtualTime:
-    """The rate limiter's clock and sleep: sleeping advances time at once and is recorded."""
+    """The rate limiter's clock and sleep on virtual time: sleepers wake in the order of their
+    deadlines, each once nothing else in the test can run, with the clock set to its deadline
+    (so concurrent sleeps overlap as real ones do). Every sleep is recorded."""
 
     now: float = 1000.0
     slept: list[float] = field(default_factory=list)
+    _sleepers: list[tuple[float, int, asyncio.Future[None]]] = field(default_factory=list)
+    _order: Iterator[int] = field(default_factory=itertools.count)
+    _waker: asyncio.Task[None] | None = None
 
     def clock(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
-        self.now += seconds
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), woken))
+        if self._waker is None or self._waker.done():
+            self._waker = loop.create_task(self._wake_in_turn())
+        await woken
+
+    async def _wake_in_turn(self) -> None:
+        while self._sleepers:
+            await _idle()
+            deadline, _, woken = heapq.heappop(self._sleepers)
+            self.now = max(self.now, deadline)
+            if not woken.done():
+                woken.set_result(None)
+
+
+async def _idle() -> None:
+    """Return once the event loop has nothing else ready to run: every other task of the test
+    waits (on virtual time, or on a real timer). Reads the ready queue of CPython's event loop,
+    which has no public accessor."""
+    loop = asyncio.get_running_loop()
+    for _ in range(100_000):
         await asyncio.sleep(0)
+        if not getattr(loop, "_ready", None):
+            return
 
 
 @dataclass

@@ -65,7 +65,7 @@ async def test_300_chats_setting_up_digests_at_once_lose_nothing(
             "telegram_token": TOKEN,
         }
     )
-    fake = FakeTelegramAPI()
+    fake = FakeTelegramAPI(flood_limit=None)  # unpaced on purpose, as above
     services = bootstrap(
         settings,
         clock=clock,

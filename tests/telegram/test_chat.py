@@ -5,11 +5,19 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+from telegram import Update
+
 from adapters.sandbox import FailMode, SandboxPublisher
+from adapters.telegram.application import build_application
+from adapters.telegram.chat import TelegramChat
+from adapters.telegram.limiter import TelegramRateLimiter
+from adapters.telegram.messenger import TelegramMessenger
+from bot.media import SandboxMediaHost
 from core.actions import Action
+from core.chat.seen_updates import SeenUpdates
 from core.model import ChatPlatform, ChatRef, Network, Route, Tier
 from core.states import PostState
-from tests.fakes.telegram_api import BOT_USERNAME
+from tests.fakes.telegram_api import BOT_USERNAME, TOKEN
 from tests.telegram.conftest import MakeWorld, World
 from tests.telegram.driver import ANA, BEN, GROUP, TelegramDriver
 
@@ -291,6 +299,44 @@ async def test_an_update_delivered_twice_is_handled_once(world: World) -> None:
     await tg.deliver(update)
     await tg.deliver(update)
     assert len(world.fake.calls_to("sendMessage")) == 1
+
+
+async def test_an_update_redelivered_to_another_process_is_answered_once(world: World) -> None:
+    """Two processes behind one webhook on one database: Telegram re-sends an update it got
+    no answer for in time, and the other process gets it."""
+    other = build_application(
+        TOKEN,
+        transport=world.fake.transport(),
+        rate_limiter=TelegramRateLimiter(clock=world.time.clock, sleep=world.time.sleep),
+    )
+    chat = TelegramChat(
+        world.postroom,
+        TelegramMessenger(other.bot),
+        media=SandboxMediaHost(),
+        seen=SeenUpdates(world.uow, world.clock),
+    )
+    chat.install(other)
+    await other.initialize()
+    try:
+        update = world.tg.message_update("start")
+        await world.tg.deliver(update)
+        await other.process_update(Update.de_json(update, other.bot))
+        assert len(world.fake.calls_to("sendMessage")) == 1
+        # A new update is answered by whichever process gets it.
+        await other.process_update(Update.de_json(world.tg.message_update("start"), other.bot))
+        assert len(world.fake.calls_to("sendMessage")) == 2
+    finally:
+        await other.shutdown()
+
+
+async def test_updates_seen_are_forgotten_after_a_day(world: World) -> None:
+    seen = SeenUpdates(world.uow, world.clock)
+    assert await seen.first_time("telegram:1", 5)
+    assert not await seen.first_time("telegram:1", 5)
+    assert await seen.first_time("telegram:2", 5)  # per bot
+    world.clock.advance(timedelta(hours=24, seconds=1))
+    assert await seen.prune() == 2
+    assert await seen.first_time("telegram:1", 5)
 
 
 async def test_a_deleted_message_is_answered_anew_when_tapped(world: World) -> None:

@@ -64,8 +64,8 @@ async def system(
         "public_url": PUBLIC_URL,
     }
     settings = Settings.model_validate(values)
-    fake = FakeTelegramAPI()
     time = VirtualTime()
+    fake = FakeTelegramAPI(clock=time.clock)
     services = bootstrap(
         settings,
         http=ayrshare.http_client(),

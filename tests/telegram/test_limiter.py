@@ -10,30 +10,61 @@ from telegram import Chat, Message, Update
 from telegram.error import RetryAfter
 
 from adapters.telegram.application import ChatOrderedProcessor
+from adapters.telegram.limiter import OVERALL_RATE
 from core.model import ChatPlatform, ChatRef
 from core.replies import Reply
 from tests.telegram.conftest import World
 from tests.telegram.driver import ANA, BEN, TelegramDriver
 
+GAP = 1 / OVERALL_RATE  # the overall spacing between any two messages
 ANA_CHAT = ChatRef(ChatPlatform.TELEGRAM, str(ANA.id))
 BEN_CHAT = ChatRef(ChatPlatform.TELEGRAM, str(BEN.id))
+
+
+def _sent_at(world: World, method: str = "sendMessage") -> list[float]:
+    """When the fake received each successful call, in seconds after the first."""
+    times = [c.at for c in world.fake.calls_to(method)]
+    return [t - times[0] for t in times]
 
 
 async def test_one_chat_gets_a_burst_of_three_then_one_message_a_second(world: World) -> None:
     for n in range(6):
         await world.messenger.send(ANA_CHAT, Reply(f"Message {n}"))
-    assert world.time.slept == [1.0, 1.0, 1.0]
-    # Another chat is not held up by Ana's queue.
+    # The burst keeps the overall spacing (1/30 s), then one message a second.
+    assert _sent_at(world) == pytest.approx([0, GAP, 2 * GAP, 1.0, 2.0, 3.0])
+    # Another chat is not held up by Ana's queue, only by the overall spacing.
     await world.messenger.send(BEN_CHAT, Reply("Hello Ben"))
-    assert world.time.slept == [1.0, 1.0, 1.0]
+    assert _sent_at(world)[-1] == pytest.approx(3.0 + GAP)
 
 
 async def test_pacing_holds_across_concurrent_sends_to_one_chat(world: World) -> None:
-    started = world.time.now
     await asyncio.gather(*(world.messenger.send(ANA_CHAT, Reply(f"M{n}")) for n in range(5)))
-    # Three at once, then the 4th one second later and the 5th two seconds later.
-    assert world.time.now - started == 2.0
-    assert len(world.fake.calls_to("sendMessage")) == 5
+    # Three at once (at the overall spacing), then the 4th one second later and the 5th two
+    # seconds later.
+    assert _sent_at(world) == pytest.approx([0, GAP, 2 * GAP, 1.0, 2.0])
+
+
+async def test_a_wave_to_many_chats_starts_at_the_ceiling_without_a_burst(world: World) -> None:
+    """300 digests at once: Telegram refuses the 31st message within any one second (the fake
+    counts strictly), so the wave must not open with a burst and then run at the full rate."""
+    chats = [ChatRef(ChatPlatform.TELEGRAM, str(5_000_000 + n)) for n in range(300)]
+    await asyncio.gather(*(world.messenger.send(chat, Reply("Your digest")) for chat in chats))
+    assert world.fake.refused_for_flood() == []
+    sent = _sent_at(world)
+    assert len(sent) == 300
+    busiest = max(sum(1 for t in sent if start <= t < start + 1) for start in sent)
+    assert busiest == OVERALL_RATE
+    # At the limiter's rate from the first message to the last: evenly spaced.
+    assert sent[-1] == pytest.approx(299 * GAP)
+
+
+async def test_a_group_gets_at_most_twenty_messages_a_minute(world: World) -> None:
+    group = ChatRef(ChatPlatform.TELEGRAM, "-1001234567890")
+    await asyncio.gather(*(world.messenger.send(group, Reply(f"G{n}")) for n in range(22)))
+    sent = _sent_at(world)
+    assert len(sent) == 22
+    assert all(sum(1 for t in sent if start <= t < start + 60) <= 20 for start in sent)
+    assert sent[20] == pytest.approx(60.0)
 
 
 async def test_button_answers_are_never_paced(world: World) -> None:
@@ -59,7 +90,8 @@ async def test_a_429_pauses_every_chat(world: World) -> None:
     await world.messenger.send(ANA_CHAT, Reply("First"))
     started = world.time.now
     await world.messenger.send(BEN_CHAT, Reply("Second"))
-    assert world.time.now == started  # the pause was over before Ben's message
+    # The pause was over before Ben's message: it waits only the overall spacing.
+    assert world.time.now - started == pytest.approx(GAP)
 
 
 async def test_after_three_retries_the_429_is_raised(world: World) -> None:

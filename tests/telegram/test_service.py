@@ -39,6 +39,7 @@ async def make_services(
             "telegram_token": TOKEN,
         }
         time = VirtualTime()
+        fake.clock = time.clock  # the fake counts messages per second on the limiter's clock
         services = bootstrap(
             Settings.model_validate(values | overrides),
             clock=clock,

@@ -1,0 +1,38 @@
+"""Rows of the durable chat state: progress messages owed a render, updates seen (migration
+0007_chat_state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.db.tables import Base
+
+
+class ProgressOutboxRow(Base):
+    """A post whose progress message is owed a render (core.chat_ports.ProgressMark)."""
+
+    __tablename__ = "progress_outbox"
+    __table_args__ = (Index(None, "due_at"),)
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    locked_until: Mapped[datetime | None]
+
+
+class SeenUpdateRow(Base):
+    """A chat update taken by some process: its key refuses a second take (a redelivery)."""
+
+    __tablename__ = "seen_updates"
+    __table_args__ = (Index(None, "seen_at"),)
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime]
