@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from bot.ticker import Ticker
-from core.model import AccountKey, ChatPlatform, ChatRef, MessageRef, Network, Post, Profile, Route
+from core.model import ChatPlatform, ChatRef, MessageRef, Network, Post, Route
 from core.ports import (
-    ConnectLink,
     Messenger,
     Outcome,
     Publisher,
@@ -29,43 +28,24 @@ from core.states import TargetState
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.clock import FixedClock
 from tests.fakes.messenger import RecordingMessenger
-from tests.pipeline.support import World, ayrshare
+from tests.pipeline.support import Crashing, World, ayrshare
 
 S = TargetState
 FB = Network.FACEBOOK
 
 
-class Held:
+class Held(Crashing):
     """Wraps a publisher: while `gate` is closed, a publish waits before it leaves (a request
     that takes long, or a worker frozen in it)."""
 
     def __init__(self, inner: Publisher) -> None:
-        self.inner = inner
-        self.route = inner.route
+        super().__init__(inner)
         self.gate = asyncio.Event()
         self.gate.set()
-
-    def unavailable(self, network: Network) -> str | None:
-        return self.inner.unavailable(network)
-
-    async def create_account(self, profile: Profile) -> AccountKey | None:
-        return await self.inner.create_account(profile)
-
-    async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:
-        return await self.inner.connect_link(profile, network)
-
-    async def connected(self, profile: Profile) -> Mapping[Network, str] | None:
-        return await self.inner.connected(profile)
 
     async def publish(self, request: PublishRequest) -> Mapping[Network, Outcome]:
         await self.gate.wait()
         return await self.inner.publish(request)
-
-    async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
-        return await self.inner.lookup(request, since)
-
-    async def delete(self, profile: Profile, post: Post, networks: Sequence[Network]) -> None:
-        await self.inner.delete(profile, post, networks)
 
 
 class StalledEdits:
@@ -166,15 +146,21 @@ async def test_another_worker_finishes_the_edit_of_a_worker_that_died(
     await first.drain()
 
 
-async def test_a_dead_workers_claims_are_taken_over_within_seconds(
-    world: World, held: Held, clock: FixedClock
-) -> None:
+async def sending(world: World, held: Held, first: Pipeline) -> Post:
+    """A post whose request `first` has sent and that has not come back."""
     ana = await world.profile("ana", [FB])
     post = await world.post(ana, FB)
     held.gate.clear()
+    await first.step()
+    await until(lambda: world.messenger.sent)  # "publishing…" is shown
+    return post
+
+
+async def test_a_dead_workers_claims_are_taken_over_within_seconds(
+    world: World, held: Held, clock: FixedClock
+) -> None:
     first = world.worker("worker-1")
-    await first.step()  # the request is on its way when worker-1's process is killed
-    await until(lambda: world.messenger.sent)
+    post = await sending(world, held, first)  # worker-1's process is killed now
     target = (await world.get(post.id)).targets[FB]
     assert (target.state, target.locked_by) == (S.PUBLISHING, "worker-1")
 
@@ -191,12 +177,9 @@ async def test_a_dead_workers_claims_are_taken_over_within_seconds(
 async def test_a_live_worker_keeps_its_claim_however_long_its_request_takes(
     world: World, held: Held, clock: FixedClock
 ) -> None:
-    ana = await world.profile("ana", [FB])
-    post = await world.post(ana, FB)
-    held.gate.clear()
     first = world.worker("worker-1")
     second = world.worker("worker-2")
-    await first.step()
+    post = await sending(world, held, first)
     for _ in range(24):  # two minutes; worker-1's ticks renew its lease
         clock.advance(timedelta(seconds=5))
         await first.step()
@@ -214,11 +197,7 @@ async def test_a_live_worker_keeps_its_claim_however_long_its_request_takes(
 async def test_a_restarted_worker_takes_its_own_claims_back_at_once(
     world: World, held: Held, clock: FixedClock
 ) -> None:
-    ana = await world.profile("ana", [FB])
-    post = await world.post(ana, FB)
-    held.gate.clear()
-    await world.worker("worker-1").step()  # killed with its request on the way
-    await until(lambda: world.messenger.sent)
+    post = await sending(world, held, world.worker("worker-1"))  # killed with it on the way
 
     restarted = Ticker(world.worker("worker-1"), interval=3600)
     restarted.wake()  # its first pass, at once (no lease has run out)
