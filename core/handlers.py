@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from core.commands import Command
-from core.model import ChatRef, Identity, MessageRef, Profile
+from core.errors import DomainError
+from core.model import ChatKind, ChatRef, Identity, MessageRef, Post, Profile
 from core.replies import Reply
 
 # Ids are 32-bit integer columns: larger numbers are not ours, and PostgreSQL would refuse them
@@ -26,6 +27,33 @@ class Actor:
 
 CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
 TapHandler = Callable[["Actor", Profile, str, MessageRef | None], Awaitable[Reply]]
+
+
+def reach(actor: Actor, post_id: int, post: Post | None) -> Post | None:
+    """`post` as `actor` may reach it from the chat they are in; the one origin rule every
+    command and tap that takes a post id goes through.
+
+    A group or channel reaches only the posts made in it: a linked channel acts with its
+    owner's profile (`core.chat.linking`) but whoever posts there is not the owner, and a
+    group member's private drafts are not the group's. A post made elsewhere is answered like
+    one that does not exist, so nothing tells that it does. A private chat is the profile's
+    owner: every chat's posts are theirs to act on (None when there is no such post)."""
+    if actor.chat.private:
+        return post
+    if post is None or post.origin != actor.chat:
+        raise DomainError(f"There is no post #{post_id} in this chat; /posts lists the ones here.")
+    return post
+
+
+def profile_wide(actor: Actor, what: str) -> None:
+    """Refuse in a channel what reads or changes the whole profile (`what`, e.g. "your time
+    zone"): a linked channel acts with its owner's profile, and anyone who can post in it
+    would otherwise read the owner's numbers or change their settings."""
+    if actor.chat.kind is ChatKind.CHANNEL:
+        raise DomainError(
+            f"Not in a channel: {what} — that is the whole profile's, and this channel only "
+            "publishes with it. Send the command to me in a private chat."
+        )
 
 
 def refuse(message: str) -> Reply:

@@ -14,7 +14,7 @@ from core.analytics.stats import SHOWN, parse_item_ref
 from core.analytics_ports import AnalyticsRepository
 from core.commands import Command
 from core.errors import DomainError
-from core.handlers import Actor
+from core.handlers import Actor, profile_wide, reach
 from core.metrics import AnalyticsItem, ItemKind, Metric, PostTags
 from core.model import Network, Profile
 from core.policy import Policy
@@ -94,7 +94,7 @@ class CampaignCommands:
                 "/campaign 12 off removes the tag. Tracked posts: /campaign t5 launch."
             )
         name = None if parts[1].lower() in ("off", "none", "-") else parse_campaign(parts[1])
-        ref = await self._retag(profile, parts[0], lambda t: replace(t, campaign=name))
+        ref = await self._retag(actor, profile, parts[0], lambda t: replace(t, campaign=name))
         if name is None:
             return Reply(f"{ref} is in no campaign now.")
         return Reply(f"🏷 {ref} is in campaign “{name}”. See it with /report {name}.")
@@ -102,36 +102,39 @@ class CampaignCommands:
     async def hide(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        return await self._set_hidden(profile, cmd.args, hidden=True)
+        return await self._set_hidden(actor, profile, cmd.args, hidden=True)
 
     async def unhide(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        return await self._set_hidden(profile, cmd.args, hidden=False)
+        return await self._set_hidden(actor, profile, cmd.args, hidden=False)
 
-    async def _set_hidden(self, profile: Profile, arg: str, *, hidden: bool) -> Reply:
+    async def _set_hidden(
+        self, actor: Actor, profile: Profile, arg: str, *, hidden: bool
+    ) -> Reply:
         if not arg.strip():
             verb = "hide" if hidden else "unhide"
             return Reply(f"Which post? /{verb} <post id>, or /{verb} t5 for a tracked post.")
-        ref = await self._retag(profile, arg, lambda t: replace(t, hidden=hidden))
+        ref = await self._retag(actor, profile, arg, lambda t: replace(t, hidden=hidden))
         if hidden:
             return Reply(f"🙈 {ref} is hidden from /stats totals, reports and digests (/unhide).")
         return Reply(f"{ref} counts in reports again.")
 
     async def _retag(
-        self, profile: Profile, ref: str, change: Callable[[PostTags], PostTags]
+        self, actor: Actor, profile: Profile, ref: str, change: Callable[[PostTags], PostTags]
     ) -> str:
         """Change the campaign or hidden flag of one of the profile's posts (`12`) or tracked
         posts (`t5`); returns how the reply names it."""
         kind, number = parse_item_ref(ref)
         async with self._uow() as uow:
             if kind == "post":
-                post = await uow.posts.get(number)
+                post = reach(actor, number, await uow.posts.get(number))
                 if post is None or post.profile_id != profile.id:
                     raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
                 tags = await uow.analytics.tags(number)
                 await uow.analytics.set_tags(number, change(tags))
             else:
+                profile_wide(actor, "tracked posts")  # made with /track, in no chat
                 item = await self._tracked(uow.analytics, profile, number)
                 new = change(PostTags(item.campaign, item.hidden))
                 item.campaign, item.hidden = new.campaign, new.hidden
@@ -150,6 +153,8 @@ class CampaignCommands:
     async def track(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
+        # It adds to the profile's numbers, and may tag one of its posts made anywhere.
+        profile_wide(actor, "tracking a post")
         words = cmd.args.split()
         if not words:
             return Reply(

@@ -14,7 +14,7 @@ from core.analytics.engagement import RATE_RULE, Engagement, engagement, format_
 from core.analytics.reported import posts_of, published_on, unmeasured
 from core.commands import Command, ascii_number
 from core.errors import DomainError
-from core.handlers import MAX_POST_ID, Actor
+from core.handlers import MAX_POST_ID, Actor, profile_wide, reach
 from core.metrics import (
     AccountMetric,
     AccountSnapshot,
@@ -158,6 +158,11 @@ class StatsCommands:
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         arg = cmd.args.strip().lower()
+        if not _PERIOD.match(arg) and arg not in ("", "week", "month"):
+            # One post: as every command taking a post id, only the chat's own (`reach`).
+            kind, number = parse_item_ref(arg)
+            return await self.single(actor, profile, kind, number)
+        profile_wide(actor, "your numbers")  # totals over the profile, not one chat's
         if not arg:
             return await self.period(profile, 7)
         if m := _PERIOD.match(arg):
@@ -169,10 +174,7 @@ class StatsCommands:
                     f"Pick between 1 and {MAX_DAYS}, e.g. /stats 30d."
                 )
             return await self.period(profile, days)
-        if arg in ("week", "month"):
-            return await self.period(profile, 7 if arg == "week" else 30)
-        kind, number = parse_item_ref(arg)
-        return await self.single(profile, kind, number)
+        return await self.period(profile, 7 if arg == "week" else 30)
 
     async def period(self, profile: Profile, days: int) -> Reply:
         now = self._clock.now()
@@ -223,11 +225,11 @@ class StatsCommands:
             fields=tuple(fields),
         )
 
-    async def single(self, profile: Profile, kind: str, number: int) -> Reply:
+    async def single(self, actor: Actor, profile: Profile, kind: str, number: int) -> Reply:
         now = self._clock.now()
         async with self._uow() as uow:
             if kind == "post":
-                post = await uow.posts.get(number)
+                post = reach(actor, number, await uow.posts.get(number))
                 if post is None or post.profile_id != profile.id:
                     raise DomainError(f"Post #{number} isn't one of yours. /posts lists them.")
                 items = list(
@@ -235,6 +237,7 @@ class StatsCommands:
                 )
                 title = post.text
             else:
+                profile_wide(actor, "tracked posts")  # made with /track, in no chat
                 item = await uow.analytics.get(number)
                 if item is None or item.profile_id != profile.id:
                     raise DomainError(f"t{number} isn't one of your tracked posts.")
@@ -287,6 +290,7 @@ class StatsCommands:
     async def report(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
+        profile_wide(actor, "campaign reports")
         # Stored as /campaign wrote it: NFC, lower case (a decomposed "é" is the same name).
         name = unicodedata.normalize("NFC", cmd.args.strip()).lower().lstrip("#")
         async with self._uow() as uow:

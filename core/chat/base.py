@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from core.commands import ascii_number
 from core.errors import DomainError, PublishError
-from core.handlers import MAX_POST_ID
+from core.handlers import MAX_POST_ID, Actor, reach
 from core.model import Connection, ConnectionStatus, MessageRef, Network, Post, Profile, Route
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
@@ -106,14 +106,23 @@ class Flow:
                 await uow.commit()
         return profile
 
-    async def _own_post(self, profile: Profile, post_id: int) -> Post:
+    async def _own_post(self, actor: Actor, profile: Profile, post_id: int) -> Post:
         async with self._uow() as uow:
-            return await self._own_post_in(uow, profile, post_id)
+            return await self._own_post_in(uow, actor, profile, post_id)
 
     async def _own_post_in(
-        self, uow: UnitOfWork, profile: Profile, post_id: int, *, lock: bool = False
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        profile: Profile,
+        post_id: int,
+        *,
+        lock: bool = False,
     ) -> Post:
-        post = await (uow.posts.lock(post_id) if lock else uow.posts.get(post_id))
+        """The post `actor` may act on from their chat (`core.handlers.reach`), or a refusal."""
+        post = reach(
+            actor, post_id, await (uow.posts.lock(post_id) if lock else uow.posts.get(post_id))
+        )
         if post is None:
             raise DomainError(f"Post #{post_id} no longer exists.")
         if post.profile_id != profile.id:

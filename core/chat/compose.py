@@ -90,9 +90,9 @@ class ComposeFlow(Flow):
             )
         when, note = read_when(args, now=self._clock.now(), tz=profile.timezone)
         if chosen is not None:
-            post = await self._own_post(profile, chosen)
+            post = await self._own_post(actor, profile, chosen)
             return await self._schedule(
-                profile, post.id, when, None, note=note, retime=_waiting(post)
+                actor, profile, post.id, when, None, note=note, retime=_waiting(post)
             )
         # In a group, only posts made there: a private draft's text is not the group's.
         origin = None if actor.chat.private else actor.chat
@@ -101,9 +101,11 @@ class ComposeFlow(Flow):
         # The post the user is working on is their latest one: a draft is scheduled, one
         # just scheduled is re-timed. An older draft is never picked behind their back.
         if recent and recent[0].state is PostState.DRAFT:
-            return await self._schedule(profile, recent[0].id, when, None, note=note)
+            return await self._schedule(actor, profile, recent[0].id, when, None, note=note)
         if recent and _waiting(recent[0]):
-            return await self._schedule(profile, recent[0].id, when, None, note=note, retime=True)
+            return await self._schedule(
+                actor, profile, recent[0].id, when, None, note=note, retime=True
+            )
         drafts = [p for p in recent if p.state is PostState.DRAFT]
         if drafts:
             return views.which_draft(recent[0], drafts[:3], when, profile.timezone, note)
@@ -120,7 +122,7 @@ class ComposeFlow(Flow):
         post_arg, _, network_arg = arg.partition(":")
         network = parse_network(network_arg)
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, profile, int_arg(post_arg, "post"))
+            post = await self._own_post_in(uow, actor, profile, int_arg(post_arg, "post"))
             require_draft(post)
             route = self._policy.route(profile.tier, network)
             if reason := self._unavailable(profile).get(network):
@@ -142,7 +144,7 @@ class ComposeFlow(Flow):
         now = self._clock.now()
         async with self._uow() as uow:
             # Locked: a delete or another tap at the same moment waits, then sees this one.
-            post = await self._own_post_in(uow, profile, int_arg(arg, "post"), lock=True)
+            post = await self._own_post_in(uow, actor, profile, int_arg(arg, "post"), lock=True)
             if post.state is not PostState.DRAFT:
                 if message is not None and message == post.progress:
                     # A second tap: the message already shows the progress, which the pipeline
@@ -198,7 +200,7 @@ class ComposeFlow(Flow):
     async def _tap_schedule_menu(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        post = await self._own_post(profile, int_arg(arg, "post"))
+        post = await self._own_post(actor, profile, int_arg(arg, "post"))
         require_draft(post)
         now = self._clock.now()
         tz = zone(profile.timezone)
@@ -232,10 +234,11 @@ class ComposeFlow(Flow):
         when = datetime.fromtimestamp(minutes * 60, UTC)
         if when <= self._clock.now():
             return refuse("That time has passed. Pick another, or type /schedule <time>.")
-        return await self._schedule(profile, post_id, when, message)
+        return await self._schedule(actor, profile, post_id, when, message)
 
     async def _schedule(
         self,
+        actor: Actor,
         profile: Profile,
         post_id: int,
         when: datetime,
@@ -249,7 +252,7 @@ class ComposeFlow(Flow):
         profile = await self._refresh_connections(profile)
         async with self._uow() as uow:
             # Locked: a worker claiming a post being re-timed must not have its claim undone.
-            post = await self._own_post_in(uow, profile, post_id, lock=True)
+            post = await self._own_post_in(uow, actor, profile, post_id, lock=True)
             was_due = post.scheduled_at
             if retime:
                 self._unschedule(post)
@@ -287,7 +290,7 @@ class ComposeFlow(Flow):
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, profile, int_arg(arg, "post"))
+            post = await self._own_post_in(uow, actor, profile, int_arg(arg, "post"))
             require_draft(post)
             await uow.posts.delete(post.id)
             await uow.commit()
@@ -296,7 +299,7 @@ class ComposeFlow(Flow):
     async def _tap_edit(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        post = await self._own_post(profile, int_arg(arg, "post"))
+        post = await self._own_post(actor, profile, int_arg(arg, "post"))
         require_draft(post)
         unavailable = self._unavailable(profile)
         return views.composer(post, profile, self._policy, unavailable, edit=True)

@@ -8,7 +8,7 @@ from core import views
 from core.actions import Action
 from core.chat.base import Flow, parse_network
 from core.commands import Command
-from core.handlers import Actor, refuse
+from core.handlers import Actor, profile_wide, refuse
 from core.model import (
     Connection,
     ConnectionStatus,
@@ -80,6 +80,7 @@ class ConnectFlow(Flow):
     async def _status(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
+        profile_wide(actor, "what is connected")
         notes: list[str] = []
         profile = await self._refresh_connections(profile, notes)
         async with self._uow() as uow:
@@ -107,6 +108,8 @@ class ConnectFlow(Flow):
     async def _tap_connect(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
+        if not actor.chat.private:  # connect links are shown in private chats only
+            return refuse("Connect your networks in a private chat with me.")
         network = parse_network(arg)
         route = self._policy.route(profile.tier, network)
         if reason := self._unavailable(profile).get(network):

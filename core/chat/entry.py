@@ -13,7 +13,7 @@ from core.chat.linking import LinkFlow
 from core.chat.posts import PostFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
 from core.errors import DomainError, PublishError
-from core.handlers import OOPS, Actor, CommandHandler, TapHandler, refuse
+from core.handlers import OOPS, Actor, CommandHandler, TapHandler, profile_wide, refuse
 from core.model import (
     ChatRef,
     MessageRef,
@@ -316,6 +316,7 @@ class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
     async def _timezone(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
+        profile_wide(actor, "your time zone")
         name = cmd.args.strip()
         if not name:
             return Reply(

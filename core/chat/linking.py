@@ -127,6 +127,8 @@ class LinkFlow(Flow):
     ) -> Reply:
         if not (arg.isascii() and arg.isdigit() and len(arg) <= 9):
             return refuse("This button is broken. Send /unlink again.")
+        if not actor.chat.private:  # only the owner unlinks, from their private chat
+            return refuse("Only the profile's owner can unlink, with /unlink in a private chat.")
         async with self._uow() as uow:
             link = await uow.links.get(int(arg))
             if link is None:

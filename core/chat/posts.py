@@ -58,19 +58,19 @@ class PostFlow(Flow):
     async def _cancel_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        return await self._cancel(profile, int_arg(cmd.args, "post"), None)
+        return await self._cancel(actor, profile, int_arg(cmd.args, "post"), None)
 
     async def _delete_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        post = await self._own_post(profile, int_arg(cmd.args, "post"))
+        post = await self._own_post(actor, profile, int_arg(cmd.args, "post"))
         return self._delete_question(post, edit=False)
 
     async def _retry_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         post_arg, _, network_arg = cmd.args.partition(" ")
-        post = await self._own_post(profile, int_arg(post_arg, "post"))
+        post = await self._own_post(actor, profile, int_arg(post_arg, "post"))
         if network_arg.strip():
             network = Network.parse(network_arg)
             if network is None:
@@ -80,25 +80,27 @@ class PostFlow(Flow):
             networks = [t.network for t in post.targets.values() if t.state is TargetState.FAILED]
             if not networks:
                 raise DomainError(f"Post #{post.id} has no failed networks to retry.")
-        return await self._retry(profile, post.id, networks, None)
+        return await self._retry(actor, profile, post.id, networks, None)
 
     async def _tap_open(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        post = await self._own_post(profile, int_arg(arg, "post"))
+        post = await self._own_post(actor, profile, int_arg(arg, "post"))
         return views.post_detail(post, profile.timezone)
 
     async def _tap_cancel(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        return await self._cancel(profile, int_arg(arg, "post"), message)
+        return await self._cancel(actor, profile, int_arg(arg, "post"), message)
 
-    async def _cancel(self, profile: Profile, post_id: int, message: MessageRef | None) -> Reply:
+    async def _cancel(
+        self, actor: Actor, profile: Profile, post_id: int, message: MessageRef | None
+    ) -> Reply:
         edit = message is not None
         async with self._uow() as uow:
             # Locked: a worker claiming it now would otherwise have its "publishing" overwritten
             # by this "draft", and the post sent while shown as cancelled.
-            post = await self._own_post_in(uow, profile, post_id, lock=True)
+            post = await self._own_post_in(uow, actor, profile, post_id, lock=True)
             out = [t for t in post.ordered_targets() if t.may_be_out]
             if out and all(t.state is TargetState.SCHEDULED for t in out):
                 names = ", ".join(t.network.label for t in out)
@@ -153,7 +155,7 @@ class PostFlow(Flow):
     async def _tap_delete(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        post = await self._own_post(profile, int_arg(arg, "post"))
+        post = await self._own_post(actor, profile, int_arg(arg, "post"))
         return self._delete_question(post, edit=True)
 
     def _delete_question(self, post: Post, *, edit: bool) -> Reply:
@@ -182,7 +184,7 @@ class PostFlow(Flow):
         async with self._uow() as uow:
             # Locked, and gone before anything is removed from the networks: no worker can
             # claim it meanwhile, so nothing of it goes out after the answer "deleted".
-            post = await self._own_post_in(uow, profile, int_arg(arg, "post"), lock=True)
+            post = await self._own_post_in(uow, actor, profile, int_arg(arg, "post"), lock=True)
             _refuse_while_out(post)
             await uow.posts.delete(post.id)
             await uow.commit()
@@ -209,16 +211,21 @@ class PostFlow(Flow):
     ) -> Reply:
         post_arg, _, network_arg = arg.partition(":")
         return await self._retry(
-            profile, int_arg(post_arg, "post"), [parse_network(network_arg)], message
+            actor, profile, int_arg(post_arg, "post"), [parse_network(network_arg)], message
         )
 
     async def _retry(
-        self, profile: Profile, post_id: int, networks: list[Network], message: MessageRef | None
+        self,
+        actor: Actor,
+        profile: Profile,
+        post_id: int,
+        networks: list[Network],
+        message: MessageRef | None,
     ) -> Reply:
         now = self._clock.now()
         async with self._uow() as uow:
             # Locked: the pipeline may be recording this post's other targets right now.
-            post = await self._own_post_in(uow, profile, post_id, lock=True)
+            post = await self._own_post_in(uow, actor, profile, post_id, lock=True)
             for network in networks:
                 target = post.targets.get(network)
                 if target is None:

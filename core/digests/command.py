@@ -9,7 +9,7 @@ from core.digest_schedule import DigestSubscription, next_occurrence
 from core.digests.compose import DigestComposer
 from core.digests.render import day_label
 from core.errors import DomainError
-from core.handlers import Actor
+from core.handlers import Actor, profile_wide
 from core.model import ChatRef, MessageRef, Profile
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.replies import Button, Reply
@@ -58,6 +58,7 @@ class DigestCommands:
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
         if arg == "stats" and self._stats is not None:
+            profile_wide(actor, "your numbers")
             return await self._stats.period(profile, 7)
         reply = await self._do(actor, profile, arg, "")
         if arg == "now":
@@ -72,6 +73,8 @@ class DigestCommands:
             case "" | "status":
                 return await self._status(profile, chat)
             case "on" | "here":
+                if word == "here":  # it stops the digest in the profile's other chats
+                    profile_wide(actor, "moving the digest here from your other chats")
                 async with self._uow() as uow:
                     sub = await self._upsert(uow, profile, chat, enabled=True)
                     moved = []
@@ -91,11 +94,13 @@ class DigestCommands:
             case "off":
                 async with self._uow() as uow:
                     current = await uow.digests.find(profile.id, chat)
-                    targets = (
-                        [current]
-                        if current is not None and current.enabled
-                        else [s for s in await uow.digests.for_profile(profile.id) if s.enabled]
-                    )
+                    if current is not None and current.enabled:
+                        targets = [current]
+                    else:  # no digest here: every chat's is stopped, the profile's choice
+                        profile_wide(actor, "stopping the digest in your other chats")
+                        targets = [
+                            s for s in await uow.digests.for_profile(profile.id) if s.enabled
+                        ]
                     for s in targets:
                         s.enabled = False
                         await uow.digests.save(s)

@@ -17,6 +17,7 @@ from core.chat.entry import Postroom
 from core.handlers import Actor
 from core.model import (
     AccountKey,
+    ChatKind,
     ChatPlatform,
     ChatRef,
     Connection,
@@ -48,7 +49,8 @@ PLATFORMS = {n: ("twitter" if n is Network.X else n.value) for n in Network}
 
 
 def chat_of(user: str) -> ChatRef:
-    return ChatRef(ChatPlatform.TELEGRAM, f"chat-{user}")
+    """The user's private chat with the bot."""
+    return ChatRef(ChatPlatform.TELEGRAM, f"chat-{user}", kind=ChatKind.PRIVATE)
 
 
 @dataclass
