@@ -122,7 +122,11 @@ class ComposeFlow(Flow):
         post_arg, _, network_arg = arg.partition(":")
         network = parse_network(network_arg)
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, actor, profile, int_arg(post_arg, "post"))
+            # Locked, and checked to be a draft under the lock: a Publish now or Discard at
+            # the same moment goes first or sees this change, never loses it or has it undone.
+            post = await self._own_post_in(
+                uow, actor, profile, int_arg(post_arg, "post"), lock=True
+            )
             require_draft(post)
             route = self._policy.route(profile.tier, network)
             if reason := self._unavailable(profile).get(network):
@@ -290,7 +294,8 @@ class ComposeFlow(Flow):
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
         async with self._uow() as uow:
-            post = await self._own_post_in(uow, actor, profile, int_arg(arg, "post"))
+            # Locked, like Publish now and scheduling: a post they just sent on is not deleted.
+            post = await self._own_post_in(uow, actor, profile, int_arg(arg, "post"), lock=True)
             require_draft(post)
             await uow.posts.delete(post.id)
             await uow.commit()
