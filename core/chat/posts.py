@@ -253,10 +253,13 @@ class PostFlow(Flow):
                 target.attempts = 0
                 target.error = None
                 target.route = self._policy.route(profile.tier, network)
-            if message is not None:
+            if post.progress is None:  # never shown (its chat refused it): this one is now
                 post.progress = message
             await uow.posts.save(post)
             await uow.commit()
+        # The post keeps its one progress message, which the pipeline goes on editing; a retry
+        # from another message (the Open view, a failure notice) refreshes it too.
+        await self._show_progress(post, message)
         names = ", ".join(n.label for n in networks)
         return views.progress(post, edit=message is not None, toast=f"Retrying {names}…")
 
