@@ -94,10 +94,10 @@ class ComposeFlow(Flow):
             return await self._schedule(
                 actor, profile, post.id, when, None, note=note, retime=_waiting(post)
             )
-        # In a group, only posts made there: a private draft's text is not the group's.
-        origin = None if actor.chat.private else actor.chat
+        # Only posts made in this chat, private ones too: a private draft's text is not a
+        # group's, and a draft composed in a group is not picked by a /schedule in private.
         async with self._uow() as uow:
-            recent = await uow.posts.recent(profile.id, origin=origin, limit=RECENT)
+            recent = await uow.posts.recent(profile.id, origin=actor.chat, limit=RECENT)
         # The post the user is working on is their latest one: a draft is scheduled, one
         # just scheduled is re-timed. An older draft is never picked behind their back.
         if recent and recent[0].state is PostState.DRAFT:
@@ -109,7 +109,7 @@ class ComposeFlow(Flow):
         drafts = [p for p in recent if p.state is PostState.DRAFT]
         if drafts:
             return views.which_draft(recent[0], drafts[:3], when, profile.timezone, note)
-        here = "" if origin is None else " in this chat"
+        here = "" if actor.chat.private else " in this chat"
         return Reply(
             f"No draft to schedule{here}. Compose one with /post <text>. To move a scheduled "
             f"post, send /schedule #<id> <time>, e.g. {code('/schedule #12 tomorrow 9:00')} "

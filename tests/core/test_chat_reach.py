@@ -140,3 +140,30 @@ async def test_a_group_reaches_only_the_posts_made_in_it(h: Harness) -> None:
     await in_group("/post Team news")
     assert (await in_group("/delete 2")).text.startswith("Delete post #2 — “Team news”?")
     assert (await h.say("/delete 2")).text.startswith("Delete post #2")
+
+
+async def test_schedule_in_private_picks_a_draft_made_in_private(h: Harness) -> None:
+    await h.connect(FB)
+    await h.say("/post Made in private")
+    team = Actor(
+        Identity(ChatPlatform.CONSOLE, "ana"),
+        ChatRef(ChatPlatform.CONSOLE, "team", kind=ChatKind.SHARED),
+        "Ana",
+    )
+    composed = await h.app.handle_text(team, "/post Made in the group")
+    assert composed is not None and "Made in the group" in composed.text
+    # Her latest post is the group's draft, but a /schedule in private is about private ones.
+    scheduled = await h.say("/schedule in 1h")
+    assert scheduled.text.startswith("🕒 Scheduled") and "Made in private" in scheduled.text
+    async with h.uow() as uow:
+        ours, theirs = await uow.posts.get(1), await uow.posts.get(2)
+    assert ours is not None and ours.state is PostState.SCHEDULED
+    assert theirs is not None and theirs.state is PostState.DRAFT
+    # Again: its own latest post (#1, now scheduled) is re-timed, the group's draft left.
+    moved = await h.say("/schedule in 3h")
+    assert moved.text.startswith("Moved post #1")
+    async with h.uow() as uow:
+        theirs = await uow.posts.get(2)
+    assert theirs is not None and theirs.state is PostState.DRAFT
+    in_group = await h.app.handle_text(team, "/schedule in 1h")
+    assert in_group is not None and "Made in the group" in in_group.text
