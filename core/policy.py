@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from core.errors import PolicyRefusal
 from core.model import Network, Route, Tier
+from core.wording import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,8 @@ class Policy:
         limit = self.rules[tier].max_scheduled
         if pending >= limit:
             raise PolicyRefusal(
-                f"You already have {pending} scheduled posts, the {tier.label} limit is {limit}. "
+                f"You already have {plural(pending, 'scheduled post')}; the {tier.label} limit "
+                f"is {limit}. "
                 "Publish or /cancel one first" + (", or /upgrade." if tier is Tier.FREE else ".")
             )
 
@@ -99,6 +101,7 @@ class Policy:
         limit = self.rules[tier].posts_per_month
         if used >= limit:
             raise PolicyRefusal(
-                f"You have used all {limit} posts of this month on {tier.label}. "
+                f"You have used {'your' if limit == 1 else 'all'} {plural(limit, 'post')} of "
+                f"this month on {tier.label}. "
                 + ("/upgrade for more." if tier is Tier.FREE else "The count resets on the 1st.")
             )

@@ -228,6 +228,15 @@ def retry_buttons(post: Post, failed: Iterable[Target] | None = None) -> list[Bu
     ]
 
 
+def state_phrase(state: PostState) -> str:
+    """A post's state after "is": "a draft", "partly published"."""
+    return {
+        PostState.DRAFT: "a draft",
+        PostState.PARTIAL: "partly published",
+        PostState.FAILED: "failed",
+    }.get(state, state.value)
+
+
 def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = None) -> Reply:
     lines = [
         f"Post #{post.id} — {post.state.value}",

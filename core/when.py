@@ -115,18 +115,20 @@ def _parse(raw: str, now: datetime, local_now: datetime, tz: ZoneInfo) -> _Found
         # when daylight saving starts or ends in between.
         return now.astimezone(UTC) + timedelta(**{unit: int(m.group(1))}), None
     if m := _DATE.match(raw):
+        year, month, day_number = int(m.group(1)), int(m.group(2)), int(m.group(3))
         try:
-            day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            day = date(year, month, day_number)
         except ValueError:
-            return None
-        clock = read_clock(m.group(4) or "9:00")
+            reason = _no_such_day(year, month, day_number)
+            raise DomainError(f"“{raw}” can't be a time: {reason}.") from None
+        clock = _clock_of(raw, m.group(4) or "9:00")
         return None if clock is None else _at(day, clock, tz)
     word, _, rest = raw.partition(" ")
     if word in ("today", "tomorrow"):
-        clock = read_clock(rest or "9:00")
+        clock = _clock_of(raw, rest or "9:00")
         day = local_now.date() + timedelta(days=1 if word == "tomorrow" else 0)
         return None if clock is None else _at(day, clock, tz)
-    clock = read_clock(raw)
+    clock = _clock_of(raw, raw)
     if clock is None:
         return None
     candidate = _at(local_now.date(), clock, tz)
@@ -150,6 +152,58 @@ def read_clock(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+def clock_problem(text: str) -> str | None:
+    """Why `text`, shaped like a clock time, is none (`24:00`: "hours go up to 23"); None when
+    it is one or is not shaped like one (then it is simply unreadable)."""
+    m = _CLOCK.match(text.strip().lower().removeprefix("at ").strip().removesuffix("h"))
+    if not m or read_clock(text) is not None:
+        return None
+    hour, half = int(m.group(1)), m.group(3)
+    if half and not 1 <= hour <= 12:
+        return f"with {half} the hour is 1 to 12"
+    if hour > 23:
+        return "hours go up to 23 (midnight is 00:00)"
+    return "minutes go up to 59"
+
+
+def _clock_of(raw: str, text: str) -> time | None:
+    clock = read_clock(text)
+    if clock is None and (problem := clock_problem(text)):
+        raise DomainError(f"“{raw}” can't be a time: {problem}.")
+    return clock
+
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _no_such_day(year: int, month: int, day: int) -> str:
+    """Why a typed date is not in the calendar: `2027-02-29` → "2027 has no 29 February"."""
+    if year < 1:
+        return "years start at 1"
+    if not 1 <= month <= 12:
+        return f"there is no month {month:02d}; months go from 01 to 12"
+    if day < 1:
+        return "days start at 01"
+    name = _MONTHS[month - 1]
+    if month == 2 and day == 29:
+        return f"{year} has no 29 February (it is not a leap year)"
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return f"{name} has {last} days, so there is no {day} {name}"
 
 
 def _at(day: date, clock: time, tz: ZoneInfo) -> _Found:

@@ -116,7 +116,7 @@ class PostFlow(Flow):
                 )
             if post.state is not PostState.SCHEDULED:
                 raise DomainError(
-                    f"Post #{post.id} is {post.state.value}; "
+                    f"Post #{post.id} is {views.state_phrase(post.state)}; "
                     "only scheduled posts can be cancelled."
                 )
             stopped = []

@@ -13,7 +13,7 @@ from core.handlers import Actor, profile_wide
 from core.model import ChatRef, MessageRef, Profile
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.replies import Button, Reply
-from core.when import read_clock, zone
+from core.when import clock_problem, read_clock, zone
 
 
 def parse_clock(text: str) -> int:
@@ -22,6 +22,8 @@ def parse_clock(text: str) -> int:
     clock = read_clock(text)
     if clock is not None:
         return clock.hour * 60 + clock.minute
+    if problem := clock_problem(text):
+        raise DomainError(f"{text.strip()[:20]!r} can't be a time: {problem}.")
     raise DomainError(f"I can't read {text.strip()[:20]!r} as a time; use e.g. 09:00 or 18:30.")
 
 

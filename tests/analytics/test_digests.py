@@ -493,7 +493,7 @@ async def test_digest_here_moves_it_to_a_group_which_names_the_profile(
     assert "already off" in (await chat.say("/digest off")).text
     preview = await chat.say("/digest now")
     assert preview.text.startswith("📊 Daily digest\nYesterday (Tue 24 Nov)")
-    assert "I can't read" in (await chat.say("/digest time 25:00")).text
+    assert "hours go up to 23" in (await chat.say("/digest time 25:00")).text
     assert "I don't know /digest sometimes" in (await chat.say("/digest sometimes")).text
 
 

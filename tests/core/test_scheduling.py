@@ -202,7 +202,7 @@ async def test_a_post_due_next_month_counts_there() -> None:
     composer = await h.say("/post November")
     assert (await h.tap(composer, "Publish now")).toast == "Publishing…"
     await h.say("/post Also December")
-    assert "used all 1 posts" in (await h.say("/schedule 2026-12-02 09:00")).text
+    assert "used your 1 post" in (await h.say("/schedule 2026-12-02 09:00")).text
 
 
 # --- time zone names (item 12) -------------------------------------------------------------
