@@ -9,7 +9,9 @@ class Action(StrEnum):
     """What a button asks for; the value is the code carried in its callback data.
 
     The codes are short because callback data is at most 64 bytes with the seal, and they
-    never change: buttons already shown in chats keep working after an upgrade. Plug-in use
+    never change: a sealed button already shown in a chat means the same after an upgrade.
+    A button from before taps were sealed is refused ("This button is too old to use"): with
+    no seal, nothing says whose it is (`core.replies.Seal`). Plug-in use
     cases (digests, links, stats, campaigns) add their actions here too, so one table shows
     every code in use and none is taken twice.
     """
