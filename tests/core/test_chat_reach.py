@@ -119,39 +119,32 @@ async def test_a_linked_channel_cannot_change_or_read_the_profile(h: Harness) ->
     assert (await h.say("/timezone Asia/Tokyo")).text.startswith("Time zone set to Asia/Tokyo")
 
 
+async def in_group(h: Harness, text: str) -> Reply:
+    """Ana in a group, where she posts with her own profile."""
+    team = ChatRef(ChatPlatform.CONSOLE, "team", kind=ChatKind.SHARED)
+    reply = await h.app.handle_text(
+        Actor(Identity(ChatPlatform.CONSOLE, "ana"), team, "Ana"), text
+    )
+    assert reply is not None
+    return reply
+
+
 async def test_a_group_reaches_only_the_posts_made_in_it(h: Harness) -> None:
     await h.connect(FB)
     await h.say("/post My private draft")
-    team = Actor(
-        Identity(ChatPlatform.CONSOLE, "ana"),
-        ChatRef(ChatPlatform.CONSOLE, "team", kind=ChatKind.SHARED),
-        "Ana",
-    )
-
-    async def in_group(text: str) -> Reply:
-        reply = await h.app.handle_text(team, text)
-        assert reply is not None
-        return reply
-
     for typed in ("/delete 1", "/cancel 1", "/schedule #1 in 2h", "/stats 1", "/hide 1"):
-        answer = await in_group(typed)
+        answer = await in_group(h, typed)
         assert answer.text == NOT_HERE, typed
     assert await _post_1(h) is PostState.DRAFT
-    await in_group("/post Team news")
-    assert (await in_group("/delete 2")).text.startswith("Delete post #2 — “Team news”?")
+    await in_group(h, "/post Team news")
+    assert (await in_group(h, "/delete 2")).text.startswith("Delete post #2 — “Team news”?")
     assert (await h.say("/delete 2")).text.startswith("Delete post #2")
 
 
 async def test_schedule_in_private_picks_a_draft_made_in_private(h: Harness) -> None:
     await h.connect(FB)
     await h.say("/post Made in private")
-    team = Actor(
-        Identity(ChatPlatform.CONSOLE, "ana"),
-        ChatRef(ChatPlatform.CONSOLE, "team", kind=ChatKind.SHARED),
-        "Ana",
-    )
-    composed = await h.app.handle_text(team, "/post Made in the group")
-    assert composed is not None and "Made in the group" in composed.text
+    assert "Made in the group" in (await in_group(h, "/post Made in the group")).text
     # Her latest post is the group's draft, but a /schedule in private is about private ones.
     scheduled = await h.say("/schedule in 1h")
     assert scheduled.text.startswith("🕒 Scheduled") and "Made in private" in scheduled.text
@@ -165,5 +158,4 @@ async def test_schedule_in_private_picks_a_draft_made_in_private(h: Harness) -> 
     async with h.uow() as uow:
         theirs = await uow.posts.get(2)
     assert theirs is not None and theirs.state is PostState.DRAFT
-    in_group = await h.app.handle_text(team, "/schedule in 1h")
-    assert in_group is not None and "Made in the group" in in_group.text
+    assert "Made in the group" in (await in_group(h, "/schedule in 1h")).text
