@@ -21,6 +21,8 @@ from core.actions import Action
 from core.model import MessageRef, Network, Profile, Route
 from core.ports import Outcome, Publisher, PublishRequest, UnitOfWorkFactory
 from core.replies import Reply, unseal
+from core.states import PostState
+from core.views import state_phrase
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.clock import FixedClock
 from tests.pipeline.support import VIDEO, Crashing, World, ayrshare, chat_of
@@ -207,7 +209,8 @@ def _cancel_refusals(post_id: int, *states: str) -> tuple[str, ...]:
     """/cancel's answers when it lost the race: too early, too late, or while it went out."""
     return (
         *(
-            f"Post #{post_id} is {state}; only scheduled posts can be cancelled."
+            f"Post #{post_id} is {state_phrase(PostState(state))}; "
+            "only scheduled posts can be cancelled."
             for state in states
         ),
         f"Post #{post_id} is being published, so it can't be cancelled now; "
