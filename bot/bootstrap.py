@@ -224,10 +224,13 @@ def bootstrap(
         messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
         telegram = TelegramBot(application, messenger)
         chat_out[ChatPlatform.TELEGRAM] = messenger
-    if settings.slack_bot_token is not None and ChatPlatform.SLACK not in chat_out:
+    slack_out = settings.slack_bot_token is not None or settings.slack_client_id is not None
+    if slack_out and ChatPlatform.SLACK not in chat_out:
         from bot.slack import slack_messenger  # lazily: a bot without Slack never loads it
 
-        chat_out[ChatPlatform.SLACK] = slack_messenger(settings, slack_pace)
+        chat_out[ChatPlatform.SLACK] = slack_messenger(
+            settings, slack_pace, engine=engine, keyring=keyring
+        )
     for platform, make in (chats or {}).items():
         chat_out[platform] = make(postroom)
 

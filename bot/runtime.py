@@ -79,7 +79,13 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             telegram = TelegramService(settings, services, wake=wake_pipeline)
             await telegram.start()
         slack: SlackService | None = None
-        if settings.slack_bot_token is not None or settings.slack_signing_secret is not None:
+        slack_set = (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_client_id,
+            settings.slack_app_token,
+        )
+        if any(value is not None for value in slack_set):
             from bot.slack import SlackService  # lazily: a bot without Slack never loads it
 
             slack = SlackService(settings, services, wake=wake_pipeline)

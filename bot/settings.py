@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     slack_bot_token: SecretStr | None = None  # xoxb-…
     slack_signing_secret: SecretStr | None = None
+    # Many workspaces (instead of one bot token): installed through /slack/install, their
+    # tokens kept encrypted in our database (bot.slack_oauth).
+    slack_client_id: str | None = None  # public: it is in every authorize URL
+    slack_client_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None  # xapp-…: Socket Mode instead of /slack/events
     instagram_api_url: str = "https://graph.instagram.com"
     instagram_access_token: SecretStr | None = None  # checked by `postroom doctor` (GET /me)
 

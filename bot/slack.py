@@ -1,22 +1,27 @@
-"""Runs the Slack front end (one workspace, HTTP mode) in the bot's event loop at /slack/events."""
+"""The Slack front end on the bot's loop: /slack/events or Socket Mode, one or many workspaces."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from adapters.db.cipher import Keyring
 from adapters.slack.app import SlackChat
 from adapters.slack.limiter import ChannelPace, retry_handlers
 from adapters.slack.messenger import SlackMessenger
+from adapters.slack.workspaces import INSTALL_PATH, REDIRECT_PATH, WorkspaceTokens
 from bot.bootstrap import Services
 from bot.settings import Settings
+from bot.slack_oauth import check_slack, installation_store, many_workspaces, oauth_settings
 from core.model import ChatPlatform
 
 log = logging.getLogger(__name__)
@@ -27,16 +32,26 @@ EVENTS_PATH = "/slack/events"
 MAX_REQUEST_BYTES = 256_000
 
 
-def slack_messenger(settings: Settings, pace: ChannelPace | None = None) -> SlackMessenger:
-    """The Web API client (base URL from settings, 429s waited out) and its messenger."""
-    assert settings.slack_bot_token is not None
+def slack_messenger(
+    settings: Settings,
+    pace: ChannelPace | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    keyring: Keyring | None = None,
+) -> SlackMessenger:
+    """The Web API client (base URL from settings, 429s waited out) and its messenger: with
+    the one bot token, or (many workspaces) each workspace's from the installations."""
     pace = pace or ChannelPace()
+    token = settings.slack_bot_token
+    tokens = None
+    if token is None:
+        tokens = WorkspaceTokens(installation_store(settings, engine, keyring))
     client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=None if token is None else token.get_secret_value(),
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(pace.sleep),
     )
-    return SlackMessenger(client, pace)
+    return SlackMessenger(client, pace, tokens)
 
 
 class SlackService:
@@ -49,41 +64,79 @@ class SlackService:
         *,
         wake: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        if settings.slack_bot_token is None or settings.slack_signing_secret is None:
-            raise ValueError(
-                "Slack needs both POSTROOM_SLACK_BOT_TOKEN and POSTROOM_SLACK_SIGNING_SECRET"
-            )
-        if not settings.http_port:
-            raise ValueError("Slack's HTTP mode needs the web app: set POSTROOM_HTTP_PORT")
+        check_slack(settings)
+        assert settings.slack_signing_secret is not None
         messenger = services.messengers.get(ChatPlatform.SLACK)
         if not isinstance(messenger, SlackMessenger):
             raise ValueError("the Slack messenger was not built (bot.bootstrap)")
         self.messenger = messenger
+        self.many = many_workspaces(settings)
+        oauth = None
+        if self.many:
+            assert messenger.tokens is not None
+            oauth = oauth_settings(
+                settings, messenger.tokens.store, services.engine, services.clock
+            )
         self.chat = SlackChat(
             services.postroom,
             messenger,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             after_update=wake,
+            oauth_settings=oauth,
         )
         self._handler = AsyncSlackRequestHandler(self.chat.app)
+        # Socket Mode (https://api.slack.com/apis/socket-mode): the bot dials out to Slack over
+        # a WebSocket (aiohttp, on this loop) instead of Slack calling /slack/events.
+        self.socket: AsyncSocketModeHandler | None = None
+        if settings.slack_app_token is not None:
+            self.socket = AsyncSocketModeHandler(
+                self.chat.app, settings.slack_app_token.get_secret_value()
+            )
 
     @property
     def routes(self) -> list[BaseRoute]:
-        # Events, slash commands and interactivity all arrive here (docs/slack-manifest.yaml).
-        return [Route(EVENTS_PATH, self.receive, methods=["POST"])]
+        # Events, slash commands and interactivity all arrive here (docs/slack-manifest.yaml),
+        # unless they come over Socket Mode; the install pages are plain browser GETs.
+        routes: list[BaseRoute] = []
+        if self.socket is None:
+            routes.append(Route(EVENTS_PATH, self.receive, methods=["POST"]))
+        if self.many:
+            routes += [
+                Route(p, self.install, methods=["GET"]) for p in (INSTALL_PATH, REDIRECT_PATH)
+            ]
+        return routes
 
     async def start(self) -> None:
-        try:
-            me = await self.chat.setup()
-        except SlackApiError as e:
-            raise ValueError(
-                f"Slack refused POSTROOM_SLACK_BOT_TOKEN: {e.response.get('error')}"
-            ) from None
-        who, team = me.get("user"), me.get("team")
-        log.info("slack: %s in %s receives requests at %s", who, team, EVENTS_PATH)
+        where = "Socket Mode" if self.socket is not None else EVENTS_PATH
+        if self.many:
+            log.info("slack: workspaces install at %s; requests at %s", INSTALL_PATH, where)
+        else:
+            try:
+                me = await self.chat.setup()
+            except SlackApiError as e:
+                raise ValueError(
+                    f"Slack refused POSTROOM_SLACK_BOT_TOKEN: {e.response.get('error')}"
+                ) from None
+            who, team = me.get("user"), me.get("team")
+            log.info("slack: %s in %s receives requests at %s", who, team, where)
+        if self.socket is not None:
+            try:
+                await self.socket.connect_async()  # type: ignore[no-untyped-call]
+            except SlackApiError as e:
+                raise ValueError(
+                    f"Slack refused POSTROOM_SLACK_APP_TOKEN: {e.response.get('error')}"
+                ) from None
 
     async def stop(self) -> None:
+        if self.socket is not None:
+            # No new requests; those already acked finish below.
+            await self.socket.close_async()  # type: ignore[no-untyped-call]
         await self.chat.drain()
+
+    async def install(self, request: Request) -> Response:
+        """GET /slack/install and /slack/oauth_redirect: bolt's OAuth flow (the state is
+        single-use and expires in 10 minutes; a bad one installs nothing)."""
+        return await self._handler.handle(request)
 
     async def receive(self, request: Request) -> Response:
         """POST /slack/events: refused unsigned, stale or forged by bolt (401) before anything

@@ -11,11 +11,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
+from adapters.slack.workspaces import NOT_INSTALLED
 from core.chat.entry import Postroom
 from core.handlers import OOPS, Actor
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef
@@ -64,6 +66,7 @@ class SlackChat:
         signing_secret: str,
         after_update: Callable[[], Awaitable[None]] | None = None,
         seen_deliveries: int = SEEN_DELIVERIES,
+        oauth_settings: AsyncOAuthSettings | None = None,
     ) -> None:
         self._postroom = postroom
         self._messenger = messenger
@@ -75,12 +78,19 @@ class SlackChat:
         messenger.commands = (COMMAND, CORE_COMMANDS | {name for name, _ in postroom.menu()})
         # process_before_response: the listener returns right after ack() (the work is a
         # task of ours), so the HTTP answer goes back as soon as it is acked.
+        # Many workspaces (`oauth_settings`): bolt finds each request's bot token in the
+        # installation store and answers a workspace without one NOT_INSTALLED.
         self.app = AsyncApp(
             client=messenger.client,
             signing_secret=signing_secret,
             request_verification_enabled=True,
             process_before_response=True,
+            oauth_settings=oauth_settings,
+            user_facing_authorize_error_message=NOT_INSTALLED,
         )
+        if oauth_settings is not None:
+            # app_uninstalled and tokens_revoked delete the workspace's installation.
+            self.app.enable_token_revocation_listeners()
         self.app.use(self._one_workspace)
         self.app.use(self._dedupe)
         self.app.command(COMMAND)(self._on_command)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.limiter import ChannelPace
 from adapters.slack.render import render, render_one, slashed
+from adapters.slack.workspaces import WorkspaceTokens
 from core.model import ChatKind, ChatPlatform, ChatRef, MessageRef
 from core.replies import Reply
 
@@ -36,15 +38,27 @@ class SlackMessenger:
     message later edits replace); an edit cannot be split, so it is trimmed with "…". Every
     post waits for its channel's slot in the shared `pace`; chat.update is not paced (it is
     a Tier 3 method, https://api.slack.com/methods/chat.update). 429 answers are waited out
-    by the client's retry handler (`adapters.slack.limiter.RetryAfter`).
+    by the client's retry handler (`adapters.slack.limiter.RetryAfter`). With `tokens` (many
+    workspaces) each call carries the bot token of the chat's workspace (`ChatRef.workspace`).
     """
 
-    def __init__(self, client: AsyncWebClient, pace: ChannelPace | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        pace: ChannelPace | None = None,
+        tokens: WorkspaceTokens | None = None,
+    ) -> None:
         self.client = client
         self.pace = pace or ChannelPace()
+        self.tokens = tokens
         # The slash command and core's command names, set by the front end: core's `/post`
         # is shown as `/postroom post`.
         self.commands: tuple[str, frozenset[str]] = ("", frozenset())
+
+    async def auth(self, team: str) -> dict[str, Any]:
+        """The `token` argument for a call into `team`'s workspace (none: the client's own);
+        raises NotInstalled when that workspace has no installation."""
+        return {} if self.tokens is None else {"token": await self.tokens.token(team)}
 
     def slashed(self, reply: Reply) -> Reply:
         command, names = self.commands
@@ -53,10 +67,15 @@ class SlackMessenger:
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         ts = ""
         channel = chat.chat
+        auth = await self.auth(chat.workspace)
         for message in render(self.slashed(reply)):
             await self.pace.wait(channel)
             answer = await self.client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                **auth,
             )
             ts = str(answer["ts"])
             channel = str(answer.get("channel") or channel)
@@ -73,11 +92,12 @@ class SlackMessenger:
             ts=message.message_id,
             text=rendered.text,
             blocks=rendered.blocks,
+            **await self.auth(message.chat.workspace),
         )
 
     async def open_dm(self, team: str, user: str) -> ChatRef:
         """The bot's DM with `user` (conversations.open; the `im:write` scope)."""
-        answer = await self.client.conversations_open(users=user)
+        answer = await self.client.conversations_open(users=user, **await self.auth(team))
         channel = answer["channel"]
         assert isinstance(channel, dict)
         return chat_ref(team, str(channel["id"]))

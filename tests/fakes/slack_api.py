@@ -4,6 +4,7 @@ checking Block Kit limits as Slack does and recording every call and response_ur
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 from collections.abc import Iterator
@@ -13,9 +14,10 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-__all__ = ["BOT_TOKEN", "BOT_USER", "TEAM", "Call", "FakeSlackAPI", "Posted"]
+__all__ = ["APP_TOKEN", "BOT_TOKEN", "BOT_USER", "TEAM", "Call", "FakeSlackAPI", "Posted"]
 
 BOT_TOKEN = "xoxb-1111-2222-fake-slack-bot-token"
+APP_TOKEN = "xapp-1-A0POSTROOM-fake-app-level-token"  # Socket Mode's apps.connections.open
 TEAM = "T0TEAM"
 BOT_USER = "U0BOT"
 JSON = dict[str, Any]
@@ -35,6 +37,7 @@ _VALUE = 2000
 class Call:
     method: str
     args: JSON
+    token: str = ""  # the bearer token the call was made with
 
 
 @dataclass
@@ -112,6 +115,10 @@ class FakeSlackAPI:
         self.ephemerals: list[JSON] = []
         self.members: set[str] | None = None
         self.rate_limit_next = 0  # this many next calls get 429 Retry-After: 2
+        self.teams: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token → its workspace
+        self.client = ("1111.2222", "fake-client-secret")  # for oauth.v2.access
+        self.codes_used: set[str] = set()  # an OAuth code works once
+        self.socket_url = ""  # what apps.connections.open answers (tests.fakes.slack_socket)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -169,13 +176,19 @@ class FakeSlackAPI:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await _args(request)
-        self.calls.append(Call(method, args))
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ")
+        self.calls.append(Call(method, args, token))
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "2"}
             )
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        if method == "oauth.v2.access":  # client credentials, not a bearer token
+            return web.json_response(oauth_v2_access(self, auth, args))
+        if method == "apps.connections.open" and token == APP_TOKEN:
+            return web.json_response({"ok": True, "url": self.socket_url})
+        if token not in self.teams:
             return _error("invalid_auth")
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
@@ -192,10 +205,11 @@ class FakeSlackAPI:
         return web.Response(text="ok")
 
     def _auth_test(self, args: JSON) -> JSON:
+        team = self.teams[self.calls[-1].token]
         return {
             "ok": True,
-            "team": "Acme",
-            "team_id": TEAM,
+            "team": "Acme" if team == TEAM else f"Team {team}",
+            "team_id": team,
             "user": "postroom",
             "user_id": BOT_USER,
             "bot_id": "B0BOT",
@@ -245,6 +259,35 @@ class FakeSlackAPI:
         if not args.get("text") and not blocks:
             return {"ok": False, "error": "no_text"}
         return None
+
+
+def oauth_v2_access(fake: FakeSlackAPI, auth: str, args: JSON) -> JSON:
+    """https://api.slack.com/methods/oauth.v2.access: the code `code-<team id>` installs the
+    app in that workspace with the bot token `xoxb-<team id>-installed`; client credentials
+    come as HTTP Basic auth and must be `fake.client`'s."""
+    client_id, secret = fake.client
+    expected = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    if auth != f"Basic {expected}":
+        return {"ok": False, "error": "invalid_client_id"}
+    code = str(args.get("code", ""))
+    if not code.startswith("code-") or code in fake.codes_used:
+        return {"ok": False, "error": "invalid_code"}
+    fake.codes_used.add(code)
+    team = code.removeprefix("code-")
+    token = f"xoxb-{team}-installed"
+    fake.teams[token] = team
+    return {
+        "ok": True,
+        "app_id": "A0POSTROOM",
+        "authed_user": {"id": "U0ADMIN"},
+        "scope": "commands,chat:write,im:write,im:history",
+        "token_type": "bot",
+        "access_token": token,
+        "bot_user_id": BOT_USER,
+        "team": {"id": team, "name": f"Team {team}"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
 
 
 async def _args(request: web.Request) -> JSON:

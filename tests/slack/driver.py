@@ -59,12 +59,14 @@ class SlackDriver:
         await self._drain()
         return answer
 
-    def command_body(self, text: str, user: User = ANA, channel: str = CHANNEL) -> str:
+    def command_body(
+        self, text: str, user: User = ANA, channel: str = CHANNEL, team: str = TEAM
+    ) -> str:
         n = next(self._n)
         return urlencode(
             {
                 "token": "deprecated-verification-token",
-                "team_id": TEAM,
+                "team_id": team,
                 "team_domain": "acme",
                 "channel_id": channel,
                 "channel_name": "directmessage" if channel.startswith("D") else "general",
@@ -78,19 +80,21 @@ class SlackDriver:
             }
         )
 
-    async def command(self, text: str, user: User = ANA, channel: str = CHANNEL) -> httpx.Response:
+    async def command(
+        self, text: str, user: User = ANA, channel: str = CHANNEL, team: str = TEAM
+    ) -> httpx.Response:
         answer = await self.post(
-            self.command_body(text, user, channel), "application/x-www-form-urlencoded"
+            self.command_body(text, user, channel, team), "application/x-www-form-urlencoded"
         )
         assert answer.status_code == 200, answer.text
         return answer
 
-    def tap_body(self, message: Posted, label: str, user: User = ANA) -> str:
+    def tap_body(self, message: Posted, label: str, user: User = ANA, team: str = TEAM) -> str:
         button = message.button(label)
         n = next(self._n)
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": team},
             "api_app_id": "A0POSTROOM",
             "token": "deprecated-verification-token",
             "container": {
@@ -100,7 +104,7 @@ class SlackDriver:
                 "is_ephemeral": not message.ts,
             },
             "trigger_id": f"{n}.2222.trigger",
-            "team": {"id": TEAM, "domain": "acme"},
+            "team": {"id": team, "domain": "acme"},
             "channel": {"id": message.channel, "name": "general"},
             "message": {
                 "type": "message",
@@ -121,9 +125,11 @@ class SlackDriver:
         }
         return urlencode({"payload": json.dumps(payload)})
 
-    async def tap(self, message: Posted, label: str, user: User = ANA) -> httpx.Response:
+    async def tap(
+        self, message: Posted, label: str, user: User = ANA, team: str = TEAM
+    ) -> httpx.Response:
         answer = await self.post(
-            self.tap_body(message, label, user), "application/x-www-form-urlencoded"
+            self.tap_body(message, label, user, team), "application/x-www-form-urlencoded"
         )
         assert answer.status_code == 200, answer.text
         return answer

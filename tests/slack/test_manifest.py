@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from adapters.slack.app import COMMAND
+from adapters.slack.workspaces import BOT_SCOPES, REDIRECT_PATH
 from bot.slack import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,7 @@ def _list_under(key: str) -> list[str]:
     block = MANIFEST.split(f"{key}:\n", 1)[1]
     items: list[str] = []
     for line in block.splitlines():
-        found = re.match(r"\s+- ([\w:.]+)", line)
+        found = re.match(r"\s+- ([\w:./]+)", line)
         if found is None:
             break
         items.append(found.group(1))
@@ -29,11 +30,14 @@ def test_every_request_url_is_the_one_events_path() -> None:
     assert len(urls) == 3
     assert all(url == f"https://bot.example.com{EVENTS_PATH}" for url in urls)
     assert f"- command: {COMMAND}\n" in MANIFEST
+    # Many workspaces: the redirect URL the OAuth flow serves.
+    assert _list_under("  redirect_urls") == [f"https://bot.example.com{REDIRECT_PATH}"]
 
 
 def test_the_scopes_are_the_ones_the_readme_explains() -> None:
     scopes = _list_under("    bot")
     assert scopes == ["commands", "chat:write", "im:write", "im:history"]
+    assert tuple(scopes) == BOT_SCOPES  # what an install asks for
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     slack = readme.split("## Slack\n", 1)[1].split("\n## ", 1)[0]
     explained = re.findall(r"`([a-z]+(?::[a-z]+)?)` \(", slack)

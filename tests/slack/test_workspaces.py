@@ -1,0 +1,201 @@
+"""Many workspaces: installed through /slack/install, each answered and written to with its
+own bot token, uninstalled cleanly; end to end over the real wiring and the fake Web API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.cipher import generate_key_spec
+from adapters.db.engine import ping
+from adapters.slack.limiter import ChannelPace
+from adapters.slack.workspaces import BOT_SCOPES, NOT_INSTALLED, NotInstalled
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
+from bot.slack import SlackService
+from bot.web import create_app
+from core.model import ChatPlatform, ChatRef
+from core.replies import Reply
+from tests.fakes.clock import FixedClock
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.slack.conftest import System
+from tests.slack.driver import ANA, CHANNEL, SIGNING_SECRET, SlackDriver, signed
+from tests.telegram.driver import VirtualTime
+
+# slack_sdk's own call (aiohttp.BasicAuth for oauth.v2.access's client credentials).
+pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+
+ONE, TWO = "T0ONE", "T0TWO"
+
+
+@pytest.fixture
+async def many(
+    engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
+) -> AsyncIterator[System]:
+    client_id, client_secret = fake_slack.client
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "var_dir": tmp_path / "var",
+        "secret_keys": generate_key_spec("t1"),
+        "default_tier": "pro",
+        "slack_client_id": client_id,
+        "slack_client_secret": client_secret,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake_slack.api_url,
+    }
+    settings = Settings.model_validate(values)
+    time_ = VirtualTime()
+    services = bootstrap(
+        settings, clock=clock, slack_pace=ChannelPace(clock=time_.clock, sleep=time_.sleep)
+    )
+    service = SlackService(settings, services, wake=services.pipeline.run_until_idle)
+    await service.start()
+    web = create_app(lambda: ping(services.engine), service.routes)
+    # https: bolt's state cookie is Secure, so a browser on http:// would not send it back.
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="https://bot")
+    try:
+        yield System(
+            fake_slack, services, service, SlackDriver(client, fake_slack, service.stop), time_
+        )
+    finally:
+        await client.aclose()
+        await service.stop()
+        await services.aclose()
+
+
+async def begin(http: httpx.AsyncClient) -> str:
+    """Open the install page: the state in Slack's authorize URL (its cookie is kept)."""
+    page = await http.get("/slack/install")
+    assert page.status_code == 200, page.text
+    start = page.text.index("https://slack.com/oauth/v2/authorize?")
+    url = page.text[start : page.text.index('"', start)].replace("&amp;", "&")
+    query = parse_qs(urlsplit(url).query)
+    assert query["scope"] == [",".join(BOT_SCOPES)]
+    return query["state"][0]
+
+
+async def install(system: System, team: str) -> None:
+    http = system.slack.client
+    state = await begin(http)
+    done = await http.get("/slack/oauth_redirect", params={"code": f"code-{team}", "state": state})
+    assert done.status_code == 200, done.text
+
+
+def tokens_of(fake: FakeSlackAPI, method: str) -> list[str]:
+    return [c.token for c in fake.called(method)]
+
+
+async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
+    many: System, engine: AsyncEngine
+) -> None:
+    fake, slack = many.fake, many.slack
+    await install(many, ONE)
+    await install(many, TWO)
+    async with engine.connect() as c:
+        found = await c.execute(text("SELECT team_id, bot_token_ciphertext FROM slack_bots"))
+        rows = found.all()
+    assert sorted(team for team, _ in rows) == [ONE, TWO]
+    for _, sealed in rows:  # kept encrypted
+        assert "xoxb-" not in str(sealed)
+
+    # A composer (it has buttons) is posted in the channel by the messenger, with the token
+    # of the workspace the command came from; bolt's authorize checked that same token.
+    for team in (ONE, TWO):
+        del fake.calls[:]
+        await slack.command("post Hello", team=team)
+        assert tokens_of(fake, "auth.test") == [f"xoxb-{team}-installed"]
+        assert tokens_of(fake, "chat.postMessage") == [f"xoxb-{team}-installed"]
+        assert fake.last(CHANNEL).shown.startswith("✍️ New post")
+
+
+async def test_progress_is_edited_with_the_workspaces_token(many: System) -> None:
+    fake, slack = many.fake, many.slack
+    await install(many, ONE)
+    await install(many, TWO)
+    await slack.command("connect", channel=ANA.dm, team=TWO)
+    await slack.tap(fake.last(ANA.dm), "Facebook", team=TWO)
+    await slack.command("post Launch day", team=TWO)
+    composer = fake.last(CHANNEL)
+    del fake.calls[:]
+    await slack.tap(composer, "Publish now", team=TWO)
+    assert "1 of 1 published" in composer.shown
+    updates = tokens_of(fake, "chat.update")
+    assert len(updates) >= 2 and set(updates) == {f"xoxb-{TWO}-installed"}
+
+
+async def test_uninstall_deletes_and_later_requests_are_answered_not_installed(
+    many: System, engine: AsyncEngine
+) -> None:
+    fake, slack = many.fake, many.slack
+    await install(many, ONE)
+    await install(many, TWO)
+    event = {
+        "type": "event_callback",
+        "team_id": TWO,
+        "api_app_id": "A0POSTROOM",
+        "event": {"type": "app_uninstalled"},
+        "event_id": "Ev0UNINSTALL",
+        "event_time": int(time.time()),
+    }
+    body = json.dumps(event)
+    answer = await slack.post(body, "application/json", signed(body))
+    assert answer.status_code == 200
+    async with engine.connect() as c:
+        teams = (await c.execute(text("SELECT team_id FROM slack_bots"))).scalars().all()
+    assert teams == [ONE]
+
+    del fake.calls[:]
+    await slack.command("post Hello", team=TWO)
+    assert slack.last_answer() == NOT_INSTALLED
+    assert fake.called("chat.postMessage") == []
+    await slack.command("post Hello", team=ONE)  # the other workspace is untouched
+    assert tokens_of(fake, "chat.postMessage") == [f"xoxb-{ONE}-installed"]
+
+
+async def test_a_message_for_a_workspace_without_installation_is_refused_with_a_warning(
+    many: System, caplog: pytest.LogCaptureFixture
+) -> None:
+    messenger = many.services.messengers[ChatPlatform.SLACK]
+    with caplog.at_level(logging.WARNING), pytest.raises(NotInstalled):
+        await messenger.send(ChatRef(ChatPlatform.SLACK, CHANNEL, "T0GONE"), Reply("Digest"))
+    assert "no installation for workspace T0GONE" in caplog.text
+    assert many.fake.called("chat.postMessage") == []
+
+
+async def test_a_forged_replayed_or_expired_state_installs_nothing(
+    many: System, clock: FixedClock, engine: AsyncEngine
+) -> None:
+    http, fake = many.slack.client, many.fake
+    forged = await http.get("/slack/oauth_redirect", params={"code": "code-T0X", "state": "x"})
+    assert forged.status_code == 400  # not the state this browser was given (its cookie)
+
+    state = await begin(http)
+    clock.advance(timedelta(minutes=10))
+    stale = await http.get("/slack/oauth_redirect", params={"code": "code-T0X", "state": state})
+    assert stale.status_code == 401
+
+    await install(many, ONE)
+    state = await begin(http)
+    done = {"code": "code-T0Y", "state": state}
+    assert (await http.get("/slack/oauth_redirect", params=done)).status_code == 200
+    replay = await http.get(
+        "/slack/oauth_redirect",
+        params={"code": "code-T0Z", "state": state},
+        headers={"Cookie": f"slack-app-oauth-state={state}"},
+    )
+    assert replay.status_code == 401
+    assert [c.args["code"] for c in fake.called("oauth.v2.access")] == ["code-T0ONE", "code-T0Y"]
+    async with engine.connect() as c:
+        teams = (await c.execute(text("SELECT team_id FROM slack_bots"))).scalars().all()
+    assert sorted(teams) == [ONE, "T0Y"]
