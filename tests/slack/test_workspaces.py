@@ -24,6 +24,7 @@ from adapters.slack.workspaces import BOT_SCOPES, NOT_INSTALLED, NotInstalled
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.slack import SlackService
+from bot.slack_oauth import check_slack
 from bot.web import create_app
 from core.model import ChatPlatform, ChatRef
 from core.replies import Reply
@@ -199,3 +200,31 @@ async def test_a_forged_replayed_or_expired_state_installs_nothing(
     async with engine.connect() as c:
         teams = (await c.execute(text("SELECT team_id FROM slack_bots"))).scalars().all()
     assert sorted(teams) == [ONE, "T0Y"]
+
+
+SECRET = {"slack_signing_secret": "x"}
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (
+            SECRET | {"slack_bot_token": "xoxb-1", "slack_client_id": "1.2"},
+            "not both",
+        ),
+        (SECRET | {"slack_client_id": "1.2"}, "need both POSTROOM_SLACK_CLIENT_ID and"),
+        ({"slack_client_id": "1.2", "slack_client_secret": "s"}, "SIGNING_SECRET too"),
+        (SECRET | {"slack_client_id": "1", "slack_client_secret": "s", "http_port": 0}, "web app"),
+        (SECRET | {"slack_bot_token": "xoxb-1", "http_port": 0}, "web app"),
+    ],
+)
+def test_a_slack_configuration_that_cannot_work_is_named(
+    values: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_slack(Settings.model_validate(values))
+
+
+def test_socket_mode_serves_one_workspace_without_the_web_app() -> None:
+    app = {"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1", "http_port": 0}
+    check_slack(Settings.model_validate(SECRET | app))
