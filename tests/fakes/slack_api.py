@@ -134,13 +134,7 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/hooks/{name}", self._hook)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, port = await serve_local(app)
         self.url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
@@ -259,6 +253,17 @@ class FakeSlackAPI:
         if not args.get("text") and not blocks:
             return {"ok": False, "error": "no_text"}
         return None
+
+
+async def serve_local(app: web.Application) -> tuple[web.AppRunner, int]:
+    """Serve `app` on 127.0.0.1, on a port the system picks; the runner and that port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    return runner, server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
 
 def oauth_v2_access(fake: FakeSlackAPI, auth: str, args: JSON) -> JSON:

@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.slack_api import serve_local
+
 JSON = dict[str, Any]
 
 
@@ -28,13 +30,7 @@ class FakeSocketMode:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/link", self._link)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, port = await serve_local(app)
         self.url = f"ws://127.0.0.1:{port}/link?ticket=fake"
 
     async def stop(self) -> None:

@@ -4,6 +4,7 @@ in the web app, and the fake Slack Web API on 127.0.0.1."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,24 @@ async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
     await fake.stop()
 
 
-@pytest.fixture
-async def system(
-    engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
-) -> AsyncIterator[System]:
-    values: dict[str, Any] = {
+def base_values(db_url: str, tmp_path: Path, fake: FakeSlackAPI) -> dict[str, Any]:
+    """Settings every Slack system here shares: the test database, keys, the fake Web API."""
+    return {
         "database_url": db_url,
         "var_dir": tmp_path / "var",
         "secret_keys": generate_key_spec("t1"),
         "default_tier": "pro",
-        "sandbox_fail": "linkedin",  # LinkedIn's first attempt of each post fails; a retry works
-        "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": fake_slack.api_url,
+        "slack_api_url": fake.api_url,
     }
+
+
+@asynccontextmanager
+async def running(
+    values: dict[str, Any], clock: FixedClock, fake: FakeSlackAPI
+) -> AsyncIterator[System]:
+    """The bot built from `values` with its Slack service started and mounted in the web app
+    (https: bolt's OAuth state cookie is Secure, so a client on http:// would not send it)."""
     settings = Settings.model_validate(values)
     time = VirtualTime()
     services = bootstrap(
@@ -66,10 +71,20 @@ async def system(
     web = create_app(lambda: ping(services.engine), service.routes)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="https://bot")
     try:
-        yield System(
-            fake_slack, services, service, SlackDriver(client, fake_slack, service.stop), time
-        )
+        yield System(fake, services, service, SlackDriver(client, fake, service.stop), time)
     finally:
         await client.aclose()
         await service.stop()
         await services.aclose()
+
+
+@pytest.fixture
+async def system(
+    engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
+) -> AsyncIterator[System]:
+    values = base_values(db_url, tmp_path, fake_slack) | {
+        "sandbox_fail": "linkedin",  # LinkedIn's first attempt of each post fails; a retry works
+        "slack_bot_token": BOT_TOKEN,
+    }
+    async with running(values, clock, fake_slack) as system:
+        yield system

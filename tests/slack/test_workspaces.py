@@ -17,22 +17,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.db.cipher import generate_key_spec
-from adapters.db.engine import ping
-from adapters.slack.limiter import ChannelPace
 from adapters.slack.workspaces import BOT_SCOPES, NOT_INSTALLED, NotInstalled
-from bot.bootstrap import bootstrap
 from bot.settings import Settings
-from bot.slack import SlackService
 from bot.slack_oauth import check_slack
-from bot.web import create_app
 from core.model import ChatPlatform, ChatRef
 from core.replies import Reply
 from tests.fakes.clock import FixedClock
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.conftest import System
-from tests.slack.driver import ANA, CHANNEL, SIGNING_SECRET, SlackDriver, signed
-from tests.telegram.driver import VirtualTime
+from tests.slack.conftest import System, base_values, running
+from tests.slack.driver import ANA, CHANNEL, signed
 
 # slack_sdk's own call (aiohttp.BasicAuth for oauth.v2.access's client credentials).
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
@@ -45,34 +38,20 @@ async def many(
     engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
 ) -> AsyncIterator[System]:
     client_id, client_secret = fake_slack.client
-    values: dict[str, Any] = {
-        "database_url": db_url,
-        "var_dir": tmp_path / "var",
-        "secret_keys": generate_key_spec("t1"),
-        "default_tier": "pro",
+    values = base_values(db_url, tmp_path, fake_slack) | {
         "slack_client_id": client_id,
         "slack_client_secret": client_secret,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": fake_slack.api_url,
     }
-    settings = Settings.model_validate(values)
-    time_ = VirtualTime()
-    services = bootstrap(
-        settings, clock=clock, slack_pace=ChannelPace(clock=time_.clock, sleep=time_.sleep)
-    )
-    service = SlackService(settings, services, wake=services.pipeline.run_until_idle)
-    await service.start()
-    web = create_app(lambda: ping(services.engine), service.routes)
-    # https: bolt's state cookie is Secure, so a browser on http:// would not send it back.
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="https://bot")
-    try:
-        yield System(
-            fake_slack, services, service, SlackDriver(client, fake_slack, service.stop), time_
-        )
-    finally:
-        await client.aclose()
-        await service.stop()
-        await services.aclose()
+    async with running(values, clock, fake_slack) as system:
+        yield system
+
+
+@pytest.fixture
+async def two(many: System) -> System:
+    """Installed in workspaces ONE and TWO."""
+    await install(many, ONE)
+    await install(many, TWO)
+    return many
 
 
 async def begin(http: httpx.AsyncClient) -> str:
@@ -98,11 +77,9 @@ def tokens_of(fake: FakeSlackAPI, method: str) -> list[str]:
 
 
 async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
-    many: System, engine: AsyncEngine
+    two: System, engine: AsyncEngine
 ) -> None:
-    fake, slack = many.fake, many.slack
-    await install(many, ONE)
-    await install(many, TWO)
+    fake, slack = two.fake, two.slack
     async with engine.connect() as c:
         found = await c.execute(text("SELECT team_id, bot_token_ciphertext FROM slack_bots"))
         rows = found.all()
@@ -120,10 +97,8 @@ async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
         assert fake.last(CHANNEL).shown.startswith("✍️ New post")
 
 
-async def test_progress_is_edited_with_the_workspaces_token(many: System) -> None:
-    fake, slack = many.fake, many.slack
-    await install(many, ONE)
-    await install(many, TWO)
+async def test_progress_is_edited_with_the_workspaces_token(two: System) -> None:
+    fake, slack = two.fake, two.slack
     await slack.command("connect", channel=ANA.dm, team=TWO)
     await slack.tap(fake.last(ANA.dm), "Facebook", team=TWO)
     await slack.command("post Launch day", team=TWO)
@@ -136,11 +111,9 @@ async def test_progress_is_edited_with_the_workspaces_token(many: System) -> Non
 
 
 async def test_uninstall_deletes_and_later_requests_are_answered_not_installed(
-    many: System, engine: AsyncEngine
+    two: System, engine: AsyncEngine
 ) -> None:
-    fake, slack = many.fake, many.slack
-    await install(many, ONE)
-    await install(many, TWO)
+    fake, slack = two.fake, two.slack
     event = {
         "type": "event_callback",
         "team_id": TWO,
