@@ -16,6 +16,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
+from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
 from adapters.slack.workspaces import NOT_INSTALLED
 from core.chat.entry import Postroom
@@ -98,6 +99,8 @@ class SlackChat:
         self.app.action(re.compile(f"^{PRIVATE_PREFIX}:"))(self._on_private)
         self.app.action(re.compile(f"^{LINK_PREFIX}:"))(self._on_link)
         self.app.event("message")(self._on_message)
+        # The compose modal and App Home register their own listeners.
+        self.modal = ComposeModal(self.app, postroom, messenger, self._spawn)
 
     async def setup(self) -> dict[str, Any]:
         """auth.test: the token works; which workspace and bot user it is."""
@@ -170,6 +173,9 @@ class SlackChat:
         name = str(body.get("user_name", ""))
         actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name)
         sub = str(body.get("text", "")).strip().lstrip("/")
+        if sub == "post":  # no text: the compose modal (its trigger_id lasts 3 s)
+            await self.modal.open(actor, str(body.get("trigger_id", "")), respond)
+            return
         reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
         await self._answer(chat, reply or Reply(HINT), respond)
 

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from core.actions import Action
 from core.chat.base import int_arg
-from core.chat.compose import ComposeFlow
 from core.chat.connect import ConnectFlow
+from core.chat.form import FormFlow
 from core.chat.linking import LinkFlow
 from core.chat.posts import PostFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
@@ -60,7 +60,7 @@ NOT_YOURS = "Only the author can do that."
 UNSEALED = "This button is too old to use. Send the command again."
 
 
-class Postroom(ConnectFlow, ComposeFlow, PostFlow, LinkFlow):
+class Postroom(ConnectFlow, FormFlow, PostFlow, LinkFlow):
     """Use cases behind chat: start, help, connect, status, post, posts, cancel, delete, retry,
     schedule, tier and timezone."""
 

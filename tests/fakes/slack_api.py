@@ -7,7 +7,8 @@ import asyncio
 import base64
 import itertools
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +32,11 @@ _ACTIONS = 25
 _BUTTON_TEXT = 75
 _ACTION_ID = 255
 _VALUE = 2000
+# https://api.slack.com/reference/surfaces/views, /block-elements#checkboxes and
+# https://api.slack.com/interactivity/handling#modal_responses (a trigger_id: 3 s, once).
+_VIEW_BLOCKS = 100
+_CHECKBOXES = 10
+TRIGGER_SECONDS = 3.0
 
 
 @dataclass
@@ -104,7 +110,8 @@ def invalid_blocks(blocks: Any) -> str | None:
 
 
 class FakeSlackAPI:
-    """auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open; and
+    """auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
+    views.open (trigger_ids it issued: 3 s, once), views.update and views.publish; and
     `/hooks/<id>` for response_url answers. `members` lists channels the bot is in (None: all)."""
 
     def __init__(self) -> None:
@@ -122,6 +129,19 @@ class FakeSlackAPI:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # trigger_ids this fake issued (to the driver's requests), when, and whether used;
+        # `clock` is injectable so a test can let one expire without sleeping.
+        self.clock: Callable[[], float] = time.monotonic
+        self._triggers: dict[str, tuple[float, bool]] = {}
+        self.views: dict[str, JSON] = {}  # open modals by view id (views.open/update)
+        self.homes: dict[str, JSON] = {}  # each user's App Home (views.publish)
+        self._view_ids = itertools.count(1)
+
+    def new_trigger(self) -> str:
+        """A trigger_id as Slack puts in an interaction, valid for 3 s and one use."""
+        trigger = f"{len(self._triggers) + 1}.1111.{'%08x' % (len(self._triggers) * 7919)}"
+        self._triggers[trigger] = (self.clock(), False)
+        return trigger
 
     @property
     def api_url(self) -> str:
@@ -244,6 +264,47 @@ class FakeSlackAPI:
         user = str(args.get("users", ""))
         return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}
 
+    def _views_open(self, args: JSON) -> JSON:
+        trigger = str(args.get("trigger_id", ""))
+        issued = self._triggers.get(trigger)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        at, used = issued
+        if used:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        self._triggers[trigger] = (at, True)
+        if self.clock() - at > TRIGGER_SECONDS:
+            return {"ok": False, "error": "expired_trigger_id"}
+        view = _view(args)
+        if (problem := invalid_view(view)) is not None:
+            return {"ok": False, "error": "invalid_arguments", "detail": problem}
+        view["id"] = f"V{next(self._view_ids):08d}"
+        view["hash"] = f"{view['id']}.h"
+        self.views[view["id"]] = view
+        return {"ok": True, "view": view}
+
+    def _views_update(self, args: JSON) -> JSON:
+        key = str(args.get("view_id", ""))
+        if key not in self.views:
+            return {"ok": False, "error": "not_found"}
+        view = _view(args)
+        if (problem := invalid_view(view)) is not None:
+            return {"ok": False, "error": "invalid_arguments", "detail": problem}
+        view["id"] = key
+        self.views[key] = view
+        return {"ok": True, "view": view}
+
+    def _views_publish(self, args: JSON) -> JSON:
+        view = _view(args)
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments", "detail": "not a home view"}
+        if (problem := invalid_view(view)) is not None:
+            return {"ok": False, "error": "invalid_arguments", "detail": problem}
+        user = str(args.get("user_id", ""))
+        view["id"] = f"VHOME{user}"
+        self.homes[user] = view
+        return {"ok": True, "view": view}
+
     def _check(self, args: JSON) -> JSON | None:
         blocks = args.get("blocks")
         if isinstance(blocks, str):
@@ -293,6 +354,28 @@ def oauth_v2_access(fake: FakeSlackAPI, auth: str, args: JSON) -> JSON:
         "enterprise": None,
         "is_enterprise_install": False,
     }
+
+
+def invalid_view(view: JSON) -> str | None:
+    """Why Slack would refuse this modal or Home view, or None."""
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) > _VIEW_BLOCKS:
+        return "more than 100 blocks"
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        return "private_metadata over 3000 characters"
+    for block in blocks:
+        element = block.get("element") or {}
+        if element.get("type") == "checkboxes" and not (
+            1 <= len(element.get("options", [])) <= _CHECKBOXES
+        ):
+            return "checkboxes not 1-10 options"
+    return None
+
+
+def _view(args: JSON) -> JSON:
+    view = args.get("view")
+    found = json.loads(view) if isinstance(view, str) else view
+    return dict(found) if isinstance(found, dict) else {}
 
 
 async def _args(request: web.Request) -> JSON:

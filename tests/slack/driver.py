@@ -76,7 +76,7 @@ class SlackDriver:
                 "text": text,
                 "api_app_id": "A0POSTROOM",
                 "response_url": self.fake.hook(f"cmd{n}"),
-                "trigger_id": f"{n}.1111.trigger",
+                "trigger_id": self.fake.new_trigger(),
             }
         )
 
@@ -103,7 +103,7 @@ class SlackDriver:
                 "channel_id": message.channel,
                 "is_ephemeral": not message.ts,
             },
-            "trigger_id": f"{n}.2222.trigger",
+            "trigger_id": self.fake.new_trigger(),
             "team": {"id": team, "domain": "acme"},
             "channel": {"id": message.channel, "name": "general"},
             "message": {
@@ -138,3 +138,76 @@ class SlackDriver:
         found = list(self.fake.answers())
         assert found, "no response_url answer"
         return found[-1]
+
+    def submission_body(
+        self,
+        view: dict[str, Any],
+        *,
+        text: str | None = None,
+        networks: list[str] | None = None,
+        when: int | None = None,
+        user: User = ANA,
+    ) -> str:
+        """A view_submission of the modal `view` as the fake opened it, with these inputs
+        (None: as the modal was prefilled)."""
+        blocks = {b.get("block_id"): b.get("element", {}) for b in view["blocks"]}
+        if text is None:
+            text = blocks["text"].get("initial_value", "")
+        if networks is None:
+            networks = [o["value"] for o in blocks["networks"].get("initial_options", [])]
+        options = {o["value"]: o for o in blocks["networks"]["options"]}
+        values = {
+            "text": {"text": {"type": "plain_text_input", "value": text}},
+            "networks": {
+                "networks": {
+                    "type": "checkboxes",
+                    "selected_options": [options.get(v, {"value": v}) for v in networks],
+                }
+            },
+            "when": {"when": {"type": "datetimepicker", "selected_date_time": when}},
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
+            "api_app_id": "A0POSTROOM",
+            "token": "deprecated-verification-token",
+            "trigger_id": self.fake.new_trigger(),
+            "view": {**view, "state": {"values": values}},
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    async def submit(self, view: dict[str, Any], **inputs: Any) -> httpx.Response:
+        answer = await self.post(
+            self.submission_body(view, **inputs), "application/x-www-form-urlencoded"
+        )
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    async def shortcut(
+        self, text: str, user: User = ANA, channel: str = CHANNEL, *, trigger: str | None = None
+    ) -> httpx.Response:
+        """The message shortcut "Post to social" on a message saying `text`."""
+        n = next(self._n)
+        payload = {
+            "type": "message_action",
+            "callback_id": "post_to_social",
+            "team": {"id": TEAM, "domain": "acme"},
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
+            "channel": {"id": channel, "name": "general"},
+            "message": {"type": "message", "user": BEN.id, "ts": "1795000000.5", "text": text},
+            "message_ts": "1795000000.5",
+            "api_app_id": "A0POSTROOM",
+            "token": "deprecated-verification-token",
+            "trigger_id": trigger or self.fake.new_trigger(),
+            "response_url": self.fake.hook(f"short{n}"),
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        answer = await self.post(body, "application/x-www-form-urlencoded")
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    def opened(self) -> dict[str, Any]:
+        """The modal views.open opened last."""
+        assert self.fake.views, "no modal was opened"
+        return list(self.fake.views.values())[-1]

@@ -1,0 +1,136 @@
+"""Composing a post in one form (a Slack modal): the choices offered, and one submission
+checked field by field and made into a post going out now or scheduled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core import limits, views
+from core.chat.compose import ComposeFlow
+from core.errors import DomainError, PublishError
+from core.graphemes import visible
+from core.handlers import Actor
+from core.model import Network, Post, Profile, Target
+from core.replies import Reply, seal
+from core.states import TargetState
+
+# The form's fields, as adapters name their inputs: errors are keyed by them.
+TEXT, NETWORKS, WHEN = "text", "networks", "when"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A network in the form: offered (`reason` None) or shown with why it is not."""
+
+    network: Network
+    ticked: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    text: str
+    choices: tuple[Choice, ...]
+    timezone: str
+
+    @property
+    def offered(self) -> tuple[Choice, ...]:
+        return tuple(c for c in self.choices if c.reason is None)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """Either `errors` (field → what to fix; nothing was saved) or the post made, with the
+    reply to show its author (the progress message itself is the pipeline's)."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    post: Post | None = None
+    reply: Reply | None = None
+
+
+class FormFlow(ComposeFlow):
+    """The form's use cases; the same rules as /post and the composer's buttons decide."""
+
+    async def compose_form(self, actor: Actor, text: str = "") -> Form:
+        """What the form offers this user now: connected networks their plan allows."""
+        profile = await self._accounts.profile_for(actor.identity, actor.name)
+        profile = await self._refresh_connections(profile)
+        return Form(text, self._choices(profile), profile.timezone)
+
+    async def submit_form(
+        self, actor: Actor, text: str, networks: Sequence[str], when: datetime | None
+    ) -> Submitted:
+        """A post from the form, going out now (`when` None) or at `when`, made in
+        `actor.chat` (its progress message is shown there). Checked field by field first:
+        errors name the field that caused them and nothing is saved."""
+        profile = await self._accounts.profile_for(actor.identity, actor.name)
+        profile = await self._refresh_connections(profile)
+        now = self._clock.now()
+        errors: dict[str, str] = {}
+        if not visible(text):
+            text = ""
+            errors[TEXT] = "Write something to post."
+        offered = {c.network: c for c in self._choices(profile)}
+        chosen: list[Network] = []
+        for value in networks:
+            network = Network.parse(value)
+            choice = None if network is None else offered.get(network)
+            if network is None or choice is None:
+                errors[NETWORKS] = f"{value[:20]!r} can't be chosen here."
+            elif choice.reason is not None:
+                errors[NETWORKS] = choice.reason
+            else:
+                chosen.append(network)
+        if not chosen and NETWORKS not in errors:
+            errors[NETWORKS] = "Tick at least one network."
+        too_long = [p for n in chosen for p in limits.problems(n, text, ())] if text else []
+        if too_long and TEXT not in errors:
+            errors[TEXT] = " ".join(too_long)
+        if when is not None and when <= now:
+            errors[WHEN] = "That time has passed. Pick a later one, or publish now."
+        if errors:
+            return Submitted(errors)
+        post = Post(
+            id=0,
+            profile_id=profile.id,
+            text=text,
+            media=(),
+            created_at=now,
+            origin=actor.chat,
+            targets={n: Target(n, self._policy.route(profile.tier, n)) for n in chosen},
+        )
+        try:
+            async with self._uow() as uow:
+                # Quotas and the plan's monthly and scheduled limits, as for the composer.
+                await self._ready_to_send(uow, profile, post, when or now)
+                if when is not None:
+                    count = await uow.posts.count_scheduled(profile.id)
+                    self._policy.check_scheduled(profile.tier, count)
+                for target in post.targets.values():
+                    target.move_to(TargetState.SCHEDULED, when or now)
+                post.scheduled_at = when
+                post = await uow.posts.add(post)
+                await uow.commit()
+        except (DomainError, PublishError) as e:
+            reason = e.reason if isinstance(e, PublishError) else str(e)
+            return Submitted({NETWORKS: reason})
+        if when is None:
+            return Submitted(post=post)
+        reply = seal(views.scheduled(post, profile.timezone), profile.id, now)
+        return Submitted(post=post, reply=reply)
+
+    def _choices(self, profile: Profile) -> tuple[Choice, ...]:
+        unavailable = self._unavailable(profile)
+        found: list[Choice] = []
+        for network in Network:
+            if not self._policy.allows(profile.tier, network):
+                found.append(Choice(network, reason=self._policy.refusal(profile.tier, network)))
+            elif reason := unavailable.get(network):
+                found.append(Choice(network, reason=f"{network.label}: {reason}"))
+            elif network not in profile.connected():
+                found.append(Choice(network, reason=f"Connect {network.label} first: /connect"))
+            else:
+                found.append(Choice(network, ticked=True))
+        return tuple(found)
