@@ -15,6 +15,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
+from adapters.slack.home import SlackHome
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
@@ -101,6 +102,7 @@ class SlackChat:
         self.app.event("message")(self._on_message)
         # The compose modal and App Home register their own listeners.
         self.modal = ComposeModal(self.app, postroom, messenger, self._spawn)
+        self.home = SlackHome(self.app, postroom, messenger, self._spawn, self.modal, self._wake)
 
     async def setup(self) -> dict[str, Any]:
         """auth.test: the token works; which workspace and bot user it is."""

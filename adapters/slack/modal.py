@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,6 +115,8 @@ class ComposeModal:
         self._spawn = spawn
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
+        # Called with the author after a post is made (App Home republishes their page).
+        self.after_post: Callable[[Actor], Awaitable[None]] | None = None
         app.view(CALLBACK)(self._on_submit)
         app.shortcut(SHORTCUT)(self._on_shortcut)
 
@@ -185,10 +187,15 @@ class ComposeModal:
         if len(self._seen) > SEEN_VIEWS:
             self._seen.popitem(last=False)
         await ack()
-        if result.reply is not None:
-            self._spawn(self._confirm(actor, result.reply), None)
-        else:
-            self._spawn(_nothing(), None)  # wakes the pipeline, which shows the progress
+        # One task: the confirmation, then (the pipeline having run) the author's Home; the
+        # task's end wakes the pipeline, which shows the progress message of a post sent now.
+        self._spawn(self._posted(actor, result.reply), None)
+
+    async def _posted(self, actor: Actor, reply: Reply | None) -> None:
+        if reply is not None:
+            await self._confirm(actor, reply)
+        if self.after_post is not None:
+            await self.after_post(actor)
 
     async def _confirm(self, actor: Actor, reply: Reply) -> None:
         """Scheduled: the confirmation where the modal was opened, as the composer's would
@@ -205,10 +212,6 @@ class ComposeModal:
     async def _say(self, respond: AsyncRespond | None, text: str) -> None:
         if respond is not None:
             await respond(text=text, response_type="ephemeral", replace_original=False)
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _value(values: dict[str, Any], field: str) -> dict[str, Any]:

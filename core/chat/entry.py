@@ -9,6 +9,7 @@ from core.actions import Action
 from core.chat.base import int_arg
 from core.chat.connect import ConnectFlow
 from core.chat.form import FormFlow
+from core.chat.home import HomeFlow
 from core.chat.linking import LinkFlow
 from core.chat.posts import PostFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
@@ -60,7 +61,7 @@ NOT_YOURS = "Only the author can do that."
 UNSEALED = "This button is too old to use. Send the command again."
 
 
-class Postroom(ConnectFlow, FormFlow, PostFlow, LinkFlow):
+class Postroom(ConnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
     """Use cases behind chat: start, help, connect, status, post, posts, cancel, delete, retry,
     schedule, tier and timezone."""
 

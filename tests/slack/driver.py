@@ -211,3 +211,68 @@ class SlackDriver:
         """The modal views.open opened last."""
         assert self.fake.views, "no modal was opened"
         return list(self.fake.views.values())[-1]
+
+    async def home_opened(self, user: User = ANA) -> dict[str, Any]:
+        """The app_home_opened event as Slack sends it; returns the Home the fake holds."""
+        n = next(self._n)
+        body = json.dumps(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": TEAM,
+                "api_app_id": "A0POSTROOM",
+                "type": "event_callback",
+                "event_id": f"Ev0HOME{n:04d}",
+                "event_time": 1795000000,
+                "event": {
+                    "type": "app_home_opened",
+                    "user": user.id,
+                    "channel": user.dm,
+                    "tab": "home",
+                    "event_ts": "1795000000.1",
+                },
+            }
+        )
+        answer = await self.post(body, "application/json")
+        assert answer.status_code == 200, answer.text
+        return self.fake.homes[user.id]
+
+    async def home_tap(self, home: dict[str, Any], label: str, user: User = ANA) -> None:
+        """A tap on a button of the Home view `home` (which may be another user's)."""
+        buttons = [e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        found = [b for b in buttons if label in b["text"]["text"]]
+        assert found, f"no button with {label!r} in {[b['text']['text'] for b in buttons]}"
+        button = found[0]
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
+            "api_app_id": "A0POSTROOM",
+            "token": "deprecated-verification-token",
+            "container": {"type": "view", "view_id": home.get("id", "VHOME")},
+            "trigger_id": self.fake.new_trigger(),
+            "team": {"id": TEAM, "domain": "acme"},
+            "view": home,
+            "actions": [
+                {
+                    "type": "button",
+                    "block_id": "b",
+                    "action_id": button["action_id"],
+                    "text": button["text"],
+                    **({"value": button["value"]} if "value" in button else {}),
+                    "action_ts": "1795000000.1",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        answer = await self.post(body, "application/x-www-form-urlencoded")
+        assert answer.status_code == 200, answer.text
+
+
+def shown(view: dict[str, Any]) -> str:
+    """A view's section texts and fields, one per line."""
+    lines: list[str] = []
+    for block in view["blocks"]:
+        if block["type"] == "section":
+            if block.get("text"):
+                lines.append(block["text"]["text"])
+            lines += [f["text"] for f in block.get("fields", [])]
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from adapters.slack.app import COMMAND
 from adapters.slack.workspaces import BOT_SCOPES, REDIRECT_PATH
+from adapters.slack.modal import SHORTCUT
 from bot.slack import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,4 +43,9 @@ def test_the_scopes_are_the_ones_the_readme_explains() -> None:
     slack = readme.split("## Slack\n", 1)[1].split("\n## ", 1)[0]
     explained = re.findall(r"`([a-z]+(?::[a-z]+)?)` \(", slack)
     assert explained == scopes
-    assert _list_under("    bot_events") == ["message.im"]
+    assert _list_under("    bot_events") == ["message.im", "app_home_opened"]
+
+
+def test_the_shortcut_and_home_tab_are_the_ones_served() -> None:
+    assert f"callback_id: {SHORTCUT}\n" in MANIFEST
+    assert "home_tab_enabled: true" in MANIFEST

@@ -1,0 +1,134 @@
+"""The App Home tab: published per user (views.publish) when they open it and after each
+action taken from it; its buttons act through core as the user who sees them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from adapters.slack.messenger import SlackMessenger
+from adapters.slack.modal import MAX_BLOCKS, ComposeModal, Spawn, actor_of
+from adapters.slack.render import TAP_PREFIX, render_one
+from core.chat.entry import Postroom
+from core.handlers import Actor
+from core.model import ChatPlatform, Identity
+from core.replies import Reply
+
+log = logging.getLogger(__name__)
+
+HOME_PREFIX = "home"  # action_ids of the Home's buttons: answered here, not in a channel
+NEW_POST = f"{HOME_PREFIX}:new"
+
+
+class SlackHome:
+    def __init__(
+        self,
+        app: AsyncApp,
+        postroom: Postroom,
+        messenger: SlackMessenger,
+        spawn: Spawn,
+        modal: ComposeModal,
+        wake: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._postroom = postroom
+        self._messenger = messenger
+        self._spawn = spawn
+        self._modal = modal
+        self._wake = wake
+        # Users who opened their Home since this process started: theirs is kept current.
+        self._opened: set[tuple[str, str]] = set()
+        modal.after_post = self._after_post
+        app.event("app_home_opened")(self._on_opened)
+        app.action(NEW_POST)(self._on_new_post)
+        app.action(re.compile(f"^{HOME_PREFIX}:{TAP_PREFIX}:"))(self._on_tap)
+
+    async def publish(self, actor: Actor, notice: Reply | None = None) -> None:
+        """views.publish of this user's Home (only they see it, so their links may show)."""
+        blocks: list[dict[str, Any]] = [
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "✍️ New post"},
+                        "action_id": NEW_POST,
+                        "style": "primary",
+                    }
+                ],
+            }
+        ]
+        if notice is not None and notice.text:
+            blocks += _homed(render_one(self._messenger.slashed(notice)).blocks)
+            blocks.append({"type": "divider"})
+        for part in await self._postroom.home(actor):
+            blocks += _homed(render_one(self._messenger.slashed(part)).blocks)
+        await self._messenger.client.views_publish(
+            user_id=actor.identity.user, view={"type": "home", "blocks": blocks[:MAX_BLOCKS]}
+        )
+
+    async def _on_opened(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        # The same event fires for the Messages tab (https://api.slack.com/events/app_home_opened).
+        if event.get("tab", "home") != "home":
+            return
+        team = str(body.get("team_id") or "")
+        user = {"user": {"id": str(event.get("user", "")), "team_id": team}}
+        self._spawn(self._refresh(user), None)
+
+    async def _on_new_post(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._new_post(body), None)
+
+    async def _on_tap(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._tap(body), None)
+
+    async def _new_post(self, body: dict[str, Any]) -> None:
+        actor = await self._in_dm(body)
+        # The post is made, and its progress shown, in the user's DM with the bot.
+        await self._modal.open(actor, str(body.get("trigger_id", "")), None)
+
+    async def _tap(self, body: dict[str, Any]) -> None:
+        actor = await self._in_dm(body)
+        value = str((body.get("actions") or [{}])[0].get("value", ""))
+        reply = await self._postroom.handle_tap(actor, value, None)
+        notice = reply if reply.text else Reply(reply.toast) if reply.toast else None
+        await self.publish(actor, notice)
+
+    async def _refresh(self, body: dict[str, Any]) -> None:
+        actor = await self._in_dm(body)
+        self._opened.add((actor.identity.workspace, actor.identity.user))
+        await self.publish(actor)
+
+    async def _after_post(self, author: Actor) -> None:
+        """A post made from the modal: once the pipeline has taken it as far as it goes now,
+        the author's Home shows the outcome (or the new upcoming post)."""
+        if (author.identity.workspace, author.identity.user) not in self._opened:
+            return
+        await self._wake()
+        dm = await self._messenger.open_dm(author.identity.workspace, author.identity.user)
+        await self.publish(Actor(author.identity, dm, author.name))
+
+    async def _in_dm(self, body: dict[str, Any]) -> Actor:
+        """The user as in their DM with the bot: Home is theirs alone, a private chat."""
+        found = actor_of(body, "")
+        identity = found.identity
+        dm = await self._messenger.open_dm(identity.workspace, identity.user)
+        return Actor(
+            Identity(ChatPlatform.SLACK, identity.user, identity.workspace), dm, found.name
+        )
+
+
+def _homed(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Core's tap buttons answered by the Home (a tap there has no channel to answer in)."""
+    for block in blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            action_id = str(element.get("action_id", ""))
+            if action_id.startswith(f"{TAP_PREFIX}:"):
+                element["action_id"] = f"{HOME_PREFIX}:{action_id}"[:255]
+    return blocks
