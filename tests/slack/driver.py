@@ -112,16 +112,7 @@ class SlackDriver:
                 "blocks": message.blocks,
             },
             "response_url": self.fake.hook(f"tap{n}"),
-            "actions": [
-                {
-                    "type": "button",
-                    "block_id": "b",
-                    "action_id": button["action_id"],
-                    "text": button["text"],
-                    **({"value": button["value"]} if "value" in button else {}),
-                    "action_ts": "1795000000.1",
-                }
-            ],
+            "actions": [pressed(button)],
         }
         return urlencode({"payload": json.dumps(payload)})
 
@@ -251,20 +242,23 @@ class SlackDriver:
             "trigger_id": self.fake.new_trigger(),
             "team": {"id": TEAM, "domain": "acme"},
             "view": home,
-            "actions": [
-                {
-                    "type": "button",
-                    "block_id": "b",
-                    "action_id": button["action_id"],
-                    "text": button["text"],
-                    **({"value": button["value"]} if "value" in button else {}),
-                    "action_ts": "1795000000.1",
-                }
-            ],
+            "actions": [pressed(button)],
         }
         body = urlencode({"payload": json.dumps(payload)})
         answer = await self.post(body, "application/x-www-form-urlencoded")
         assert answer.status_code == 200, answer.text
+
+
+def pressed(button: dict[str, Any]) -> dict[str, Any]:
+    """A block_actions payload's `actions` entry for a press of `button`."""
+    return {
+        "type": "button",
+        "block_id": "b",
+        "action_id": button["action_id"],
+        "text": button["text"],
+        **({"value": button["value"]} if "value" in button else {}),
+        "action_ts": "1795000000.1",
+    }
 
 
 def shown(view: dict[str, Any]) -> str:
