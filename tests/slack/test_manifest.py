@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from adapters.slack.app import COMMAND
-from adapters.slack.workspaces import BOT_SCOPES, REDIRECT_PATH
 from adapters.slack.modal import SHORTCUT
+from adapters.slack.workspaces import BOT_SCOPES, REDIRECT_PATH
 from bot.slack import EVENTS_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
