@@ -68,7 +68,9 @@ class SlackHome:
         for part in await self._postroom.home(actor):
             blocks += _homed(render_one(self._messenger.slashed(part)).blocks)
         await self._messenger.client.views_publish(
-            user_id=actor.identity.user, view={"type": "home", "blocks": blocks[:MAX_BLOCKS]}
+            user_id=actor.identity.user,
+            view={"type": "home", "blocks": blocks[:MAX_BLOCKS]},
+            **await self._messenger.auth(actor.identity.workspace),
         )
 
     async def _on_opened(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:

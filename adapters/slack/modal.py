@@ -130,8 +130,10 @@ class ComposeModal:
             await self._say(respond, f"{NOTHING_TO_TICK}\n{escape(reasons)}")
             return
         try:
+            # Many workspaces: the call carries the bot token of the user's workspace.
+            auth = await self._messenger.auth(actor.identity.workspace)
             await self._messenger.client.views_open(
-                trigger_id=trigger, view=compose_view(form, actor.chat.chat)
+                trigger_id=trigger, view=compose_view(form, actor.chat.chat), **auth
             )
         except SlackApiError as e:
             if error_code(e) not in _TRIGGER_GONE:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.fakes.clock import FixedClock
 from tests.slack.conftest import System
 from tests.slack.driver import ANA, BEN, CHANNEL
+from tests.slack.test_workspaces import TWO, many, two  # noqa: F401 (its fixtures)
 
 
 async def connect(system: System, *networks: str) -> None:
@@ -158,3 +161,15 @@ async def test_nothing_connected_answers_instead_of_an_empty_modal(system: Syste
     await system.slack.command("post", user=BEN)
     assert system.fake.views == {}
     assert system.slack.last_answer().startswith("No network can take a post from you yet:")
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+async def test_many_workspaces_open_the_modal_with_that_workspaces_token(
+    two: System,  # noqa: F811 (the fixture)
+) -> None:
+    slack, fake = two.slack, two.fake
+    await slack.command("connect", channel=ANA.dm, team=TWO)
+    await slack.tap(fake.last(ANA.dm), "Facebook", team=TWO)
+    await slack.command("post", team=TWO)
+    assert fake.called("views.open")[-1].token == "xoxb-T0TWO-installed"
+    assert "Facebook" in options(slack.opened())
