@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.files import share_png
 from adapters.slack.limiter import ChannelPace
 from adapters.slack.render import render, render_one, slashed
 from adapters.slack.workspaces import WorkspaceTokens
@@ -40,6 +41,9 @@ class SlackMessenger:
     a Tier 3 method, https://api.slack.com/methods/chat.update). 429 answers are waited out
     by the client's retry handler (`adapters.slack.limiter.RetryAfter`). With `tokens` (many
     workspaces) each call carries the bot token of the chat's workspace (`ChatRef.workspace`).
+    A reply's image (a digest's chart) is shared in the channel after its text, paced like a
+    message; an edit keeps the image already shown (a shared file is not part of the message
+    chat.update changes).
     """
 
     def __init__(
@@ -81,6 +85,10 @@ class SlackMessenger:
             channel = str(answer.get("channel") or channel)
         if not ts:
             raise ValueError("a reply with no text cannot be sent")
+        if reply.image is not None:
+            await self.pace.wait(channel)
+            alt = reply.text.partition("\n")[0]
+            await share_png(self.client, channel, reply.image, alt, **auth)
         return MessageRef(ChatRef(chat.platform, channel, chat.workspace, kind=chat.kind), ts)
 
     async def edit(self, message: MessageRef, reply: Reply) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,17 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-__all__ = ["APP_TOKEN", "BOT_TOKEN", "BOT_USER", "TEAM", "Call", "FakeSlackAPI", "Posted"]
+__all__ = [
+    "APP_TOKEN",
+    "BOT_TOKEN",
+    "BOT_USER",
+    "TEAM",
+    "Call",
+    "FakeSlackAPI",
+    "Posted",
+    "Shared",
+    "SlackPace",
+]
 
 BOT_TOKEN = "xoxb-1111-2222-fake-slack-bot-token"
 APP_TOKEN = "xapp-1-A0POSTROOM-fake-app-level-token"  # Socket Mode's apps.connections.open
@@ -74,6 +85,43 @@ class Posted:
         return found[0]
 
 
+@dataclass
+class Shared:
+    """A file shared in a channel by files.completeUploadExternal, with the bytes uploaded."""
+
+    channel: str
+    file_id: str
+    filename: str
+    title: str
+    alt_txt: str
+    data: bytes
+    initial_comment: str
+
+
+@dataclass
+class SlackPace:
+    """Slack's per-channel pace for messages (chat.postMessage and file shares): about one
+    per second per channel with short bursts (https://api.slack.com/apis/rate-limits#special),
+    as a generic cell rate on `clock`; over it, a 429 with Retry-After."""
+
+    interval: float = 1.0
+    burst: int = 3
+    clock: Any = time.monotonic
+    _next: dict[str, float] = field(default_factory=dict)
+    refused: int = 0
+
+    def retry_after(self, channel: str) -> int:
+        """0 when a message may go now (and it is counted), else the seconds to wait."""
+        now = self.clock()
+        slot = max(self._next.get(channel, now), now)
+        early = slot - self.interval * (self.burst - 1) - now
+        if early > 0:
+            self.refused += 1
+            return max(1, math.ceil(early))
+        self._next[channel] = slot + self.interval
+        return 0
+
+
 def invalid_blocks(blocks: Any) -> str | None:
     """Why Slack would refuse these blocks, or None."""
     if not isinstance(blocks, list) or len(blocks) > _MAX_BLOCKS:
@@ -111,8 +159,10 @@ def invalid_blocks(blocks: Any) -> str | None:
 
 class FakeSlackAPI:
     """auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
-    views.open (trigger_ids it issued: 3 s, once), views.update and views.publish; and
-    `/hooks/<id>` for response_url answers. `members` lists channels the bot is in (None: all)."""
+    views.open (trigger_ids it issued: 3 s, once), views.update and views.publish, the upload
+    v2 methods (files.getUploadURLExternal, the upload URL it hands out, served here,
+    files.completeUploadExternal); and `/hooks/<id>` for response_url answers. `members` lists
+    channels the bot is in (None: all); `pace` (None: off) answers 429 over Slack's pace."""
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -126,6 +176,11 @@ class FakeSlackAPI:
         self.client = ("1111.2222", "fake-client-secret")  # for oauth.v2.access
         self.codes_used: set[str] = set()  # an OAuth code works once
         self.socket_url = ""  # what apps.connections.open answers (tests.fakes.slack_socket)
+        self.upload_rate_limit_next = 0  # the same for uploads to the upload URL
+        self.pace: SlackPace | None = None
+        self.shared: list[Shared] = []
+        self.uploads: dict[str, JSON] = {}  # file id → what getUploadURLExternal was told
+        self.limited = 0  # 429 answers given
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -154,6 +209,7 @@ class FakeSlackAPI:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/hooks/{name}", self._hook)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         self._runner, port = await serve_local(app)
         self.url = f"http://127.0.0.1:{port}"
 
@@ -195,20 +251,47 @@ class FakeSlackAPI:
         self.calls.append(Call(method, args, token))
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
-            return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "2"}
-            )
+            return self._limited(2)
         if method == "oauth.v2.access":  # client credentials, not a bearer token
             return web.json_response(oauth_v2_access(self, auth, args))
         if method == "apps.connections.open" and token == APP_TOKEN:
             return web.json_response({"ok": True, "url": self.socket_url})
         if token not in self.teams:
             return _error("invalid_auth")
+        if self.pace is not None and method in _PACED:
+            wait = self.pace.retry_after(str(args.get("channel") or args.get("channel_id")))
+            if wait:
+                return self._limited(wait)
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return _error("unknown_method")
         result: JSON = handler(args)
         return web.json_response(result)
+
+    def _limited(self, seconds: int) -> web.Response:
+        self.limited += 1
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"},
+            status=429,
+            headers={"Retry-After": str(seconds)},
+        )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: the file's bytes as the POST body, no token (the URL is the
+        credential), exactly as many bytes as `length` promised."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": file_id, "length": len(data)}))
+        if self.upload_rate_limit_next > 0:
+            self.upload_rate_limit_next -= 1
+            return self._limited(2)
+        pending = self.uploads.get(file_id)
+        if pending is None:
+            return web.Response(status=404, text="unknown upload")
+        if len(data) != pending["length"]:
+            return web.Response(status=400, text="length mismatch")
+        pending["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -305,6 +388,57 @@ class FakeSlackAPI:
         self.homes[user] = view
         return {"ok": True, "view": view}
 
+    def _files_getUploadURLExternal(self, args: JSON) -> JSON:
+        # https://api.slack.com/methods/files.getUploadURLExternal: filename and length
+        # (bytes) are required.
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) < 1:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        self.uploads[file_id] = {
+            "filename": filename,
+            "length": int(length),
+            "alt_txt": str(args.get("alt_txt") or ""),
+            "data": None,
+        }
+        return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: JSON) -> JSON:
+        # https://api.slack.com/methods/files.completeUploadExternal: `files` is a JSON
+        # array of {id, title}; with channel_id the files are shared there.
+        try:
+            files = json.loads(str(args.get("files") or ""))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = str(args.get("channel_id") or "")
+        if channel and self.members is not None and channel not in self.members:
+            return {"ok": False, "error": "not_in_channel"}
+        found = []
+        for f in files:
+            pending = self.uploads.get(str(f.get("id")))
+            if pending is None or pending["data"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            found.append((str(f["id"]), str(f.get("title") or pending["filename"]), pending))
+        answer = []
+        for file_id, title, pending in found:
+            del self.uploads[file_id]
+            if channel:
+                self.shared.append(
+                    Shared(
+                        channel,
+                        file_id,
+                        pending["filename"],
+                        title,
+                        pending["alt_txt"],
+                        pending["data"],
+                        str(args.get("initial_comment") or ""),
+                    )
+                )
+            answer.append({"id": file_id, "name": pending["filename"], "title": title})
+        return {"ok": True, "files": answer}
+
     def _check(self, args: JSON) -> JSON | None:
         blocks = args.get("blocks")
         if isinstance(blocks, str):
@@ -376,6 +510,10 @@ def _view(args: JSON) -> JSON:
     view = args.get("view")
     found = json.loads(view) if isinstance(view, str) else view
     return dict(found) if isinstance(found, dict) else {}
+
+
+# Methods that post a message in a channel, paced per channel when `pace` is set.
+_PACED = frozenset({"chat.postMessage", "files.completeUploadExternal"})
 
 
 async def _args(request: web.Request) -> JSON:
