@@ -57,6 +57,15 @@ class ChannelPace:
             self.waited += wait
             await self.sleep(wait)
 
+    def sent(self, channel: str) -> None:
+        """A post to `channel` was just taken. Slack counted it when it arrived, at the latest
+        now: a post that went out late (a busy loop, a slow network) moves the channel's
+        pace on with it, or the next ones would reach Slack closer together than planned and
+        get 429s."""
+        after = self._clock() + self._interval
+        if self._next_slot.get(channel, after) < after:
+            self._next_slot[channel] = after
+
 
 class RetryAfter(AsyncRateLimitErrorRetryHandler):
     """slack_sdk's handler for 429 answers, waiting `Retry-After` seconds through `sleep`

@@ -81,6 +81,7 @@ class SlackMessenger:
                 unfurl_links=False,
                 **auth,
             )
+            self.pace.sent(channel)
             ts = str(answer["ts"])
             channel = str(answer.get("channel") or channel)
         if not ts:
@@ -89,6 +90,7 @@ class SlackMessenger:
             await self.pace.wait(channel)
             alt = reply.text.partition("\n")[0]
             await share_png(self.client, channel, reply.image, alt, **auth)
+            self.pace.sent(channel)
         return MessageRef(ChatRef(chat.platform, channel, chat.workspace, kind=chat.kind), ts)
 
     async def edit(self, message: MessageRef, reply: Reply) -> None:

@@ -181,6 +181,9 @@ class FakeSlackAPI:
         self.shared: list[Shared] = []
         self.uploads: dict[str, JSON] = {}  # file id → what getUploadURLExternal was told
         self.limited = 0  # 429 answers given
+        # Called with each API method as its request arrives (tests: a slow network on
+        # virtual time).
+        self.arriving: Callable[[str], None] | None = None
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -258,6 +261,8 @@ class FakeSlackAPI:
             return web.json_response({"ok": True, "url": self.socket_url})
         if token not in self.teams:
             return _error("invalid_auth")
+        if self.arriving is not None:
+            self.arriving(method)
         if self.pace is not None and method in _PACED:
             wait = self.pace.retry_after(str(args.get("channel") or args.get("channel_id")))
             if wait:

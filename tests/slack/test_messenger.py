@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.slack.messenger import SlackMessenger, chat_ref
 from core.model import ChatKind, ChatPlatform, MessageRef
 from core.replies import Reply
-from tests.fakes.slack_api import TEAM
+from tests.fakes.slack_api import TEAM, SlackPace
 from tests.slack.conftest import System
 
 
@@ -42,3 +42,21 @@ def test_a_dm_is_private_and_a_channel_is_shared() -> None:
     assert chat_ref(TEAM, "C0GENERAL").kind is ChatKind.SHARED
     assert chat_ref(TEAM, "G0OLDPRIVATE").kind is ChatKind.SHARED
     assert chat_ref(TEAM, "C0GENERAL").workspace == TEAM
+
+
+async def test_a_post_that_went_out_late_moves_its_channels_pace_on(system: System) -> None:
+    fake, slack, time = system.fake, messenger(system), system.time
+    fake.pace = SlackPace(interval=1.0, burst=3, clock=time.clock)
+    late = [2.0]  # the first post reaches Slack 2 s after it was sent, the others at once
+
+    def arriving(method: str) -> None:
+        if method == "chat.postMessage" and late:
+            time.now += late.pop()
+
+    fake.arriving = arriving
+    for n in range(4):
+        await slack.send(chat_ref(TEAM, "C0SLOW"), Reply(f"message {n}"))
+    # Slack counted the first post late, so the three after it came within its burst: the
+    # fourth waited a second instead of getting a 429.
+    assert fake.limited == 0 and time.slept == [1.0]
+    assert [m.shown for m in fake.in_channel("C0SLOW")] == [f"message {n}" for n in range(4)]
