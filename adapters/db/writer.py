@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import contextlib
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import MissingGreenlet, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+
+from adapters.db.statements import begins_write, writes
 
 # Why: SQLite has one writer at a time (https://www.sqlite.org/lockingv3.html). Python's
 # sqlite3 (and so aiosqlite) begins a *deferred* transaction, and only before INSERT, UPDATE
@@ -24,8 +26,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 # (each statement a WAL snapshot, never blocked by the writer); the first write of a
 # transaction waits for this engine's one writer slot (an asyncio lock, fair and without
 # polling), then opens `BEGIN IMMEDIATE`, which takes the write lock up front. Only another
-# process can then make it wait, and busy_timeout covers that.
-_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|ALTER)\b", re.I)
+# process can then make it wait, and busy_timeout covers that. Which statements write is
+# decided in adapters/db/statements.py; an explicit `BEGIN IMMEDIATE` takes the slot itself.
 WRITER_WAIT = 30.0  # seconds a write waits for the writer slot before it fails
 
 _HOLDS = "postroom_holds_writer"  # this pooled connection holds the writer slot
@@ -36,6 +38,11 @@ class WriterBusy(TimeoutError):
     """The writer slot stayed taken for WRITER_WAIT seconds (a stuck transaction)."""
 
 
+class WriterReentered(RuntimeError):
+    """A task that holds the writer slot wrote through a second connection: it would wait for
+    itself."""
+
+
 class SqliteWriter:
     """The writer slot of one SQLite engine, held from a transaction's first write until its
     connection goes back to the pool (after COMMIT or ROLLBACK)."""
@@ -44,6 +51,7 @@ class SqliteWriter:
         self._wait = wait
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._owner: asyncio.Task[Any] | None = None  # the task that took the slot
 
     def install(self, engine: Engine) -> None:
         event.listen(engine, "connect", self._on_connect)
@@ -72,7 +80,10 @@ class SqliteWriter:
         executemany: bool,
     ) -> None:
         info = conn.info
-        if info.get(_OPEN) or not _WRITES.match(statement):
+        if info.get(_OPEN):
+            return
+        explicit = begins_write(statement)
+        if not explicit and not writes(statement):
             return
         if not info.get(_HOLDS):
             dbapi = conn.connection.dbapi_connection
@@ -81,15 +92,24 @@ class SqliteWriter:
             # SQLAlchemy's greenlet (its documented way for awaitables inside events).
             dbapi.run_async(lambda _driver: self._acquire())
             info[_HOLDS] = True
-        cursor.execute("BEGIN IMMEDIATE")
+        if not explicit:  # else the statement itself is the BEGIN
+            cursor.execute("BEGIN IMMEDIATE")
         info[_OPEN] = True
 
     async def _acquire(self) -> None:
+        task = asyncio.current_task()
+        if self._lock.locked() and task is not None and task is self._owner:
+            raise WriterReentered(
+                "this task already holds the SQLite writer through another connection: "
+                "write through that one, or commit it before opening a second"
+            )
         try:
-            await asyncio.wait_for(self._lock.acquire(), self._wait)
+            async with asyncio.timeout(self._wait):
+                await self._lock.acquire()
         except TimeoutError:
             raise WriterBusy(f"database is locked: no write slot for {self._wait:.0f} s") from None
         self._loop = asyncio.get_running_loop()
+        self._owner = task
 
     def _end_transaction(self, conn: Connection) -> None:
         # COMMIT or ROLLBACK follows: a later write on this checkout begins anew (the slot is
@@ -108,13 +128,23 @@ class SqliteWriter:
         if not state.asyncio_safe:
             self._release(record)
 
-    def _on_invalidate(self, _dbapi: Any, record: ConnectionPoolEntry, _exc: Any) -> None:
-        self._release(record)  # closed: its transaction is gone with it
+    def _on_invalidate(self, dbapi: Any, record: ConnectionPoolEntry, _exc: Any) -> None:
+        # E.g. the task was cancelled mid-statement: the statement still runs in aiosqlite's
+        # thread, inside BEGIN IMMEDIATE, and SQLAlchemy closes the connection only after it.
+        # Handing the slot on now would let the next writer wait busy_timeout for that lock
+        # and fail; so the statement is interrupted (sqlite3_interrupt, safe from any thread:
+        # https://www.sqlite.org/c3ref/interrupt.html; its transaction rolls back) and the slot
+        # is kept until check-in, which follows the close.
+        if record.info.get(_HOLDS) and dbapi is not None:
+            # Outside SQLAlchemy's greenlet (garbage collection), or already closed: skipped.
+            with contextlib.suppress(MissingGreenlet, ValueError):
+                dbapi.run_async(lambda driver: driver.interrupt())
 
     def _release(self, record: ConnectionPoolEntry) -> None:
         record.info.pop(_OPEN, None)
         if not record.info.pop(_HOLDS, False):
             return
+        self._owner = None
         loop = self._loop
         try:
             running = asyncio.get_running_loop()
