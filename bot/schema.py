@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,6 +16,8 @@ from adapters.db.migrate import current_revision, head_revision
 log = logging.getLogger(__name__)
 
 UPGRADE_TIMEOUT = 300.0  # seconds; the SQLite migrations take well under one
+# The line of a traceback that names the error: `package.module.SomeError: message`.
+_ERROR_LINE = re.compile(r"(?:[A-Za-z_]\w*\.)*([A-Z]\w*(?:Error|Exception)): (.+)")
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -69,8 +72,20 @@ async def _upgrade_in_child(url: str) -> None:
         raise SchemaOutOfDate(took) from None
     if child.returncode != 0:
         # e.g. a revision this code does not know: a newer Postroom migrated the file.
-        why = err.decode(errors="replace").strip().splitlines()
-        raise SchemaOutOfDate(
-            "could not bring the SQLite database up to date: "
-            + (why[-1] if why else f"exit code {child.returncode}")
-        )
+        why = _error_line(err.decode(errors="replace")) or f"exit code {child.returncode}"
+        raise SchemaOutOfDate(f"could not bring the SQLite database up to date: {why}")
+
+
+def _error_line(stderr: str) -> str | None:
+    """What went wrong, in one line, from a child's stderr: the last `SomeError: message`
+    line of its traceback, else its last `postroom: ...` line. Never the SQL or its parameters
+    (SQLAlchemy puts them on lines of their own, and ends with a line that only links to its
+    docs), so no row's data reaches the message."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    for line in reversed(lines):
+        if found := _ERROR_LINE.fullmatch(line):
+            return f"{found[1]}: {found[2]}"[:500]
+    for line in reversed(lines):
+        if line.startswith("postroom: "):
+            return line.removeprefix("postroom: ")[:500]
+    return None

@@ -42,7 +42,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_file(database: str | None) -> Path | None:
+def sqlite_file(database: str | None) -> Path | None:
+    """The file of a SQLite database name; None in memory or for a `file:` URI."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
@@ -53,7 +54,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        path = _sqlite_file(parsed.database)
+        path = sqlite_file(parsed.database)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed, echo=echo)

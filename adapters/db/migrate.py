@@ -8,6 +8,10 @@ imported only to migrate.
 from __future__ import annotations
 
 import ast
+import asyncio
+import fcntl
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,11 +20,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.db.engine import sqlite_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"  # Alembic's default; env.py keeps it
+# One migration at a time per PostgreSQL database: the key of a transaction-level advisory lock
+# (https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS), "postroom".
+_PG_MIGRATION_LOCK = int.from_bytes(b"postroom", "big")
+_LOCK_POLL = 0.05  # seconds between tries for the migration lock file
+
+log = logging.getLogger(__name__)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -102,21 +114,61 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
 
 @asynccontextmanager
+async def _one_migrator(database: Path | None) -> AsyncIterator[None]:
+    """Holds `<database>.migrate.lock` (flock: released by the kernel if the process dies), so
+    that migrators of one SQLite file, in any process, take turns."""
+    if database is None:  # in memory: no other process sees it
+        yield
+        return
+    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        waited = False
+        while True:  # polled, not blocking: the event loop (and a cancellation) go on meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waited:
+                    log.info("database: waiting for another process migrating %s", database)
+                    waited = True
+                await asyncio.sleep(_LOCK_POLL)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@asynccontextmanager
 async def _migrating(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection in one transaction; on SQLite with foreign keys off meanwhile.
+    """A connection in one transaction that no other migrator runs beside; on SQLite with
+    foreign keys off meanwhile.
+
+    Alembic reads the revision and then migrates; two migrators that both read "no schema"
+    both create it, and the second fails (`table alembic_version already exists`). So the
+    transaction first takes what excludes other migrators: on SQLite the migration lock file
+    and then the write lock (`BEGIN IMMEDIATE`: with the driver's transaction handling off, a
+    bare begin sends nothing and Alembic's read would run outside any transaction), on
+    PostgreSQL an advisory lock; Alembic reads the revision after that.
 
     SQLite changes most of a table by copying it and dropping the old one, and dropping a
     table with foreign keys on first deletes its rows, cascading into every table that refers
     to it. SQLite's own procedure turns them off and checks them afterwards; the pragma only
     takes effect outside a transaction (https://www.sqlite.org/lang_altertable.html#otheralter).
     """
-    async with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
+    sqlite = engine.dialect.name == "sqlite"
+    async with (
+        engine.connect() as connection,
+        _one_migrator(sqlite_file(engine.url.database) if sqlite else None),
+    ):
         if sqlite:
             await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             await connection.commit()
         try:
             async with connection.begin():
+                if sqlite:
+                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                elif connection.dialect.name == "postgresql":
+                    lock = text("SELECT pg_advisory_xact_lock(:key)")
+                    await connection.execute(lock, {"key": _PG_MIGRATION_LOCK})
                 yield connection
                 if sqlite:
                     broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
