@@ -21,6 +21,7 @@ from adapters.db.uow import SqlUnitOfWorkFactory
 from bot.bootstrap import bootstrap
 from bot.logs import configure_logging
 from bot.runtime import SchemaOutOfDate, run
+from bot.schema import DatabaseUnavailable
 from bot.settings import Settings
 from bot.wiring import MissingSecretKeys, load_keyring
 from core.model import ChatPlatform, Identity, Tier
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings, console=_in_console(args))
     try:
         return int(asyncio.run(args.handler(settings, args)) or 0)
-    except (SchemaOutOfDate, MissingSecretKeys, SecretError, ValueError) as e:
+    except (SchemaOutOfDate, DatabaseUnavailable, MissingSecretKeys, SecretError, ValueError) as e:
         print(f"postroom: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

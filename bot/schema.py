@@ -9,6 +9,8 @@ import os
 import re
 import sys
 
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.migrate import current_revision, head_revision
@@ -24,8 +26,15 @@ class SchemaOutOfDate(RuntimeError):
     pass
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached or read at start (said in one line, no password)."""
+
+
 async def check_schema(engine: AsyncEngine) -> None:
-    current = await current_revision(engine)
+    _refuse_if_behind(await current_revision(engine))
+
+
+def _refuse_if_behind(current: str | None) -> None:
     head = head_revision()
     if current != head:
         raise SchemaOutOfDate(
@@ -37,10 +46,13 @@ async def check_schema(engine: AsyncEngine) -> None:
 async def prepare_schema(engine: AsyncEngine, url: str) -> None:
     """On SQLite, migrate to the head when behind (a first run starts from nothing) and say
     so in one log line; elsewhere, refuse to run on an out-of-date schema."""
+    try:
+        current = await current_revision(engine)  # the first contact with the database
+    except (OSError, DBAPIError) as e:  # refused, unknown host, timeout, login, file
+        raise DatabaseUnavailable(_unavailable(engine.url, e)) from None
     if engine.dialect.name != "sqlite":
-        await check_schema(engine)
+        _refuse_if_behind(current)
         return
-    current = await current_revision(engine)
     head = head_revision()
     if current == head:
         return
@@ -74,6 +86,24 @@ async def _upgrade_in_child(url: str) -> None:
         # e.g. a revision this code does not know: a newer Postroom migrated the file.
         why = _error_line(err.decode(errors="replace")) or f"exit code {child.returncode}"
         raise SchemaOutOfDate(f"could not bring the SQLite database up to date: {why}")
+
+
+def _unavailable(url: URL, error: OSError | DBAPIError) -> str:
+    """E.g. `cannot use the database nowhere on 127.0.0.1:1: ConnectionRefusedError: …`."""
+    if url.get_backend_name() == "sqlite":
+        where = f"SQLite database {url.database}"
+    else:
+        where = (
+            f"database {url.database} on {url.host or 'localhost'}:{url.port or 'default port'}"
+        )
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    kind = type(cause).__name__
+    detail = lines[0] if lines else "no detail"
+    reason = detail if kind == "Error" else f"{kind}: {detail}"  # "Error": a driver's wrapper
+    if url.password:  # drivers do not echo it; made sure of all the same
+        reason = reason.replace(str(url.password), "***")
+    return f"cannot use the {where} (POSTROOM_DATABASE_URL): {reason}"[:500]
 
 
 def _error_line(stderr: str) -> str | None:

@@ -146,3 +146,33 @@ async def test_a_failed_first_run_names_the_error_not_sqlalchemy_s_link(
         "OperationalError: (sqlite3.OperationalError) table profiles already exists"
     )
     assert "sqlalche.me" not in err and "a private note" not in err
+
+
+@pytest.mark.timeout(60)
+async def test_run_against_an_unreachable_postgresql_says_so_in_one_line(tmp_path: Path) -> None:
+    """It dumped a 40-line asyncpg traceback. Port 1 on localhost refuses at once."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
+    env |= {
+        "POSTROOM_DATABASE_URL": "postgresql+asyncpg://postroom:s3cret-pw@127.0.0.1:1/postroom",
+        "POSTROOM_HTTP_PORT": "0",
+        "POSTROOM_VAR_DIR": str(tmp_path / "var"),
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--no-console",
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(child.communicate(), 50)
+    assert child.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert lines[-1].startswith(
+        "postroom: cannot use the database postroom on 127.0.0.1:1 (POSTROOM_DATABASE_URL): "
+        "ConnectionRefusedError: "
+    ), lines
+    assert "Traceback" not in err.decode() and "s3cret-pw" not in err.decode()
