@@ -21,21 +21,23 @@ from bot.cli import main
 MIGRATORS = 3
 
 
-async def _spawn_upgrade(url: str) -> asyncio.subprocess.Process:
-    """`postroom db upgrade` as a real process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
-    env["POSTROOM_DATABASE_URL"] = url
+async def _spawn(env: dict[str, str], *argv: str) -> asyncio.subprocess.Process:
+    """`postroom <argv>` as a real process, with only these POSTROOM_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")} | env
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
-        "db",
-        "upgrade",
+        *argv,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def _spawn_upgrade(url: str) -> asyncio.subprocess.Process:
+    return await _spawn({"POSTROOM_DATABASE_URL": url}, "db", "upgrade")
 
 
 def _has_open(pid: int, path: Path) -> bool:
@@ -151,23 +153,12 @@ async def test_a_failed_first_run_names_the_error_not_sqlalchemy_s_link(
 @pytest.mark.timeout(60)
 async def test_run_against_an_unreachable_postgresql_says_so_in_one_line(tmp_path: Path) -> None:
     """It dumped a 40-line asyncpg traceback. Port 1 on localhost refuses at once."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POSTROOM_")}
-    env |= {
+    env = {
         "POSTROOM_DATABASE_URL": "postgresql+asyncpg://postroom:s3cret-pw@127.0.0.1:1/postroom",
         "POSTROOM_HTTP_PORT": "0",
         "POSTROOM_VAR_DIR": str(tmp_path / "var"),
     }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--no-console",
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    child = await _spawn(env, "run", "--no-console")
     _, err = await asyncio.wait_for(child.communicate(), 50)
     assert child.returncode == 2
     lines = err.decode().strip().splitlines()
