@@ -176,7 +176,7 @@ def bootstrap(
     budgeted = Budgeted(budget, clock=clock, sleep=sleep)
     if publishers is None:
         # Each publish request timed and its outcomes counted for /metrics.
-        built = build_publishers(settings, client, clock, budgeted)
+        built = build_publishers(settings, client, clock, budgeted, http)
         publishers = {route: MeteredPublisher(p, telemetry) for route, p in built.items()}
     if sources is None:
         sources = build_sources(settings, client, budget, clock, sleep)

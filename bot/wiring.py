@@ -11,6 +11,7 @@ from adapters.ayrshare.budgeted import Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from adapters.ayrshare.publisher import AyrsharePublisher
 from adapters.db.cipher import Keyring, load_or_create_sandbox_keyfile
+from adapters.instagram.publisher import InstagramGraphPublisher
 from adapters.sandbox.publisher import SandboxPublisher, parse_fail_spec
 from bot.logs import REDACT, key_spec_secrets
 from bot.settings import Settings
@@ -89,6 +90,7 @@ def build_publishers(
     client: AyrshareClient | None,
     clock: Clock,
     budgeted: Budgeted | None = None,
+    http: httpx.AsyncClient | None = None,
 ) -> dict[Route, Publisher]:
     if client is None:
         fail = parse_fail_spec(settings.sandbox_fail)
@@ -99,9 +101,7 @@ def build_publishers(
         for line in private_key.splitlines():
             if not line.startswith("-----"):
                 REDACT.add(line.strip())
-    # The free tier's direct Instagram Graph route is not wired here yet: core answers
-    # "not set up on this server" for it rather than guessing.
-    return {
+    publishers: dict[Route, Publisher] = {
         Route.AYRSHARE: AyrsharePublisher(
             client,
             jwt_domain=settings.ayrshare_domain,
@@ -109,6 +109,16 @@ def build_publishers(
             budgeted=budgeted,
         )
     }
+    if http is not None:
+        # The Free tier's direct route publishes for any profile holding an Instagram token;
+        # without a Meta app to connect with, Instagram is shown ⛔ with the reason.
+        publishers[Route.INSTAGRAM_GRAPH] = InstagramGraphPublisher(
+            http,
+            base_url=settings.instagram_api_url,
+            clock=clock,
+            app_configured=getattr(settings, "instagram_app_id", None) is not None,
+        )
+    return publishers
 
 
 def _plain(secret: object) -> str | None:

@@ -67,6 +67,8 @@ def settle_target(
                 t.due_at = now
         case OutcomeKind.UNKNOWN:
             end_lease(t, TargetState.UNCONFIRMED, outcome.reason)
+            # What the provider had made of it so far (an Instagram container), for the lookup.
+            t.provider_post_id = outcome.provider_post_id or t.provider_post_id
             t.due_at = now + config.settle_after
 
 

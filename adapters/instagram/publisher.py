@@ -1,0 +1,238 @@
+"""InstagramGraphPublisher: core's Publisher port for Route.INSTAGRAM_GRAPH (the Free tier)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from adapters.instagram import graph
+from core.errors import OutcomeUnknown, PermanentError, TransientError
+from core.model import AccountKey, Network, Post, Profile, Route
+from core.ports import Clock, ConnectLink, Outcome, OutcomeKind, PublishRequest
+from core.when import format_local
+
+__all__ = ["NOT_SET_UP", "InstagramGraphPublisher"]
+
+log = logging.getLogger(__name__)
+
+NOT_SET_UP = "Instagram Login is not set up on this server (POSTROOM_INSTAGRAM_APP_ID)."
+NOT_CONNECTED = "Instagram is not connected to this profile: reconnect Instagram."
+ONLY_INSTAGRAM = "The free tier publishes to Instagram only."
+# Container status polls: Meta suggests checking about once a minute for at most five minutes
+# for videos; images are usually FINISHED on the first look, so start short and back off.
+POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0)
+# A lookup accepts media posted this long before the request's send time (clock skew).
+LOOKUP_SLACK = timedelta(minutes=5)
+
+
+class InstagramGraphPublisher:
+    """Publishes with the profile's own Instagram token (Instagram API with Instagram Login).
+
+    The token and the Instagram user id are the profile's provider account for this route
+    (stored encrypted by the connect flow). A container id reaching media_publish travels in
+    the outcome (provider_post_id), so a lost answer is looked up by container, then by the
+    account's recent media, before anything is sent again.
+    """
+
+    route = Route.INSTAGRAM_GRAPH
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        clock: Clock,
+        app_configured: bool,
+        timeout: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        poll_delays: Sequence[float] = POLL_DELAYS,
+    ) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._clock = clock
+        self._configured = app_configured
+        self._timeout = timeout
+        self._sleep = sleep
+        self._delays = tuple(poll_delays)
+
+    def __repr__(self) -> str:
+        return f"InstagramGraphPublisher({self._base!r})"
+
+    def unavailable(self, network: Network) -> str | None:
+        if network is not Network.INSTAGRAM:
+            return ONLY_INSTAGRAM
+        return None if self._configured else NOT_SET_UP
+
+    async def create_account(self, profile: Profile) -> AccountKey | None:
+        return None  # the connect flow stores the token; nothing to create here
+
+    async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:
+        raise PermanentError(NOT_SET_UP)
+
+    async def connected(self, profile: Profile) -> Mapping[Network, str] | None:
+        if Route.INSTAGRAM_GRAPH not in profile.accounts:
+            return {}
+        known = profile.connections.get(Network.INSTAGRAM)
+        return {Network.INSTAGRAM: known.display_name if known else ""}
+
+    async def publish(self, request: PublishRequest) -> Mapping[Network, Outcome]:
+        outcomes: dict[Network, Outcome] = {
+            n: Outcome(OutcomeKind.FAILED, reason=ONLY_INSTAGRAM)
+            for n in request.networks
+            if n is not Network.INSTAGRAM
+        }
+        if Network.INSTAGRAM not in request.networks:
+            return outcomes
+        ig_user, token = _account(request.profile)
+        await self._check_quota(ig_user, token, request.profile.timezone)
+        post = request.post
+        calls, is_carousel = graph.containers(ig_user, post.text, post.media)
+        created = [await self._create(c, token) for c in calls]
+        await self._wait_finished(created, token)
+        container = created[0]
+        if is_carousel:
+            container = await self._create(graph.carousel(ig_user, post.text, created), token)
+            await self._wait_finished([container], token)
+        try:
+            body = await self._send(graph.publish(ig_user, container), token)
+        except (OutcomeUnknown, TransientError) as e:
+            # It may have gone out: carry the container id so the lookup can ask about it.
+            reason = e.reason
+            outcomes[Network.INSTAGRAM] = Outcome(
+                OutcomeKind.UNKNOWN, provider_post_id=container, reason=reason
+            )
+            return outcomes
+        media_id = str(body["id"])
+        outcomes[Network.INSTAGRAM] = await self._published(media_id, token)
+        return outcomes
+
+    async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
+        outcomes: dict[Network, Outcome] = {
+            n: Outcome(OutcomeKind.FAILED, reason=ONLY_INSTAGRAM)
+            for n in request.networks
+            if n is not Network.INSTAGRAM
+        }
+        if Network.INSTAGRAM not in request.networks:
+            return outcomes
+        ig_user, token = _account(request.profile)
+        target = request.post.targets.get(Network.INSTAGRAM)
+        container = target.provider_post_id if target is not None else None
+        if container:
+            body = await self._send(graph.status(container), token)
+            failure = graph.container_failure(body)
+            if failure is not None:
+                outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT, reason=failure)
+                return outcomes
+        media = await self._send(graph.recent_media(ig_user, 25), token)
+        for item in media.get("data") or []:
+            when = graph.parse_time(str(item.get("timestamp", "")))
+            same = item.get("caption", "") == request.post.text
+            if same and when is not None and when >= since - LOOKUP_SLACK:
+                url = item.get("permalink")
+                outcomes[Network.INSTAGRAM] = Outcome(
+                    OutcomeKind.PUBLISHED,
+                    url=str(url) if url else None,
+                    external_id=str(item["id"]),
+                    provider_post_id=str(item["id"]),
+                )
+                return outcomes
+        outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT)
+        return outcomes
+
+    async def delete(self, profile: Profile, post: Post, networks: Sequence[Network]) -> None:
+        # The Instagram Graph API offers no deletion of published media.
+        raise PermanentError(
+            "Instagram doesn't allow removing posts through the API; delete it in the app."
+        )
+
+    # --- steps ---------------------------------------------------------------------------
+
+    async def _check_quota(self, ig_user: str, token: str, tz: str) -> None:
+        used, allowed = graph.quota(await self._send(graph.publishing_limit(ig_user), token))
+        if used < allowed:
+            return
+        # Instagram does not say when a slot frees: the oldest of the last `allowed` posts
+        # leaves the rolling 24 h window then.
+        media = await self._send(graph.recent_media(ig_user, allowed), token)
+        times = sorted(
+            t
+            for item in media.get("data") or []
+            if (t := graph.parse_time(str(item.get("timestamp", "")))) is not None
+        )
+        window = timedelta(hours=24)
+        recent = [t for t in times if t > self._clock.now() - window]
+        frees = (recent[0] + window) if recent else self._clock.now() + window
+        raise PermanentError(
+            f"Not sent: Instagram allows {allowed} posts per 24 hours per account and this "
+            f"account has used them. A slot frees at {format_local(frees, tz)}; tap Retry then."
+        )
+
+    async def _create(self, call: graph.Call, token: str) -> str:
+        try:
+            body = await self._send(call, token)
+        except OutcomeUnknown as e:
+            # An unpublished container is harmless (it expires in 24 h): simply try again.
+            raise TransientError(e.reason) from None
+        return str(body["id"])
+
+    async def _wait_finished(self, containers: Sequence[str], token: str) -> None:
+        pending = list(containers)
+        for delay in (0.0, *self._delays):
+            if delay:
+                await self._sleep(delay)
+            still: list[str] = []
+            for container in pending:
+                body = await self._send(graph.status(container), token)
+                failure = graph.container_failure(body)
+                if failure is not None:
+                    raise PermanentError(failure)
+                if body.get("status_code") not in ("FINISHED", "PUBLISHED"):
+                    still.append(container)
+            pending = still
+            if not pending:
+                return
+        raise TransientError("Instagram is still processing the media")
+
+    async def _published(self, media_id: str, token: str) -> Outcome:
+        url: str | None = None
+        try:
+            body = await self._send(graph.permalink(media_id), token)
+            url = str(body.get("permalink") or "") or None
+        except (TransientError, OutcomeUnknown) as e:
+            log.warning("published %s but its permalink could not be read: %s", media_id, e)
+        return Outcome(
+            OutcomeKind.PUBLISHED, url=url, external_id=media_id, provider_post_id=media_id
+        )
+
+    async def _send(self, call: graph.Call, token: str) -> dict[str, Any]:
+        url = f"{self._base}/{call.path}"
+        # The token goes in the Authorization header, so it never appears in a logged URL.
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            response = await self._http.request(
+                call.method, url, params=dict(call.params), headers=headers, timeout=self._timeout
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+            raise TransientError(f"Instagram could not be reached: {type(e).__name__}") from None
+        except httpx.TransportError as e:
+            raise OutcomeUnknown(f"no answer from Instagram: {type(e).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        graph.raise_for_error(response.status_code, body)
+        if not isinstance(body, dict):
+            raise TransientError(f"Instagram answered HTTP {response.status_code} without JSON")
+        return body
+
+
+def _account(profile: Profile) -> tuple[str, str]:
+    account = profile.accounts.get(Route.INSTAGRAM_GRAPH)
+    if account is None:
+        raise PermanentError(NOT_CONNECTED, reconnect=True)
+    return account.ref, account.key.value
