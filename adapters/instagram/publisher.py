@@ -81,11 +81,7 @@ class InstagramGraphPublisher:
         return {Network.INSTAGRAM: known.display_name if known else ""}
 
     async def publish(self, request: PublishRequest) -> Mapping[Network, Outcome]:
-        outcomes: dict[Network, Outcome] = {
-            n: Outcome(OutcomeKind.FAILED, reason=ONLY_INSTAGRAM)
-            for n in request.networks
-            if n is not Network.INSTAGRAM
-        }
+        outcomes = _others(request)
         if Network.INSTAGRAM not in request.networks:
             return outcomes
         ig_user, token = _account(request.profile)
@@ -112,11 +108,7 @@ class InstagramGraphPublisher:
         return outcomes
 
     async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
-        outcomes: dict[Network, Outcome] = {
-            n: Outcome(OutcomeKind.FAILED, reason=ONLY_INSTAGRAM)
-            for n in request.networks
-            if n is not Network.INSTAGRAM
-        }
+        outcomes = _others(request)
         if Network.INSTAGRAM not in request.networks:
             return outcomes
         ig_user, token = _account(request.profile)
@@ -229,6 +221,12 @@ class InstagramGraphPublisher:
         if not isinstance(body, dict):
             raise TransientError(f"Instagram answered HTTP {response.status_code} without JSON")
         return body
+
+
+def _others(request: PublishRequest) -> dict[Network, Outcome]:
+    """Failures for the networks other than Instagram (this route reaches Instagram only)."""
+    failed = Outcome(OutcomeKind.FAILED, reason=ONLY_INSTAGRAM)
+    return {n: failed for n in request.networks if n is not Network.INSTAGRAM}
 
 
 def _account(profile: Profile) -> tuple[str, str]:
