@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 
+import httpx
 import pytest
 
 from adapters.console.chat import ConsoleChat
+from adapters.instagram.publisher import NOT_SET_UP
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
+from bot.wiring import ayrshare_client, build_publishers
 from core.chat.entry import Postroom
-from core.model import ChatPlatform
+from core.model import ChatPlatform, Network, Route
 from tests.analytics.support import START, FakeCharts
 from tests.fakes.clock import FixedClock
 from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
@@ -60,3 +63,14 @@ def test_one_budget_sized_by_the_settings() -> None:
     )
     assert (services.budget.limit, services.budget.analytics_share) == (300, 120)
     assert services.http is None  # the sandbox opens no HTTP client
+
+
+async def test_instagram_graph_publisher_is_wired_outside_the_sandbox_but_shown_unset() -> None:
+    settings = Settings(ayrshare_api_key="sk-test-wiring")
+    async with httpx.AsyncClient() as http:
+        client = ayrshare_client(settings, http)
+        publishers = build_publishers(settings, client, FixedClock(START), http=http)
+    assert set(publishers) == {Route.AYRSHARE, Route.INSTAGRAM_GRAPH}
+    # No Meta app to connect with: Instagram stays ⛔ with the reason, but a profile that
+    # already holds a token is published for.
+    assert publishers[Route.INSTAGRAM_GRAPH].unavailable(Network.INSTAGRAM) == NOT_SET_UP
