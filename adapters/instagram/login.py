@@ -1,0 +1,219 @@
+"""Instagram Login's OAuth calls over a caller-owned httpx.AsyncClient: authorize URL, code
+exchange, 60-day token, /me.
+
+https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+__all__ = [
+    "SCOPES",
+    "InstagramGrant",
+    "InstagramLogin",
+    "InstagramLoginError",
+    "clean_code",
+    "scopes_of",
+    "short_token_of",
+]
+
+SCOPES = (
+    "instagram_business_basic",
+    "instagram_business_content_publish",
+    "instagram_business_manage_insights",
+)
+
+
+class InstagramLoginError(Exception):
+    """The round trip failed; `reason` is safe to show the user (never a token or secret)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class InstagramGrant:
+    """A connected Instagram professional account and its long-lived token."""
+
+    account_id: str
+    username: str
+    token: str = field(repr=False)
+    expires_in: int  # seconds
+    scopes: tuple[str, ...]
+
+
+def clean_code(code: str) -> str:
+    """Meta appends `#_` to the redirect's code; it is not part of the code."""
+    code = code.strip()
+    return code[:-2] if code.endswith("#_") else code
+
+
+def scopes_of(value: object) -> tuple[str, ...]:
+    """Granted permissions come as a comma-separated string or a list."""
+    if isinstance(value, str):
+        return tuple(s.strip() for s in value.split(",") if s.strip())
+    if isinstance(value, list):
+        return tuple(str(s).strip() for s in value if str(s).strip())
+    return ()
+
+
+def short_token_of(body: Any) -> tuple[str, str, tuple[str, ...]]:
+    """(token, user id, scopes) from the code exchange, which answers in two shapes: wrapped
+    in a `data` array, or flat with a numeric `user_id`."""
+    if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
+        body = body["data"][0]
+    if not isinstance(body, dict):
+        raise InstagramLoginError("Instagram answered the code exchange in an unknown shape.")
+    token, user_id = body.get("access_token"), body.get("user_id")
+    if not isinstance(token, str) or not token or user_id is None or isinstance(user_id, bool):
+        raise InstagramLoginError("Instagram's code exchange answer has no token or account.")
+    return token, str(user_id), scopes_of(body.get("permissions"))
+
+
+def _error_of(response: httpx.Response) -> str:
+    """Meta's reason: `{"error_message": …}` from api.instagram.com, `{"error": {"message":
+    …}}` from graph.instagram.com."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict):
+        if isinstance(body.get("error_message"), str):
+            return str(body["error_message"])
+        error = body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return str(error["message"])
+    return f"HTTP {response.status_code}"
+
+
+class InstagramLogin:
+    """One method per step; the app secret travels in request bodies/queries, never logged."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        app_id: str,
+        app_secret: str,
+        redirect_uri: str,
+        authorize_url: str = "https://www.instagram.com/oauth/authorize",
+        oauth_url: str = "https://api.instagram.com",
+        graph_url: str = "https://graph.instagram.com",
+        timeout: float = 30.0,
+    ) -> None:
+        self._http = http
+        self._app_id = app_id
+        self._secret = app_secret
+        self.redirect_uri = redirect_uri
+        self._authorize = authorize_url
+        self._oauth = oauth_url.rstrip("/")
+        self._graph = graph_url.rstrip("/")
+        self._timeout = timeout
+
+    def authorize_link(self, state: str, scopes: Sequence[str] = SCOPES) -> str:
+        query = urlencode(
+            {
+                "client_id": self._app_id,
+                "redirect_uri": self.redirect_uri,
+                "response_type": "code",
+                "scope": ",".join(scopes),
+                "state": state,
+            }
+        )
+        return f"{self._authorize}?{query}"
+
+    async def complete(self, code: str, required: Sequence[str] = SCOPES) -> InstagramGrant:
+        """Code → short-lived token → 60-day token → account id and username. A scope the user
+        unticked is refused here, before anything is stored."""
+        short, user_id, granted = await self._exchange(clean_code(code))
+        missing = [s for s in required if granted and s not in granted]
+        if missing:
+            raise InstagramLoginError(
+                "Instagram did not grant " + ", ".join(missing) + ". Connect again and keep "
+                "every permission ticked."
+            )
+        token, expires_in = await self._long_lived(short)
+        account_id, username = await self._me(token)
+        if account_id != user_id:
+            raise InstagramLoginError("Instagram answered for a different account; try again.")
+        return InstagramGrant(account_id, username, token, expires_in, granted or tuple(required))
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await self._http.send(request)
+        except httpx.HTTPError as e:
+            raise InstagramLoginError(
+                f"Instagram could not be reached ({type(e).__name__})."
+            ) from e
+        if response.status_code >= 400:
+            raise InstagramLoginError(f"Instagram refused: {_error_of(response)}")
+        return response
+
+    async def _exchange(self, code: str) -> tuple[str, str, tuple[str, ...]]:
+        response = await self._send(
+            self._http.build_request(
+                "POST",
+                f"{self._oauth}/oauth/access_token",
+                data={
+                    "client_id": self._app_id,
+                    "client_secret": self._secret,
+                    "grant_type": "authorization_code",
+                    "redirect_uri": self.redirect_uri,
+                    "code": code,
+                },
+                timeout=self._timeout,
+            )
+        )
+        return short_token_of(_json(response))
+
+    async def _long_lived(self, short: str) -> tuple[str, int]:
+        response = await self._send(
+            self._http.build_request(
+                "GET",
+                f"{self._graph}/access_token",
+                params={
+                    "grant_type": "ig_exchange_token",
+                    "client_secret": self._secret,
+                    "access_token": short,
+                },
+                timeout=self._timeout,
+            )
+        )
+        body = _json(response)
+        token, expires = body.get("access_token"), body.get("expires_in")
+        if not isinstance(token, str) or not isinstance(expires, int) or isinstance(expires, bool):
+            raise InstagramLoginError("Instagram's long-lived token answer is incomplete.")
+        return token, expires
+
+    async def _me(self, token: str) -> tuple[str, str]:
+        response = await self._send(
+            self._http.build_request(
+                "GET",
+                f"{self._graph}/me",
+                params={"fields": "user_id,username", "access_token": token},
+                timeout=self._timeout,
+            )
+        )
+        body = _json(response)
+        user_id, username = body.get("user_id"), body.get("username")
+        if user_id is None or not isinstance(username, str):
+            raise InstagramLoginError("Instagram did not say which account was connected.")
+        return str(user_id), username
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InstagramLoginError("Instagram answered with something that is not JSON.") from e
+    if not isinstance(body, dict):
+        raise InstagramLoginError("Instagram answered in an unknown shape.")
+    return body
