@@ -33,6 +33,7 @@ class Action(StrEnum):
     PAGE = "pg"  # a page of /posts
     UNLINK = "ul"  # unlink a channel: ul:<link id>
     DIGEST = "dg"  # the /digest buttons: dg:on, dg:off, dg:weekly, dg:now, dg:stats
+    DISCONNECT = "dx"  # confirms /disconnect: dx:<network>:<minute the question was asked>
 
     @property
     def takes_post(self) -> bool:

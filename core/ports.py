@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
@@ -299,6 +299,16 @@ class Publisher(Protocol):
         ...
 
     async def delete(self, profile: Profile, post: Post, networks: Sequence[Network]) -> None: ...
+
+
+@runtime_checkable
+class Unlinker(Protocol):
+    """A publisher that can unlink a network at its provider (Ayrshare's profile API); a
+    route without one (a stored token of our own) is disconnected by deleting what we keep."""
+
+    async def unlink(self, profile: Profile, network: Network) -> None:
+        """Unlink `network`; raises a PublishError when the provider refuses or is down."""
+        ...
 
 
 class Messenger(Protocol):

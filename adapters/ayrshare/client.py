@@ -144,6 +144,15 @@ class AyrshareClient:
         raw = await self._send("GET", "/user", profile_key=profile_key)
         return records.parse_user(refusals.check(raw, "reading the linked accounts"))
 
+    async def unlink_social(self, profile_key: str, platform: str) -> None:
+        """Unlink one network from the User Profile: DELETE /profiles/social with
+        {"platform": …} under its Profile-Key
+        (https://www.ayrshare.com/docs/apis/profiles/unlink-social-network)."""
+        raw = await self._send(
+            "DELETE", "/profiles/social", profile_key=profile_key, json={"platform": platform}
+        )
+        refusals.check(raw, "unlinking the network")
+
     # --- posts --------------------------------------------------------------------------
 
     async def post(self, body: Mapping[str, Any], profile_key: str | None) -> wire.RawResponse:

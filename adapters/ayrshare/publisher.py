@@ -127,6 +127,14 @@ class AyrsharePublisher:
         self._linked[profile.id] = (now + self._ttl, found)
         return dict(found)
 
+    async def unlink(self, profile: Profile, network: Network) -> None:
+        key = _profile_key(profile)
+        platform = wire.platform_of(network)
+        await self._budgeted.call(
+            _budget_key(profile), Lane.CHAT, lambda: self._client.unlink_social(key, platform)
+        )
+        self._linked.pop(profile.id, None)  # ask Ayrshare afresh next time
+
     def _split(self, networks: Sequence[Network]) -> tuple[list[Network], dict[Network, Outcome]]:
         """Networks to send, and outcomes for those that cannot be sent from here."""
         sendable: list[Network] = []

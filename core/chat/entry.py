@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from core.actions import Action
 from core.chat.base import int_arg
 from core.chat.connect import ConnectFlow
+from core.chat.disconnect import DisconnectFlow
 from core.chat.form import FormFlow
 from core.chat.home import HomeFlow
 from core.chat.linking import LinkFlow
@@ -61,7 +62,7 @@ NOT_YOURS = "Only the author can do that."
 UNSEALED = "This button is too old to use. Send the command again."
 
 
-class Postroom(ConnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
+class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
     """Use cases behind chat: start, help, connect, status, post, posts, cancel, delete, retry,
     schedule, tier and timezone."""
 
@@ -92,6 +93,7 @@ class Postroom(ConnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
             "help": self._help,
             "connect": self._connect,
             "status": self._status,
+            "disconnect": self._disconnect,
             "post": self._post,
             "posts": self._posts,
             "schedule": self._schedule_cmd,
@@ -121,6 +123,7 @@ class Postroom(ConnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
             Action.RETRY: self._tap_retry,
             Action.PAGE: self._tap_page,
             Action.UNLINK: self._tap_unlink,
+            Action.DISCONNECT: self._tap_disconnect,
         }
 
         self._help_lines: list[str] = []
@@ -281,6 +284,7 @@ class Postroom(ConnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
             "/posts — scheduled and recent posts\n"
             "/cancel <id> · /delete <id> · /retry <id> [network]\n"
             "/connect — link your networks · /status — what is connected\n"
+            "/disconnect <network> — unlink one (asks first)\n"
             "/timezone <Area/City> — your time zone · /tier — your plan\n"
             "/link — publish a channel's posts with your profile · /unlink"
             + "".join(f"\n{line}" for line in self._help_lines)

@@ -627,3 +627,18 @@ async def test_keys_never_reach_the_logs(
     for text in logged + [str(e) for e in errors] + [repr(publisher)]:
         for secret in secrets:
             assert secret not in text
+
+
+async def test_unlink_removes_the_network_at_ayrshare(
+    fake: FakeAyrshare, http: httpx.AsyncClient
+) -> None:
+    publisher = make_publisher(http)
+    profile = make_profile(fake, "linkedin", "facebook")
+    assert set(await publisher.connected(profile) or {}) == {Network.LINKEDIN, Network.FACEBOOK}
+    await publisher.unlink(profile, Network.LINKEDIN)
+    (user,) = fake.profiles.values()
+    assert set(user.linked) == {"facebook"}
+    # The cached answer is dropped: the next read asks Ayrshare again.
+    assert set(await publisher.connected(profile) or {}) == {Network.FACEBOOK}
+    with pytest.raises(PermanentError, match=r"unlinking the network.*not linked"):
+        await publisher.unlink(profile, Network.LINKEDIN)

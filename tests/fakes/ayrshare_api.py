@@ -225,6 +225,10 @@ class FakeAyrshare:
                 return self._generate_jwt(body)
             case "GET", ["user"]:
                 return self._user(profile)
+            case "DELETE", ["profiles", "social"]:
+                return self._unlink(profile, body)
+            case "DELETE", ["profiles"]:
+                return self._delete_profile(profile)
             case "POST", ["post"]:
                 return self._post(profile, headers, body)
             case "GET", ["post" | "history", post_id]:
@@ -295,6 +299,26 @@ class FakeAyrshare:
         if profile.linked:  # omitted when nothing is linked, as Ayrshare does
             data["activeSocialAccounts"] = list(profile.linked)
         return _ok(data)
+
+    def _unlink(self, profile: FakeProfile, body: JSON) -> Response:
+        # https://www.ayrshare.com/docs/apis/profiles/unlink-social-network
+        platform = body.get("platform")
+        if profile is self.primary:
+            return _error(400, None, "Profile-Key header required.")
+        if not isinstance(platform, str) or not platform:
+            return _error(400, None, "Missing platform.")
+        if platform not in profile.linked:
+            return _error(400, None, f"Platform {platform} not linked.")
+        del profile.linked[platform]
+        return _ok({"status": "success", "platform": platform, "refId": profile.ref_id})
+
+    def _delete_profile(self, profile: FakeProfile) -> Response:
+        # https://www.ayrshare.com/docs/apis/profiles/delete-profile: the Profile-Key header
+        # names the User Profile; the primary profile cannot be deleted.
+        if profile is self.primary:
+            return _error(400, None, "Profile-Key header required.")
+        del self.profiles[profile.profile_key]
+        return _ok({"status": "success", "refId": profile.ref_id})
 
     def _post(self, profile: FakeProfile, headers: Mapping[str, str], body: JSON) -> Response:
         text, platforms = body.get("post"), body.get("platforms")
