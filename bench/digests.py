@@ -1,9 +1,10 @@
 """Benchmark: the 09:00 digest fan-out to N subscribed Telegram chats through a fake Bot API.
 
-The fake enforces Telegram's flood limits as token buckets (docs/platform-limits.md#telegram): 30
-messages/s overall, 1/s per chat, 20/min per group, and answers 429 with retry_after when one
-is exceeded. Digests go out through the real path: DigestRunner → TelegramMessenger → PTB
-ExtBot with the project's TelegramRateLimiter → HTTPXRequest over the fake transport.
+The fake enforces Telegram's flood limits as token buckets
+(docs/limits-by-platform.md#telegram): 30 messages/s overall, 1/s per chat, 20/min per group,
+and answers 429 with retry_after when one is exceeded. Digests go out through the real path:
+DigestRunner → TelegramMessenger → PTB ExtBot with the project's TelegramRateLimiter →
+HTTPXRequest over the fake transport.
 
 Digests due at 09:00 are composed ahead (numbers read for a batch of profiles at once, each
 profile's chart drawn once for all its chats); the compose time is split into the chart's

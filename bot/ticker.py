@@ -1,7 +1,7 @@
 """The scheduler tick: APScheduler 3 runs the publishing pipeline every second, in process.
 
 APScheduler holds nothing durable: all due work lives in the database, since APScheduler 3
-cannot share a job store between processes (docs/platform-limits.md#apscheduler).
+cannot share a job store between processes (docs/limits-by-platform.md#apscheduler).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ OUTSIDE = re.compile(
     r"|\b(?:chat-ux|ayrshare-api|architecture-notes|peers)\.md\b",
     re.IGNORECASE,
 )
-# A Markdown file named in text, with an optional section: `docs/platform-limits.md#telegram`.
+# A Markdown file named in text, with an optional section: `docs/limits-by-platform.md#telegram`.
 # Path segments must start the token, so a URL's tail (https://host/x.md) is not taken for one.
 MD_MENTION = re.compile(r"(?<![\w/.:-])((?:[\w.-]+/)*[\w-]+\.md)\b(?:#([\w-]+))?")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)

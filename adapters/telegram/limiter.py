@@ -85,7 +85,7 @@ class Pacer:
 
 
 class TelegramRateLimiter(BaseRateLimiter[int]):
-    """Telegram's flood limits (docs/platform-limits.md#telegram), all on the injected clock:
+    """Telegram's flood limits (docs/limits-by-platform.md#telegram), all on the injected clock:
 
     - `overall_max_rate` messages/s overall (29, under Telegram's 30), evenly spaced, with no
       burst at the start of a wave and never more than that within any one second;

@@ -21,7 +21,7 @@ class Quota:
 # Instagram's rolling 24 h publishing limit per account, enforced at media_publish. Meta's
 # current reference says 50 and asks schedulers to enforce it themselves
 # (https://developers.facebook.com/docs/instagram-platform/content-publishing/, and
-# docs/platform-limits.md#instagram-graph-api); through Ayrshare the same limit comes back as
+# docs/limits-by-platform.md#instagram-graph-api); through Ayrshare the same limit comes back as
 # code 435 (https://www.ayrshare.com/docs/errors/errors-ayrshare).
 QUOTAS: Mapping[Network, Quota] = {Network.INSTAGRAM: Quota(50, timedelta(hours=24))}
 

@@ -35,7 +35,7 @@ TODAY = START.date()  # Tue 24 Nov 2026; the digest reports on Mon 23 Nov
 V, L, C = Metric.VIEWS, Metric.LIKES, Metric.COMMENTS
 
 # Slack Block Kit (https://api.slack.com/reference/block-kit/blocks#section, and
-# docs/platform-limits.md#slack): one section for the text, one with the fields
+# docs/limits-by-platform.md#slack): one section for the text, one with the fields
 # (at most 10, each at most 2000 characters), the chart as an image block, one actions block.
 SLACK_SECTION_TEXT = 3000
 SLACK_FIELDS = 10
