@@ -171,6 +171,9 @@ class Connection:
     status: ConnectionStatus
     display_name: str = ""
     updated_at: datetime | None = None
+    # When our access ends unless renewed: a Free Instagram token's expiry, or a Pro link's
+    # end from Ayrshare's refreshDaysRemaining. None when the network gives no end.
+    expires_at: datetime | None = None
 
 
 @dataclass(slots=True)

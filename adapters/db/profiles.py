@@ -157,6 +157,7 @@ class SqlProfileRepository:
             found.status = connection.status.value
             found.display_name = connection.display_name
             found.updated_at = connection.updated_at
+            found.expires_at = connection.expires_at
         for stale in existing.values():
             await self._session.delete(stale)
 
@@ -227,7 +228,7 @@ class SqlProfileRepository:
         for c in connections:
             network = Network(c.network)
             profile.connections[network] = Connection(
-                network, ConnectionStatus(c.status), c.display_name, c.updated_at
+                network, ConnectionStatus(c.status), c.display_name, c.updated_at, c.expires_at
             )
         latest = (
             await self._session.scalars(

@@ -104,6 +104,7 @@ class ConnectionRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     display_name: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # migration 0008_connection_expiry
 
 
 class SubscriptionRow(Base):

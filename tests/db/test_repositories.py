@@ -132,7 +132,7 @@ async def test_profile_save_round_trips_accounts_and_connections(uow: UnitOfWork
     profile.display_name = "Alice B."
     profile.accounts[Route.AYRSHARE] = AccountKey("ref-1", Secret("AX1XGG-key-one"))
     profile.connections[Network.INSTAGRAM] = Connection(
-        Network.INSTAGRAM, ConnectionStatus.CONNECTED, "@alice", NOW
+        Network.INSTAGRAM, ConnectionStatus.CONNECTED, "@alice", NOW, NOW + timedelta(days=60)
     )
     profile.connections[Network.X] = Connection(Network.X, ConnectionStatus.BROKEN)
     async with uow() as u:
@@ -143,13 +143,19 @@ async def test_profile_save_round_trips_accounts_and_connections(uow: UnitOfWork
     assert loaded == profile
     assert loaded is not None
     assert loaded.accounts[Route.AYRSHARE].key.value == "AX1XGG-key-one"
+    assert loaded.connections[Network.INSTAGRAM].expires_at == NOW + timedelta(days=60)
+    assert loaded.connections[Network.X].expires_at is None
     assert loaded.connected() == {Network.INSTAGRAM}
 
     # Change the key, drop one connection, add another, repair the broken one.
     loaded.accounts[Route.AYRSHARE] = AccountKey("ref-2", Secret("key-two"))
     del loaded.connections[Network.INSTAGRAM]
     loaded.connections[Network.X] = Connection(
-        Network.X, ConnectionStatus.CONNECTED, "@alice_x", NOW + timedelta(minutes=1)
+        Network.X,
+        ConnectionStatus.CONNECTED,
+        "@alice_x",
+        NOW + timedelta(minutes=1),
+        NOW + timedelta(days=5),
     )
     loaded.connections[Network.TIKTOK] = Connection(Network.TIKTOK, ConnectionStatus.CONNECTED)
     async with uow() as u:
