@@ -39,10 +39,14 @@ NOT_IN_CHANNEL = (
     f"shown here: add me with /invite @Postroom, or use {COMMAND} in your DM with me."
 )
 IN_YOUR_DM = "I answered in our DM."
+IN_THIS_CHANNEL = "📬 The digest is in this channel, for everyone here, as scheduled ones are."
 OTHER_WORKSPACE = "This Postroom serves another Slack workspace; nothing was done."
 # What an edit is refused with when the message is gone or not ours to edit: shown anew.
 _GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 _NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+# `/postroom digest now` shows the digest the channel would get: posted there, chart and all
+# (an ephemeral answer cannot carry a file: https://api.slack.com/methods/chat.postEphemeral).
+_SHOWN_IN_CHANNEL = frozenset({"digest now", "digest preview"})
 # Core's commands as Slack shows them: `/post` is `/postroom post` (one slash command).
 CORE_COMMANDS = frozenset(
     {"start", "cancel", "delete", "retry", "link", "unlink", "upgrade", "help", "digest"}
@@ -179,6 +183,10 @@ class SlackChat:
             await self.modal.open(actor, str(body.get("trigger_id", "")), respond)
             return
         reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
+        if reply is not None and _in_channel(sub, reply) and not chat.private:
+            if await self._in_channel(chat, reply, respond):
+                await self._ephemeral(respond, Reply(IN_THIS_CHANNEL))
+            return
         await self._answer(chat, reply or Reply(HINT), respond)
 
     async def _tap(self, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -236,14 +244,20 @@ class SlackChat:
         if not any(b.taps for row in reply.buttons for b in row):
             await self._ephemeral(respond, reply)
             return
+        await self._in_channel(chat, reply, respond)
+
+    async def _in_channel(self, chat: ChatRef, reply: Reply, respond: AsyncRespond) -> bool:
+        """Posted in `chat`; True when it got there."""
         try:
             await self._messenger.send(chat, reply)
+            return True
         except SlackApiError as e:
             if error_code(e) not in _NO_ENTRY:
                 raise
-            # Shown to the user alone (a list still reads well), with the way to fix it.
-            await self._ephemeral(respond, reply)
-            await self._ephemeral(respond, Reply(NOT_IN_CHANNEL))
+        # Shown to the user alone (a list still reads well), with the way to fix it.
+        await self._ephemeral(respond, reply)
+        await self._ephemeral(respond, Reply(NOT_IN_CHANNEL))
+        return False
 
     async def _ephemeral(self, respond: AsyncRespond, reply: Reply) -> None:
         # A response_url answer is "ephemeral" unless it says in_channel
@@ -282,6 +296,14 @@ class SlackChat:
                 await self.after_update()
             except Exception:
                 log.exception("waking the pipeline failed")
+
+
+def _in_channel(sub: str, reply: Reply) -> bool:
+    """A digest shown now goes where scheduled digests go (a digest has fields; a refusal
+    does not, and stays ephemeral); so does any chart."""
+    said = " ".join(sub.lower().split()[:2])
+    shown = reply.image is not None or (said in _SHOWN_IN_CHANNEL and bool(reply.fields))
+    return bool(reply.text) and shown
 
 
 def _team_of(body: dict[str, Any]) -> str:

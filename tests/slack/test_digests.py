@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from adapters.slack.app import IN_THIS_CHANNEL
 from core.metrics import DailyTotal, Metric
 from core.model import ChatPlatform, Identity, Network
 from tests.fakes.slack_api import TEAM, SlackPace
@@ -141,3 +142,51 @@ async def test_a_digest_wave_keeps_each_channels_pace(system: System) -> None:
     # A fourth post waited for its channel's slot (the virtual clock is shared, so one wait
     # also moved the others' time on).
     assert system.time.slept and set(system.time.slept) == {1.0}
+
+
+async def test_digest_now_in_a_channel_is_posted_there_with_its_chart(system: System) -> None:
+    slack, fake = system.slack, system.fake
+    await slack.command("timezone America/New_York")
+    await seed_views(system)
+    system.services.clock.set(DUE)  # type: ignore[attr-defined]
+    await slack.command("digest now")
+    (digest,) = fake.in_channel(CHANNEL)  # in the channel, as a scheduled digest is
+    assert digest.shown.startswith("📊 Daily digest · ")
+    assert "*Views*\n1,000" in digest.shown
+    (shared,) = fake.shared
+    assert shared.channel == CHANNEL and shared.data.startswith(PNG_SIGNATURE)
+    assert "files.upload" not in [c.method for c in fake.calls]
+    assert slack.last_answer() == IN_THIS_CHANNEL  # the requester is told, ephemerally
+
+    # Without numbers: the plain digest goes to the channel too, with no chart.
+    await slack.command("digest now", user=BEN)
+    assert "No numbers for this period yet" in fake.last(CHANNEL).shown
+    assert len(fake.shared) == 1
+
+
+async def test_digest_now_where_the_bot_is_not_a_member_is_shown_to_the_requester(
+    system: System,
+) -> None:
+    slack, fake = system.slack, system.fake
+    fake.members = set()
+    await slack.command("digest now")
+    answers = list(fake.answers())
+    assert answers[-2].startswith("📊 Daily digest")  # ephemeral: the text, no chart
+    assert answers[-1].startswith("I can't post in this channel yet")
+    assert fake.in_channel(CHANNEL) == [] and fake.shared == []
+
+
+async def test_a_mistyped_digest_now_is_refused_to_the_requester_alone(system: System) -> None:
+    slack, fake = system.slack, system.fake
+    await slack.command("digest nowish")
+    assert slack.last_answer().startswith("I don't know /postroom digest nowish.")
+    await slack.command("digest now " + "x" * 80_000)  # oversize
+    assert slack.last_answer().startswith("That message is 80,012 characters")
+    assert fake.in_channel(CHANNEL) == [] and fake.shared == []
+
+
+async def test_digest_now_in_the_dm_arrives_there_without_a_notice(system: System) -> None:
+    slack, fake = system.slack, system.fake
+    await slack.command("digest now", channel=ANA.dm)
+    assert fake.last(ANA.dm).shown.startswith("📊 Daily digest")
+    assert IN_THIS_CHANNEL not in list(fake.answers())
