@@ -21,7 +21,13 @@ from adapters.slack.messenger import SlackMessenger
 from adapters.slack.workspaces import INSTALL_PATH, REDIRECT_PATH, WorkspaceTokens
 from bot.bootstrap import Services
 from bot.settings import Settings
-from bot.slack_oauth import check_slack, installation_store, many_workspaces, oauth_settings
+from bot.slack_oauth import (
+    check_slack,
+    installation_store,
+    many_workspaces,
+    oauth_settings,
+    rotator,
+)
 from core.model import ChatPlatform
 
 log = logging.getLogger(__name__)
@@ -43,14 +49,16 @@ def slack_messenger(
     the one bot token, or (many workspaces) each workspace's from the installations."""
     pace = pace or ChannelPace()
     token = settings.slack_bot_token
-    tokens = None
-    if token is None:
-        tokens = WorkspaceTokens(installation_store(settings, engine, keyring))
     client = AsyncWebClient(
         token=None if token is None else token.get_secret_value(),
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(pace.sleep),
     )
+    tokens = None
+    if token is None:
+        tokens = WorkspaceTokens(
+            installation_store(settings, engine, keyring), rotator(settings, client)
+        )
     return SlackMessenger(client, pace, tokens)
 
 
@@ -75,7 +83,7 @@ class SlackService:
         if self.many:
             assert messenger.tokens is not None
             oauth = oauth_settings(
-                settings, messenger.tokens.store, services.engine, services.clock
+                settings, messenger.tokens, services.engine, services.clock, messenger.client
             )
         self.chat = SlackChat(
             services.postroom,

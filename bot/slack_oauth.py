@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_session_factory
 from adapters.db.slack_installations import SqlInstallationStore
 from adapters.db.slack_states import STATE_TTL, SqlOAuthStateStore
-from adapters.slack.workspaces import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH
+from adapters.slack.workspaces import (
+    BOT_SCOPES,
+    INSTALL_PATH,
+    REDIRECT_PATH,
+    ROTATE_BEFORE_MINUTES,
+)
 from bot.settings import Settings
 from core.ports import Clock
 
@@ -57,8 +67,23 @@ def installation_store(
     )
 
 
+def rotator(settings: Settings, client: AsyncWebClient) -> AsyncTokenRotator:
+    """Token rotation (https://api.slack.com/authentication/rotation): oauth.v2.access with
+    the client credentials and a refresh token, through `client` (POSTROOM_SLACK_API_URL)."""
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    return AsyncTokenRotator(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        client=client,
+    )
+
+
 def oauth_settings(
-    settings: Settings, store: AsyncInstallationStore, engine: AsyncEngine, clock: Clock
+    settings: Settings,
+    store: AsyncInstallationStore,
+    engine: AsyncEngine,
+    clock: Clock,
+    client: AsyncWebClient,
 ) -> AsyncOAuthSettings:
     """bolt's OAuth flow (https://api.slack.com/authentication/oauth-v2): the install page
     sets a state cookie and sends the browser to Slack's authorize URL; Slack sends it back
@@ -68,7 +93,7 @@ def oauth_settings(
     if settings.public_url:
         # Slack insists on the exact URL when an app lists more than one redirect URL.
         redirect = settings.public_url.rstrip("/") + REDIRECT_PATH
-    return AsyncOAuthSettings(
+    oauth = AsyncOAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=list(BOT_SCOPES),
@@ -78,4 +103,17 @@ def oauth_settings(
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
         redirect_uri=redirect,
+        token_rotation_expiration_minutes=ROTATE_BEFORE_MINUTES,
     )
+    # The store (adapters.slack.workspaces) rotates tokens before it hands them out; bolt's
+    # authorize rotates too if one slipped through, but the one AsyncOAuthSettings builds
+    # would call slack.com with a client of its own, not POSTROOM_SLACK_API_URL's.
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        logger=logging.getLogger("slack_bolt.authorization"),
+        client_id=oauth.client_id,
+        client_secret=oauth.client_secret,
+        token_rotation_expiration_minutes=ROTATE_BEFORE_MINUTES,
+        installation_store=store,
+        client=client,
+    )
+    return oauth

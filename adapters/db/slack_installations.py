@@ -195,10 +195,11 @@ class SqlInstallationStore(AsyncInstallationStore):
         async with self._sessions() as session:
             row = (await session.scalars(stmt)).first()
             installation = None if row is None else self._installation(row)
-        if installation is None or (user_id is None and installation.bot_token is not None):
-            return installation
-        # As slack_sdk does: a user's installation, or one without a bot token, carries the
-        # workspace's latest bot token (https://github.com/slackapi/bolt-python/issues/664).
+        if installation is None:
+            return None
+        # As slack_sdk does for a user's installation: it carries the workspace's latest bot
+        # token (https://github.com/slackapi/bolt-python/issues/664). Here for every one, as
+        # a bot token rotated alone (async_save_bot) is newer than the installation's copy.
         bot = await self.async_find_bot(
             enterprise_id=enterprise_id,
             team_id=team_id,

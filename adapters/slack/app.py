@@ -19,7 +19,7 @@ from adapters.slack.home import SlackHome
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
-from adapters.slack.workspaces import NOT_INSTALLED
+from adapters.slack.workspaces import NOT_INSTALLED, team_of, workspace_of
 from core.chat.entry import Postroom
 from core.handlers import OOPS, Actor
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef
@@ -127,7 +127,7 @@ class SlackChat:
     ) -> Any:
         """One workspace: a request from another (the same app installed elsewhere, signed
         with the same secret) is answered and not processed; its token would not work."""
-        team = _team_of(body)
+        team = team_of(body)
         if self._team and team and team != self._team:
             log.warning("slack: a request from workspace %s was refused", team)
             return BoltResponse(status=200, body=OTHER_WORKSPACE)
@@ -163,18 +163,20 @@ class SlackChat:
     async def _on_link(self, ack: AsyncAck) -> None:
         await ack()  # Slack opens the URL itself; the click is only acknowledged
 
-    async def _on_message(self, ack: AsyncAck, event: dict[str, Any]) -> None:
+    async def _on_message(
+        self, ack: AsyncAck, event: dict[str, Any], body: dict[str, Any]
+    ) -> None:
         await ack()
         # Only a person's own message in their DM with the bot is for us (no edits, joins or
         # bot messages: https://api.slack.com/events/message#subtypes).
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        self._spawn(self._dm(event), None)
+        self._spawn(self._dm(event, workspace_of(body)), None)
 
     # --- the work ----------------------------------------------------------------------------
 
     async def _command(self, body: dict[str, Any], respond: AsyncRespond) -> None:
-        team, user = str(body.get("team_id", "")), str(body.get("user_id", ""))
+        team, user = workspace_of(body), str(body.get("user_id", ""))
         chat = chat_ref(team, str(body.get("channel_id", "")))
         name = str(body.get("user_name", ""))
         actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name)
@@ -225,8 +227,7 @@ class SlackChat:
         if not actor.chat.private:
             await self._ephemeral(respond, Reply(IN_YOUR_DM))
 
-    async def _dm(self, event: dict[str, Any]) -> None:
-        team = str(event.get("team", ""))
+    async def _dm(self, event: dict[str, Any], team: str) -> None:
         chat = chat_ref(team, str(event.get("channel", "")))
         actor = Actor(Identity(ChatPlatform.SLACK, str(event.get("user", "")), team), chat)
         text = str(event.get("text", ""))
@@ -306,16 +307,11 @@ def _in_channel(sub: str, reply: Reply) -> bool:
     return bool(reply.text) and shown
 
 
-def _team_of(body: dict[str, Any]) -> str:
-    team = body.get("team_id") or (body.get("team") or {}).get("id")
-    return str(team or (body.get("user") or {}).get("team_id") or "")
-
-
 def _tapper(body: dict[str, Any]) -> tuple[Actor, MessageRef | None, bool]:
     """Who tapped (their workspace and user id), where, and on which message (None: an
     ephemeral message, which chat.update cannot change)."""
     user = body.get("user") or {}
-    team = _team_of(body)
+    team = workspace_of(body)
     container = body.get("container") or {}
     channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     chat = chat_ref(team, channel)

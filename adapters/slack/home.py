@@ -14,6 +14,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.modal import MAX_BLOCKS, ComposeModal, Spawn, actor_of
 from adapters.slack.render import TAP_PREFIX, render_one
+from adapters.slack.workspaces import workspace_of
 from core.chat.entry import Postroom
 from core.handlers import Actor
 from core.model import ChatPlatform, Identity
@@ -78,7 +79,7 @@ class SlackHome:
         # The same event fires for the Messages tab (https://api.slack.com/events/app_home_opened).
         if event.get("tab", "home") != "home":
             return
-        team = str(body.get("team_id") or "")
+        team = workspace_of(body)  # `user.team_id` below reads back as this same name
         user = {"user": {"id": str(event.get("user", "")), "team_id": team}}
         self._spawn(self._refresh(user), None)
 

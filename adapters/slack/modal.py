@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.render import escape
+from adapters.slack.workspaces import workspace_of
 from core.chat.entry import Postroom
 from core.chat.form import NETWORKS, TEXT, WHEN, Form
 from core.handlers import Actor
@@ -50,7 +51,7 @@ Spawn = Callable[[Coroutine[Any, Any, None], AsyncRespond | None], None]
 
 def actor_of(body: dict[str, Any], channel: str) -> Actor:
     user = body.get("user") or {}
-    team = str((body.get("team") or {}).get("id") or user.get("team_id") or "")
+    team = workspace_of(body)
     name = str(user.get("name") or user.get("username") or "")
     identity = Identity(ChatPlatform.SLACK, str(user.get("id", "")), team)
     return Actor(identity, chat_ref(team, channel), name)

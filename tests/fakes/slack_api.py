@@ -4,7 +4,6 @@ checking Block Kit limits as Slack does and recording every call and response_ur
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import math
@@ -15,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.fakes.slack_oauth import BOT_USER, oauth_v2_access
 
 __all__ = [
     "APP_TOKEN",
@@ -31,7 +32,7 @@ __all__ = [
 BOT_TOKEN = "xoxb-1111-2222-fake-slack-bot-token"
 APP_TOKEN = "xapp-1-A0POSTROOM-fake-app-level-token"  # Socket Mode's apps.connections.open
 TEAM = "T0TEAM"
-BOT_USER = "U0BOT"
+
 JSON = dict[str, Any]
 
 # https://api.slack.com/reference/block-kit/blocks and /block-elements#button
@@ -173,8 +174,19 @@ class FakeSlackAPI:
         self.members: set[str] | None = None
         self.rate_limit_next = 0  # this many next calls get 429 Retry-After: 2
         self.teams: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token → its workspace
+        self.enterprises: dict[str, str] = {}  # bot token → its Enterprise Grid org
         self.client = ("1111.2222", "fake-client-secret")  # for oauth.v2.access
         self.codes_used: set[str] = set()  # an OAuth code works once
+        # Token rotation (https://api.slack.com/authentication/rotation), off while None:
+        # installs then hand out bot tokens lasting this many seconds with a refresh token,
+        # which oauth.v2.access exchanges once (grant_type=refresh_token) for a new pair
+        # lasting `rotated_expires_in`. Expiry is on the wall clock, as slack_sdk reads it.
+        self.expires_in: int | None = None
+        self.rotated_expires_in = 43200
+        self.refresh_tokens: dict[str, str] = {}  # refresh token → the bot token it renews
+        self.expiry: dict[str, float] = {}  # expiring bot token → when it stops working
+        self.wall: Callable[[], float] = time.time
+        self.issued = itertools.count(1)  # numbers the tokens it hands out
         self.socket_url = ""  # what apps.connections.open answers (tests.fakes.slack_socket)
         self.upload_rate_limit_next = 0  # the same for uploads to the upload URL
         self.pace: SlackPace | None = None
@@ -261,6 +273,8 @@ class FakeSlackAPI:
             return web.json_response({"ok": True, "url": self.socket_url})
         if token not in self.teams:
             return _error("invalid_auth")
+        if token in self.expiry and self.wall() >= self.expiry[token]:
+            return _error("token_expired")
         if self.arriving is not None:
             self.arriving(method)
         if self.pace is not None and method in _PACED:
@@ -307,8 +321,9 @@ class FakeSlackAPI:
         return web.Response(text="ok")
 
     def _auth_test(self, args: JSON) -> JSON:
-        team = self.teams[self.calls[-1].token]
-        return {
+        token = self.calls[-1].token
+        team = self.teams[token]
+        answer: JSON = {
             "ok": True,
             "team": "Acme" if team == TEAM else f"Team {team}",
             "team_id": team,
@@ -317,6 +332,9 @@ class FakeSlackAPI:
             "bot_id": "B0BOT",
             "url": "https://acme.slack.com/",
         }
+        if token in self.enterprises:  # https://api.slack.com/methods/auth.test on Grid
+            answer |= {"enterprise_id": self.enterprises[token], "is_enterprise_install": not team}
+        return answer
 
     def _chat_postMessage(self, args: JSON) -> JSON:
         channel = str(args.get("channel", ""))
@@ -464,35 +482,6 @@ async def serve_local(app: web.Application) -> tuple[web.AppRunner, int]:
     server = site._server
     assert server is not None
     return runner, server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-
-
-def oauth_v2_access(fake: FakeSlackAPI, auth: str, args: JSON) -> JSON:
-    """https://api.slack.com/methods/oauth.v2.access: the code `code-<team id>` installs the
-    app in that workspace with the bot token `xoxb-<team id>-installed`; client credentials
-    come as HTTP Basic auth and must be `fake.client`'s."""
-    client_id, secret = fake.client
-    expected = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    if auth != f"Basic {expected}":
-        return {"ok": False, "error": "invalid_client_id"}
-    code = str(args.get("code", ""))
-    if not code.startswith("code-") or code in fake.codes_used:
-        return {"ok": False, "error": "invalid_code"}
-    fake.codes_used.add(code)
-    team = code.removeprefix("code-")
-    token = f"xoxb-{team}-installed"
-    fake.teams[token] = team
-    return {
-        "ok": True,
-        "app_id": "A0POSTROOM",
-        "authed_user": {"id": "U0ADMIN"},
-        "scope": "commands,chat:write,im:write,im:history",
-        "token_type": "bot",
-        "access_token": token,
-        "bot_user_id": BOT_USER,
-        "team": {"id": team, "name": f"Team {team}"},
-        "enterprise": None,
-        "is_enterprise_install": False,
-    }
 
 
 def invalid_view(view: JSON) -> str | None:

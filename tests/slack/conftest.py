@@ -23,6 +23,7 @@ from bot.web import create_app
 from tests.fakes.clock import FixedClock
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.slack.driver import SIGNING_SECRET, SlackDriver
+from tests.slack.installs import ONE, TWO, install
 from tests.telegram.driver import VirtualTime
 
 
@@ -88,3 +89,25 @@ async def system(
     }
     async with running(values, clock, fake_slack) as system:
         yield system
+
+
+@pytest.fixture
+async def many(
+    engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
+) -> AsyncIterator[System]:
+    """Many workspaces: the client id and secret instead of a bot token."""
+    client_id, client_secret = fake_slack.client
+    values = base_values(db_url, tmp_path, fake_slack) | {
+        "slack_client_id": client_id,
+        "slack_client_secret": client_secret,
+    }
+    async with running(values, clock, fake_slack) as system:
+        yield system
+
+
+@pytest.fixture
+async def two(many: System) -> System:
+    """Installed in workspaces ONE and TWO."""
+    await install(many, ONE)
+    await install(many, TWO)
+    return many

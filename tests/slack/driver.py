@@ -60,11 +60,23 @@ class SlackDriver:
         return answer
 
     def command_body(
-        self, text: str, user: User = ANA, channel: str = CHANNEL, team: str = TEAM
+        self,
+        text: str,
+        user: User = ANA,
+        channel: str = CHANNEL,
+        team: str = TEAM,
+        *,
+        enterprise: str = "",
+        org_wide: bool = False,
     ) -> str:
         n = next(self._n)
+        # On Enterprise Grid a command names the org too
+        # (https://api.slack.com/interactivity/slash-commands#app_command_handling).
+        grid = {"enterprise_id": enterprise, "enterprise_name": f"Org {enterprise}"}
         return urlencode(
             {
+                **(grid if enterprise else {}),
+                **({"is_enterprise_install": "true"} if org_wide else {}),
                 "token": "deprecated-verification-token",
                 "team_id": team,
                 "team_domain": "acme",
@@ -81,10 +93,16 @@ class SlackDriver:
         )
 
     async def command(
-        self, text: str, user: User = ANA, channel: str = CHANNEL, team: str = TEAM
+        self,
+        text: str,
+        user: User = ANA,
+        channel: str = CHANNEL,
+        team: str = TEAM,
+        **grid: Any,
     ) -> httpx.Response:
         answer = await self.post(
-            self.command_body(text, user, channel, team), "application/x-www-form-urlencoded"
+            self.command_body(text, user, channel, team, **grid),
+            "application/x-www-form-urlencoded",
         )
         assert answer.status_code == 200, answer.text
         return answer

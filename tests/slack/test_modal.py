@@ -11,7 +11,7 @@ import pytest
 from tests.fakes.clock import FixedClock
 from tests.slack.conftest import System
 from tests.slack.driver import ANA, BEN, CHANNEL
-from tests.slack.test_workspaces import TWO, many, two  # noqa: F401 (its fixtures)
+from tests.slack.installs import TWO
 
 
 async def connect(system: System, *networks: str) -> None:
@@ -165,7 +165,7 @@ async def test_nothing_connected_answers_instead_of_an_empty_modal(system: Syste
 
 @pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
 async def test_many_workspaces_open_the_modal_with_that_workspaces_token(
-    two: System,  # noqa: F811 (the fixture)
+    two: System,
 ) -> None:
     slack, fake = two.slack, two.fake
     await slack.command("connect", channel=ANA.dm, team=TWO)

@@ -6,74 +6,25 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.slack.workspaces import BOT_SCOPES, NOT_INSTALLED, NotInstalled
+from adapters.slack.workspaces import NOT_INSTALLED, NotInstalled
 from bot.settings import Settings
 from bot.slack_oauth import check_slack
 from core.model import ChatPlatform, ChatRef
 from core.replies import Reply
 from tests.fakes.clock import FixedClock
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.slack.conftest import System, base_values, running
+from tests.slack.conftest import System
 from tests.slack.driver import ANA, CHANNEL, signed
+from tests.slack.installs import ONE, TWO, begin, install, tokens_of
 
 # slack_sdk's own call (aiohttp.BasicAuth for oauth.v2.access's client credentials).
 pytestmark = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
-
-ONE, TWO = "T0ONE", "T0TWO"
-
-
-@pytest.fixture
-async def many(
-    engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_slack: FakeSlackAPI
-) -> AsyncIterator[System]:
-    client_id, client_secret = fake_slack.client
-    values = base_values(db_url, tmp_path, fake_slack) | {
-        "slack_client_id": client_id,
-        "slack_client_secret": client_secret,
-    }
-    async with running(values, clock, fake_slack) as system:
-        yield system
-
-
-@pytest.fixture
-async def two(many: System) -> System:
-    """Installed in workspaces ONE and TWO."""
-    await install(many, ONE)
-    await install(many, TWO)
-    return many
-
-
-async def begin(http: httpx.AsyncClient) -> str:
-    """Open the install page: the state in Slack's authorize URL (its cookie is kept)."""
-    page = await http.get("/slack/install")
-    assert page.status_code == 200, page.text
-    start = page.text.index("https://slack.com/oauth/v2/authorize?")
-    url = page.text[start : page.text.index('"', start)].replace("&amp;", "&")
-    query = parse_qs(urlsplit(url).query)
-    assert query["scope"] == [",".join(BOT_SCOPES)]
-    return query["state"][0]
-
-
-async def install(system: System, team: str) -> None:
-    http = system.slack.client
-    state = await begin(http)
-    done = await http.get("/slack/oauth_redirect", params={"code": f"code-{team}", "state": state})
-    assert done.status_code == 200, done.text
-
-
-def tokens_of(fake: FakeSlackAPI, method: str) -> list[str]:
-    return [c.token for c in fake.called(method)]
 
 
 async def test_two_workspaces_install_and_each_is_answered_with_its_own_token(
