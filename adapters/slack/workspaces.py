@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from slack_bolt.request.internals import extract_enterprise_id
@@ -146,34 +146,19 @@ class WorkspaceTokens(AsyncInstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        def find() -> Any:
-            return self.store.async_find_bot(
+        async def find() -> Bot | None:
+            return await self.store.async_find_bot(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 is_enterprise_install=is_enterprise_install,
             )
 
-        bot: Bot | None = await find()
-        if bot is None or self._rotator is None:
-            return bot
-        if not _expiring(bot.bot_token_expires_at, self._wall):
-            return bot
-        async with self._lock(bot.enterprise_id, bot.team_id):
-            bot = await find()  # another task may have just rotated it
-            if bot is None or not _expiring(bot.bot_token_expires_at, self._wall):
-                return bot
-            try:
-                rotated = await self._rotator.perform_bot_token_rotation(
-                    bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
-                )
-            except SlackTokenRotationError as e:
-                return self._not_rotated(bot, e)
-            if rotated is None:
-                return bot
-            await self.store.async_save_bot(rotated)
-            self.forget(rotated.enterprise_id, rotated.team_id)
-            log.info("slack: the bot token of workspace %s was rotated", rotated.team_id)
-            return rotated
+        async def rotate(rotator: AsyncTokenRotator, bot: Bot) -> Bot | None:
+            return await rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
+            )
+
+        return await self._fresh(find, rotate, self.store.async_save_bot)
 
     async def async_find_installation(
         self,
@@ -183,37 +168,50 @@ class WorkspaceTokens(AsyncInstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        def find() -> Any:
-            return self.store.async_find_installation(
+        async def find() -> Installation | None:
+            return await self.store.async_find_installation(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 user_id=user_id,
                 is_enterprise_install=is_enterprise_install,
             )
 
-        found: Installation | None = await find()
+        async def rotate(rotator: AsyncTokenRotator, found: Installation) -> Installation | None:
+            return await rotator.perform_token_rotation(
+                installation=found, minutes_before_expiration=ROTATE_BEFORE_MINUTES
+            )
+
+        return await self._fresh(find, rotate, self.store.async_save)
+
+    async def _fresh(
+        self,
+        find: Callable[[], Awaitable[_Found | None]],
+        rotate: Callable[[AsyncTokenRotator, _Found], Awaitable[_Found | None]],
+        save: Callable[[_Found], Awaitable[None]],
+    ) -> _Found | None:
+        """What `find` finds, its tokens rotated and saved first when they expire soon."""
+        found = await find()
         if found is None or self._rotator is None or not self._stale(found):
             return found
         async with self._lock(found.enterprise_id, found.team_id):
-            found = await find()
+            found = await find()  # another task may have just rotated it
             if found is None or not self._stale(found):
                 return found
             try:
-                rotated = await self._rotator.perform_token_rotation(
-                    installation=found, minutes_before_expiration=ROTATE_BEFORE_MINUTES
-                )
+                rotated = await rotate(self._rotator, found)
             except SlackTokenRotationError as e:
                 return self._not_rotated(found, e)
             if rotated is None:
                 return found
-            await self.store.async_save(rotated)
+            await save(rotated)
             self.forget(rotated.enterprise_id, rotated.team_id)
             log.info("slack: the tokens of workspace %s were rotated", rotated.team_id)
             return rotated
 
-    def _stale(self, installation: Installation) -> bool:
-        return _expiring(installation.bot_token_expires_at, self._wall) or _expiring(
-            installation.user_token_expires_at, self._wall
+    def _stale(self, found: Bot | Installation) -> bool:
+        user_expires = getattr(found, "user_token_expires_at", None)  # a Bot has none
+        return _expiring(found.bot_token_expires_at, self._wall) or _expiring(
+            user_expires, self._wall
         )
 
     def _lock(self, enterprise: str | None, team: str | None) -> asyncio.Lock:
