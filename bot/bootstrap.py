@@ -33,16 +33,26 @@ from bot.housekeeping import build_retention
 from bot.media import build_media_host
 from bot.ops import count_db_errors
 from bot.settings import Settings
-from bot.wiring import SystemClock, ayrshare_client, build_policy, build_publishers, load_keyring
+from bot.wiring import (
+    SystemClock,
+    ayrshare_client,
+    build_policy,
+    build_publishers,
+    instagram_login,
+    load_keyring,
+)
 from core.analytics_ports import AnalyticsSource, ChartRenderer
 from core.chat.entry import Postroom
-from core.model import ChatPlatform, Route
+from core.chat.login import LoginCallback
+from core.logins import AccountLogin
+from core.model import ChatPlatform, Network, Route
 from core.policy import Policy
 from core.ports import Clock, MediaHost, Messenger, Publisher, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
 from core.publishing.config import PipelineConfig
 from core.publishing.pipeline import Pipeline
 from core.publishing.progress import ProgressNotifier
+from core.publishing.token_refresh import TokenRefresh
 from core.request_budget import RequestBudget
 from core.retention import Retention
 from core.telemetry import MeteredPublisher
@@ -88,6 +98,8 @@ class Services:
     # Its own registry per bootstrap: /metrics shows this bot's numbers only.
     telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)
     retention: Retention | None = None  # with a database
+    login_callback: LoginCallback | None = None  # with a login configured (Instagram)
+    token_refresh: TokenRefresh | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -206,6 +218,14 @@ def bootstrap(
         notifier=notifier,
     )
     pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config, rng, budget)
+    # The Free tier's Instagram Login: /connect links to it, the web app's callback completes
+    # it, housekeeping refreshes its tokens.
+    logins: dict[Network, AccountLogin] = {}
+    if (instagram := instagram_login(settings, http, clock)) is not None:
+        logins[instagram.network] = instagram
+        postroom.add_login(instagram)
+    login_callback = LoginCallback(uow, logins, policy, clock, view) if logins else None
+    token_refresh = TokenRefresh(uow, list(logins.values()), clock) if logins else None
 
     # --- chats ---------------------------------------------------------------------------------
     telegram: TelegramBot | None = None
@@ -265,4 +285,6 @@ def bootstrap(
         sql_keyring=keyring,
         telemetry=telemetry,
         retention=None if engine is None else build_retention(settings, engine, clock, media_host),
+        login_callback=login_callback,
+        token_refresh=token_refresh,
     )

@@ -1,9 +1,11 @@
-"""The retention pass (core/retention.py) on its own APScheduler job, hourly by default."""
+"""Housekeeping passes on their own APScheduler job, hourly by default: retention
+(core/retention.py) and the login token refresh (core/publishing/token_refresh.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,31 +31,39 @@ def build_retention(
     return Retention(SqlRetentionStore(engine), clock, policy, media)
 
 
-class Housekeeping:
-    """Runs `retention` every `every` seconds, one pass at a time. Each pass is idempotent,
-    so every process may run it; nothing is lost by a restart."""
+Pass = Callable[[], Awaitable[object]]
 
-    def __init__(self, retention: Retention, *, every: float = 3600.0) -> None:
-        self._retention = retention
+
+class Housekeeping:
+    """Runs each named pass every `every` seconds, one run of each at a time: retention, and
+    the login token refresh. Each is safe on every process at once (retention is idempotent;
+    the refresh claims each token in the database for one worker), and each keeps what is
+    due in the database, so nothing is lost by a restart."""
+
+    def __init__(self, passes: Mapping[str, Pass], *, every: float = 3600.0) -> None:
+        self._passes = dict(passes)
         self._every = every
         self._scheduler = AsyncIOScheduler(timezone="UTC")
-        self._running: asyncio.Task[object] | None = None
+        self._running: dict[str, asyncio.Task[object]] = {}
 
     async def run_once(self) -> None:
-        if self._running is not None and not self._running.done():
-            return
-        self._running = asyncio.ensure_future(self._retention.run())
-        try:
-            await self._running
-        except Exception:
-            log.exception("retention pass failed; the next one retries")
+        for name, run in self._passes.items():
+            current = self._running.get(name)
+            if current is not None and not current.done():
+                continue
+            task: asyncio.Task[object] = asyncio.ensure_future(run())
+            self._running[name] = task
+            try:
+                await task
+            except Exception:
+                log.exception("%s pass failed; the next one retries", name)
 
     def start(self) -> None:
         self._scheduler.add_job(
             self.run_once,
             "interval",
             seconds=self._every,
-            id="retention",
+            id="housekeeping",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
@@ -66,5 +76,4 @@ class Housekeeping:
     async def stop(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        if self._running is not None:
-            await asyncio.gather(self._running, return_exceptions=True)
+        await asyncio.gather(*self._running.values(), return_exceptions=True)

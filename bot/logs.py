@@ -140,6 +140,8 @@ def settings_secrets(settings: Settings) -> Iterable[str | None]:
         settings.ayrshare_api_key,
         settings.ayrshare_x_api_key,
         settings.ayrshare_x_api_secret,
+        settings.instagram_app_secret,
+        settings.instagram_access_token,
     ):
         yield None if value is None else value.get_secret_value()
     if settings.secret_keys is not None:

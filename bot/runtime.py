@@ -18,7 +18,8 @@ from adapters.console.chat import ConsoleChat
 from adapters.db.engine import ping
 from bot.analytics import AnalyticsJobs
 from bot.bootstrap import ChatFactory, bootstrap
-from bot.housekeeping import Housekeeping
+from bot.housekeeping import Housekeeping, Pass
+from bot.login_web import login_routes
 from bot.media import media_routes
 from bot.ops import ops_routes
 from bot.schema import SchemaOutOfDate, check_schema, prepare_schema
@@ -100,9 +101,14 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             )
             jobs.start()
         housekeeping: Housekeeping | None = None
+        passes: dict[str, Pass] = {}
         if services.retention is not None:
+            passes["retention"] = services.retention.run
+        if services.token_refresh is not None:
+            passes["login token refresh"] = services.token_refresh.run
+        if passes:
             every = settings.housekeeping_every.total_seconds()
-            housekeeping = Housekeeping(services.retention, every=every)
+            housekeeping = Housekeeping(passes, every=every)
             housekeeping.start()
         server: _Server | None = None
         server_task: asyncio.Task[None] | None = None
@@ -111,6 +117,7 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             routes = [
                 *ops_routes(services.engine, services.telemetry, services.clock),
                 *media_routes(services.media_host),
+                *login_routes(services.login_callback),
                 *(telegram.routes if telegram else []),
                 *(slack.routes if slack else []),
             ]

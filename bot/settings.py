@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None  # public: it is in every authorize URL
     slack_client_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None  # xapp-…: Socket Mode instead of /slack/events
+    # The Free tier's Instagram Login (https://developers.facebook.com/docs/instagram-platform/
+    # instagram-api-with-instagram-login/business-login): the Meta app's Instagram app id
+    # (public: it is in every authorize URL) and secret; the redirect URI is
+    # <public_url>/oauth/instagram/callback.
+    instagram_app_id: str | None = None
+    instagram_app_secret: SecretStr | None = None
+    instagram_oauth_url: str = "https://api.instagram.com"  # /oauth/authorize, /oauth/access_token
     instagram_api_url: str = "https://graph.instagram.com"
     instagram_access_token: SecretStr | None = None  # checked by `postroom doctor` (GET /me)
 

@@ -1,4 +1,5 @@
-"""The parts bot.bootstrap assembles: the system clock, keys, tier policy, Ayrshare publishing."""
+"""The parts bot.bootstrap assembles: the system clock, keys, tier policy, publishing, the
+Free tier's Instagram Login."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from adapters.ayrshare.budgeted import Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from adapters.ayrshare.publisher import AyrsharePublisher
 from adapters.db.cipher import Keyring, load_or_create_sandbox_keyfile
-from adapters.instagram.publisher import InstagramGraphPublisher
+from adapters.instagram.account import InstagramAccountLogin
+from adapters.instagram.login import InstagramLogin
+from adapters.instagram.publisher import NOT_SET_UP, InstagramGraphPublisher
 from adapters.sandbox.publisher import SandboxPublisher, parse_fail_spec
 from bot.logs import REDACT, key_spec_secrets
 from bot.settings import Settings
@@ -21,6 +24,12 @@ from core.ports import Clock, Publisher
 from core.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
+
+INSTAGRAM_CALLBACK = "/oauth/instagram/callback"  # the redirect URI under POSTROOM_PUBLIC_URL
+NO_REDIRECT = (
+    "Instagram Login needs POSTROOM_PUBLIC_URL and the web app on this server (its redirect "
+    "URI is <POSTROOM_PUBLIC_URL>/oauth/instagram/callback)."
+)
 
 
 class SystemClock:
@@ -112,13 +121,44 @@ def build_publishers(
     if http is not None:
         # The Free tier's direct route publishes for any profile holding an Instagram token;
         # without a Meta app to connect with, Instagram is shown ⛔ with the reason.
+        unset = instagram_login_unset(settings)
         publishers[Route.INSTAGRAM_GRAPH] = InstagramGraphPublisher(
             http,
             base_url=settings.instagram_api_url,
             clock=clock,
-            app_configured=getattr(settings, "instagram_app_id", None) is not None,
+            app_configured=unset is None,
+            not_set_up=unset or NOT_SET_UP,
         )
     return publishers
+
+
+def instagram_login_unset(settings: Settings) -> str | None:
+    """Why Free users cannot log in to Instagram here, or None when they can."""
+    if settings.instagram_app_id is None or settings.instagram_app_secret is None:
+        return NOT_SET_UP
+    if not settings.public_url or not settings.http_port:
+        return NO_REDIRECT
+    return None
+
+
+def instagram_login(
+    settings: Settings, http: httpx.AsyncClient | None, clock: Clock
+) -> InstagramAccountLogin | None:
+    """Instagram Login for the Free tier, when a Meta app is configured (not in the sandbox,
+    whose Free tier has no direct route)."""
+    if http is None or settings.sandbox or instagram_login_unset(settings) is not None:
+        return None
+    assert settings.instagram_app_id is not None and settings.instagram_app_secret is not None
+    assert settings.public_url is not None
+    login = InstagramLogin(
+        http,
+        app_id=settings.instagram_app_id,
+        app_secret=settings.instagram_app_secret.get_secret_value(),
+        redirect_uri=settings.public_url.rstrip("/") + INSTAGRAM_CALLBACK,
+        oauth_url=settings.instagram_oauth_url,
+        graph_url=settings.instagram_api_url,
+    )
+    return InstagramAccountLogin(login, clock)
 
 
 def _plain(secret: object) -> str | None:

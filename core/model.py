@@ -154,10 +154,15 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class AccountKey:
-    """A publisher-side account created for a profile (an Ayrshare user profile)."""
+    """A publisher-side account of a profile: an Ayrshare user profile and its key, or an
+    account the user logged in to (Instagram Login) and its access token, which has an
+    issue time, an expiry and the permissions granted."""
 
     ref: str
     key: Secret
+    expires_at: datetime | None = None
+    issued_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
 
 
 class ConnectionStatus(StrEnum):

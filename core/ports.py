@@ -12,6 +12,7 @@ from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.digest_schedule import DigestSubscription
+from core.logins import LoginRepository
 from core.model import (
     AccountKey,
     ChatPlatform,
@@ -215,6 +216,7 @@ class UnitOfWork(Protocol):
     links: LinkRepository
     progress: ProgressOutboxRepository
     seen_updates: SeenUpdateRepository
+    logins: LoginRepository
 
     async def __aenter__(self) -> Self: ...
 

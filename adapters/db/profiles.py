@@ -116,19 +116,19 @@ class SqlProfileRepository:
             aad = account_aad(profile.id, route)
             found = existing.pop(route.value, None)
             if found is None:
-                ciphertext = self._keyring.encrypt(account.key.value, aad=aad)
-                self._session.add(
-                    ProviderAccountRow(
-                        profile_id=profile.id,
-                        route=route.value,
-                        ref=account.ref,
-                        key_ciphertext=ciphertext,
-                    )
+                found = ProviderAccountRow(
+                    profile_id=profile.id,
+                    route=route.value,
+                    key_ciphertext=self._keyring.encrypt(account.key.value, aad=aad),
                 )
-                continue
-            found.ref = account.ref
-            if not self._holds(found.key_ciphertext, account.key.value, aad):
+                self._session.add(found)
+            elif not self._holds(found.key_ciphertext, account.key.value, aad):
                 found.key_ciphertext = self._keyring.encrypt(account.key.value, aad=aad)
+                found.refresh_after = None  # a new token: due for refresh on its own dates
+            found.ref = account.ref
+            found.expires_at = account.expires_at
+            found.issued_at = account.issued_at
+            found.scopes = ",".join(account.scopes)
         for stale in existing.values():
             await self._session.delete(stale)
 
@@ -218,7 +218,10 @@ class SqlProfileRepository:
                 key = self._keyring.decrypt(a.key_ciphertext, aad=account_aad(row.id, a.route))
             except SecretError as e:
                 raise SecretError(f"provider account {a.route!r} of profile {row.id}: {e}") from e
-            profile.accounts[Route(a.route)] = AccountKey(a.ref, Secret(key))
+            scopes = tuple(s for s in (a.scopes or "").split(",") if s)
+            profile.accounts[Route(a.route)] = AccountKey(
+                a.ref, Secret(key), a.expires_at, a.issued_at, scopes
+            )
         connections = await self._session.scalars(
             select(ConnectionRow)
             .where(ConnectionRow.profile_id == row.id)

@@ -92,6 +92,13 @@ class ProviderAccountRow(Base):
     ref: Mapped[str] = mapped_column(String(255))
     # keyring.encrypt(key, aad="provider_accounts:<profile_id>:<route>:key"); never plaintext.
     key_ciphertext: Mapped[str] = mapped_column(Text)
+    # A token the user logged in for (migration 0008_instagram_login): when it was issued and
+    # ends, the permissions granted (comma-separated), and when a refresh is due again at
+    # the earliest (the refresh job's claim; NULL: whenever the token is due).
+    expires_at: Mapped[datetime | None]
+    issued_at: Mapped[datetime | None]
+    scopes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    refresh_after: Mapped[datetime | None]
 
 
 class ConnectionRow(Base):
@@ -374,4 +381,5 @@ class ChatLinkRow(Base):
 # enough); importing them registers their tables on Base.metadata, which the migrations test
 # and the test fixtures read.
 from adapters.db import chat_tables as chat_tables  # noqa: E402
+from adapters.db import login_tables as login_tables  # noqa: E402
 from adapters.db import slack_tables as slack_tables  # noqa: E402

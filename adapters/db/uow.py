@@ -11,11 +11,13 @@ from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRep
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
 from adapters.db.links import SqlLinkRepository
+from adapters.db.logins import SqlLoginRepository
 from adapters.db.posts import SqlPostRepository
 from adapters.db.profiles import SqlProfileRepository
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.logins import LoginRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 
 
@@ -32,6 +34,7 @@ class SqlUnitOfWork:
         self.links: LinkRepository = SqlLinkRepository(self._session)
         self.progress: ProgressOutboxRepository = SqlProgressOutboxRepository(self._session)
         self.seen_updates: SeenUpdateRepository = SqlSeenUpdateRepository(self._session)
+        self.logins: LoginRepository = SqlLoginRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,5 +1,5 @@
 """Instagram Login's OAuth calls over a caller-owned httpx.AsyncClient: authorize URL, code
-exchange, 60-day token, /me.
+exchange, 60-day token, its refresh, /me.
 
 https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login
 """
@@ -32,11 +32,15 @@ SCOPES = (
 
 
 class InstagramLoginError(Exception):
-    """The round trip failed; `reason` is safe to show the user (never a token or secret)."""
+    """The round trip failed; `reason` is safe to show the user (never a token or secret).
+    `transient`: Instagram could not be reached or failed on its side (try again later);
+    `code`: the Graph error code, when Instagram gave one."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, transient: bool = False, code: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.transient = transient
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +82,24 @@ def short_token_of(body: Any) -> tuple[str, str, tuple[str, ...]]:
     return token, str(user_id), scopes_of(body.get("permissions"))
 
 
-def _error_of(response: httpx.Response) -> str:
-    """Meta's reason: `{"error_message": …}` from api.instagram.com, `{"error": {"message":
-    …}}` from graph.instagram.com."""
+def _error_of(response: httpx.Response) -> tuple[str, int | None]:
+    """Meta's reason and code: `{"error_message": …, "code": …}` from api.instagram.com,
+    `{"error": {"message": …, "code": …}}` from graph.instagram.com."""
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return f"HTTP {response.status_code}"
+        return f"HTTP {response.status_code}", None
     if isinstance(body, dict):
         if isinstance(body.get("error_message"), str):
-            return str(body["error_message"])
+            return str(body["error_message"]), _int(body.get("code"))
         error = body.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"])
-    return f"HTTP {response.status_code}"
+            return str(error["message"]), _int(error.get("code"))
+    return f"HTTP {response.status_code}", None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class InstagramLogin:
@@ -104,7 +112,6 @@ class InstagramLogin:
         app_id: str,
         app_secret: str,
         redirect_uri: str,
-        authorize_url: str = "https://www.instagram.com/oauth/authorize",
         oauth_url: str = "https://api.instagram.com",
         graph_url: str = "https://graph.instagram.com",
         timeout: float = 30.0,
@@ -113,8 +120,10 @@ class InstagramLogin:
         self._app_id = app_id
         self._secret = app_secret
         self.redirect_uri = redirect_uri
-        self._authorize = authorize_url
         self._oauth = oauth_url.rstrip("/")
+        # The authorization window (reference/oauth-authorize) and the code exchange share
+        # the host.
+        self._authorize = f"{self._oauth}/oauth/authorize"
         self._graph = graph_url.rstrip("/")
         self._timeout = timeout
 
@@ -151,10 +160,14 @@ class InstagramLogin:
             response = await self._http.send(request)
         except httpx.HTTPError as e:
             raise InstagramLoginError(
-                f"Instagram could not be reached ({type(e).__name__})."
+                f"Instagram could not be reached ({type(e).__name__}).", transient=True
             ) from e
         if response.status_code >= 400:
-            raise InstagramLoginError(f"Instagram refused: {_error_of(response)}")
+            reason, code = _error_of(response)
+            transient = response.status_code >= 500 or response.status_code == 429
+            raise InstagramLoginError(
+                f"Instagram refused: {reason}", transient=transient, code=code
+            )
         return response
 
     async def _exchange(self, code: str) -> tuple[str, str, tuple[str, ...]]:
@@ -187,11 +200,20 @@ class InstagramLogin:
                 timeout=self._timeout,
             )
         )
-        body = _json(response)
-        token, expires = body.get("access_token"), body.get("expires_in")
-        if not isinstance(token, str) or not isinstance(expires, int) or isinstance(expires, bool):
-            raise InstagramLoginError("Instagram's long-lived token answer is incomplete.")
-        return token, expires
+        return _token_of(_json(response), "long-lived token")
+
+    async def refresh(self, token: str) -> tuple[str, int]:
+        """Another 60 days for a long-lived token at least 24 hours old and unexpired
+        (reference/refresh_access_token): the new token and its lifetime in seconds."""
+        response = await self._send(
+            self._http.build_request(
+                "GET",
+                f"{self._graph}/refresh_access_token",
+                params={"grant_type": "ig_refresh_token", "access_token": token},
+                timeout=self._timeout,
+            )
+        )
+        return _token_of(_json(response), "refresh")
 
     async def _me(self, token: str) -> tuple[str, str]:
         response = await self._send(
@@ -217,3 +239,11 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InstagramLoginError("Instagram answered in an unknown shape.")
     return body
+
+
+def _token_of(body: dict[str, Any], what: str) -> tuple[str, int]:
+    token, expires = body.get("access_token"), body.get("expires_in")
+    if not isinstance(token, str) or not token or _int(expires) is None:
+        raise InstagramLoginError(f"Instagram's {what} answer is incomplete.")
+    assert isinstance(expires, int)
+    return token, expires

@@ -48,6 +48,7 @@ class InstagramGraphPublisher:
         base_url: str,
         clock: Clock,
         app_configured: bool,
+        not_set_up: str = NOT_SET_UP,
         timeout: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         poll_delays: Sequence[float] = POLL_DELAYS,
@@ -56,6 +57,7 @@ class InstagramGraphPublisher:
         self._base = base_url.rstrip("/")
         self._clock = clock
         self._configured = app_configured
+        self._not_set_up = not_set_up
         self._timeout = timeout
         self._sleep = sleep
         self._delays = tuple(poll_delays)
@@ -66,19 +68,21 @@ class InstagramGraphPublisher:
     def unavailable(self, network: Network) -> str | None:
         if network is not Network.INSTAGRAM:
             return ONLY_INSTAGRAM
-        return None if self._configured else NOT_SET_UP
+        return None if self._configured else self._not_set_up
 
     async def create_account(self, profile: Profile) -> AccountKey | None:
-        return None  # the connect flow stores the token; nothing to create here
+        return None  # the login callback stores the token; nothing to create here
 
     async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:
-        raise PermanentError(NOT_SET_UP)
+        # /connect links Instagram through its login page (core.chat.login), not through us.
+        raise PermanentError(self._not_set_up)
 
     async def connected(self, profile: Profile) -> Mapping[Network, str] | None:
         if Route.INSTAGRAM_GRAPH not in profile.accounts:
             return {}
-        known = profile.connections.get(Network.INSTAGRAM)
-        return {Network.INSTAGRAM: known.display_name if known else ""}
+        # We hold the token, so the connection we stored (and whether it broke) is the
+        # truth: there is nobody else to ask.
+        return None
 
     async def publish(self, request: PublishRequest) -> Mapping[Network, Outcome]:
         outcomes = _others(request)

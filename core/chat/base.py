@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from core.commands import ascii_number
 from core.errors import DomainError, PublishError
 from core.handlers import MAX_POST_ID, Actor, reach
+from core.logins import AccountLogin
 from core.model import Connection, ConnectionStatus, MessageRef, Network, Post, Profile, Route
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
@@ -44,6 +45,9 @@ class Flow:
         self.bot_username = bot_username
         self.sandbox = sandbox
         self._notifier = notifier
+        # Networks connected by the user's own login (Instagram Login on the Free tier), for
+        # the profiles whose tier routes them to the login's route (`Postroom.add_login`).
+        self._logins: dict[Network, AccountLogin] = {}
 
     async def _show_progress(
         self, post: Post, message: MessageRef | None, reply: Reply | None = None

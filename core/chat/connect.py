@@ -9,6 +9,7 @@ from core.actions import Action
 from core.chat.base import Flow, parse_network
 from core.commands import Command
 from core.handlers import Actor, profile_wide, refuse
+from core.logins import STATE_TTL, AccountLogin, LoginState, new_state, state_digest
 from core.model import (
     Connection,
     ConnectionStatus,
@@ -28,12 +29,12 @@ class ConnectFlow(Flow):
     ) -> Reply:
         if not actor.chat.private:
             return views.continue_in_private(actor.chat.kind)
-        return await self._connect_view(profile)
+        return await self._connect_view(actor, profile)
 
     async def _connect_view(
-        self, profile: Profile, *, edit: bool = False, toast: str | None = None
+        self, actor: Actor, profile: Profile, *, edit: bool = False, toast: str | None = None
     ) -> Reply:
-        links = await self._links(profile)
+        links = await self._links(actor, profile)
         buttons: list[Button] = []
         for network in Network:
             link = links.get(network)
@@ -60,22 +61,46 @@ class ConnectFlow(Flow):
             toast=toast,
         )
 
-    async def _links(self, profile: Profile) -> dict[Network, ConnectLink]:
+    async def _links(self, actor: Actor, profile: Profile) -> dict[Network, ConnectLink]:
         allowed = [n for n in Network if self._policy.allows(profile.tier, n)]
         usable = [n for n in allowed if not self._unavailable(profile).get(n)]
-        routes = {self._policy.route(profile.tier, n) for n in usable}
+        logins = {n: login for n in usable if (login := self._login_for(profile, n))}
+        routes = {self._policy.route(profile.tier, n) for n in usable if n not in logins}
         for route in routes:
             if route in self._publishers:
                 profile = await self._accounts.ensure_account(profile, route)
         results: dict[Network, ConnectLink] = {}
 
         async def one(network: Network) -> None:
+            if (login := logins.get(network)) is not None:
+                results[network] = await self._login_link(actor, login)
+                return
             publisher = self._publishers.get(self._policy.route(profile.tier, network))
             if publisher is not None:
                 results[network] = await publisher.connect_link(profile, network)
 
         await asyncio.gather(*(one(n) for n in usable))
         return results
+
+    def _login_for(self, profile: Profile, network: Network) -> AccountLogin | None:
+        login = self._logins.get(network)
+        if login is None or login.route is not self._policy.route(profile.tier, network):
+            return None
+        return login
+
+    async def _login_link(self, actor: Actor, login: AccountLogin) -> ConnectLink:
+        """A link to the network's login page whose state names who asked, and where: the
+        redirect back connects their profile and answers in this chat (core.chat.login)."""
+        state = new_state()
+        now = self._clock.now()
+        asked = LoginState(
+            state_digest(state), login.network, actor.identity, actor.chat, now, now + STATE_TTL
+        )
+        async with self._uow() as uow:
+            await uow.logins.add_state(asked)
+            await uow.commit()
+        minutes = int(STATE_TTL.total_seconds() // 60)
+        return ConnectLink(login.network, login.authorize_url(state), expires_minutes=minutes)
 
     async def _status(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
@@ -133,7 +158,7 @@ class ConnectFlow(Flow):
             if already
             else f"{network.label} connected ✅"
         )
-        return await self._connect_view(current, edit=message is not None, toast=toast)
+        return await self._connect_view(actor, current, edit=message is not None, toast=toast)
 
     async def _tap_locked(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None

@@ -16,6 +16,7 @@ from core.chat.posts import PostFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
 from core.errors import DomainError, PublishError
 from core.handlers import OOPS, Actor, CommandHandler, TapHandler, profile_wide, refuse
+from core.logins import AccountLogin
 from core.model import (
     ChatRef,
     MessageRef,
@@ -141,6 +142,11 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
     def menu(self) -> list[tuple[str, str]]:
         """(command, description) pairs for a chat's command menu, help last."""
         return list(self._menu)
+
+    def add_login(self, login: AccountLogin) -> None:
+        """Offer `login`'s network in /connect as a link to its login page, to the profiles
+        whose tier routes that network to `login.route`."""
+        self._logins[login.network] = login
 
     def add_tap(self, action: Action, handler: TapHandler) -> None:
         """Plug in the handler of an action from the table (`core.actions`)."""

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,10 +30,16 @@ def secret_spec() -> str:
 async def make_services(
     engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, secret_spec: str
 ) -> AsyncIterator[BuildServices]:
-    """Build the whole bot on the migrated test database; `fake` switches to Ayrshare."""
+    """Build the whole bot on the migrated test database; `fake` switches to Ayrshare (over
+    `http` when given: a client that also reaches other fakes)."""
     built: list[Services] = []
 
-    async def make(fake: FakeAyrshare | None = None, **overrides: Any) -> Services:
+    async def make(
+        fake: FakeAyrshare | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        **overrides: Any,
+    ) -> Services:
         values: dict[str, Any] = {
             "database_url": db_url,
             "var_dir": tmp_path / "var",
@@ -49,7 +56,8 @@ async def make_services(
             }
         values |= overrides
         settings = Settings.model_validate(values)
-        http = fake.http_client() if fake is not None else None
+        if http is None and fake is not None:
+            http = fake.http_client()
         services = bootstrap(
             settings,
             http=http,

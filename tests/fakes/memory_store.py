@@ -18,6 +18,7 @@ from core.analytics_ports import AnalyticsRepository
 from core.channel_links import ChatLink, LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.errors import Conflict
+from core.logins import LoginRepository
 from core.model import (
     ChatRef,
     Identity,
@@ -179,8 +180,9 @@ class InMemoryProfileRepository:
 
 
 class _NoReadSide:
-    """The unit of work's analytics, digests and links: this fake stores none, so the reads
-    the write-side flows make find nothing, and anything else says where to test it."""
+    """The unit of work's analytics, digests, links and logins: this fake stores none, so
+    the reads the write-side flows make find nothing, and anything else says where to test
+    it."""
 
     async def link_of(self, identity: Identity) -> ChatLink | None:
         return None  # every profile_for asks; no channel is linked in this fake
@@ -193,7 +195,7 @@ class _NoReadSide:
             raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
         raise NotImplementedError(
             f"the in-memory fake keeps profiles and posts only, not {name}(): test analytics, "
-            "digests and links on SQL (the uow_factory fixture)"
+            "digests, links and logins on SQL (the uow_factory fixture)"
         )
 
 
@@ -212,6 +214,7 @@ class InMemoryUnitOfWork:
         self.analytics = cast(AnalyticsRepository, read_side)
         self.digests = cast(DigestRepository, read_side)
         self.links = cast(LinkRepository, read_side)
+        self.logins = cast(LoginRepository, read_side)
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post

@@ -48,7 +48,8 @@ def test_authorize_link_asks_for_the_scopes_with_the_state() -> None:
         httpx.AsyncClient(), app_id="123", app_secret="x", redirect_uri=REDIRECT
     )
     url = urlsplit(login.authorize_link("st4te"))
-    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://www.instagram.com/oauth/authorize"
+    # Meta's reference: GET https://api.instagram.com/oauth/authorize
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://api.instagram.com/oauth/authorize"
     q = parse_qs(url.query)
     assert q["client_id"] == ["123"] and q["redirect_uri"] == [REDIRECT]
     assert q["response_type"] == ["code"] and q["state"] == ["st4te"]
