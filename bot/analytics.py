@@ -15,7 +15,7 @@ from adapters.ayrshare.client import AyrshareClient
 from adapters.charts import LineCharts
 from adapters.sandbox.analytics import SandboxAnalytics
 from bot.settings import Settings
-from bot.ticker import stop_scheduler
+from bot.ticker import run_alone, stop_scheduler
 from core.actions import Action
 from core.analytics.campaigns import CampaignCommands
 from core.analytics.stats import StatsCommands
@@ -104,9 +104,6 @@ def build_analytics(
     return AnalyticsServices(sync, composer, runner, stats, campaigns, digests)
 
 
-Job = Callable[[], Awaitable[object]]
-
-
 class AnalyticsJobs:
     """The sync sweep and the digest tick on their own APScheduler, one run of each at a time.
 
@@ -123,26 +120,15 @@ class AnalyticsJobs:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._running: dict[str, asyncio.Task[object]] = {}
 
-    async def _guarded(self, name: str, job: Job) -> None:
-        current = self._running.get(name)
-        if current is not None and not current.done():
-            return
-        task: asyncio.Task[object] = asyncio.ensure_future(job())
-        self._running[name] = task
-        try:
-            await task
-        except Exception:
-            log.exception("%s failed; the next run retries", name)
-
     async def sync_once(self) -> None:
-        await self._guarded("analytics sync", self._services.sync.sweep)
+        await run_alone(self._running, "analytics sync", self._services.sync.sweep)
 
     async def digests_once(self) -> None:
         async def both() -> None:
             await self._services.runner.tick()
             await self._services.runner.prepare()
 
-        await self._guarded("digest tick", both)
+        await run_alone(self._running, "digest tick", both)
 
     def start(self) -> None:
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -14,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db.retention import SqlRetentionStore
 from bot.media import FileMediaHost
 from bot.settings import Settings
+from bot.ticker import run_alone
 from core.ports import Clock, MediaHost
 from core.retention import MediaFiles, Retention, RetentionPolicy
-
-log = logging.getLogger(__name__)
 
 
 def build_retention(
@@ -48,15 +46,7 @@ class Housekeeping:
 
     async def run_once(self) -> None:
         for name, run in self._passes.items():
-            current = self._running.get(name)
-            if current is not None and not current.done():
-                continue
-            task: asyncio.Task[object] = asyncio.ensure_future(run())
-            self._running[name] = task
-            try:
-                await task
-            except Exception:
-                log.exception("%s pass failed; the next one retries", name)
+            await run_alone(self._running, f"{name} pass", run)
 
     def start(self) -> None:
         self._scheduler.add_job(

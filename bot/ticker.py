@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -41,6 +41,22 @@ async def stop_scheduler(
         await asyncio.gather(*busy, return_exceptions=True)
     await asyncio.sleep(0)  # their APScheduler wrappers return
     scheduler.shutdown(wait=False)
+
+
+async def run_alone(
+    running: dict[str, asyncio.Task[object]], name: str, job: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `job` unless its last run (kept in `running` under `name`) is still going; a
+    failure is logged, and the next scheduled run retries."""
+    current = running.get(name)
+    if current is not None and not current.done():
+        return
+    task: asyncio.Task[object] = asyncio.ensure_future(job())
+    running[name] = task
+    try:
+        await task
+    except Exception:
+        log.exception("%s failed; the next run retries", name)
 
 
 class Ticker:
