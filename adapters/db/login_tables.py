@@ -1,4 +1,4 @@
-"""Rows of the single-use login states (migration 0008_instagram_login)."""
+"""Rows of the single-use login states (migration 0009_instagram_login)."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ class ProviderAccountRow(Base):
     ref: Mapped[str] = mapped_column(String(255))
     # keyring.encrypt(key, aad="provider_accounts:<profile_id>:<route>:key"); never plaintext.
     key_ciphertext: Mapped[str] = mapped_column(Text)
-    # A token the user logged in for (migration 0008_instagram_login): when it was issued and
+    # A token the user logged in for (migration 0009_instagram_login): when it was issued and
     # ends, the permissions granted (comma-separated), and when a refresh is due again at
     # the earliest (the refresh job's claim; NULL: whenever the token is due).
     expires_at: Mapped[datetime | None]

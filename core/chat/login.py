@@ -106,7 +106,7 @@ class LoginCallback:
             )
             name = f"@{grant.username}"
             current.connections[network] = Connection(
-                network, ConnectionStatus.CONNECTED, name, now
+                network, ConnectionStatus.CONNECTED, name, now, grant.expires_at
             )
             await uow.profiles.save(current)
             await uow.commit()

@@ -94,6 +94,9 @@ class TokenRefresh:
             current.accounts[login.route] = replace(
                 held, key=fresh.token, expires_at=fresh.expires_at, issued_at=self._clock.now()
             )
+            connection = current.connections.get(login.network)
+            if connection is not None:  # what /status and the expiry warnings read
+                connection.expires_at = fresh.expires_at
             await uow.profiles.save(current)
             await uow.commit()
         return 1

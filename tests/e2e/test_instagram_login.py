@@ -78,9 +78,10 @@ async def test_free_user_connects_instagram_through_the_web_app(
         )
         assert account.key.value == LONG_TOKEN
         connection = profile.connections[Network.INSTAGRAM]
-        assert (connection.status, connection.display_name) == (
+        assert (connection.status, connection.display_name, connection.expires_at) == (
             ConnectionStatus.CONNECTED,
             "@postroom.test",
+            account.expires_at,
         )
         assert await bot.status() == "✅ @postroom.test"
 

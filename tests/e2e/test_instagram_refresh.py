@@ -46,6 +46,9 @@ async def test_a_token_due_within_10_days_is_refreshed_for_another_60(
         assert account.key.value == f"{LONG_TOKEN}-2"
         assert account.expires_at == clock.now() + timedelta(seconds=SIXTY_DAYS)
         assert account.issued_at == clock.now()
+        assert (await bot.profile()).connections[Network.INSTAGRAM].expires_at == (
+            account.expires_at
+        )
         assert await refresher(bot).run() == 0  # the new token is not due for 50 days
         assert await bot.status() == "✅ @postroom.test"
 

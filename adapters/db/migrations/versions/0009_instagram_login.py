@@ -1,7 +1,7 @@
 """Instagram Login: single-use login states; provider accounts keep a token's dates and scopes.
 
-Revision ID: 0008_instagram_login
-Revises: 0007_chat_state
+Revision ID: 0009_instagram_login
+Revises: 0008_connection_expiry
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_instagram_login"
-down_revision: str | Sequence[str] | None = "0007_chat_state"
+revision: str = "0009_instagram_login"
+down_revision: str | Sequence[str] | None = "0008_connection_expiry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
