@@ -53,6 +53,14 @@ class ProfileRepository(Protocol):
 
     async def identities(self, profile_id: int) -> Sequence[Identity]: ...
 
+    async def delete(self, profile_id: int) -> None:
+        """Delete the profile and everything kept for it (/forget): its identities, provider
+        accounts and their keys, connections, subscriptions, posts with their targets, tags
+        and progress marks, measurements, digests and their deliveries, linked channels and
+        link codes, and what a chat platform keeps per user of its identities (a Slack user's
+        installation). Gone at commit, like every write of the unit of work."""
+        ...
+
 
 class PostRepository(Protocol):
     async def add(self, post: Post) -> Post:
@@ -311,6 +319,28 @@ class Unlinker(Protocol):
     async def unlink(self, profile: Profile, network: Network) -> None:
         """Unlink `network`; raises a PublishError when the provider refuses or is down."""
         ...
+
+
+@runtime_checkable
+class AccountDeleter(Protocol):
+    """A publisher whose per-profile account lives at its provider (Ayrshare's User Profile):
+    /forget deletes it there before anything here."""
+
+    async def delete_account(self, profile: Profile) -> None:
+        """Delete the profile's account with all it holds; raises a PublishError when the
+        provider refuses or is down."""
+        ...
+
+
+def unwrapped(publisher: Publisher | None) -> Publisher | None:
+    """The publisher a decorator wraps (`core.telemetry.MeteredPublisher` meters publish
+    requests only): optional abilities (`Unlinker`, `AccountDeleter`) are the inner one's."""
+    while publisher is not None:
+        inner = getattr(publisher, "wrapped", None)
+        if inner is None:
+            return publisher
+        publisher = inner
+    return None
 
 
 class Messenger(Protocol):

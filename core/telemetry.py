@@ -55,6 +55,9 @@ class MeteredPublisher:
 
     def __init__(self, inner: Publisher, telemetry: Telemetry) -> None:
         self._inner = inner
+        # Unlinking and deleting the provider account are not metered: callers reach them on
+        # the inner publisher (`core.ports.unwrapped`).
+        self.wrapped = inner
         self._telemetry = telemetry
         self.route: Route = inner.route
 

@@ -153,6 +153,12 @@ class AyrshareClient:
         )
         refusals.check(raw, "unlinking the network")
 
+    async def delete_profile(self, profile_key: str) -> None:
+        """Delete the User Profile, with the networks linked to it: DELETE /profiles under its
+        Profile-Key (https://www.ayrshare.com/docs/apis/profiles/delete-profile)."""
+        raw = await self._send("DELETE", "/profiles", profile_key=profile_key, json={})
+        refusals.check(raw, "deleting your Ayrshare profile")
+
     # --- posts --------------------------------------------------------------------------
 
     async def post(self, body: Mapping[str, Any], profile_key: str | None) -> wire.RawResponse:

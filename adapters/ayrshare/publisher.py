@@ -135,6 +135,13 @@ class AyrsharePublisher:
         )
         self._linked.pop(profile.id, None)  # ask Ayrshare afresh next time
 
+    async def delete_account(self, profile: Profile) -> None:
+        key = _profile_key(profile)
+        await self._budgeted.call(
+            _budget_key(profile), Lane.CHAT, lambda: self._client.delete_profile(key)
+        )
+        self._linked.pop(profile.id, None)
+
     def _split(self, networks: Sequence[Network]) -> tuple[list[Network], dict[Network, Outcome]]:
         """Networks to send, and outcomes for those that cannot be sent from here."""
         sendable: list[Network] = []

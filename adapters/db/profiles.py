@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.db.cipher import Keyring, SecretError
+from adapters.db.forget import forget_profile
 from adapters.db.tables import (
     ConnectionRow,
     IdentityRow,
@@ -198,6 +199,11 @@ class SqlProfileRepository:
             Identity(ChatPlatform(r.platform), r.user_id, r.workspace)
             for r in await self._session.scalars(stmt)
         ]
+
+    async def delete(self, profile_id: int) -> None:
+        await forget_profile(self._session, profile_id, await self.identities(profile_id))
+        # Rows of it this session loaded are gone from the database: never hand them out.
+        self._session.expunge_all()
 
     async def _load(self, row: ProfileRow) -> Profile:
         profile = Profile(

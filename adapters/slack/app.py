@@ -49,7 +49,19 @@ _NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 _SHOWN_IN_CHANNEL = frozenset({"digest now", "digest preview"})
 # Core's commands as Slack shows them: `/post` is `/postroom post` (one slash command).
 CORE_COMMANDS = frozenset(
-    {"start", "cancel", "delete", "retry", "link", "unlink", "upgrade", "help", "digest"}
+    {
+        "start",
+        "cancel",
+        "delete",
+        "retry",
+        "link",
+        "unlink",
+        "upgrade",
+        "help",
+        "digest",
+        "disconnect",
+        "forget",
+    }
 )
 
 

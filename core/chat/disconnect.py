@@ -10,7 +10,7 @@ from core.commands import Command, ascii_number
 from core.errors import DomainError
 from core.handlers import Actor, profile_wide, refuse
 from core.model import MessageRef, Network, Post, Profile, Route
-from core.ports import UnitOfWork, Unlinker
+from core.ports import UnitOfWork, Unlinker, unwrapped
 from core.replies import Button, Reply, code
 from core.states import TargetState
 
@@ -79,7 +79,7 @@ class DisconnectFlow(Flow):
                         f"Post #{post.id} is being published to {network.label} right now; "
                         "disconnect once it is out."
                     )
-        publisher = self._publishers.get(route)
+        publisher = unwrapped(self._publishers.get(route))
         if isinstance(publisher, Unlinker) and route in profile.accounts:
             # The provider first: if it refuses or is down, nothing here changes.
             await publisher.unlink(profile, network)

@@ -9,6 +9,7 @@ from core.actions import Action
 from core.chat.base import int_arg
 from core.chat.connect import ConnectFlow
 from core.chat.disconnect import DisconnectFlow
+from core.chat.forget import ForgetFlow
 from core.chat.form import FormFlow
 from core.chat.home import HomeFlow
 from core.chat.linking import LinkFlow
@@ -61,11 +62,15 @@ MENU: tuple[tuple[str, str], ...] = (
 )
 NOT_YOURS = "Only the author can do that."
 UNSEALED = "This button is too old to use. Send the command again."
+FORGOTTEN = (
+    "The data this button was made for has been deleted (/forget), so it does nothing now. "
+    "Send /start to begin afresh."
+)
 
 
-class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
-    """Use cases behind chat: start, help, connect, status, post, posts, cancel, delete, retry,
-    schedule, tier and timezone."""
+class Postroom(ConnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
+    """Use cases behind chat: start, help, connect, status, disconnect, forget, post, posts,
+    cancel, delete, retry, schedule, tier and timezone."""
 
     def __init__(
         self,
@@ -95,6 +100,7 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
             "connect": self._connect,
             "status": self._status,
             "disconnect": self._disconnect,
+            "forget": self._forget,
             "post": self._post,
             "posts": self._posts,
             "schedule": self._schedule_cmd,
@@ -125,6 +131,7 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
             Action.PAGE: self._tap_page,
             Action.UNLINK: self._tap_unlink,
             Action.DISCONNECT: self._tap_disconnect,
+            Action.FORGET: self._tap_forget,
         }
 
         self._help_lines: list[str] = []
@@ -197,15 +204,21 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
         if stamp is None:
             return refuse(UNSEALED)
 
+        async def forgotten() -> Reply | None:
+            # The button's owner deleted their data: a tap on it makes no profile.
+            return None if await self._accounts.exists(stamp.owner) else refuse(FORGOTTEN)
+
         async def run(profile: Profile) -> Reply:
             # In a group everyone sees every button: only its owner's taps count.
             if stamp.owner != profile.id:
+                if not await self._accounts.exists(stamp.owner):
+                    raise DomainError(FORGOTTEN)
                 raise DomainError(NOT_YOURS)
             if action.takes_post:
                 await self._check_made_for(arg, stamp)
             return await handler(actor, profile, arg, message)
 
-        return await self._guard(actor, run, tap=True)
+        return await self._guard(actor, run, tap=True, unknown=forgotten)
 
     async def _check_made_for(self, arg: str, stamp: Seal) -> None:
         """Refuse a post button on a post that did not exist yet when the button was made:
@@ -239,10 +252,21 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
         return moved
 
     async def _guard(
-        self, actor: Actor, run: Callable[[Profile], Awaitable[Reply]], *, tap: bool = False
+        self,
+        actor: Actor,
+        run: Callable[[Profile], Awaitable[Reply]],
+        *,
+        tap: bool = False,
+        unknown: Callable[[], Awaitable[Reply | None]] | None = None,
     ) -> Reply:
+        """`run` with the actor's profile (made on first contact, unless `unknown`, asked when
+        there is none yet, answers instead), every refusal worded for the chat."""
         try:
-            profile = await self._accounts.profile_for(actor.identity, actor.name)
+            profile = None if unknown is None else await self._accounts.find(actor.identity)
+            if profile is None and unknown is not None and (answer := await unknown()):
+                return answer
+            if profile is None:
+                profile = await self._accounts.profile_for(actor.identity, actor.name)
             # Every button answered is bound to whoever it answers (see `Seal`).
             return seal(await run(profile), profile.id, self._clock.now())
         except DomainError as e:
@@ -267,6 +291,8 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
             return await self._status(actor, profile, cmd, media)
         if payload == "link":  # the deep link a channel's /link and /connect point to
             return await self._link(actor, profile, Command("link", ""), media)
+        if payload == "forget":  # from /forget in a group or channel
+            return await self._forget(actor, profile, Command("forget", ""), media)
         nets = ", ".join(n.label for n in Network)
         where = " (sandbox)" if self.sandbox else ""
         text = (
@@ -291,6 +317,7 @@ class Postroom(ConnectFlow, DisconnectFlow, FormFlow, HomeFlow, PostFlow, LinkFl
             "/cancel <id> · /delete <id> · /retry <id> [network]\n"
             "/connect — link your networks · /status — what is connected\n"
             "/disconnect <network> — unlink one (asks first)\n"
+            "/forget — delete all your data (asks first)\n"
             "/timezone <Area/City> — your time zone · /tier — your plan\n"
             "/link — publish a channel's posts with your profile · /unlink"
             + "".join(f"\n{line}" for line in self._help_lines)

@@ -32,16 +32,24 @@ class Accounts:
         # by `profiles.lock` serialises it (PostgreSQL), SQLite allows one process anyway.
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def profile_for(self, identity: Identity, display_name: str = "") -> Profile:
-        """The identity's profile, created on first contact with the default tier; a linked
-        channel's is the profile it is linked to."""
+    async def find(self, identity: Identity) -> Profile | None:
+        """The identity's profile if it has one (a linked channel's: the one it is linked to)."""
         async with self._uow() as uow:
             link = await uow.links.link_of(identity)
             if link is not None and (owner := await uow.profiles.get(link.profile_id)):
                 return owner
-            profile = await uow.profiles.by_identity(identity)
-            if profile is not None:
-                return profile
+            return await uow.profiles.by_identity(identity)
+
+    async def exists(self, profile_id: int) -> bool:
+        async with self._uow() as uow:
+            return await uow.profiles.get(profile_id) is not None
+
+    async def profile_for(self, identity: Identity, display_name: str = "") -> Profile:
+        """The identity's profile, created on first contact with the default tier; a linked
+        channel's is the profile it is linked to."""
+        profile = await self.find(identity)
+        if profile is not None:
+            return profile
         async with self._uow() as uow:
             try:
                 profile = await uow.profiles.create(

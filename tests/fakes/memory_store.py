@@ -67,6 +67,7 @@ class _Pending:
     identities: dict[Identity, int] = field(default_factory=dict)
     subscriptions: list[tuple[int, Subscription]] = field(default_factory=list)
     posts: dict[int, Post | None] = field(default_factory=dict)  # None: deleted
+    forgotten: set[int] = field(default_factory=set)  # profiles deleted with all they keep
     # Committed posts as this unit first read them: commit applies only what it changed since
     # (the SQL adapter writes only changed columns), so another unit's commit meanwhile to
     # other targets or fields survives.
@@ -81,12 +82,15 @@ class View:
         self.pending = pending
 
     def profile(self, profile_id: int) -> Profile | None:
+        if profile_id in self.pending.forgotten:
+            return None
         if profile_id in self.pending.profiles:
             return self.pending.profiles[profile_id]
         return self.store.profiles.get(profile_id)
 
     def identities(self) -> dict[Identity, int]:
-        return self.store.identities | self.pending.identities
+        merged = self.store.identities | self.pending.identities
+        return {i: p for i, p in merged.items() if p not in self.pending.forgotten}
 
     def subscriptions(self, profile_id: int) -> list[Subscription]:
         committed = self.store.subscriptions.get(profile_id, [])
@@ -178,6 +182,13 @@ class InMemoryProfileRepository:
     async def identities(self, profile_id: int) -> Sequence[Identity]:
         return [i for i, pid in self._view.identities().items() if pid == profile_id]
 
+    async def delete(self, profile_id: int) -> None:
+        for post in self._view.posts():
+            if post.profile_id == profile_id:
+                self._view.pending.posts[post.id] = None  # its progress mark goes at commit
+        self._view.pending.profiles.pop(profile_id, None)
+        self._view.pending.forgotten.add(profile_id)
+
 
 class _NoReadSide:
     """The unit of work's analytics, digests, links and logins: this fake stores none, so
@@ -189,6 +200,9 @@ class _NoReadSide:
 
     async def move_chat(self, old: ChatRef, new: ChatRef) -> int:
         return 0  # a chat's digest subscriptions: there are none here
+
+    async def for_profile(self, profile_id: int) -> list[object]:
+        return []  # a profile's digests and linked channels (/forget counts them): none here
 
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):
@@ -245,6 +259,10 @@ class InMemoryUnitOfWork:
         store.identities.update(pending.identities)
         for profile_id, subscription in pending.subscriptions:
             store.subscriptions.setdefault(profile_id, []).append(subscription)
+        for profile_id in pending.forgotten:
+            store.profiles.pop(profile_id, None)
+            store.subscriptions.pop(profile_id, None)
+            store.identities = {i: p for i, p in store.identities.items() if p != profile_id}
         for post_id, post in pending.posts.items():
             read, current = pending.read.get(post_id), store.posts.get(post_id)
             if post is None:
@@ -277,6 +295,7 @@ class InMemoryUnitOfWork:
         self._pending.subscriptions.clear()
         self._pending.posts.clear()
         self._pending.read.clear()
+        self._pending.forgotten.clear()
         self._chat.discard()
 
 

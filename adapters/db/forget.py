@@ -1,0 +1,63 @@
+"""Deleting a profile and every row kept for it, found from the tables' own foreign keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Delete, Table, and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.db.slack_tables import SlackInstallationRow
+from adapters.db.tables import Base, ProfileRow
+from core.model import ChatPlatform, Identity
+
+
+def owned_rows(profile_id: int) -> dict[Table, ColumnElement[bool]]:
+    """Each table with rows that belong to the profile, and the condition that picks them: a
+    row is the profile's when a foreign key of it points at a row that is (the profile, its
+    posts, their measured items, …). Read from the metadata, so a table added later is
+    covered as soon as its foreign key says whose rows it keeps."""
+    profiles = ProfileRow.__table__
+    assert isinstance(profiles, Table)
+    owned: dict[Table, ColumnElement[bool]] = {profiles: profiles.c.id == profile_id}
+    # Parents come before their children in `sorted_tables`: one pass sees every chain.
+    for table in Base.metadata.sorted_tables:
+        if table is profiles:
+            continue
+        links = [
+            fk.parent.in_(select(fk.column).where(owned[fk.column.table]))
+            for fk in table.foreign_keys
+            if fk.column.table in owned
+        ]
+        if links:
+            owned[table] = or_(*links)
+    return owned
+
+
+def _slack_user_rows(identities: Sequence[Identity]) -> list[Delete]:
+    """A Slack user's own installation rows (their user token, if they granted one). The
+    workspace's bot keeps its own row (slack_bots), so the app stays installed for the
+    others (adapters.db.slack_installations)."""
+    deletes: list[Delete] = []
+    for identity in identities:
+        if identity.platform is not ChatPlatform.SLACK:
+            continue
+        row = SlackInstallationRow
+        where = row.user_id == identity.user
+        # An org-wide (Enterprise Grid) install has no team id.
+        place = or_(row.team_id == identity.workspace, row.team_id.is_(None))
+        deletes.append(delete(row).where(and_(where, place)))
+    return deletes
+
+
+async def forget_profile(
+    session: AsyncSession, profile_id: int, identities: Sequence[Identity]
+) -> None:
+    """Delete it all in the session's transaction: children first, so no foreign key (with or
+    without ON DELETE CASCADE) ever points at a deleted row, on SQLite and PostgreSQL alike."""
+    for statement in _slack_user_rows(identities):
+        await session.execute(statement)
+    owned = owned_rows(profile_id)
+    for table in reversed(Base.metadata.sorted_tables):
+        if table in owned:
+            await session.execute(delete(table).where(owned[table]))

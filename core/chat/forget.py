@@ -1,0 +1,167 @@
+"""/forget: asks, naming what goes; deletes the profile at its provider first, then here."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.actions import Action
+from core.chat.base import Flow
+from core.commands import Command, ascii_number
+from core.errors import DomainError, PublishError, TransientError
+from core.handlers import Actor, refuse
+from core.model import MessageRef, Profile, Route
+from core.ports import AccountDeleter, UnitOfWork, unwrapped
+from core.replies import Button, Reply, code
+from core.states import TargetState
+from core.wording import plural
+
+log = logging.getLogger(__name__)
+
+# As for /disconnect: the answer holds for the question as asked; what it named may have
+# changed since, so an older button asks for /forget again.
+CONFIRM_FOR = timedelta(minutes=10)
+_PAGE = 100
+IN_PRIVATE = (
+    "/forget deletes your whole profile, so it is only done in a private chat with me, "
+    "where nobody else can tap its button."
+)
+DONE = (
+    "Done: your profile and everything Postroom kept for you are deleted. Posts already "
+    "published stay on the networks. Send me anything to start afresh."
+)
+GONE = "Your data is already deleted. Send /start to begin again."
+# Who keeps a profile's account for a route, as users know it from connecting there.
+_PROVIDER = {Route.AYRSHARE: "Ayrshare"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What /forget would delete, as the question names it."""
+
+    posts: int
+    scheduled: int
+    out: int | None  # a post that may be on its way to a network right now
+    digests: int
+    channels: int
+
+
+class ForgetFlow(Flow):
+    """/forget and its confirmation button."""
+
+    async def _forget(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        if not actor.chat.private:
+            return Reply(IN_PRIVATE, buttons=((Button("🗑 Delete my data ↗", private="forget"),),))
+        if cmd.args.strip():
+            raise DomainError(
+                f"Just {code('/forget')}, with nothing after it: I ask before deleting anything."
+            )
+        async with self._uow() as uow:
+            kept = await _kept(uow, profile)
+        if kept.out is not None:
+            raise DomainError(_publishing(kept.out))
+        lines = [
+            "Delete all your data? This cannot be undone. What goes:",
+            f"• {plural(kept.posts, 'post')}"
+            + (f" ({kept.scheduled:,} scheduled: they will not go out)" if kept.scheduled else ""),
+        ]
+        if profile.connections:
+            names = ", ".join(n.label for n in profile.connections)
+            lines.append(f"• your connected networks: {names}")
+        if kept.digests:
+            lines.append(f"• {plural(kept.digests, 'digest')}")
+        if kept.channels:
+            lines.append(f"• {plural(kept.channels, 'linked channel')}")
+        lines.append("• your stats, tracked posts and campaigns")
+        for route, _ in self._deleters(profile):
+            name = _PROVIDER.get(route, route.value)
+            lines.append(f"• your {name} profile, with the accounts linked to it there")
+        lines.append("Posts already published stay on the networks.")
+        minute = int(self._clock.now().timestamp()) // 60
+        return Reply(
+            "\n".join(lines),
+            buttons=(
+                (
+                    Button("Yes, delete everything", Action.FORGET, str(minute)),
+                    Button("Keep my data", Action.COMMAND, "status"),
+                ),
+            ),
+        )
+
+    async def _tap_forget(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        if not actor.chat.private:
+            return refuse(IN_PRIVATE)
+        asked = ascii_number(arg)
+        age = None if asked is None else int(self._clock.now().timestamp()) // 60 - asked
+        if age is None or age < -1:  # a minute to come was never asked about (clocks drift)
+            return refuse("This button is broken. Send /forget again.")
+        if age > CONFIRM_FOR.total_seconds() // 60:
+            return refuse("This question is too old; send /forget again.")
+        async with self._uow() as uow:
+            kept = await _kept(uow, profile)
+        if kept.out is not None:
+            return refuse(_publishing(kept.out))
+        # The provider first: if it refuses or is down, nothing here is deleted, and the key
+        # that reaches the account there is still ours to try again with.
+        for route, deleter in self._deleters(profile):
+            try:
+                await deleter.delete_account(profile)
+            except PublishError as e:
+                log.warning("profile %s: its %s account was not deleted", profile.id, route.value)
+                name = _PROVIDER.get(route, route.value)
+                why = (
+                    f"{name} could not be reached or was busy"
+                    if isinstance(e, TransientError)
+                    else e.reason.rstrip(".")
+                )
+                return Reply(
+                    f"Your {name} profile could not be deleted ({why}), so nothing was "
+                    "deleted here either. Please try again in a minute.",
+                    toast="Nothing was deleted",
+                )
+        async with self._uow() as uow:
+            if await uow.profiles.lock(profile.id) is None:
+                return refuse(GONE)
+            await uow.profiles.delete(profile.id)
+            await uow.commit()
+        log.info("profile %s deleted with all its data (/forget)", profile.id)
+        return Reply(DONE, edit=message is not None, toast="Your data is deleted")
+
+    def _deleters(self, profile: Profile) -> list[tuple[Route, AccountDeleter]]:
+        """The routes whose account for this profile lives at the provider."""
+        found: list[tuple[Route, AccountDeleter]] = []
+        for route in profile.accounts:
+            publisher = unwrapped(self._publishers.get(route))
+            if isinstance(publisher, AccountDeleter):
+                found.append((route, publisher))
+        return found
+
+
+async def _kept(uow: UnitOfWork, profile: Profile) -> _Kept:
+    posts, scheduled, out, offset = 0, 0, None, 0
+    while True:
+        page, posts = await uow.posts.list_for_profile(profile.id, offset=offset, limit=_PAGE)
+        for post in page:
+            targets = post.targets.values()
+            if out is None and any(t.may_be_out for t in targets):
+                out = post.id
+            if any(t.state is TargetState.SCHEDULED for t in targets):
+                scheduled += 1
+        offset += _PAGE
+        if offset >= posts or not page:
+            break
+    digests = await uow.digests.for_profile(profile.id)
+    channels = await uow.links.for_profile(profile.id)
+    return _Kept(posts, scheduled, out, len(digests), len(channels))
+
+
+def _publishing(post_id: int) -> str:
+    return (
+        f"Post #{post_id} is being published right now, and deleting it could lose track of "
+        "where it went; send /forget again once it is out (/posts shows it)."
+    )
