@@ -34,6 +34,28 @@ def owned_rows(profile_id: int) -> dict[Table, ColumnElement[bool]]:
     return owned
 
 
+_IDENTITY = ("platform", "workspace", "user_id")
+
+
+def _identity_rows(identities: Sequence[Identity]) -> list[Delete]:
+    """Rows kept for a chat identity rather than a profile, in the columns `identities` names
+    it with (platform, workspace, user_id): login states given to it, and any such table
+    added later."""
+    deletes: list[Delete] = []
+    for table in Base.metadata.sorted_tables:
+        if not all(name in table.c for name in _IDENTITY):
+            continue
+        for identity in identities:
+            deletes.append(
+                delete(table).where(
+                    table.c.platform == identity.platform.value,
+                    table.c.workspace == identity.workspace,
+                    table.c.user_id == identity.user,
+                )
+            )
+    return deletes
+
+
 def _slack_user_rows(identities: Sequence[Identity]) -> list[Delete]:
     """A Slack user's own installation rows (their user token, if they granted one). The
     workspace's bot keeps its own row (slack_bots), so the app stays installed for the
@@ -55,7 +77,7 @@ async def forget_profile(
 ) -> None:
     """Delete it all in the session's transaction: children first, so no foreign key (with or
     without ON DELETE CASCADE) ever points at a deleted row, on SQLite and PostgreSQL alike."""
-    for statement in _slack_user_rows(identities):
+    for statement in [*_identity_rows(identities), *_slack_user_rows(identities)]:
         await session.execute(statement)
     owned = owned_rows(profile_id)
     for table in reversed(Base.metadata.sorted_tables):

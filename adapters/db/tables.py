@@ -61,7 +61,7 @@ class Base(DeclarativeBase):
 class ProfileRow(Base):
     __tablename__ = "profiles"
     # AUTOINCREMENT: /forget deletes profiles, and SQLite would otherwise hand the newest one's
-    # id to the next profile, with its old buttons (migration 0008_profile_ids).
+    # id to the next profile, with its old buttons (migration 0010_profile_ids).
     __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

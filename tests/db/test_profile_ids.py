@@ -1,5 +1,5 @@
 """Profile numbers are never handed out twice (/forget deletes profiles), and the SQLite
-rebuild that makes it so (migration 0008) keeps every row that refers to a profile."""
+rebuild that makes it so (migration 0010) keeps every row that refers to a profile."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite'}")
     uow = SqlUnitOfWorkFactory(make_session_factory(engine), Keyring({"k": b"k" * 32}))
     try:
-        await upgrade(engine, "0007_chat_state")
+        await upgrade(engine, "0009_instagram_login")
         kept = await _profile(uow, "1")
         newest = await _profile(uow, "2")
         post = await _draft(uow, kept)
@@ -64,7 +64,7 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
             await u.profiles.delete(newest)
             await u.commit()
         assert await _profile(uow, "3") > newest
-        await downgrade(engine, "0007_chat_state")
+        await downgrade(engine, "0009_instagram_login")
         async with uow() as u:
             assert await u.posts.get(post.id) == post
     finally:

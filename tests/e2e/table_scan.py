@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, select
+from sqlalchemy import JSON, Integer, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import TypeDecorator
@@ -94,19 +94,41 @@ def _value(table: Table, name: str, kind: type, mark: str, now: datetime) -> Any
     raise TypeError(f"{table.name}.{name}: no sample value for {kind.__name__}")
 
 
+def identity_tables() -> list[Table]:
+    """The tables that keep rows for a chat identity, named as `identities` names it."""
+    return [
+        t
+        for t in Base.metadata.sorted_tables
+        if all(name in t.c for name in IDENTITY) and t.name != "identities"
+    ]
+
+
+IDENTITY = ("platform", "workspace", "user_id")
+
+
 async def add_missing_rows(
-    engine: AsyncEngine, profile_id: int, mark: str, now: datetime, have: Mapping[str, int]
+    engine: AsyncEngine,
+    profile_id: int,
+    identity: tuple[str, str, str],
+    now: datetime,
+    have: Mapping[str, int],
 ) -> list[str]:
-    """A made-up row for each table that reaches the profile but holds none of its rows yet
-    (`have`: owned rows per table), its foreign keys pointing at rows of the profile; so a
-    table added after this test was written is filled and scanned too. The tables filled."""
+    """A made-up row for each table that reaches the profile (or keeps rows for a chat
+    identity) but holds none of its rows yet (`have`: owned rows per table), its foreign keys
+    pointing at rows of the profile; so a table added after this test was written is filled
+    and scanned too. The tables filled."""
     filled: list[str] = []
+    mark = identity[2]
     async with engine.begin() as connection:
-        for table in profile_tables():
+        for table in [*profile_tables(), *identity_tables()]:
             if have.get(table.name):
                 continue
             row: Row = {}
+            if table in identity_tables():
+                row |= dict(zip(IDENTITY, identity, strict=True))
             for column in table.columns:
+                if column.name in row:
+                    continue
                 fk = next(iter(column.foreign_keys), None)
                 if fk is not None:
                     parent = fk.column.table
@@ -125,8 +147,9 @@ async def add_missing_rows(
                     column.primary_key
                     and column.autoincrement in (True, "auto")
                     and len(table.primary_key.columns) == 1
+                    and isinstance(column.type, Integer)
                 ):
-                    continue
+                    continue  # the database numbers it
                 if column.nullable or column.default is not None:
                     continue
                 if column.server_default is not None:

@@ -165,9 +165,8 @@ async def test_forget_leaves_no_row_of_the_profile_in_any_table(
     marks = (ANA, SLACK_ANA)
     mine = owned(await read_all(engine), ana, marks)
     assert {name for name, rows in mine.items() if rows} >= FILLED_BY_USE
-    made = await add_missing_rows(
-        engine, ana, ANA, clock.now(), {n: len(r) for n, r in mine.items()}
-    )
+    have = {n: len(r) for n, r in mine.items()}
+    made = await add_missing_rows(engine, ana, ("console", "", ANA), clock.now(), have)
     before = await read_all(engine)
     mine = owned(before, ana, marks)
     empty = [name for name, rows in mine.items() if not rows]

@@ -6,8 +6,8 @@ its number to the next person who writes to the bot, and the deleted profile's s
 (bound to that number, `core.replies.Seal`) would act for them. PostgreSQL's SERIAL sequence
 never hands out a number twice: nothing to do there.
 
-Revision ID: 0008_profile_ids
-Revises: 0007_chat_state
+Revision ID: 0010_profile_ids
+Revises: 0009_instagram_login
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008_profile_ids"
-down_revision: str | Sequence[str] | None = "0007_chat_state"
+revision: str = "0010_profile_ids"
+down_revision: str | Sequence[str] | None = "0009_instagram_login"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
