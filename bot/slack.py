@@ -28,6 +28,7 @@ from bot.slack_oauth import (
     oauth_settings,
     rotator,
 )
+from core.chat.seen_updates import SeenUpdates
 from core.model import ChatPlatform
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class SlackService:
             services.postroom,
             messenger,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
+            seen=SeenUpdates(services.uow, services.clock),
             after_update=wake,
             oauth_settings=oauth,
         )

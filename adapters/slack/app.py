@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
@@ -21,6 +21,7 @@ from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
 from adapters.slack.workspaces import NOT_INSTALLED, team_of, workspace_of
 from core.chat.entry import Postroom
+from core.chat.seen_updates import SeenUpdates
 from core.handlers import OOPS, Actor
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef
 from core.replies import Reply
@@ -28,11 +29,18 @@ from core.replies import Reply
 log = logging.getLogger(__name__)
 
 COMMAND = "/postroom"
-# Deliveries already handled, per process: Slack re-sends an event it got no 2xx for within
-# 3 s, up to three times (X-Slack-Retry-Num, same event_id:
-# https://api.slack.com/apis/events-api#retries); a slash command or tap delivered twice
-# carries the same trigger_id. A bounded LRU in memory is enough for one process.
-SEEN_DELIVERIES = 4096
+# Deliveries already handled: Slack re-sends an event it got no 2xx for within 3 s, up to
+# three times (X-Slack-Retry-Num, same event_id:
+# https://api.slack.com/apis/events-api#retries), maybe to another worker behind the same
+# URL; a slash command or tap delivered twice carries the same trigger_id. Recorded in the
+# database (core's SeenUpdates, shared by every worker, kept a day) when the acked work
+# starts, so the check never delays the ack.
+SEEN_SOURCE = "slack"
+# The delivery the request in hand is: set by `_dedupe` for every request, read by `_spawn`
+# in the same task (bolt runs a request's middleware and listener one after the other in
+# the task handling it, https://github.com/slackapi/bolt-python, AsyncApp.async_dispatch).
+_DELIVERY: ContextVar[str] = ContextVar("slack_delivery", default="")
+MAX_KEY = 255  # Slack's ids are a few dozen characters; a longer "id" is not one of them
 HINT = f"To compose a post, send {COMMAND} post followed by your text. {COMMAND} help shows more."
 NOT_IN_CHANNEL = (
     "I can't post in this channel yet, so only you see that, and its progress can't be "
@@ -82,15 +90,14 @@ class SlackChat:
         messenger: SlackMessenger,
         *,
         signing_secret: str,
+        seen: SeenUpdates,
         after_update: Callable[[], Awaitable[None]] | None = None,
-        seen_deliveries: int = SEEN_DELIVERIES,
         oauth_settings: AsyncOAuthSettings | None = None,
     ) -> None:
         self._postroom = postroom
         self._messenger = messenger
         self.after_update = after_update
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._seen_max = seen_deliveries
+        self._seen = seen
         self._tasks: set[asyncio.Task[None]] = set()
         self._team = ""  # the workspace the token is for (auth.test, in `setup`)
         messenger.commands = (COMMAND, CORE_COMMANDS | {name for name, _ in postroom.menu()})
@@ -146,14 +153,10 @@ class SlackChat:
         return await next()
 
     async def _dedupe(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> Any:
+        """Names the delivery for `_spawn`; the check is made there, after the ack."""
         key = body.get("event_id") or body.get("trigger_id")
-        if isinstance(key, str) and key:
-            if key in self._seen:
-                log.info("slack delivery %s arrived again; ignored", key)
-                return BoltResponse(status=200, body="")
-            self._seen[key] = None
-            if len(self._seen) > self._seen_max:
-                self._seen.popitem(last=False)
+        named = isinstance(key, str) and key and len(key) <= MAX_KEY
+        _DELIVERY.set(f"{workspace_of(body)}:{key}" if named else "")
         return await next()
 
     async def _on_command(
@@ -287,7 +290,14 @@ class SlackChat:
                 log.warning("slack response_url answered %s", answer.status_code)
 
     def _spawn(self, work: Coroutine[Any, Any, None], respond: AsyncRespond | None) -> None:
+        once = _DELIVERY.get()
+        _DELIVERY.set("")  # one piece of work per delivery
+
         async def run() -> None:
+            if once and not await self._seen.first_key(SEEN_SOURCE, once):
+                log.info("slack delivery %s arrived again; ignored", once)
+                work.close()  # never started
+                return
             try:
                 await work
             except Exception:

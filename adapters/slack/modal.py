@@ -3,10 +3,8 @@ submission becomes a post through core's form use case, errors shown on their fi
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -33,9 +31,6 @@ SHORTCUT = "post_to_social"  # the message shortcut's callback_id (docs/slack-ma
 TEXT_MAX = 3000
 MAX_OPTIONS = 10
 MAX_BLOCKS = 100
-# A view id submitted before: a second click on Submit while the first is on its way (or a
-# delivery repeated) must not make a second post. Per process, bounded.
-SEEN_VIEWS = 4096
 # views.open refuses a trigger_id older than 3 s or used before
 # (https://api.slack.com/interactivity/handling#modal_responses).
 _TRIGGER_GONE = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
@@ -114,8 +109,6 @@ class ComposeModal:
         self._postroom = postroom
         self._messenger = messenger
         self._spawn = spawn
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
         # Called with the author after a post is made (App Home republishes their page).
         self.after_post: Callable[[Actor], Awaitable[None]] | None = None
         app.view(CALLBACK)(self._on_submit)
@@ -154,21 +147,6 @@ class ComposeModal:
     async def _on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         # The answer to a submission is the HTTP response itself (errors or close), so core
         # decides before the ack; Slack waits 3 s for it.
-        key = str(view.get("id", ""))
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                if key in self._seen:
-                    await ack()  # the same view again: its post was made; just close
-                    return
-                await self._submit(ack, body, view, key)
-        finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
-
-    async def _submit(
-        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], key: str
-    ) -> None:
         try:
             meta = json.loads(str(view.get("private_metadata") or "{}"))
         except ValueError:
@@ -182,14 +160,18 @@ class ComposeModal:
         ]
         stamp = _value(values, WHEN).get("selected_date_time")
         when = datetime.fromtimestamp(int(stamp), UTC) if isinstance(stamp, int) else None
-        result = await self._postroom.submit_form(actor, text, chosen, when)
+        # One post per view, however often it is submitted and to whichever worker: the
+        # view's id is recorded with its post (the same modal keeps its id across submissions).
+        view_id = str(view.get("id") or "")
+        once = f"{actor.identity.workspace}:{view_id}" if view_id else ""
+        result = await self._postroom.submit_form(actor, text, chosen, when, once=once)
         if result.errors:
             await ack(response_action="errors", errors=result.errors)
             return
-        self._seen[key] = None
-        if len(self._seen) > SEEN_VIEWS:
-            self._seen.popitem(last=False)
-        await ack()
+        await ack()  # the modal closes
+        if result.again:
+            log.info("slack: view %s was submitted again; its post was made before", view_id)
+            return
         # One task: the confirmation, then (the pipeline having run) the author's Home; the
         # task's end wakes the pipeline, which shows the progress message of a post sent now.
         self._spawn(self._posted(actor, result.reply), None)

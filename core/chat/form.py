@@ -9,7 +9,8 @@ from datetime import datetime
 
 from core import limits, views
 from core.chat.compose import ComposeFlow
-from core.errors import DomainError, PublishError
+from core.chat.seen_updates import key_number
+from core.errors import Conflict, DomainError, PublishError
 from core.graphemes import visible
 from core.handlers import Actor
 from core.model import Network, Post, Profile, Target
@@ -43,11 +44,13 @@ class Form:
 @dataclass(frozen=True)
 class Submitted:
     """Either `errors` (field → what to fix; nothing was saved) or the post made, with the
-    reply to show its author (the progress message itself is the pipeline's)."""
+    reply to show its author (the progress message itself is the pipeline's); `again`: this
+    form was submitted before and made its post then, so nothing was done now."""
 
     errors: dict[str, str] = field(default_factory=dict)
     post: Post | None = None
     reply: Reply | None = None
+    again: bool = False
 
 
 class FormFlow(ComposeFlow):
@@ -60,11 +63,22 @@ class FormFlow(ComposeFlow):
         return Form(text, self._choices(profile), profile.timezone)
 
     async def submit_form(
-        self, actor: Actor, text: str, networks: Sequence[str], when: datetime | None
+        self,
+        actor: Actor,
+        text: str,
+        networks: Sequence[str],
+        when: datetime | None,
+        *,
+        once: str = "",
     ) -> Submitted:
         """A post from the form, going out now (`when` None) or at `when`, made in
         `actor.chat` (its progress message is shown there). Checked field by field first:
-        errors name the field that caused them and nothing is saved."""
+        errors name the field that caused them and nothing is saved.
+
+        `once` names the form (a Slack view id): it makes one post however often, and by
+        however many processes, it is submitted. The name is recorded in the post's own
+        transaction, so a submission refused (errors, a quota) can be fixed and sent again.
+        """
         profile = await self._accounts.profile_for(actor.identity, actor.name)
         profile = await self._refresh_connections(profile)
         now = self._clock.now()
@@ -103,6 +117,11 @@ class FormFlow(ComposeFlow):
         )
         try:
             async with self._uow() as uow:
+                source = f"form:{actor.identity.platform.value}"
+                if once and not await uow.seen_updates.first_seen(
+                    source, key_number(once), now=now
+                ):
+                    return Submitted(again=True)  # closing the unit of work rolls back
                 # Quotas and the plan's monthly and scheduled limits, as for the composer.
                 await self._ready_to_send(uow, profile, post, when or now)
                 if when is not None:
@@ -113,6 +132,8 @@ class FormFlow(ComposeFlow):
                 post.scheduled_at = when
                 post = await uow.posts.add(post)
                 await uow.commit()
+        except Conflict:
+            return Submitted(again=True)  # another process recorded `once` at that moment
         except (DomainError, PublishError) as e:
             reason = e.reason if isinstance(e, PublishError) else str(e)
             return Submitted({NETWORKS: reason})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -14,6 +15,15 @@ log = logging.getLogger(__name__)
 # (https://core.telegram.org/bots/api#getting-updates); a redelivery later than that cannot be.
 KEEP = timedelta(hours=24)
 PRUNE_EVERY = timedelta(hours=1)
+
+
+def key_number(key: str) -> int:
+    """A text key (Slack's `event_id`, `trigger_id` or view id) as a signed 64-bit update id:
+    the first 8 bytes of its BLAKE2b digest. Two keys share a number with odds of about
+    n²/2⁶⁴ for n keys kept at once (under 10⁻⁷ for a million), and then only the later one
+    is taken for a repeat."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class SeenUpdates:
@@ -54,6 +64,10 @@ class SeenUpdates:
         if self._pruned is None or now - self._pruned >= self._prune_every:
             await self.prune()
         return fresh
+
+    async def first_key(self, source: str, key: str) -> bool:
+        """`first_time` for a text key (`key_number`)."""
+        return await self.first_time(source, key_number(key))
 
     async def prune(self) -> int:
         """Forget the updates seen longer than `keep` ago."""
