@@ -23,6 +23,7 @@ NOT_VALID = (
     "a new one."
 )
 AGAIN = "Send /connect to try again."
+MAX_CODE = 2048  # authorization codes are a few hundred characters; longer is not one
 # OAuth error codes are short ASCII words (RFC 6749 §4.1.2.1); anything else in the query
 # is not shown, nor is error_description: whoever built the URL wrote it.
 _ERROR_CODE = re.compile(r"[a-z_]{1,40}", re.ASCII)
@@ -78,8 +79,8 @@ class LoginCallback:
             )
         if error is not None:
             return await self._refused(asked, label, _error_text(label, error))
-        if not code:
-            return await self._refused(asked, label, f"{label} sent no authorization code.")
+        if not code or len(code) > MAX_CODE:
+            return await self._refused(asked, label, f"{label} sent no usable authorization code.")
         return await self._connect(login, asked, code)
 
     async def _connect(self, login: AccountLogin, asked: LoginState, code: str) -> LoginPage:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from starlette.types import Receive, Scope, Send
 
 from adapters.db.engine import ping
 from bot.bootstrap import Services
@@ -20,12 +21,16 @@ from tests.e2e.conftest import BuildServices
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.clock import FixedClock
 from tests.fakes.instagram_login import FakeInstagramLogin
+from tests.fakes.instagram_publish import FakeInstagramPublish
 from tests.fakes.messenger import RecordingMessenger
 
 PUBLIC = "https://bot.example.com"
 REDIRECT = f"{PUBLIC}/oauth/instagram/callback"
 INSTAGRAM = "https://instagram.test"
 APP_ID, APP_SECRET = "990602627938098", "ig-app-secret-for-tests"
+LOGIN_PATHS = frozenset(
+    {"/oauth/authorize", "/oauth/access_token", "/access_token", "/refresh_access_token", "/me"}
+)
 
 
 def actor(user: str = "ana", chat: str | None = None, kind: ChatKind = ChatKind.PRIVATE) -> Actor:
@@ -50,6 +55,7 @@ class FreeBot:
     instagram: FakeInstagramLogin
     browser: httpx.AsyncClient  # the bot's web app, as the user's browser reaches it
     meta: httpx.AsyncClient  # Instagram's authorization window, as the browser reaches it
+    publish: FakeInstagramPublish  # Instagram's content publishing, with the token issued
 
     @property
     def chat(self) -> RecordingMessenger:
@@ -98,11 +104,22 @@ async def free_bot(
     instagram = FakeInstagramLogin(
         app_id=APP_ID, app_secret=APP_SECRET, redirect_uri=REDIRECT, shape=shape, clock=clock
     )
+    publish = FakeInstagramPublish(clock)
+
+    async def graph(scope: Scope, receive: Receive, send: Send) -> None:
+        """One Instagram host: Login's paths and /me to the login fake, the rest to the
+        publishing fake, which accepts the token Login issued last."""
+        if scope["type"] == "http" and scope["path"] not in LOGIN_PATHS:
+            publish.token = instagram.graph.token
+            await publish(scope, receive, send)
+            return
+        await instagram(scope, receive, send)
+
     ayrshare = FakeAyrshare()
     http = httpx.AsyncClient(
         mounts={
             "https://api.ayrshare.test": ayrshare.transport(),
-            INSTAGRAM: httpx.ASGITransport(app=instagram),
+            INSTAGRAM: httpx.ASGITransport(app=graph),
         }
     )
     values: dict[str, Any] = {
@@ -120,4 +137,4 @@ async def free_bot(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC) as browser,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=instagram)) as meta,
     ):
-        yield FreeBot(services, instagram, browser, meta)
+        yield FreeBot(services, instagram, browser, meta, publish)

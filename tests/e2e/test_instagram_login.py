@@ -16,6 +16,7 @@ from adapters.console.render import render as console_render
 from adapters.instagram.login import SCOPES
 from adapters.slack.render import render_one as slack_render
 from adapters.telegram.render import keyboard as telegram_keyboard
+from core.logins import LoginState, new_state, state_digest
 from core.model import AccountKey, ChatKind, ConnectionStatus, Network, Route, Tier
 from tests.e2e.conftest import BuildServices
 from tests.e2e.instagram_support import (
@@ -330,3 +331,50 @@ async def test_without_a_meta_app_instagram_stays_unavailable_with_the_reason(
         assert page.status_code == 404  # no callback without an app
     async with free_bot(make_services, clock, public_url=None) as bot:
         assert "POSTROOM_PUBLIC_URL" in await bot.status()
+
+
+@pytest.mark.parametrize("code", [None, "", "A" * 5000])
+async def test_a_redirect_without_a_usable_code_uses_up_the_link_and_stores_nothing(
+    make_services: BuildServices, clock: FixedClock, code: str | None
+) -> None:
+    async with free_bot(make_services, clock) as bot:
+        query = {"state": state_of(link(await bot.say("/connect")))}
+        if code is not None:
+            query["code"] = code
+        page = await bot.browser.get(f"{REDIRECT}?{urlencode(query)}")
+        assert page.status_code == 400 and "no usable authorization code" in page.text
+        assert bot.told() == [
+            "Instagram was not connected: Instagram sent no usable authorization code. "
+            "Send /connect to try again."
+        ]
+        assert bot.instagram.exchanged == []
+        await assert_nothing_stored(bot)
+        again = await bot.browser.get(f"{REDIRECT}?{urlencode(query | {'code': 'AQx'})}")
+        assert again.status_code == 400 and NOT_VALID in again.text  # the link is used up
+
+
+async def test_a_state_issued_for_another_network_is_refused(
+    make_services: BuildServices, clock: FixedClock
+) -> None:
+    async with free_bot(make_services, clock) as bot:
+        await bot.say("/start")
+        state = new_state()
+        who = actor()
+        now = clock.now()
+        async with bot.services.uow() as uow:  # a login some other network's link began
+            await uow.logins.add_state(
+                LoginState(
+                    state_digest(state),
+                    Network.FACEBOOK,
+                    who.identity,
+                    who.chat,
+                    now,
+                    now + timedelta(minutes=10),
+                )
+            )
+            await uow.commit()
+        page = await bot.browser.get(f"{REDIRECT}?{urlencode({'state': state, 'code': 'AQx'})}")
+        assert page.status_code == 400 and "That link was not for Instagram." in page.text
+        assert bot.told()[0].startswith("Instagram was not connected: That link was not for")
+        assert bot.instagram.exchanged == []
+        await assert_nothing_stored(bot)
