@@ -19,7 +19,7 @@ from adapters.slack.home import SlackHome
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
-from adapters.slack.workspaces import NOT_INSTALLED, team_of, workspace_of
+from adapters.slack.workspaces import NOT_INSTALLED, NotInstalled, team_of, workspace_of
 from core.chat.entry import Postroom
 from core.chat.seen_updates import SeenUpdates
 from core.handlers import OOPS, Actor
@@ -125,7 +125,9 @@ class SlackChat:
         self.app.event("message")(self._on_message)
         # The compose modal and App Home register their own listeners.
         self.modal = ComposeModal(self.app, postroom, messenger, self._spawn)
-        self.home = SlackHome(self.app, postroom, messenger, self._spawn, self.modal, self._wake)
+        self.home = SlackHome(
+            self.app, postroom, messenger, self._spawn, self.modal, self._background
+        )
 
     async def setup(self) -> dict[str, Any]:
         """auth.test: the token works; which workspace and bot user it is."""
@@ -309,7 +311,24 @@ class SlackChat:
                         log.exception("telling the user failed")
             await self._wake()
 
-        task = asyncio.create_task(run())
+        self._track(run())
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Work no request asked for (a Home published again after a change): no delivery
+        to check, nobody to answer, nothing for the pipeline."""
+
+        async def run() -> None:
+            try:
+                await work
+            except NotInstalled:
+                pass  # the workspace is gone; WorkspaceTokens said so
+            except Exception as e:
+                log.warning("slack: background work failed (%s: %s)", type(e).__name__, e)
+
+        self._track(run())
+
+    def _track(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -1,11 +1,12 @@
-"""The App Home tab: published per user (views.publish) when they open it and after each
-action taken from it; its buttons act through core as the user who sees them."""
+"""The App Home tab: published per user (views.publish) when they open it, after each action
+taken from it and whenever one of their posts changes elsewhere; its buttons act through
+core as the user who sees them."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -17,11 +18,12 @@ from adapters.slack.render import TAP_PREFIX, render_one
 from adapters.slack.workspaces import workspace_of
 from core.chat.entry import Postroom
 from core.handlers import Actor
-from core.model import ChatPlatform, Identity
+from core.model import ChatPlatform, Identity, Post
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
 
+Background = Callable[[Coroutine[Any, Any, None]], None]
 HOME_PREFIX = "home"  # action_ids of the Home's buttons: answered here, not in a channel
 NEW_POST = f"{HOME_PREFIX}:new"
 
@@ -34,16 +36,24 @@ class SlackHome:
         messenger: SlackMessenger,
         spawn: Spawn,
         modal: ComposeModal,
-        wake: Callable[[], Awaitable[None]],
+        background: Background,
     ) -> None:
         self._postroom = postroom
         self._messenger = messenger
         self._spawn = spawn
         self._modal = modal
-        self._wake = wake
-        # Users who opened their Home since this process started: theirs is kept current.
-        self._opened: set[tuple[str, str]] = set()
+        self._background = background
+        # Homes waiting to be published again, each queued once: changes that come while
+        # one waits are all shown by that one publish.
+        self._queued: set[Identity] = set()
+        # Users whose tap in their Home is being handled: it publishes their Home after.
+        self._busy: set[Identity] = set()
         modal.after_post = self._after_post
+        # Outcomes the pipeline reaches (published, failed) and changes made from a slash
+        # command or a progress message, in whichever process: every Slack user with the
+        # post in their Home gets it published again (Slack shows the last one published
+        # whenever they open it, https://api.slack.com/surfaces/app-home).
+        postroom.watch(self._post_changed)
         app.event("app_home_opened")(self._on_opened)
         app.action(NEW_POST)(self._on_new_post)
         app.action(re.compile(f"^{HOME_PREFIX}:{TAP_PREFIX}:"))(self._on_tap)
@@ -99,23 +109,38 @@ class SlackHome:
     async def _tap(self, body: dict[str, Any]) -> None:
         actor = await self._in_dm(body)
         value = str((body.get("actions") or [{}])[0].get("value", ""))
-        reply = await self._postroom.handle_tap(actor, value, None)
+        self._busy.add(actor.identity)
+        try:
+            reply = await self._postroom.handle_tap(actor, value, None)
+        finally:
+            self._busy.discard(actor.identity)
         notice = reply if reply.text else Reply(reply.toast) if reply.toast else None
         await self.publish(actor, notice)
 
     async def _refresh(self, body: dict[str, Any]) -> None:
-        actor = await self._in_dm(body)
-        self._opened.add((actor.identity.workspace, actor.identity.user))
-        await self.publish(actor)
+        await self.publish(await self._in_dm(body))
 
     async def _after_post(self, author: Actor) -> None:
-        """A post made from the modal: once the pipeline has taken it as far as it goes now,
-        the author's Home shows the outcome (or the new upcoming post)."""
-        if (author.identity.workspace, author.identity.user) not in self._opened:
+        """A post made from the modal: the author's Home lists it (upcoming, or its outcome
+        once the pipeline has one)."""
+        self._queue(author.identity)
+
+    async def _post_changed(self, post: Post) -> None:
+        for identity in await self._postroom.home_owners(post, ChatPlatform.SLACK):
+            if identity not in self._busy:
+                self._queue(identity)
+
+    def _queue(self, identity: Identity) -> None:
+        if identity in self._queued:
             return
-        await self._wake()
-        dm = await self._messenger.open_dm(author.identity.workspace, author.identity.user)
-        await self.publish(Actor(author.identity, dm, author.name))
+        self._queued.add(identity)
+        self._background(self._republish(identity))
+
+    async def _republish(self, identity: Identity) -> None:
+        # Unqueued first: a change while this publish is on its way queues the next one.
+        self._queued.discard(identity)
+        dm = await self._messenger.open_dm(identity.workspace, identity.user)
+        await self.publish(Actor(identity, dm))
 
     async def _in_dm(self, body: dict[str, Any]) -> Actor:
         """The user as in their DM with the bot: Home is theirs alone, a private chat."""

@@ -13,7 +13,7 @@ from core.model import Connection, ConnectionStatus, MessageRef, Network, Post, 
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
-from core.publishing.progress import ProgressNotifier
+from core.publishing.progress import PostWatcher, ProgressNotifier
 from core.replies import Reply
 from core.states import PostState
 
@@ -53,10 +53,18 @@ class Flow:
         self, post: Post, message: MessageRef | None, reply: Reply | None = None
     ) -> None:
         """A change made from another message (a typed /cancel, a delete confirmation) ends
-        in the post's progress message too; the tapped message shows the answer itself."""
-        if self._notifier is None or post.progress is None or post.progress == message:
+        in the post's progress message too; the tapped message shows the answer itself.
+        Watchers (`watch`) hear of every change, wherever it was made."""
+        if self._notifier is None:
             return
-        await self._notifier.show(post, reply=reply)
+        if post.progress is not None and post.progress != message:
+            await self._notifier.show(post, reply=reply)
+        await self._notifier.changed(post)
+
+    def watch(self, watcher: PostWatcher) -> None:
+        """Tell `watcher` of each post that reaches an outcome or is changed from a chat."""
+        if self._notifier is not None:
+            self._notifier.watch(watcher)
 
     def _unavailable(self, profile: Profile) -> dict[Network, str]:
         found: dict[Network, str] = {}

@@ -7,7 +7,7 @@ from core import views
 from core.actions import Action
 from core.chat.base import Flow
 from core.handlers import Actor
-from core.model import Post
+from core.model import ChatPlatform, Identity, Post
 from core.replies import Button, Reply, seal
 from core.states import PostState, TargetState
 from core.when import format_local
@@ -54,6 +54,13 @@ class HomeFlow(Flow):
         )
         now = self._clock.now()
         return tuple(seal(r, profile.id, now) for r in (connections, upcoming, results))
+
+    async def home_owners(self, post: Post, platform: ChatPlatform) -> tuple[Identity, ...]:
+        """Who on `platform` has `post` on their home page: its profile's identities there
+        (a profile linked across chats lists every post it made, wherever)."""
+        async with self._uow() as uow:
+            found = await uow.profiles.identities(post.profile_id)
+        return tuple(i for i in found if i.platform is platform)
 
 
 def _upcoming(post: Post, tz: str) -> str:

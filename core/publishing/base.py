@@ -99,7 +99,12 @@ class PipelineBase:
         self._more_due = False  # the last claim was full: more may be due now
         self._stopping = False
         self.progress = ProgressOutbox(
-            uow, notifier.messengers, clock, worker=self.config.worker, lease=self.config.lease
+            uow,
+            notifier.messengers,
+            clock,
+            worker=self.config.worker,
+            lease=self.config.lease,
+            changed=notifier.changed,
         )
         self._heartbeat = Heartbeat(uow, clock, worker=self.config.worker, lease=self.config.lease)
         self._sending: Counter[int] = Counter()  # posts with a request in flight here

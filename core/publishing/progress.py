@@ -3,23 +3,45 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from core import views
 from core.model import Post
 from core.ports import Messengers, UnitOfWorkFactory
 from core.replies import Reply, seal
+from core.states import PostState
 
 log = logging.getLogger(__name__)
+
+# Told of a post whose outcome or schedule changed (a front end keeping a page of the
+# author's posts current, like Slack's App Home); it must return quickly.
+PostWatcher = Callable[[Post], Awaitable[None]]
+# What the pipeline ends a post in: a watcher hears of these, not of each step on the way.
+OUTCOMES = frozenset({PostState.PUBLISHED, PostState.PARTIAL, PostState.FAILED})
 
 
 class ProgressNotifier:
     def __init__(self, uow: UnitOfWorkFactory, messengers: Messengers) -> None:
         self._uow = uow
         self._messengers = messengers
+        self._watchers: list[PostWatcher] = []
 
     @property
     def messengers(self) -> Messengers:
         return self._messengers
+
+    def watch(self, watcher: PostWatcher) -> None:
+        """Have `watcher` told of every post `changed` reports, from any use case."""
+        self._watchers.append(watcher)
+
+    async def changed(self, post: Post) -> None:
+        """A post reached an outcome (the pipeline) or was changed from a chat (cancelled,
+        deleted, retried): each watcher is told; one that fails never stops the caller."""
+        for watcher in self._watchers:
+            try:
+                await watcher(post)
+            except Exception:
+                log.exception("a watcher of post %s failed", post.id)
 
     async def show(self, post: Post, *, store: bool = True, reply: Reply | None = None) -> None:
         """Edit the post's progress message, or send it (and remember it) the first time.

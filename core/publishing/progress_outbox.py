@@ -11,6 +11,7 @@ from datetime import timedelta
 from core import views
 from core.model import MessageRef, Post
 from core.ports import Clock, Messengers, UnitOfWork, UnitOfWorkFactory
+from core.publishing.progress import OUTCOMES, PostWatcher
 from core.replies import seal
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ class ProgressOutbox:
         retry_after: timedelta = timedelta(seconds=5),
         max_attempts: int = 5,
         batch: int = 32,
+        changed: PostWatcher | None = None,
     ) -> None:
         self._uow = uow
+        self._changed = changed  # told of each outcome shown (ProgressNotifier.changed)
         self._messengers = messengers
         self._clock = clock
         self._worker = worker
@@ -155,6 +158,8 @@ class ProgressOutbox:
                 await uow.commit()
                 return False
             await uow.commit()
+        if self._changed is not None and post.state in OUTCOMES:
+            await self._changed(post)
         # Not cleared: a newer version came (render it) or another worker took the mark.
         return not cleared or post.id in self._next
 

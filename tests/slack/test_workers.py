@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.fakes.clock import FixedClock
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.slack.conftest import System, base_values, running
-from tests.slack.driver import ANA, CHANNEL, signed
+from tests.slack.driver import ANA, CHANNEL, shown, signed
 from tests.slack.test_modal import connect, posts
 from tests.slack.test_requests import dm_event
 
@@ -115,3 +115,19 @@ async def test_delivery_keys_expire_after_a_day(
     await one.slack.post(dm_event("hello", "Ev0NEXTDAY"), JSON)  # its record prunes old keys
     await two.slack.post(body, JSON)  # a day later the id is forgotten: taken as new
     assert [m.shown.count("Day one") for m in one.fake.in_channel(ANA.dm)] == [1, 0, 1]
+
+
+async def test_an_outcome_on_another_worker_republishes_the_home(
+    workers: tuple[System, System], clock: FixedClock
+) -> None:
+    one, two = workers
+    view = await modal(one)
+    later = int(clock.now().timestamp()) + 60
+    await one.slack.submit(view, text="Sent by the other", when=later)
+    await one.slack.home_opened()  # published by worker one
+    clock.advance(timedelta(minutes=2))
+    await two.services.pipeline.run_until_idle()  # worker two's scheduler publishes it
+    await two.service.chat.drain()
+    home = one.fake.homes[ANA.id]
+    assert "1 of 1 published · “Sent by the other”" in shown(home)
+    assert "Nothing scheduled." in shown(home)
