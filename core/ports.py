@@ -11,6 +11,7 @@ from typing import Protocol, Self, runtime_checkable
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.connections import LinkState
 from core.digest_schedule import DigestSubscription
 from core.logins import LoginRepository
 from core.model import (
@@ -341,6 +342,28 @@ def unwrapped(publisher: Publisher | None) -> Publisher | None:
             return publisher
         publisher = inner
     return None
+
+
+@runtime_checkable
+class LinkReader(Protocol):
+    """A publisher whose provider says, per linked network, when the link must be renewed
+    (Ayrshare's GET /user). `connected` stays the plain answer every publisher gives."""
+
+    async def links(self, profile: Profile) -> Mapping[Network, LinkState] | None:
+        """Linked networks with their names and ends; None when it cannot tell."""
+        ...
+
+
+async def read_links(publisher: Publisher, profile: Profile) -> Mapping[Network, LinkState] | None:
+    """What `publisher` reports linked: with link ends where it knows them (`LinkReader`),
+    else the plain names every publisher gives."""
+    inner = unwrapped(publisher)
+    if isinstance(inner, LinkReader):
+        links = await inner.links(profile)
+        if links is not None:
+            return links
+    names = await publisher.connected(profile)
+    return None if names is None else {n: LinkState(name) for n, name in names.items()}
 
 
 class Messenger(Protocol):

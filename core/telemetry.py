@@ -10,7 +10,13 @@ from typing import Protocol
 
 from core.errors import PermanentError, TransientError
 from core.model import AccountKey, Network, Post, Profile, Route
-from core.ports import ConnectLink, Outcome, OutcomeKind, Publisher, PublishRequest
+from core.ports import (
+    ConnectLink,
+    Outcome,
+    OutcomeKind,
+    Publisher,
+    PublishRequest,
+)
 
 
 class Telemetry(Protocol):

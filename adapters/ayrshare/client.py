@@ -144,6 +144,11 @@ class AyrshareClient:
         raw = await self._send("GET", "/user", profile_key=profile_key)
         return records.parse_user(refusals.check(raw, "reading the linked accounts"))
 
+    async def user_links(self, profile_key: str) -> dict[str, records.UserLink]:
+        """Linked platforms (Ayrshare names) with names and link ends, from GET /user."""
+        raw = await self._send("GET", "/user", profile_key=profile_key)
+        return records.parse_links(refusals.check(raw, "reading the linked accounts"))
+
     async def unlink_social(self, profile_key: str, platform: str) -> None:
         """Unlink one network from the User Profile: DELETE /profiles/social with
         {"platform": …} under its Profile-Key

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from adapters.ayrshare import records, wire
 from adapters.ayrshare.budgeted import PRIMARY, Budgeted
 from adapters.ayrshare.client import AyrshareClient
+from core.connections import LinkState
 from core.errors import PermanentError
 from core.model import AccountKey, Network, Post, Profile, Route, Secret
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
@@ -67,7 +68,7 @@ class AyrsharePublisher:
         self._redirect = connect_redirect
         self._budgeted = budgeted or Budgeted()
         self._ttl = connections_ttl
-        self._linked: dict[int, tuple[datetime, dict[Network, str]]] = {}
+        self._linked: dict[int, tuple[datetime, dict[Network, LinkState]]] = {}
 
     def __repr__(self) -> str:
         return f"AyrsharePublisher({self._client!r})"
@@ -107,6 +108,10 @@ class AyrsharePublisher:
         return ConnectLink(network, url, expires_minutes=CONNECT_LINK_MINUTES)
 
     async def connected(self, profile: Profile) -> Mapping[Network, str] | None:
+        links = await self.links(profile)
+        return None if links is None else {n: s.display_name for n, s in links.items()}
+
+    async def links(self, profile: Profile) -> Mapping[Network, LinkState] | None:
         account = profile.accounts.get(Route.AYRSHARE)
         if account is None:
             return {}  # no Ayrshare user yet, so nothing can be linked there
@@ -115,17 +120,25 @@ class AyrsharePublisher:
         if cached is not None and cached[0] > now:
             return dict(cached[1])
         linked = await self._budgeted.call(
-            _budget_key(profile), Lane.CHAT, lambda: self._client.user(account.key.value)
+            _budget_key(profile), Lane.CHAT, lambda: self._client.user_links(account.key.value)
         )
-        found: dict[Network, str] = {}
-        for platform, name in linked.items():
+        found: dict[Network, LinkState] = {}
+        for platform, link in linked.items():
             network = wire.network_of(platform)
-            if network is not None:
-                found[network] = name
+            if network is None:
+                continue
+            ends = link.refresh_by
+            if ends is None and link.refresh_days is not None:
+                ends = now + timedelta(days=link.refresh_days)
+            found[network] = LinkState(link.display_name, ends)
         if len(self._linked) > 10_000:
             self._linked = {k: v for k, v in self._linked.items() if v[0] > now}
         self._linked[profile.id] = (now + self._ttl, found)
         return dict(found)
+
+    def forget_links(self, profile_id: int) -> None:
+        """Ask Ayrshare afresh next time (a webhook said something changed)."""
+        self._linked.pop(profile_id, None)
 
     async def unlink(self, profile: Profile, network: Network) -> None:
         key = _profile_key(profile)

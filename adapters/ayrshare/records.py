@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -201,16 +203,55 @@ def parse_jwt_url(data: Any) -> str:
     return url
 
 
+@dataclass(frozen=True, slots=True)
+class UserLink:
+    """One linked platform of GET /user: its name, and when the network makes the link end
+    (LinkedIn's 60 days): `refreshDaysRemaining`, or a `refreshRequired` date."""
+
+    display_name: str = ""
+    refresh_days: int | None = None
+    refresh_by: datetime | None = None
+
+
 def parse_user(data: Any) -> dict[str, str]:
     """Linked platforms with their display names from GET /user (none when the list is absent)."""
+    return {p: link.display_name for p, link in parse_links(data).items()}
+
+
+def parse_links(data: Any) -> dict[str, UserLink]:
+    """Linked platforms of GET /user (https://www.ayrshare.com/docs/apis/user/profile-details):
+    `activeSocialAccounts` names them, `displayNames[]` details each. Ends are read from
+    `refreshDaysRemaining` (a number, or digits as text) or `refreshRequired` (a date, ISO or
+    {_seconds}), both seen on entries; a list with neither means no known end."""
     obj: Mapping[str, Any] = data if isinstance(data, dict) else {}
     active = obj.get("activeSocialAccounts")
     if not isinstance(active, list):
         return {}
-    names: dict[str, str] = {}
+    details: dict[str, UserLink] = {}
     for entry in entries_of(obj, "displayNames"):
         platform = text_of(entry.get("platform")).lower()
+        if not platform or platform in details:
+            continue
         name = text_of(entry.get("displayName")) or text_of(entry.get("username"))
-        if platform and name:
-            names.setdefault(platform, name)
-    return {p.lower(): names.get(p.lower(), "") for p in active if isinstance(p, str) and p}
+        details[platform] = UserLink(
+            name,
+            _days_of(entry.get("refreshDaysRemaining")),
+            parse_timestamp(entry.get("refreshRequired")),
+        )
+    return {
+        p.lower(): details.get(p.lower(), UserLink()) for p in active if isinstance(p, str) and p
+    }
+
+
+def _days_of(value: object) -> int | None:
+    """A day count as a number or as text ("12", "12.0"); negatives are 0, nonsense None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and math.isfinite(value):
+        return max(int(value), 0)
+    return None

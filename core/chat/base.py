@@ -6,12 +6,13 @@ import logging
 from collections.abc import Mapping
 
 from core.commands import ascii_number
+from core.connections import apply_links
 from core.errors import DomainError, PublishError
 from core.handlers import MAX_POST_ID, Actor, reach
 from core.logins import AccountLogin
-from core.model import Connection, ConnectionStatus, MessageRef, Network, Post, Profile, Route
+from core.model import MessageRef, Network, Post, Profile, Route
 from core.policy import Policy
-from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory
+from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory, read_links
 from core.publishing.accounts import Accounts
 from core.publishing.progress import PostWatcher, ProgressNotifier
 from core.replies import Reply
@@ -84,16 +85,17 @@ class Flow:
     async def _refresh_connections(
         self, profile: Profile, notes: list[str] | None = None
     ) -> Profile:
-        """Ask each provider what is linked (Ayrshare knows better than we do) and store it.
-        A provider that cannot answer now (busy, down) leaves the last known connections,
-        and `notes` gets a line saying so."""
+        """Ask each provider what is linked (Ayrshare knows better than we do) and store it
+        (`core.connections.apply_links`: one no longer linked there is broken). A provider
+        that cannot answer now (busy, down) leaves the last known connections, and `notes`
+        gets a line saying so."""
         changed = False
         now = self._clock.now()
         for route, publisher in self._publishers.items():
             if route not in profile.accounts:
                 continue
             try:
-                linked = await publisher.connected(profile)
+                linked = await read_links(publisher, profile)
             except PublishError as e:
                 log.warning("could not refresh connections of profile %s: %s", profile.id, e)
                 if notes is not None:
@@ -101,17 +103,7 @@ class Flow:
                 continue
             if linked is None:
                 continue
-            for network in Network:
-                if self._policy.rules[profile.tier].routes.get(network) is not route:
-                    continue
-                if network in linked:
-                    profile.connections[network] = Connection(
-                        network, ConnectionStatus.CONNECTED, linked[network], now
-                    )
-                    changed = True
-                elif network in profile.connections:
-                    del profile.connections[network]
-                    changed = True
+            changed = bool(apply_links(profile, route, linked, self._policy, now)) or changed
         if changed:
             async with self._uow() as uow:
                 await uow.profiles.save(profile)

@@ -8,6 +8,7 @@ from core import views
 from core.actions import Action
 from core.chat.base import Flow, parse_network
 from core.commands import Command
+from core.connections import state_text
 from core.handlers import Actor, profile_wide, refuse
 from core.logins import STATE_TTL, AccountLogin, LoginState, new_state, state_digest
 from core.model import (
@@ -110,18 +111,15 @@ class ConnectFlow(Flow):
         profile = await self._refresh_connections(profile, notes)
         async with self._uow() as uow:
             pending = await uow.posts.count_scheduled(profile.id)
+        now = self._clock.now()
         fields = [Field("Plan", profile.tier.label), Field("Time zone", profile.timezone)]
         for network in Network:
             if not self._policy.allows(profile.tier, network):
                 state = "🔒 Pro"
             elif reason := self._unavailable(profile).get(network):
                 state = f"⛔ {reason}"
-            elif (conn := profile.connections.get(network)) is None:
-                state = "not connected"
-            elif conn.status is ConnectionStatus.BROKEN:
-                state = "⚠️ needs reconnecting"
             else:
-                state = f"✅ {conn.display_name}".rstrip()
+                state = state_text(profile.connections.get(network), now)
             fields.append(Field(network.label, state))
         fields.append(Field("Scheduled posts", str(pending)))
         return Reply(

@@ -9,7 +9,7 @@ from core.chat.base import Flow, parse_network
 from core.commands import Command, ascii_number
 from core.errors import DomainError
 from core.handlers import Actor, profile_wide, refuse
-from core.model import MessageRef, Network, Post, Profile, Route
+from core.model import ConnectionStatus, MessageRef, Network, Post, Profile, Route
 from core.ports import UnitOfWork, Unlinker, unwrapped
 from core.replies import Button, Reply, code
 from core.states import TargetState
@@ -80,7 +80,9 @@ class DisconnectFlow(Flow):
                         "disconnect once it is out."
                     )
         publisher = unwrapped(self._publishers.get(route))
-        if isinstance(publisher, Unlinker) and route in profile.accounts:
+        linked = profile.connections[network].status is ConnectionStatus.CONNECTED
+        # A broken one is no longer linked at the provider: there is nothing to unlink.
+        if isinstance(publisher, Unlinker) and route in profile.accounts and linked:
             # The provider first: if it refuses or is down, nothing here changes.
             await publisher.unlink(profile, network)
         held: list[Post] = []

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from core.analytics.engagement import engagement
 from core.analytics_ports import ChartRenderer
+from core.connections import expiring, short_state
 from core.digests.cache import ChartCache
 from core.digests.facts import DigestFacts, FactsMemo
 from core.digests.figures import Totals, exposure_total, followers, top_post, week_chart
@@ -85,7 +86,9 @@ class DigestComposer:
         before_gain = days.gain(end - timedelta(days=span), end - timedelta(days=2 * span))
         known = followers(accounts, end, end - timedelta(days=span))
         chart = week_chart(days, end)
-        broken = any(c.status is ConnectionStatus.BROKEN for c in profile.connections.values())
+        now = self._clock.now()
+        shown = [(n, profile.connections[n]) for n in Network if n in profile.connections]
+        reconnect = any(c.status is ConnectionStatus.BROKEN or expiring(c, now) for _, c in shown)
         return DigestFacts(
             profile_name=profile.display_name or f"profile {profile.id}",
             day=day,
@@ -103,7 +106,8 @@ class DigestComposer:
             late_for=late_for,
             timezone=tz,
             chart=chart,
-            reconnect=broken,
+            reconnect=reconnect,
+            connections=tuple(f"{n.label}: {short_state(c, now)}" for n, c in shown),
         )
 
     async def compose(

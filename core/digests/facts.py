@@ -26,7 +26,9 @@ class DigestFacts:
     late_for: datetime | None = None  # when it was due, if sent late
     timezone: str = "UTC"
     chart: ChartSeries | None = None
-    reconnect: bool = False  # a broken connection: offer the button in private chats
+    reconnect: bool = False  # a broken or expiring connection: offer the button (private)
+    # "LinkedIn: connected, 5 days left", one per connection, in network order.
+    connections: tuple[str, ...] = ()
 
     @property
     def has_data(self) -> bool:

@@ -86,10 +86,14 @@ def render_digest(facts: DigestFacts, image: bytes | None, *, private: bool) -> 
     else:
         fields.append(Field("Top post", "n/a"))
     fields.append(Field("Posts", outcome_line(facts.outcomes, 120)))
-    shown = list(facts.attention[:MAX_ATTENTION])
-    if len(facts.attention) > MAX_ATTENTION:
-        shown.append(f"+{len(facts.attention) - MAX_ATTENTION} more: /status")
+    # The connections line takes one attention line's place: Slack shows 10 fields at most.
+    room = MAX_ATTENTION - (1 if facts.connections else 0)
+    shown = list(facts.attention[:room])
+    if len(facts.attention) > room:
+        shown.append(f"+{len(facts.attention) - room} more: /status")
     fields += [Field("⚠️", clip(a, 120)) for a in shown]
+    if facts.connections:
+        fields.append(Field("Connections", clip(" · ".join(facts.connections), 100)))
     fields.append(Field("ℹ️", RATE_RULE))
     buttons: list[Button] = []
     if private:

@@ -101,6 +101,7 @@ def test_a_digest_at_its_longest_still_fits_a_photo_caption() -> None:
         attention=tuple(f"{n.label} {long}" for n in Network),
         late_for=START,
         reconnect=True,
+        connections=tuple(f"{n.label}: connected, 59 days left" for n in Network),
     )
     reply = render_digest(worst, PNG, private=True)
     assert plain_size(reply) <= CAPTION_BUDGET
@@ -116,9 +117,14 @@ def test_a_digest_at_its_longest_still_fits_a_photo_caption() -> None:
     reasons=st.lists(st.text(max_size=500), max_size=8),
     attention=st.lists(st.text(max_size=400), max_size=10),
     numbers=st.tuples(*(st.one_of(st.none(), st.integers(0, 10**15)) for _ in range(4))),
+    connections=st.lists(st.text(max_size=80), max_size=6),
 )
 def test_any_digest_fits_telegram_captions_and_slack_blocks(
-    name: str, reasons: list[str], attention: list[str], numbers: tuple[int | None, ...]
+    name: str,
+    reasons: list[str],
+    attention: list[str],
+    numbers: tuple[int | None, ...],
+    connections: list[str],
 ) -> None:
     digest = facts(
         profile_name=name,
@@ -130,6 +136,7 @@ def test_any_digest_fits_telegram_captions_and_slack_blocks(
             tuple((k, Network.X, r) for k, r in enumerate(reasons)),
         ),
         attention=tuple(attention),
+        connections=tuple(connections),
     )
     for private in (True, False):
         reply = render_digest(digest, PNG, private=private)
@@ -226,6 +233,37 @@ async def test_digest_content_on_known_numbers(store: UnitOfWorkFactory) -> None
     [chart] = charts.drawn
     assert chart.days[-1] == date(2026, 11, 23)  # type: ignore[attr-defined]
     assert chart.lines[Network.TIKTOK][-2:] == (1000, 1200)  # type: ignore[attr-defined]
+
+
+async def test_digest_shows_each_connection_with_days_left(store: UnitOfWorkFactory) -> None:
+    profile = await make_profile(store, connected=(Network.LINKEDIN,), broken=(Network.X,))
+    async with store() as u:
+        stored = await u.profiles.get(profile.id)
+        assert stored is not None
+        stored.connections[Network.LINKEDIN].expires_at = START + timedelta(days=5)
+        await u.profiles.save(stored)
+        await u.commit()
+    env = make_env(store, {})
+    private = await env.composer.compose(stored, TODAY, weekly=False, named=False, private=True)
+    assert fields(private)["Connections"] == (
+        "LinkedIn: connected, 5 days left · X: broken — reconnect"
+    )
+    assert "🔗 Reconnect" in [b.label for row in private.buttons for b in row]
+    # A group's digest shows the states too, but no account names and no buttons of the owner.
+    shared = await env.composer.compose(stored, TODAY, weekly=False, named=True, private=False)
+    assert fields(shared)["Connections"] == fields(private)["Connections"]
+    assert "linkedin account" not in str(shared)
+
+    # Expiring alone (nothing broken) offers the reconnect too.
+    async with store() as u:
+        fixed = await u.profiles.get(profile.id)
+        assert fixed is not None
+        del fixed.connections[Network.X]
+        await u.profiles.save(fixed)
+        await u.commit()
+    alone = await env.composer.compose(fixed, TODAY, weekly=False, named=False, private=True)
+    assert fields(alone)["Connections"] == "LinkedIn: connected, 5 days left"
+    assert "🔗 Reconnect" in [b.label for row in alone.buttons for b in row]
 
 
 # --- delivery -------------------------------------------------------------------------------

@@ -357,6 +357,22 @@ def test_user_without_active_accounts_has_none_linked() -> None:
     assert records.parse_user(data) == {}
 
 
+def test_user_links_carry_refresh_days_in_each_shape() -> None:
+    data = payload("user.json")
+    data["displayNames"][0]["refreshDaysRemaining"] = "12"  # digits as text
+    data["displayNames"][2]["refreshRequired"] = "2026-05-01T00:00:00Z"
+    links = records.parse_links(data)
+    assert links["instagram"] == records.UserLink("Ada's Bakery", 12, None)
+    assert links["twitter"] == records.UserLink("adasbakery", 40, None)  # a number
+    assert links["bluesky"].refresh_by == datetime(2026, 5, 1, tzinfo=UTC)
+    data["displayNames"][1]["refreshDaysRemaining"] = -3  # past due: nothing left
+    assert records.parse_links(data)["twitter"].refresh_days == 0
+    del data["displayNames"]  # listed as active without details: linked, nothing known
+    assert records.parse_links(data) == dict.fromkeys(
+        ["instagram", "twitter", "bluesky"], records.UserLink()
+    )
+
+
 def test_profile_and_jwt_answers() -> None:
     assert records.parse_profile({"status": "success", "refId": "r1", "profileKey": "K-1"}) == (
         "r1",

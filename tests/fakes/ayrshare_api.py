@@ -42,6 +42,8 @@ class FakeProfile:
     ref_id: str
     profile_key: str
     linked: dict[str, str] = field(default_factory=dict)  # platform -> display name
+    # Extra fields of a platform's displayNames entry (refreshDaysRemaining, refreshRequired).
+    details: dict[str, JSON] = field(default_factory=dict)
     calls: int = 0
 
 
@@ -104,8 +106,14 @@ class FakeAyrshare:
         self.profiles[profile.profile_key] = profile
         return profile.profile_key
 
-    def link(self, profile_key: str, platform: str, display_name: str | None = None) -> None:
-        self._profile(profile_key).linked[platform] = display_name or f"{platform} account"
+    def link(
+        self, profile_key: str, platform: str, display_name: str | None = None, **details: Any
+    ) -> None:
+        """Link `platform`; `details` go into its GET /user entry as they are, e.g.
+        refreshDaysRemaining=5 or refreshRequired="2026-04-20T00:00:00Z"."""
+        profile = self._profile(profile_key)
+        profile.linked[platform] = display_name or f"{platform} account"
+        profile.details[platform] = dict(details)
 
     def unlink(self, profile_key: str, platform: str) -> None:
         self._profile(profile_key).linked.pop(platform, None)
@@ -288,6 +296,7 @@ class FakeAyrshare:
                     "userImage": f"https://{platform}.example/avatar.png",
                     "created": self._stamp(self.now),
                 }
+                | profile.details.get(platform, {})
                 for platform, name in profile.linked.items()
             ],
             "email": None,
