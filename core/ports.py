@@ -363,7 +363,14 @@ async def read_links(publisher: Publisher, profile: Profile) -> Mapping[Network,
         if links is not None:
             return links
     names = await publisher.connected(profile)
-    return None if names is None else {n: LinkState(name) for n, name in names.items()}
+    if names is None:
+        return None
+    # A plain answer says nothing of ends: the ones we keep (an Instagram token's) stay.
+    known = profile.connections
+    return {
+        n: LinkState(name, known[n].expires_at if n in known else None)
+        for n, name in names.items()
+    }
 
 
 class Messenger(Protocol):
