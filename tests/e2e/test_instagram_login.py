@@ -84,7 +84,7 @@ async def test_free_user_connects_instagram_through_the_web_app(
             "@postroom.test",
             account.expires_at,
         )
-        assert await bot.status() == "✅ @postroom.test"
+        assert await bot.status() == "✅ connected, 60 days left · @postroom.test"
 
 
 async def test_the_token_is_encrypted_and_the_state_kept_only_as_its_hash(
@@ -284,7 +284,7 @@ async def test_reconnecting_replaces_the_old_token(
             profile.connections[Network.INSTAGRAM].status = ConnectionStatus.BROKEN
             await uow.profiles.save(profile)
             await uow.commit()
-        assert await bot.status() == "⚠️ needs reconnecting"
+        assert await bot.status() == "⚠️ broken — reconnect"
         clock.advance(timedelta(days=3))
         page = await bot.connect()
         assert page.status_code == 200 and "Instagram reconnected" in page.text

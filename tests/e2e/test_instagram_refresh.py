@@ -50,7 +50,7 @@ async def test_a_token_due_within_10_days_is_refreshed_for_another_60(
             account.expires_at
         )
         assert await refresher(bot).run() == 0  # the new token is not due for 50 days
-        assert await bot.status() == "✅ @postroom.test"
+        assert await bot.status() == "✅ connected, 60 days left · @postroom.test"
 
 
 async def test_a_token_instagram_refuses_marks_the_connection_broken(
@@ -64,7 +64,7 @@ async def test_a_token_instagram_refuses_marks_the_connection_broken(
         profile = await bot.profile()
         assert profile.connections[Network.INSTAGRAM].status is ConnectionStatus.BROKEN
         assert profile.accounts[IG].key.value == LONG_TOKEN  # kept until reconnected
-        assert await bot.status() == "⚠️ needs reconnecting"
+        assert await bot.status() == "⚠️ broken — reconnect"
         clock.advance(timedelta(hours=2))
         bot.instagram.fail_refresh = None
         assert await refresher(bot).run() == 0 and bot.instagram.refreshed == []  # not retried

@@ -118,7 +118,10 @@ async def test_connect_post_photo_publish_fail_retry(system: System) -> None:
         ayrshare.link(profile_key, platform, f"Ana on {platform}")
     await tg.say("/start connected")
     status = tg.last().text
-    assert "Instagram  ✅ Ana on instagram" in status and "YouTube  not connected" in status
+    assert (
+        "Instagram  ✅ connected · Ana on instagram" in status
+        and "YouTube  not connected" in status
+    )
 
     await tg.send_photo("Launch day! Our new app is live 🚀")
     composer = tg.last()
