@@ -108,6 +108,7 @@ class ForgetFlow(Flow):
             return refuse(_publishing(kept.out))
         # The provider first: if it refuses or is down, nothing here is deleted, and the key
         # that reaches the account there is still ours to try again with.
+        deleted: list[Route] = []
         for route, deleter in self._deleters(profile):
             try:
                 await deleter.delete_account(profile)
@@ -124,13 +125,40 @@ class ForgetFlow(Flow):
                     "deleted here either. Please try again in a minute.",
                     toast="Nothing was deleted",
                 )
-        async with self._uow() as uow:
-            if await uow.profiles.lock(profile.id) is None:
-                return refuse(GONE)
-            await uow.profiles.delete(profile.id)
-            await uow.commit()
+            deleted.append(route)
+        try:
+            async with self._uow() as uow:
+                if await uow.profiles.lock(profile.id) is None:
+                    return refuse(GONE)
+                await uow.profiles.delete(profile.id)
+                await uow.commit()
+        except Exception:
+            if not deleted:
+                raise  # nothing was deleted anywhere: the calm "try again" answer is true
+            log.exception("profile %s: deleted at the provider, not here", profile.id)
+            return await self._half_done(profile, deleted)
         log.info("profile %s deleted with all its data (/forget)", profile.id)
         return Reply(DONE, edit=message is not None, toast="Your data is deleted")
+
+    async def _half_done(self, profile: Profile, deleted: list[Route]) -> Reply:
+        """The provider's account is gone but storage failed: forget its key at least, so the
+        next /forget does not ask the provider about an account it no longer has."""
+        try:
+            async with self._uow() as uow:
+                current = await uow.profiles.lock(profile.id)
+                if current is not None:
+                    for route in deleted:
+                        current.accounts.pop(route, None)
+                    await uow.profiles.save(current)
+                    await uow.commit()
+        except Exception:
+            log.exception("profile %s: its deleted provider account is still stored", profile.id)
+        names = " and ".join(_PROVIDER.get(r, r.value) for r in deleted)
+        return Reply(
+            f"Your {names} profile is deleted, but deleting the rest here failed on our side. "
+            "Please send /forget again in a minute.",
+            toast="Not everything was deleted",
+        )
 
     def _deleters(self, profile: Profile) -> list[tuple[Route, AccountDeleter]]:
         """The routes whose account for this profile lives at the provider."""

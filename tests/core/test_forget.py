@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import cast
 
 import pytest
 
@@ -13,7 +14,7 @@ from adapters.sandbox import FailMode, SandboxPublisher
 from core.actions import Action
 from core.chat.entry import FORGOTTEN, NOT_YOURS
 from core.chat.forget import IN_PRIVATE
-from core.handlers import Actor
+from core.handlers import OOPS, Actor
 from core.model import (
     AccountKey,
     ChatKind,
@@ -26,6 +27,7 @@ from core.model import (
     Secret,
     Tier,
 )
+from core.ports import ProfileRepository, UnitOfWork
 from core.replies import Button, Reply, seal
 from core.telemetry import MeteredPublisher, NullTelemetry
 from tests.core.harness import START, Harness, find_button
@@ -278,3 +280,70 @@ async def test_pro_forget_deletes_nothing_when_ayrshare_fails(
     # The same button works once Ayrshare does.
     assert (await pro.tap(question, YES)).text.startswith("Done:")
     assert key not in fake.profiles and await stored(pro) is None
+
+
+class _FailingDelete:
+    """A profile repository whose deletion fails when told to: storage gone at the worst
+    moment."""
+
+    def __init__(self, inner: ProfileRepository, storage: _StorageFailsOnce) -> None:
+        self._inner = inner
+        self._storage = storage
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    async def delete(self, profile_id: int) -> None:
+        if self._storage.fail:
+            self._storage.fail = False
+            raise ConnectionError("the database went away")
+        await self._inner.delete(profile_id)
+
+
+class _StorageFailsOnce:
+    """Units of work over the test database; with `fail`, the next profile deletion fails."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory) -> None:
+        self._inner = inner
+        self.fail = False
+
+    def __call__(self) -> UnitOfWork:
+        uow: UnitOfWork = self._inner()
+        uow.profiles = cast(ProfileRepository, _FailingDelete(uow.profiles, self))
+        return uow
+
+
+async def test_when_storage_fails_after_ayrshare_the_key_is_dropped_and_forget_works_again(
+    uow_factory: SqlUnitOfWorkFactory, ayrshare: AyrsharePublisher, fake: FakeAyrshare
+) -> None:
+    storage = _StorageFailsOnce(uow_factory)
+    h = Harness(uow=storage, publishers={Route.AYRSHARE: ayrshare})
+    key = await pro_user(h, fake)
+    await h.say("/post Hello")
+    question = await h.say("/forget")
+    storage.fail = True
+    answer = await h.tap(question, YES)
+    assert answer.text == (
+        "Your Ayrshare profile is deleted, but deleting the rest here failed on our side. "
+        "Please send /forget again in a minute."
+    )
+    assert key not in fake.profiles
+    profile = await stored(h)
+    assert profile is not None and Route.AYRSHARE not in profile.accounts  # key dropped
+    assert await post_count(h, profile) == 1
+    # Again: nothing left to ask Ayrshare (whose answer about a deleted profile is an error).
+    assert (await h.tap(await h.say("/forget"), YES)).text.startswith("Done:")
+    assert len(fake.requests_to("DELETE", "/profiles")) == 1 and await stored(h) is None
+
+
+async def test_when_storage_fails_with_nothing_at_a_provider_nothing_is_deleted(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    storage = _StorageFailsOnce(uow_factory)
+    h = Harness(uow=storage)
+    await h.say("/post Hello")
+    question = await h.say("/forget")
+    storage.fail = True
+    assert (await h.tap(question, YES)).toast == OOPS
+    profile = await stored(h)
+    assert profile is not None and await post_count(h, profile) == 1

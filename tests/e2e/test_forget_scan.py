@@ -25,6 +25,7 @@ from tests.fakes.clock import FixedClock
 
 # Unmistakable ids: any row naming them is the user's, wherever it sits.
 ANA, BO = "ana4forget", "bo4keeps"
+YES = "Yes, delete everything"
 SLACK_ANA, SLACK_BO, TEAM = "UANA4FORGET", "UBO4KEEPS", "T0POSTROOM"
 # The tables a real session fills for a Pro user; the scan makes rows for any other table
 # that keeps a profile's rows (one added later included), so none is scanned empty.
@@ -196,3 +197,25 @@ async def test_forget_leaves_no_row_of_the_profile_in_any_table(
     assert deleted.headers["profile-key"] == ana_key
     assert ana_key not in fake.profiles and len(fake.profiles) == 1
     print(f"tables scanned: {len(after)}; made up for the scan: {made}; no rows: {empty}")
+
+
+async def test_the_wired_ayrshare_publisher_unlinks_and_deletes_through_its_metering(
+    make_services: BuildServices,
+) -> None:
+    """bootstrap wraps each publisher to meter it: /disconnect and /forget still reach
+    Ayrshare through it (they once found no unlinker behind the wrapper)."""
+    fake = FakeAyrshare()
+    services = await make_services(fake)
+    await say(services, "/connect")
+    (key,) = fake.profiles
+    fake.link(key, "linkedin", "Ana on LinkedIn")
+    fake.link(key, "facebook", "Ana on Facebook")
+    await say(services, "/status")
+    done = await tap(services, await say(services, "/disconnect linkedin"), "Yes, disconnect")
+    assert done.text == "LinkedIn disconnected."
+    (unlinked,) = fake.requests_to("DELETE", "/profiles/social")
+    assert unlinked.json == {"platform": "linkedin"} and set(fake.profiles[key].linked) == {
+        "facebook"
+    }
+    assert (await tap(services, await say(services, "/forget"), YES)).text.startswith("Done:")
+    assert fake.profiles == {}
