@@ -192,6 +192,12 @@ async def test_forget_leaves_no_row_of_the_profile_in_any_table(
     assert any(r["profile_id"] == bo for r in after["posts"])
     assert [r["user_id"] for r in after["slack_installations"]] == [SLACK_BO]
     assert after["slack_bots"] and after["seen_updates"]
+    assert services.sql_keyring is not None
+    store = SqlInstallationStore(
+        make_session_factory(engine), services.sql_keyring, client_id="111.222"
+    )
+    bot = await store.async_find_bot(enterprise_id=None, team_id=TEAM)
+    assert bot is not None and bot.bot_token == "xoxb-team"  # the app stays installed there
     # At Ayrshare: Ana's user profile deleted with its Profile-Key, Bo's kept.
     (deleted,) = fake.requests_to("DELETE", "/profiles")
     assert deleted.headers["profile-key"] == ana_key
