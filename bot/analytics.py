@@ -8,11 +8,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from adapters.ayrshare.analytics import AyrshareAnalytics
 from adapters.ayrshare.client import AyrshareClient
 from adapters.charts import LineCharts
+from adapters.instagram.analytics import InstagramGraphAnalytics
 from adapters.sandbox.analytics import SandboxAnalytics
 from bot.settings import Settings
 from bot.ticker import run_alone, stop_scheduler
@@ -53,13 +55,20 @@ def build_sources(
     budget: RequestBudget,
     clock: Clock,
     sleep: Sleep = asyncio.sleep,
+    http: httpx.AsyncClient | None = None,
 ) -> dict[Route, AnalyticsSource]:
-    """Sandbox without a client; else Ayrshare's, on the budget publishing uses too."""
+    """Sandbox without a client; else Ayrshare's, on the budget publishing uses too, and the
+    free tier's Instagram Graph insights with each profile's own token (as its publisher)."""
     if client is None:
         return {route: SandboxAnalytics(route, clock) for route in Route}
-    # The free tier's Instagram Graph route has no analytics source yet: the sweep skips
-    # those items with a log line instead of guessing.
-    return {Route.AYRSHARE: AyrshareAnalytics(client, budget, clock=clock, sleep=sleep)}
+    sources: dict[Route, AnalyticsSource] = {
+        Route.AYRSHARE: AyrshareAnalytics(client, budget, clock=clock, sleep=sleep)
+    }
+    if http is not None:
+        sources[Route.INSTAGRAM_GRAPH] = InstagramGraphAnalytics(
+            http, base_url=settings.instagram_api_url
+        )
+    return sources
 
 
 def build_analytics(

@@ -191,7 +191,7 @@ def bootstrap(
         built = build_publishers(settings, client, clock, budgeted, http)
         publishers = {route: MeteredPublisher(p, telemetry) for route, p in built.items()}
     if sources is None:
-        sources = build_sources(settings, client, budget, clock, sleep)
+        sources = build_sources(settings, client, budget, clock, sleep, http)
     if media_host is None:
         media_host = build_media_host(settings, client, budgeted)
 

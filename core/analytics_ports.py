@@ -48,11 +48,13 @@ class ItemStore(Protocol):
         external_id: str | None = None,
     ) -> None:
         """Upsert the latest value of each metric given, append a snapshot of them, and mark
-        the item refreshed (failures reset). Metrics not given keep their last known value."""
+        the item refreshed (failures reset, last_error cleared). Metrics not given keep their
+        last known value."""
         ...
 
     async def record_many(self, readings: Sequence[Reading], *, taken_at: datetime) -> None:
-        """`record` for many items at once (one sweep's batch of a profile)."""
+        """`record` for many items at once (one sweep's batch of a profile); a reading's
+        note (a metric the network refused) becomes the item's last_error, failures 0."""
         ...
 
     async def failed(self, item_id: int, *, error: str, next_sync_at: datetime) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,6 +27,8 @@ class ContentLimits:
     needs_media: bool = False
     needs_video: bool = False
     mixes_media: bool = False  # images and a video in one post (Instagram carousels)
+    max_hashtags: int | None = None  # None: the network sets no number
+    max_mentions: int | None = None
 
 
 # Ayrshare's "Character limits" help page and "Media guidelines" (ayrshare.com/docs/
@@ -35,8 +38,18 @@ class ContentLimits:
 # video; TikTok 2,200, one video or up to 35 images, never both; YouTube 5,000 (the
 # description) and exactly one video; LinkedIn 3,000, 9 images or 1 video; X 280 (without
 # Premium), 4 images or 1 video.
+# Instagram's caption: at most 2,200 characters, 30 hashtags and 20 @ mentions
+# (docs/limits-by-platform.md#instagram-graph-api).
 LIMITS: dict[Network, ContentLimits] = {
-    Network.INSTAGRAM: ContentLimits(2200, 10, max_videos=10, needs_media=True, mixes_media=True),
+    Network.INSTAGRAM: ContentLimits(
+        2200,
+        10,
+        max_videos=10,
+        needs_media=True,
+        mixes_media=True,
+        max_hashtags=30,
+        max_mentions=20,
+    ),
     Network.FACEBOOK: ContentLimits(63206, 10),
     Network.TIKTOK: ContentLimits(2200, 35, needs_media=True),
     Network.YOUTUBE: ContentLimits(5000, 1, needs_media=True, needs_video=True),
@@ -45,6 +58,9 @@ LIMITS: dict[Network, ContentLimits] = {
 }
 
 MAX_MEDIA_URL = 2048
+# A tag starts at a word boundary: "C#" and "ana@example.com" are not a hashtag or a mention.
+HASHTAG = re.compile(r"(?<![\w#])#\w+")
+MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 MAX_POST_CHARS = max(limit.max_chars for limit in LIMITS.values())
 
 
@@ -85,6 +101,12 @@ def problems(network: Network, text: str, media: tuple[str, ...]) -> list[str]:
     found: list[str] = []
     if len(text) > limit.max_chars:
         found.append(f"{name} allows {limit.max_chars:,} characters; this post has {len(text):,}.")
+    hashtags = len(HASHTAG.findall(text))
+    if limit.max_hashtags is not None and hashtags > limit.max_hashtags:
+        found.append(f"{name} allows {limit.max_hashtags} hashtags; this post has {hashtags}.")
+    mentions = len(MENTION.findall(text))
+    if limit.max_mentions is not None and mentions > limit.max_mentions:
+        found.append(f"{name} allows {limit.max_mentions} @mentions; this post has {mentions}.")
     if len(media) > limit.max_media:
         found.append(f"{name} takes at most {limit.max_media} media; this post has {len(media)}.")
     if videos > limit.max_videos:

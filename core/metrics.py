@@ -86,6 +86,8 @@ class PostMetrics:
     posted_at: datetime | None = None
     url: str | None = None
     external_id: str | None = None
+    # What the network would not give this time (a metric it refused), shown with the post.
+    note: str | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +112,7 @@ class AnalyticsItem:
     synced_at: datetime | None = None
     next_sync_at: datetime | None = None
     failures: int = 0
+    # The last refresh's problem: why it failed (failures > 0), else a partial answer's note.
     last_error: str | None = None
     metrics: dict[Metric, int] = field(default_factory=dict)
 
@@ -129,6 +132,7 @@ class Reading:
     url: str | None = None
     posted_at: datetime | None = None
     external_id: str | None = None
+    note: str | None = None  # PostMetrics.note, kept as the item's last_error
 
 
 @dataclass(frozen=True, slots=True)

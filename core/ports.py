@@ -273,12 +273,23 @@ class ConnectLink:
     expires_minutes: int | None = None
 
 
+class Checkpoint(Protocol):
+    async def __call__(self, network: Network, provider_post_id: str) -> None:
+        """Store what the provider made of the request so far (an Instagram container id) on
+        the target, durably, before the step that may publish it: a lookup after a crash then
+        asks about it instead of guessing. Does nothing once the attempt has moved on."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class PublishRequest:
     post: Post
     networks: tuple[Network, ...]
     idempotency_key: str
     profile: Profile = field(repr=False)
+    # Set by the pipeline for a send (not for a lookup); publishers without such a step
+    # ignore it.
+    checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
 
 
 class Publisher(Protocol):

@@ -179,7 +179,7 @@ class SqlItemStore(SqlItemReads):
                 synced_at=taken_at,
                 next_sync_at=bindparam("b_next", type_=AnalyticsItemRow.next_sync_at.type),
                 failures=0,
-                last_error=None,
+                last_error=bindparam("b_note", type_=Text()),
                 url=func.coalesce(items.c.url, bindparam("b_url", type_=Text())),
                 posted_at=func.coalesce(
                     items.c.posted_at,
@@ -199,6 +199,7 @@ class SqlItemStore(SqlItemReads):
                     "b_url": r.url,
                     "b_posted": r.posted_at,
                     "b_external": r.external_id,
+                    "b_note": r.note[:500] if r.note else None,
                 }
                 for r in readings
             ],

@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import PermanentError, TransientError
+from core.model import Profile, Route
 
 # Carousels take 2 to 10 items (content-publishing docs, "Carousel posts").
 CAROUSEL_MIN, CAROUSEL_MAX = 2, 10
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v")
 RECONNECT = "Instagram no longer accepts our access to this account: reconnect Instagram."
+REFUSED_POST = "Instagram refused the post"
+NOT_CONNECTED = "Instagram is not connected to this profile: reconnect Instagram."
 # Graph error codes: 190 invalid/expired token; 4, 17, 32, 613 are rate limits; 1 and 2 are
 # temporary service errors (error-handling guide).
 TOKEN_INVALID = 190
@@ -31,6 +34,14 @@ class Call:
     method: str
     path: str
     params: Mapping[str, str]
+
+
+def credentials(profile: Profile) -> tuple[str, str]:
+    """(Instagram user id, access token) the connect flow stored for the profile."""
+    account = profile.accounts.get(Route.INSTAGRAM_GRAPH)
+    if account is None:
+        raise PermanentError(NOT_CONNECTED, reconnect=True)
+    return account.ref, account.key.value
 
 
 def is_video(url: str) -> bool:
@@ -111,21 +122,32 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
-def raise_for_error(status_code: int, body: Any) -> None:
-    """Raise the PublishError a Graph answer stands for; return when it is a success."""
-    if 200 <= status_code < 300 and not (isinstance(body, dict) and "error" in body):
-        return
+def error_of(body: Any) -> tuple[int | None, str] | None:
+    """(code, message) of a Graph error object in `body`, or None when there is none."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
+        return None
+    code = error.get("code")
+    message = str(error.get("error_user_msg") or error.get("message") or "no reason given")
+    return (code if isinstance(code, int) else None), message
+
+
+def raise_for_error(status_code: int, body: Any, *, refused: str = REFUSED_POST) -> None:
+    """Raise the PublishError a Graph answer stands for; return when it is a success.
+    `refused` opens the reason of a refusal (what was refused)."""
+    if 200 <= status_code < 300 and not (isinstance(body, dict) and "error" in body):
+        return
+    found = error_of(body)
+    if found is None:
         if status_code >= 500 or status_code == 429:
             raise TransientError(f"Instagram answered HTTP {status_code}")
         raise PermanentError(f"Instagram refused the request (HTTP {status_code}).")
-    code = error.get("code")
-    message = str(error.get("error_user_msg") or error.get("message") or "no reason given")
+    code, message = found
+    error = body["error"]
     if code == TOKEN_INVALID:
         raise PermanentError(RECONNECT, reconnect=True)
     if code in RATE_LIMITED:
         raise TransientError(f"Instagram's rate limit: {message}", retry_after=3600)
     if code in TEMPORARY or error.get("is_transient") or status_code >= 500:
         raise TransientError(f"Instagram: {message}")
-    raise PermanentError(f"Instagram refused the post: {message}")
+    raise PermanentError(f"{refused}: {message}")

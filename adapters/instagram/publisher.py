@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from adapters.instagram import graph
+from adapters.instagram.http import GraphHttp
 from core.errors import OutcomeUnknown, PermanentError, TransientError
 from core.model import AccountKey, Network, Post, Profile, Route
 from core.ports import Clock, ConnectLink, Outcome, OutcomeKind, PublishRequest
@@ -21,7 +22,6 @@ __all__ = ["NOT_SET_UP", "InstagramGraphPublisher"]
 log = logging.getLogger(__name__)
 
 NOT_SET_UP = "Instagram Login is not set up on this server (POSTROOM_INSTAGRAM_APP_ID)."
-NOT_CONNECTED = "Instagram is not connected to this profile: reconnect Instagram."
 ONLY_INSTAGRAM = "The free tier publishes to Instagram only."
 # Container status polls: Meta suggests checking about once a minute for at most five minutes
 # for videos; images are usually FINISHED on the first look, so start short and back off.
@@ -53,17 +53,15 @@ class InstagramGraphPublisher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         poll_delays: Sequence[float] = POLL_DELAYS,
     ) -> None:
-        self._http = http
-        self._base = base_url.rstrip("/")
+        self._graph = GraphHttp(http, base_url=base_url, timeout=timeout)
         self._clock = clock
         self._configured = app_configured
         self._not_set_up = not_set_up
-        self._timeout = timeout
         self._sleep = sleep
         self._delays = tuple(poll_delays)
 
     def __repr__(self) -> str:
-        return f"InstagramGraphPublisher({self._base!r})"
+        return f"InstagramGraphPublisher({self._graph.base!r})"
 
     def unavailable(self, network: Network) -> str | None:
         if network is not Network.INSTAGRAM:
@@ -88,7 +86,7 @@ class InstagramGraphPublisher:
         outcomes = _others(request)
         if Network.INSTAGRAM not in request.networks:
             return outcomes
-        ig_user, token = _account(request.profile)
+        ig_user, token = graph.credentials(request.profile)
         await self._check_quota(ig_user, token, request.profile.timezone)
         post = request.post
         calls, is_carousel = graph.containers(ig_user, post.text, post.media)
@@ -98,6 +96,10 @@ class InstagramGraphPublisher:
         if is_carousel:
             container = await self._create(graph.carousel(ig_user, post.text, created), token)
             await self._wait_finished([container], token)
+        if request.checkpoint is not None:
+            # Stored before media_publish: after a crash mid-request, the lookup asks this
+            # container whether it was published instead of guessing from recent media.
+            await request.checkpoint(Network.INSTAGRAM, container)
         try:
             body = await self._send(graph.publish(ig_user, container), token)
         except (OutcomeUnknown, TransientError) as e:
@@ -112,33 +114,50 @@ class InstagramGraphPublisher:
         return outcomes
 
     async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
+        """The container's status first (stored before media_publish), then the account's
+        recent media for the media id and link: never a second post for one request."""
         outcomes = _others(request)
         if Network.INSTAGRAM not in request.networks:
             return outcomes
-        ig_user, token = _account(request.profile)
+        ig_user, token = graph.credentials(request.profile)
         target = request.post.targets.get(Network.INSTAGRAM)
         container = target.provider_post_id if target is not None else None
+        status: object = None
         if container:
             body = await self._send(graph.status(container), token)
             failure = graph.container_failure(body)
             if failure is not None:
                 outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT, reason=failure)
                 return outcomes
+            status = body.get("status_code")
+        found = await self._recent(ig_user, token, request.post.text, since)
+        if found is not None:
+            outcomes[Network.INSTAGRAM] = found
+        elif status == "PUBLISHED":
+            # Instagram says it went out, but the media list does not show it yet: published,
+            # its link unknown (never sent again).
+            outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.PUBLISHED)
+        else:
+            # No container, or one still unpublished (FINISHED): it never went out.
+            outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT)
+        return outcomes
+
+    async def _recent(
+        self, ig_user: str, token: str, caption: str, since: datetime
+    ) -> Outcome | None:
         media = await self._send(graph.recent_media(ig_user, 25), token)
         for item in media.get("data") or []:
             when = graph.parse_time(str(item.get("timestamp", "")))
-            same = item.get("caption", "") == request.post.text
+            same = item.get("caption", "") == caption
             if same and when is not None and when >= since - LOOKUP_SLACK:
                 url = item.get("permalink")
-                outcomes[Network.INSTAGRAM] = Outcome(
+                return Outcome(
                     OutcomeKind.PUBLISHED,
                     url=str(url) if url else None,
                     external_id=str(item["id"]),
                     provider_post_id=str(item["id"]),
                 )
-                return outcomes
-        outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT)
-        return outcomes
+        return None
 
     async def delete(self, profile: Profile, post: Post, networks: Sequence[Network]) -> None:
         # The Instagram Graph API offers no deletion of published media.
@@ -206,35 +225,10 @@ class InstagramGraphPublisher:
         )
 
     async def _send(self, call: graph.Call, token: str) -> dict[str, Any]:
-        url = f"{self._base}/{call.path}"
-        # The token goes in the Authorization header, so it never appears in a logged URL.
-        headers = {"Authorization": f"Bearer {token}"}
-        try:
-            response = await self._http.request(
-                call.method, url, params=dict(call.params), headers=headers, timeout=self._timeout
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
-            raise TransientError(f"Instagram could not be reached: {type(e).__name__}") from None
-        except httpx.TransportError as e:
-            raise OutcomeUnknown(f"no answer from Instagram: {type(e).__name__}") from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        graph.raise_for_error(response.status_code, body)
-        if not isinstance(body, dict):
-            raise TransientError(f"Instagram answered HTTP {response.status_code} without JSON")
-        return body
+        return await self._graph.send(call, token)
 
 
 def _others(request: PublishRequest) -> dict[Network, Outcome]:
     """Failures for the networks other than Instagram (this route reaches Instagram only)."""
     failed = Outcome(OutcomeKind.FAILED, reason=ONLY_INSTAGRAM)
     return {n: failed for n in request.networks if n is not Network.INSTAGRAM}
-
-
-def _account(profile: Profile) -> tuple[str, str]:
-    account = profile.accounts.get(Route.INSTAGRAM_GRAPH)
-    if account is None:
-        raise PermanentError(NOT_CONNECTED, reconnect=True)
-    return account.ref, account.key.value

@@ -51,6 +51,9 @@ SHOWN = (Metric.VIEWS, Metric.LIKES, Metric.COMMENTS, Metric.SHARES, Metric.SAVE
 OPTIONAL = (Metric.IMPRESSIONS, Metric.REACH)
 MAX_DAYS = 365
 MAX_LISTED = 15
+# Meta's insights may lag up to 48 hours behind (docs/limits-by-platform.md#instagram-graph-api):
+# an Instagram post younger than that shows numbers that are still provisional.
+SETTLING: Mapping[Network, timedelta] = {Network.INSTAGRAM: timedelta(hours=48)}
 
 _PERIOD = re.compile(r"^([0-9]+)\s*d(?:ays?)?$")
 
@@ -94,6 +97,26 @@ def summarize(items: Sequence[AnalyticsItem]) -> Summary:
         rate=engagement(i.metrics for i in items),
         best=best_item(items),
         networks=networks,
+    )
+
+
+def provisional(item: AnalyticsItem, now: datetime) -> bool:
+    """Whether the item's numbers may still change a lot: its network still settles them."""
+    settling = SETTLING.get(item.network)
+    posted = item.posted_at or item.created_at
+    return settling is not None and now - posted < settling
+
+
+def _provisional_note(items: Sequence[AnalyticsItem], now: datetime) -> str | None:
+    young = sorted({i.network for i in items if provisional(i, now)}, key=lambda n: n.rank)
+    if not young:
+        return None
+    count = sum(1 for i in items if provisional(i, now))
+    hours = int(SETTLING[young[0]].total_seconds() // 3600)
+    names = ", ".join(n.label for n in young)
+    return (
+        f"⏳ provisional: {plural(count, 'post')} on {names} under {hours} h old "
+        f"({names} can take {hours} h to settle its numbers)"
     )
 
 
@@ -220,6 +243,8 @@ class StatsCommands:
         text = f"{head} — {plural(posts, 'post')} on {plural(networks, 'network')}"
         if waiting:
             text += f" ({len(waiting)} not measured yet: n/a until the next refresh)"
+        if (note := _provisional_note(items, now)) is not None:
+            text += f"\n{note}"
         return Reply(
             f"{text}\n{RATE_RULE}\nOne post: /stats <id> · a campaign: /report <name>",
             fields=tuple(fields),
@@ -274,6 +299,11 @@ class StatsCommands:
                 parts.append(f"updated {format_short(item.synced_at, profile.timezone)}")
             if item.last_error and item.failures:
                 parts.append(f"⚠️ last refresh failed: {clip(item.last_error, 80)}")
+            elif item.last_error:
+                parts.append(f"ℹ️ {clip(item.last_error, 100)}")  # e.g. a refused metric
+            if provisional(item, now):
+                hours = int(SETTLING[item.network].total_seconds() // 3600)
+                parts.append(f"⏳ provisional (under {hours} h old)")
             fields.append(Field(item.network.label, " · ".join(parts), url=item.url))
         flags = []
         if any(i.hidden for i in items):

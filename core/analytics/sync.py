@@ -259,8 +259,8 @@ class AnalyticsSync:
             if route is not None and route not in self._warned_routes:
                 self._warned_routes.add(route)
                 log.warning(
-                    "analytics: no source for route %s yet (e.g. the free tier's Instagram Graph "
-                    "route): its items are skipped and looked at again after their cadence",
+                    "analytics: no source for route %s on this server: its items are skipped "
+                    "and looked at again after their cadence",
                     route.value,
                 )
         report.skipped += len(items)
@@ -315,7 +315,13 @@ class AnalyticsSync:
         if got is None:
             return Reading(item_id, {}, now + run.cadence)
         return Reading(
-            item_id, got.values, now + run.cadence, got.url, got.posted_at, got.external_id
+            item_id,
+            got.values,
+            now + run.cadence,
+            got.url,
+            got.posted_at,
+            got.external_id,
+            got.note,
         )
 
     def _record(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.errors import DomainError, PermanentError, TransientError
 from core.log_context import tag_logs
 from core.model import Network, Post, Profile, Route, Target
-from core.ports import Outcome, OutcomeKind, PublishRequest, UnitOfWork
+from core.ports import Checkpoint, Outcome, OutcomeKind, PublishRequest, UnitOfWork
 from core.publishing.base import Claimed, Send
 from core.publishing.decisions import SENT, all_fresh, due_time, end_lease
 from core.publishing.keys import idempotency_key
@@ -204,7 +205,9 @@ class Dispatch(Recording):
         post = send.post
         tag_logs(post_id=post.id, target=",".join(n.value for n in send.networks))  # own task
         try:
-            request = PublishRequest(post, send.networks, send.key, send.profile)
+            sent = {n: post.targets[n].sent_at for n in send.networks}
+            checkpoint = self._checkpoint(post.id, send.key, sent)
+            request = PublishRequest(post, send.networks, send.key, send.profile, checkpoint)
             outcomes = await self._call(send.route, request)
             waits = [o.retry_after for o in outcomes.values() if o.retry_after is not None]
             if waits:
@@ -217,6 +220,24 @@ class Dispatch(Recording):
             self._sending[post.id] -= 1
             if self._sending[post.id] <= 0:
                 del self._sending[post.id]
+
+    def _checkpoint(
+        self, post_id: int, key: str, sent: Mapping[Network, datetime | None]
+    ) -> Checkpoint:
+        async def note(network: Network, provider_post_id: str) -> None:
+            async with self._uow() as uow:
+                post = await uow.posts.lock(post_id)
+                t = None if post is None else post.targets.get(network)
+                if post is None or t is None or network not in sent:
+                    return  # deleted meanwhile
+                attempt = (t.state, t.idempotency_key, t.sent_at)
+                if attempt != (TargetState.PUBLISHING, key, sent[network]):
+                    return  # its lease ran out and another worker took it on
+                t.provider_post_id = provider_post_id
+                await uow.posts.save(post)
+                await uow.commit()
+
+        return note
 
     async def _call(self, route: Route, request: PublishRequest) -> Mapping[Network, Outcome]:
         publisher = self._publishers.get(route)
@@ -234,7 +255,7 @@ class Dispatch(Recording):
             return {n: Outcome(OutcomeKind.RETRY, reason=e.reason) for n in request.networks}
         except (PermanentError, DomainError) as e:
             return {n: Outcome(OutcomeKind.FAILED, reason=str(e)) for n in request.networks}
-        request = PublishRequest(request.post, request.networks, request.idempotency_key, profile)
+        request = replace(request, profile=profile)
         try:
             outcomes = dict(await publisher.publish(request))
         except Exception as e:

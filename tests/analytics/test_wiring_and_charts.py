@@ -97,7 +97,7 @@ async def test_a_sandbox_post_is_measured_and_digested_with_a_chart(
     assert {f.label for f in last.fields} >= {"Views", "Engagement", "Followers", "Top post"}
 
 
-async def test_only_the_ayrshare_route_has_a_source_outside_the_sandbox(
+async def test_ayrshare_and_instagram_graph_sources_outside_the_sandbox(
     engine: AsyncEngine, db_url: str, tmp_path: Path
 ) -> None:
     from bot.analytics import build_sources
@@ -117,7 +117,10 @@ async def test_only_the_ayrshare_route_has_a_source_outside_the_sandbox(
     async with fake.http_client() as http:
         client = ayrshare_client(settings, http)
         sources = build_sources(settings, client, RequestBudget(), FixedClock(START))
-    assert set(sources) == {Route.AYRSHARE}
+        assert set(sources) == {Route.AYRSHARE}  # no HTTP client for Instagram: no source
+        both = build_sources(settings, client, RequestBudget(), FixedClock(START), http=http)
+    assert set(both) == {Route.AYRSHARE, Route.INSTAGRAM_GRAPH}
+    assert both[Route.INSTAGRAM_GRAPH].route is Route.INSTAGRAM_GRAPH
 
 
 async def test_jobs_start_and_stop_cleanly(

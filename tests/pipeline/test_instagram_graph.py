@@ -193,3 +193,51 @@ async def test_code_190_fails_with_reconnect_and_marks_the_connection_broken(
         stored = await uow.profiles.get(profile.id)
     assert stored is not None
     assert stored.connections[IG].status is ConnectionStatus.BROKEN
+
+
+@pytest.mark.parametrize("listed", [True, False])
+async def test_lost_publish_answer_across_a_restart_is_looked_up_by_container_not_resent(
+    world: World, ig: FakeInstagramPublish, clock: FixedClock, listed: bool
+) -> None:
+    post = await ig_post(world, await free_profile(world), IMAGE)
+    ig.crash_publish = "after"  # Instagram publishes; the worker dies before the answer
+    ig.list_lags = not listed  # and (or not) the account's media list does not show it yet
+    await world.pipeline.tick()
+
+    t = (await world.get(post.id)).targets[IG]
+    [container] = ig.calls("POST", "/media_publish")
+    # Stored before media_publish was called, in its own transaction: it survived the crash.
+    assert (t.state, t.provider_post_id) == (S.PUBLISHING, container["creation_id"])
+
+    clock.advance(timedelta(minutes=5, seconds=1))  # the lease runs out
+    restarted = world.worker("worker-1b")
+    await restarted.run_until_idle()
+
+    t = (await world.get(post.id)).targets[IG]
+    assert t.state is S.PUBLISHED
+    assert len(ig.media) == 1 and len(ig.calls("POST", "/media_publish")) == 1
+    assert ig.calls("GET", f"/{container['creation_id']}")  # the container was asked
+    [media] = ig.media
+    if listed:
+        assert (t.url, t.external_id) == (media.permalink, media.id)
+    else:
+        assert (t.url, t.external_id) == (None, None)  # out, its link not known yet
+
+
+async def test_crash_before_media_publish_is_looked_up_then_sent_once(
+    world: World, ig: FakeInstagramPublish, clock: FixedClock
+) -> None:
+    post = await ig_post(world, await free_profile(world), IMAGE)
+    ig.crash_publish = "before"  # the container is stored, the worker dies before publishing
+    await world.pipeline.tick()
+    t = (await world.get(post.id)).targets[IG]
+    assert t.state is S.PUBLISHING and t.provider_post_id is not None
+    assert ig.media == []
+
+    clock.advance(timedelta(minutes=5, seconds=1))
+    restarted = world.worker("worker-1b")
+    await restarted.run_until_idle()
+
+    # The container was FINISHED, never PUBLISHED: absent, so sent again, once.
+    assert (await world.get(post.id)).targets[IG].state is S.PUBLISHED
+    assert len(ig.media) == 1 and len(ig.calls("POST", "/media_publish")) == 2
