@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from adapters.db.cipher import generate_key_spec
-from adapters.instagram.publisher import InstagramGraphPublisher
 from adapters.telegram.limiter import TelegramRateLimiter
 from bot.bootstrap import Services, bootstrap
 from bot.media import FileMediaHost, media_routes
@@ -68,6 +67,8 @@ async def system(
         "ayrshare_api_key": ayrshare.api_key,
         "ayrshare_base_url": ayrshare_api.BASE_URL,
         "instagram_api_url": BASE_URL,
+        "instagram_app_id": "1234567890",
+        "instagram_app_secret": "app-secret",
         "default_tier": "free",
         "telegram_token": TELEGRAM_TOKEN,
         "public_url": PUBLIC_URL,
@@ -78,13 +79,9 @@ async def system(
     )
     time = VirtualTime()
     fake = FakeTelegramAPI(clock=time.clock)
-    # The Instagram app's settings belong to the connect flow: the publisher is built here
-    # as bootstrap builds it, with an app configured. The media host is bootstrap's own.
-    publisher = InstagramGraphPublisher(http, base_url=BASE_URL, clock=clock, app_configured=True)
     services = bootstrap(
         settings,
         http=http,
-        publishers={Route.INSTAGRAM_GRAPH: publisher},
         clock=clock,
         telegram_transport=fake.transport(),
         telegram_rate_limiter=TelegramRateLimiter(clock=time.clock, sleep=time.sleep),
