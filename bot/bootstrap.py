@@ -44,6 +44,7 @@ from bot.wiring import (
 from core.analytics_ports import AnalyticsSource, ChartRenderer
 from core.chat.entry import Postroom
 from core.chat.login import LoginCallback
+from core.lifecycle import ConnectionLifecycle
 from core.logins import AccountLogin
 from core.model import ChatPlatform, Network, Route
 from core.policy import Policy
@@ -100,6 +101,7 @@ class Services:
     retention: Retention | None = None  # with a database
     login_callback: LoginCallback | None = None  # with a login configured (Instagram)
     token_refresh: TokenRefresh | None = None
+    lifecycle: ConnectionLifecycle | None = None  # link checks and warnings
 
     @property
     def engine(self) -> AsyncEngine:
@@ -226,6 +228,7 @@ def bootstrap(
         postroom.add_login(instagram)
     login_callback = LoginCallback(uow, logins, policy, clock, view) if logins else None
     token_refresh = TokenRefresh(uow, list(logins.values()), clock) if logins else None
+    lifecycle = ConnectionLifecycle(uow, publishers, policy, view, clock)
 
     # --- chats ---------------------------------------------------------------------------------
     telegram: TelegramBot | None = None
@@ -287,4 +290,5 @@ def bootstrap(
         retention=None if engine is None else build_retention(settings, engine, clock, media_host),
         login_callback=login_callback,
         token_refresh=token_refresh,
+        lifecycle=lifecycle,
     )

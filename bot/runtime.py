@@ -110,6 +110,13 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             every = settings.housekeeping_every.total_seconds()
             housekeeping = Housekeeping(passes, every=every)
             housekeeping.start()
+        lifecycle: Housekeeping | None = None
+        if services.lifecycle is not None:
+            lifecycle = Housekeeping(
+                {"connection lifecycle": services.lifecycle.tick},
+                every=settings.lifecycle_every.total_seconds(),
+            )
+            lifecycle.start()
         server: _Server | None = None
         server_task: asyncio.Task[None] | None = None
         console_task: asyncio.Task[None] | None = None
@@ -153,6 +160,8 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             console_task.cancel()
         if housekeeping is not None:
             await housekeeping.stop()
+        if lifecycle is not None:
+            await lifecycle.stop()
         if jobs is not None:
             await jobs.stop()  # digests in flight finish while the messengers still run
         # The pipeline stops before Telegram: its last outcomes still edit progress messages.

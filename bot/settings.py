@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     media_keep: timedelta = timedelta(days=7)
     snapshots_hourly_for: timedelta = timedelta(days=14)
     housekeeping_every: timedelta = timedelta(hours=1)
+    # The connection lifecycle (core/lifecycle.py): due Pro link checks and owed warnings.
+    lifecycle_every: timedelta = timedelta(minutes=1)
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -34,6 +34,7 @@ class Action(StrEnum):
     UNLINK = "ul"  # unlink a channel: ul:<link id>
     DIGEST = "dg"  # the /digest buttons: dg:on, dg:off, dg:weekly, dg:now, dg:stats
     DISCONNECT = "dx"  # confirms /disconnect: dx:<network>:<minute the question was asked>
+    RECONNECT = "rc"  # a connection warning's button: rc:<network> gives a fresh link
     FORGET = "fg"  # confirms /forget: fg:<minute the question was asked>
 
     @property

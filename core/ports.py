@@ -13,6 +13,7 @@ from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.connections import LinkState
 from core.digest_schedule import DigestSubscription
+from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.model import (
     AccountKey,
@@ -226,6 +227,7 @@ class UnitOfWork(Protocol):
     progress: ProgressOutboxRepository
     seen_updates: SeenUpdateRepository
     logins: LoginRepository
+    lifecycle: LifecycleRepository
 
     async def __aenter__(self) -> Self: ...
 

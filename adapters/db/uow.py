@@ -10,6 +10,7 @@ from adapters.db.analytics import SqlAnalyticsRepository
 from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRepository
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
+from adapters.db.lifecycle import SqlLifecycleRepository
 from adapters.db.links import SqlLinkRepository
 from adapters.db.logins import SqlLoginRepository
 from adapters.db.posts import SqlPostRepository
@@ -17,6 +18,7 @@ from adapters.db.profiles import SqlProfileRepository
 from core.analytics_ports import AnalyticsRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
         self.progress: ProgressOutboxRepository = SqlProgressOutboxRepository(self._session)
         self.seen_updates: SeenUpdateRepository = SqlSeenUpdateRepository(self._session)
         self.logins: LoginRepository = SqlLoginRepository(self._session)
+        self.lifecycle: LifecycleRepository = SqlLifecycleRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -7,13 +7,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from core.actions import Action
 from core.chat.base import int_arg
-from core.chat.connect import ConnectFlow
 from core.chat.disconnect import DisconnectFlow
 from core.chat.forget import ForgetFlow
 from core.chat.form import FormFlow
 from core.chat.home import HomeFlow
 from core.chat.linking import LinkFlow
 from core.chat.posts import PostFlow
+from core.chat.reconnect import ReconnectFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
 from core.errors import DomainError, PublishError
 from core.handlers import OOPS, Actor, CommandHandler, TapHandler, profile_wide, refuse
@@ -68,7 +68,7 @@ FORGOTTEN = (
 )
 
 
-class Postroom(ConnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
+class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
     """Use cases behind chat: start, help, connect, status, disconnect, forget, post, posts,
     cancel, delete, retry, schedule, tier and timezone."""
 
@@ -131,6 +131,7 @@ class Postroom(ConnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, Post
             Action.PAGE: self._tap_page,
             Action.UNLINK: self._tap_unlink,
             Action.DISCONNECT: self._tap_disconnect,
+            Action.RECONNECT: self._tap_reconnect,
             Action.FORGET: self._tap_forget,
         }
 

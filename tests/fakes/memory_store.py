@@ -18,6 +18,7 @@ from core.analytics_ports import AnalyticsRepository
 from core.channel_links import ChatLink, LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.errors import Conflict
+from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.model import (
     ChatRef,
@@ -209,7 +210,7 @@ class _NoReadSide:
             raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
         raise NotImplementedError(
             f"the in-memory fake keeps profiles and posts only, not {name}(): test analytics, "
-            "digests, links and logins on SQL (the uow_factory fixture)"
+            "digests, links, logins and the connection lifecycle on SQL (the uow_factory fixture)"
         )
 
 
@@ -229,6 +230,7 @@ class InMemoryUnitOfWork:
         self.digests = cast(DigestRepository, read_side)
         self.links = cast(LinkRepository, read_side)
         self.logins = cast(LoginRepository, read_side)
+        self.lifecycle = cast(LifecycleRepository, read_side)
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post
