@@ -38,6 +38,7 @@ async def make_services(
         fake: FakeAyrshare | None = None,
         *,
         http: httpx.AsyncClient | None = None,
+        telegram_transport: httpx.AsyncBaseTransport | None = None,
         **overrides: Any,
     ) -> Services:
         values: dict[str, Any] = {
@@ -63,6 +64,7 @@ async def make_services(
             http=http,
             clock=clock,
             messengers={ChatPlatform.CONSOLE: RecordingMessenger()},
+            telegram_transport=telegram_transport,
         )
         built.append(services)
         return services

@@ -99,7 +99,11 @@ class FreeBot:
 
 @asynccontextmanager
 async def free_bot(
-    make_services: BuildServices, clock: FixedClock, shape: str = "data", **settings: Any
+    make_services: BuildServices,
+    clock: FixedClock,
+    shape: str = "data",
+    telegram: httpx.AsyncBaseTransport | None = None,
+    **settings: Any,
 ) -> AsyncIterator[FreeBot]:
     instagram = FakeInstagramLogin(
         app_id=APP_ID, app_secret=APP_SECRET, redirect_uri=REDIRECT, shape=shape, clock=clock
@@ -131,7 +135,9 @@ async def free_bot(
         "instagram_oauth_url": INSTAGRAM,
         "instagram_api_url": INSTAGRAM,
     }
-    services = await make_services(ayrshare, http=http, **(values | settings))
+    services = await make_services(
+        ayrshare, http=http, telegram_transport=telegram, **(values | settings)
+    )
     app = create_app(lambda: ping(services.engine), login_routes(services.login_callback))
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC) as browser,
