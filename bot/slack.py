@@ -91,6 +91,7 @@ class SlackService:
             messenger,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             seen=SeenUpdates(services.uow, services.clock),
+            media=services.media_host,
             after_update=wake,
             oauth_settings=oauth,
         )

@@ -19,6 +19,20 @@ IMAGE_SUFFIXES = frozenset(
 )
 
 
+# The photos and videos Postroom takes from a chat, by MIME type, with the suffix a hosted
+# copy keeps (the suffix is how a publisher tells video from photo).
+CHAT_MEDIA_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "video/x-matroska": ".mkv",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ContentLimits:
     max_chars: int
@@ -93,11 +107,10 @@ def check_media_urls(urls: Iterable[str]) -> tuple[str, ...]:
     return tuple(checked)
 
 
-def problems(network: Network, text: str, media: tuple[str, ...]) -> list[str]:
-    """Why `network` would refuse this text and media; empty when it fits."""
+def text_problems(network: Network, text: str) -> list[str]:
+    """Why `network` would refuse this text (its length, hashtags, mentions); empty: none."""
     limit = LIMITS[network]
     name = network.label
-    videos = sum(is_video(m) for m in media)
     found: list[str] = []
     if len(text) > limit.max_chars:
         found.append(f"{name} allows {limit.max_chars:,} characters; this post has {len(text):,}.")
@@ -107,6 +120,15 @@ def problems(network: Network, text: str, media: tuple[str, ...]) -> list[str]:
     mentions = len(MENTION.findall(text))
     if limit.max_mentions is not None and mentions > limit.max_mentions:
         found.append(f"{name} allows {limit.max_mentions} @mentions; this post has {mentions}.")
+    return found
+
+
+def problems(network: Network, text: str, media: tuple[str, ...]) -> list[str]:
+    """Why `network` would refuse this text and media; empty when it fits."""
+    limit = LIMITS[network]
+    name = network.label
+    videos = sum(is_video(m) for m in media)
+    found = text_problems(network, text)
     if len(media) > limit.max_media:
         found.append(f"{name} takes at most {limit.max_media} media; this post has {len(media)}.")
     if videos > limit.max_videos:

@@ -16,6 +16,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.home import SlackHome
+from adapters.slack.media import Refused, SlackMedia
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
@@ -24,6 +25,7 @@ from core.chat.entry import Postroom
 from core.chat.seen_updates import SeenUpdates
 from core.handlers import OOPS, Actor
 from core.model import ChatPlatform, ChatRef, Identity, MessageRef
+from core.ports import MediaHost
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ OTHER_WORKSPACE = "This Postroom serves another Slack workspace; nothing was don
 # What an edit is refused with when the message is gone or not ours to edit: shown anew.
 _GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 _NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+_OWN = frozenset({None, "file_share"})  # message subtypes a person's own message has
 # `/postroom digest now` shows the digest the channel would get: posted there, chart and all
 # (an ephemeral answer cannot carry a file: https://api.slack.com/methods/chat.postEphemeral).
 _SHOWN_IN_CHANNEL = frozenset({"digest now", "digest preview"})
@@ -91,6 +94,7 @@ class SlackChat:
         *,
         signing_secret: str,
         seen: SeenUpdates,
+        media: MediaHost,
         after_update: Callable[[], Awaitable[None]] | None = None,
         oauth_settings: AsyncOAuthSettings | None = None,
     ) -> None:
@@ -124,7 +128,8 @@ class SlackChat:
         self.app.action(re.compile(f"^{LINK_PREFIX}:"))(self._on_link)
         self.app.event("message")(self._on_message)
         # The compose modal and App Home register their own listeners.
-        self.modal = ComposeModal(self.app, postroom, messenger, self._spawn)
+        self.media = SlackMedia(messenger, media)
+        self.modal = ComposeModal(self.app, postroom, messenger, self._spawn, self.media)
         self.home = SlackHome(
             self.app, postroom, messenger, self._spawn, self.modal, self._background
         )
@@ -185,8 +190,10 @@ class SlackChat:
     ) -> None:
         await ack()
         # Only a person's own message in their DM with the bot is for us (no edits, joins or
-        # bot messages: https://api.slack.com/events/message#subtypes).
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        # bot messages: https://api.slack.com/events/message#subtypes); one with files comes
+        # as `file_share`, or without a subtype from newer clients, `files` listing them.
+        subtype = event.get("subtype")
+        if event.get("channel_type") != "im" or subtype not in _OWN or event.get("bot_id"):
             return
         self._spawn(self._dm(event, workspace_of(body)), None)
 
@@ -248,7 +255,13 @@ class SlackChat:
         chat = chat_ref(team, str(event.get("channel", "")))
         actor = Actor(Identity(ChatPlatform.SLACK, str(event.get("user", "")), team), chat)
         text = str(event.get("text", ""))
-        reply = await self._postroom.handle_text(actor, text)
+        try:
+            # Only a post uses media: a file shared with "/status" is not fetched at all.
+            media = await self.media.post_media(team, text, event.get("files") or [])
+        except Refused as e:
+            await self._messenger.send(chat, Reply(str(e)))
+            return
+        reply = await self._postroom.handle_text(actor, text, media)
         if reply is None and not text.startswith("/"):
             reply = Reply(HINT)
         if reply is not None and reply.text:

@@ -13,8 +13,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from adapters.slack.messenger import SlackMessenger
-from adapters.slack.modal import MAX_BLOCKS, ComposeModal, Spawn, actor_of
+from adapters.slack.modal import ComposeModal, Spawn, actor_of
 from adapters.slack.render import TAP_PREFIX, render_one
+from adapters.slack.view import MAX_BLOCKS
 from adapters.slack.workspaces import workspace_of
 from core.chat.entry import Postroom
 from core.handlers import Actor

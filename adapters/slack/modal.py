@@ -3,6 +3,7 @@ submission becomes a post through core's form use case, errors shown on their fi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -13,24 +14,20 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 
+from adapters.slack.media import Refused, SlackMedia
 from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
 from adapters.slack.render import escape
+from adapters.slack.view import CALLBACK, compose_view
 from adapters.slack.workspaces import workspace_of
 from core.chat.entry import Postroom
-from core.chat.form import NETWORKS, TEXT, WHEN, Form
+from core.chat.form import MEDIA, NETWORKS, TEXT, WHEN
 from core.handlers import Actor
 from core.model import ChatPlatform, Identity
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
 
-CALLBACK = "postroom_compose"  # the modal's callback_id
 SHORTCUT = "post_to_social"  # the message shortcut's callback_id (docs/slack-manifest.yaml)
-# https://api.slack.com/reference/block-kit/block-elements#input: a plain_text_input takes
-# at most 3,000 characters; checkboxes at most 10 options; a view at most 100 blocks.
-TEXT_MAX = 3000
-MAX_OPTIONS = 10
-MAX_BLOCKS = 100
 # views.open refuses a trigger_id older than 3 s or used before
 # (https://api.slack.com/interactivity/handling#modal_responses).
 _TRIGGER_GONE = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
@@ -40,6 +37,13 @@ TRIGGER_GONE = (
 )
 _NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 NOTHING_TO_TICK = "No network can take a post from you yet:"
+# A submission is answered within Slack's 3 s (errors or close); fetching and storing its
+# files gets this much of them, core's checks and the post's write the rest.
+HOST_SECONDS = 2.0
+TOO_SLOW = (
+    "Your files took too long to fetch from Slack (a form gets 3 seconds). Share them in our "
+    "DM with the text as their message instead: that has no time limit. Nothing was posted."
+)
 
 Spawn = Callable[[Coroutine[Any, Any, None], AsyncRespond | None], None]
 
@@ -52,72 +56,37 @@ def actor_of(body: dict[str, Any], channel: str) -> Actor:
     return Actor(identity, chat_ref(team, channel), name)
 
 
-def compose_view(form: Form, channel: str) -> dict[str, Any]:
-    """The modal: text, the networks that can be ticked, why others can't, and when."""
-    offered = form.offered[:MAX_OPTIONS]
-    options = [_option(c.network.value, c.network.label) for c in offered]
-    text_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": TEXT,
-        "multiline": True,
-        "max_length": TEXT_MAX,
-    }
-    if form.text:
-        text_input["initial_value"] = form.text[:TEXT_MAX]
-    boxes: dict[str, Any] = {"type": "checkboxes", "action_id": NETWORKS, "options": options}
-    ticked = [o for o, c in zip(options, offered, strict=True) if c.ticked]
-    if ticked:
-        boxes["initial_options"] = ticked
-    blocks: list[dict[str, Any]] = [
-        {"type": "input", "block_id": TEXT, "label": _plain("Text"), "element": text_input},
-        {"type": "input", "block_id": NETWORKS, "label": _plain("Networks"), "element": boxes},
-    ]
-    # Locked or unavailable networks are shown with the reason, never offered (a context
-    # block holds at most 10 elements).
-    reasons = [f"🔒 {escape(c.reason)}" for c in form.choices if c.reason is not None]
-    if reasons:
-        blocks.append({"type": "context", "elements": [_mrkdwn(r) for r in reasons[:MAX_OPTIONS]]})
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": WHEN,
-            "optional": True,
-            "label": _plain("Schedule for (empty: publish now)"),
-            # Slack shows the picker in the user's own time zone and sends a Unix time.
-            "element": {"type": "datetimepicker", "action_id": WHEN},
-            "hint": _plain(f"Your Postroom time zone is {form.timezone}."),
-        }
-    )
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK,
-        "title": _plain("New post"),
-        "submit": _plain("Post"),
-        "close": _plain("Cancel"),
-        "private_metadata": json.dumps({"channel": channel}),
-        "blocks": blocks[:MAX_BLOCKS],
-    }
-
-
 class ComposeModal:
     """Opens the modal and turns its submission into a post; `open` is also the App Home's
     "New post" and the `/postroom post` (no text) path."""
 
     def __init__(
-        self, app: AsyncApp, postroom: Postroom, messenger: SlackMessenger, spawn: Spawn
+        self,
+        app: AsyncApp,
+        postroom: Postroom,
+        messenger: SlackMessenger,
+        spawn: Spawn,
+        media: SlackMedia,
     ) -> None:
         self._postroom = postroom
         self._messenger = messenger
         self._spawn = spawn
+        self._media = media
         # Called with the author after a post is made (App Home republishes their page).
         self.after_post: Callable[[Actor], Awaitable[None]] | None = None
         app.view(CALLBACK)(self._on_submit)
         app.shortcut(SHORTCUT)(self._on_shortcut)
 
     async def open(
-        self, actor: Actor, trigger: str, respond: AsyncRespond | None, text: str = ""
+        self,
+        actor: Actor,
+        trigger: str,
+        respond: AsyncRespond | None,
+        text: str = "",
+        shared: list[dict[str, Any]] | None = None,
     ) -> None:
-        """views.open for `actor`, its post to be made in `actor.chat`."""
+        """views.open for `actor`, its post to be made in `actor.chat`; `shared`: the files
+        of the message it was opened on (the shortcut)."""
         form = await self._postroom.compose_form(actor, text)
         if not form.offered:
             reasons = "\n".join(f"• {c.reason}" for c in form.choices if c.reason)
@@ -127,7 +96,7 @@ class ComposeModal:
             # Many workspaces: the call carries the bot token of the user's workspace.
             auth = await self._messenger.auth(actor.identity.workspace)
             await self._messenger.client.views_open(
-                trigger_id=trigger, view=compose_view(form, actor.chat.chat), **auth
+                trigger_id=trigger, view=compose_view(form, actor.chat.chat, shared or []), **auth
             )
         except SlackApiError as e:
             if error_code(e) not in _TRIGGER_GONE:
@@ -140,9 +109,12 @@ class ComposeModal:
     ) -> None:
         await ack()
         channel = str((body.get("channel") or {}).get("id", ""))
-        text = str((body.get("message") or {}).get("text", ""))
+        message = body.get("message") or {}
+        text = str(message.get("text", ""))
+        shared = [f for f in message.get("files") or [] if isinstance(f, dict)]
         actor = actor_of(body, channel)
-        self._spawn(self.open(actor, str(body.get("trigger_id", "")), respond, text), respond)
+        trigger = str(body.get("trigger_id", ""))
+        self._spawn(self.open(actor, trigger, respond, text, shared), respond)
 
     async def _on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         # The answer to a submission is the HTTP response itself (errors or close), so core
@@ -164,7 +136,23 @@ class ComposeModal:
         # view's id is recorded with its post (the same modal keeps its id across submissions).
         view_id = str(view.get("id") or "")
         once = f"{actor.identity.workspace}:{view_id}" if view_id else ""
-        result = await self._postroom.submit_form(actor, text, chosen, when, once=once)
+        objects = list(_value(values, MEDIA).get("files") or [])
+        kept = meta.get("files") if isinstance(meta, dict) else None
+        objects += [{"id": i} for i in kept or [] if isinstance(i, str)]  # the shortcut's
+        media: list[str] = []
+        try:
+            if objects:
+                job = self._media.fetch(actor.identity.workspace, objects)
+                media = await asyncio.wait_for(job, HOST_SECONDS)
+        except Refused as e:
+            await ack(response_action="errors", errors={MEDIA: str(e)})
+            return
+        except TimeoutError:
+            await ack(response_action="errors", errors={MEDIA: TOO_SLOW})
+            return
+        result = await self._postroom.submit_form(
+            actor, text, chosen, when, media=media, once=once
+        )
         if result.errors:
             await ack(response_action="errors", errors=result.errors)
             return
@@ -202,15 +190,3 @@ class ComposeModal:
 def _value(values: dict[str, Any], field: str) -> dict[str, Any]:
     found = (values.get(field) or {}).get(field)
     return found if isinstance(found, dict) else {}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": _plain(label), "value": value}

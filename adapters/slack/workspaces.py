@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # The bot scopes the app asks for when a workspace installs it (docs/slack-manifest.yaml has
 # the same list; tests/slack/test_manifest.py checks they agree).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "im:history", "files:write")
+BOT_SCOPES = ("commands", "chat:write", "im:write", "im:history", "files:write", "files:read")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 NOT_INSTALLED = (

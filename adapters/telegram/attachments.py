@@ -7,21 +7,13 @@ from dataclasses import dataclass
 from telegram import Message
 from telegram.constants import FileSizeLimit
 
+from core.limits import CHAT_MEDIA_SUFFIXES
 from core.replies import Reply
 
 # Telegram lets bots download files up to 20 MB (https://core.telegram.org/bots/api#getfile).
 MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD
 
-_SUFFIXES = {
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "video/mp4": ".mp4",
-    "video/quicktime": ".mov",
-    "video/webm": ".webm",
-    "video/x-matroska": ".mkv",
-}
+_SUFFIXES = CHAT_MEDIA_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from core.replies import Reply, seal
 from core.states import TargetState
 
 # The form's fields, as adapters name their inputs: errors are keyed by them.
-TEXT, NETWORKS, WHEN = "text", "networks", "when"
+TEXT, NETWORKS, WHEN, MEDIA = "text", "networks", "when", "media"
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,13 @@ class FormFlow(ComposeFlow):
         networks: Sequence[str],
         when: datetime | None,
         *,
+        media: Sequence[str] = (),
         once: str = "",
     ) -> Submitted:
         """A post from the form, going out now (`when` None) or at `when`, made in
         `actor.chat` (its progress message is shown there). Checked field by field first:
-        errors name the field that caused them and nothing is saved.
+        errors name the field that caused them and nothing is saved. `media` are the URLs of
+        the photos and videos attached (hosted by the adapter), checked per network.
 
         `once` names the form (a Slack view id): it makes one post however often, and by
         however many processes, it is submitted. The name is recorded in the post's own
@@ -99,9 +101,16 @@ class FormFlow(ComposeFlow):
                 chosen.append(network)
         if not chosen and NETWORKS not in errors:
             errors[NETWORKS] = "Tick at least one network."
-        too_long = [p for n in chosen for p in limits.problems(n, text, ())] if text else []
+        too_long = [p for n in chosen for p in limits.text_problems(n, text)]
         if too_long and TEXT not in errors:
             errors[TEXT] = " ".join(too_long)
+        try:
+            media = limits.check_media_urls(media)
+            unfit = [p for n in chosen for p in limits.problems(n, "", media)]
+        except DomainError as e:
+            unfit = [str(e)]
+        if unfit:
+            errors[MEDIA] = " ".join(unfit)
         if when is not None and when <= now:
             errors[WHEN] = "That time has passed. Pick a later one, or publish now."
         if errors:
@@ -110,7 +119,7 @@ class FormFlow(ComposeFlow):
             id=0,
             profile_id=profile.id,
             text=text,
-            media=(),
+            media=tuple(media),
             created_at=now,
             origin=actor.chat,
             targets={n: Target(n, self._policy.route(profile.tier, n)) for n in chosen},

@@ -48,6 +48,7 @@ _VALUE = 2000
 # https://api.slack.com/interactivity/handling#modal_responses (a trigger_id: 3 s, once).
 _VIEW_BLOCKS = 100
 _CHECKBOXES = 10
+_MAX_FILES = 10  # https://api.slack.com/reference/block-kit/block-elements#file_input
 TRIGGER_SECONDS = 3.0
 
 
@@ -162,7 +163,8 @@ class FakeSlackAPI:
     """auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open,
     views.open (trigger_ids it issued: 3 s, once), views.update and views.publish, the upload
     v2 methods (files.getUploadURLExternal, the upload URL it hands out, served here,
-    files.completeUploadExternal); and `/hooks/<id>` for response_url answers. `members` lists
+    files.completeUploadExternal), files.info and shared files' private URLs (`add_file`);
+    and `/hooks/<id>` for response_url answers. `members` lists
     channels the bot is in (None: all); `pace` (None: off) answers 429 over Slack's pace."""
 
     def __init__(self) -> None:
@@ -205,6 +207,8 @@ class FakeSlackAPI:
         self._triggers: dict[str, tuple[float, bool]] = {}
         self.views: dict[str, JSON] = {}  # open modals by view id (views.open/update)
         self.homes: dict[str, JSON] = {}  # each user's App Home (views.publish)
+        self.files: dict[str, tuple[JSON, bytes]] = {}  # file id → its object and bytes
+        self.hold_downloads: asyncio.Event | None = None  # downloads wait until it is set
         self._view_ids = itertools.count(1)
 
     def new_trigger(self) -> str:
@@ -223,14 +227,38 @@ class FakeSlackAPI:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs files.info
         app.router.add_post("/hooks/{name}", self._hook)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{team}-{file_id}/{name}", self._download)
         self._runner, port = await serve_local(app)
         self.url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def add_file(
+        self, name: str, mimetype: str, data: bytes, *, size: int | None = None, team: str = TEAM
+    ) -> JSON:
+        """A file someone shared, as https://api.slack.com/types/file describes it: its
+        bytes at `url_private` for a request with a bot token of its workspace."""
+        file_id = f"F{next(self._ts):08d}"
+        url = f"{self.url}/files-pri/{team}-{file_id}/{name}"
+        found: JSON = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rpartition(".")[2],
+            "size": len(data) if size is None else size,
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": url,
+            "url_private_download": url + "?download=1",
+        }
+        self.files[file_id] = (found, data)
+        return found
 
     # --- what tests read ---------------------------------------------------------------------
 
@@ -311,6 +339,21 @@ class FakeSlackAPI:
             return web.Response(status=400, text="length mismatch")
         pending["data"] = data
         return web.Response(text=f"OK - {len(data)}")
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's private URL: its bytes for a bot token of its workspace; otherwise Slack
+        answers with its sign-in page (HTML, status 200), not an error."""
+        file_id, team = request.match_info["file_id"], request.match_info["team"]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.calls.append(Call("download", {"file": file_id}, token))
+        if self.hold_downloads is not None:
+            await self.hold_downloads.wait()
+        found = self.files.get(file_id)
+        if found is None or self.teams.get(token) != team:
+            return web.Response(
+                text="<!DOCTYPE html><title>Sign in</title>", content_type="text/html"
+            )
+        return web.Response(body=found[1], content_type=str(found[0]["mimetype"]))
 
     async def _hook(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -411,6 +454,12 @@ class FakeSlackAPI:
         self.homes[user] = view
         return {"ok": True, "view": view}
 
+    def _files_info(self, args: JSON) -> JSON:
+        found = self.files.get(str(args.get("file", "")))
+        if found is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": found[0]}
+
     def _files_getUploadURLExternal(self, args: JSON) -> JSON:
         # https://api.slack.com/methods/files.getUploadURLExternal: filename and length
         # (bytes) are required.
@@ -497,6 +546,10 @@ def invalid_view(view: JSON) -> str | None:
             1 <= len(element.get("options", [])) <= _CHECKBOXES
         ):
             return "checkboxes not 1-10 options"
+        if element.get("type") == "file_input" and not (
+            1 <= element.get("max_files", 10) <= _MAX_FILES and block.get("type") == "input"
+        ):
+            return "file_input not in an input block, or max_files not 1-10"
     return None
 
 

@@ -58,15 +58,15 @@ def base_values(db_url: str, tmp_path: Path, fake: FakeSlackAPI) -> dict[str, An
 
 @asynccontextmanager
 async def running(
-    values: dict[str, Any], clock: FixedClock, fake: FakeSlackAPI
+    values: dict[str, Any], clock: FixedClock, fake: FakeSlackAPI, **overrides: Any
 ) -> AsyncIterator[System]:
-    """The bot built from `values` with its Slack service started and mounted in the web app
+    """The bot built from `values` (and bootstrap's `overrides`) with its Slack service started
+    and mounted in the web app
     (https: bolt's OAuth state cookie is Secure, so a client on http:// would not send it)."""
     settings = Settings.model_validate(values)
     time = VirtualTime()
-    services = bootstrap(
-        settings, clock=clock, slack_pace=ChannelPace(clock=time.clock, sleep=time.sleep)
-    )
+    pace = ChannelPace(clock=time.clock, sleep=time.sleep)
+    services = bootstrap(settings, clock=clock, slack_pace=pace, **overrides)
     service = SlackService(settings, services, wake=services.pipeline.run_until_idle)
     await service.start()
     web = create_app(lambda: ping(services.engine), service.routes)

@@ -156,9 +156,10 @@ class SlackDriver:
         networks: list[str] | None = None,
         when: int | None = None,
         user: User = ANA,
+        files: list[dict[str, Any]] | None = None,
     ) -> str:
         """A view_submission of the modal `view` as the fake opened it, with these inputs
-        (None: as the modal was prefilled)."""
+        (None: as the modal was prefilled); `files` uploaded in its file input."""
         blocks = {b.get("block_id"): b.get("element", {}) for b in view["blocks"]}
         if text is None:
             text = blocks["text"].get("initial_value", "")
@@ -175,6 +176,8 @@ class SlackDriver:
             },
             "when": {"when": {"type": "datetimepicker", "selected_date_time": when}},
         }
+        if files is not None:
+            values["media"] = {"media": {"type": "file_input", "files": files}}
         payload = {
             "type": "view_submission",
             "team": {"id": TEAM, "domain": "acme"},
@@ -194,9 +197,15 @@ class SlackDriver:
         return answer
 
     async def shortcut(
-        self, text: str, user: User = ANA, channel: str = CHANNEL, *, trigger: str | None = None
+        self,
+        text: str,
+        user: User = ANA,
+        channel: str = CHANNEL,
+        *,
+        trigger: str | None = None,
+        files: list[dict[str, Any]] | None = None,
     ) -> httpx.Response:
-        """The message shortcut "Post to social" on a message saying `text`."""
+        """The message shortcut "Post to social" on a message saying `text` (with `files`)."""
         n = next(self._n)
         payload = {
             "type": "message_action",
@@ -204,7 +213,13 @@ class SlackDriver:
             "team": {"id": TEAM, "domain": "acme"},
             "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
             "channel": {"id": channel, "name": "general"},
-            "message": {"type": "message", "user": BEN.id, "ts": "1795000000.5", "text": text},
+            "message": {
+                "type": "message",
+                "user": BEN.id,
+                "ts": "1795000000.5",
+                "text": text,
+                **({"files": files} if files else {}),
+            },
             "message_ts": "1795000000.5",
             "api_app_id": "A0POSTROOM",
             "token": "deprecated-verification-token",

@@ -37,7 +37,14 @@ def test_every_request_url_is_the_one_events_path() -> None:
 
 def test_the_scopes_are_the_ones_the_readme_explains() -> None:
     scopes = _list_under("    bot")
-    assert scopes == ["commands", "chat:write", "im:write", "im:history", "files:write"]
+    assert scopes == [
+        "commands",
+        "chat:write",
+        "im:write",
+        "im:history",
+        "files:write",
+        "files:read",
+    ]
     assert tuple(scopes) == BOT_SCOPES  # what an install asks for
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     slack = readme.split("## Slack\n", 1)[1].split("\n## ", 1)[0]
