@@ -102,6 +102,8 @@ class Services:
     login_callback: LoginCallback | None = None  # with a login configured (Instagram)
     token_refresh: TokenRefresh | None = None
     lifecycle: ConnectionLifecycle | None = None  # link checks and warnings
+    # Closed by `aclose` after the HTTP client (the Slack messenger's aiohttp session).
+    closing: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -118,6 +120,8 @@ class Services:
     async def aclose(self) -> None:
         if self.http is not None:
             await self.http.aclose()
+        for close in self.closing:
+            await close()
         if self.sql_engine is not None:
             await self.sql_engine.dispose()
 
@@ -207,6 +211,7 @@ def bootstrap(
     )
     # Core holds a read-only view; the chats section below completes it before anyone sends.
     chat_out: dict[ChatPlatform, Messenger] = dict(messengers or {})
+    closing: list[Callable[[], Awaitable[None]]] = []
     view: Mapping[ChatPlatform, Messenger] = MappingProxyType(chat_out)
     notifier = ProgressNotifier(uow, view)
     postroom = Postroom(
@@ -251,9 +256,9 @@ def bootstrap(
     if slack_out and ChatPlatform.SLACK not in chat_out:
         from bot.slack import slack_messenger  # lazily: a bot without Slack never loads it
 
-        chat_out[ChatPlatform.SLACK] = slack_messenger(
-            settings, slack_pace, engine=engine, keyring=keyring
-        )
+        slack = slack_messenger(settings, slack_pace, engine=engine, keyring=keyring)
+        chat_out[ChatPlatform.SLACK] = slack
+        closing.append(slack.aclose)
     for platform, make in (chats or {}).items():
         chat_out[platform] = make(postroom)
 
@@ -291,4 +296,5 @@ def bootstrap(
         login_callback=login_callback,
         token_refresh=token_refresh,
         lifecycle=lifecycle,
+        closing=closing,
     )

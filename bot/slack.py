@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_sdk.errors import SlackApiError
@@ -54,6 +56,7 @@ def slack_messenger(
         token=None if token is None else token.get_secret_value(),
         base_url=settings.slack_api_url,
         retry_handlers=retry_handlers(pace.sleep),
+        session=shared_session(),
     )
     tokens = None
     if token is None:
@@ -61,6 +64,19 @@ def slack_messenger(
             installation_store(settings, engine, keyring), rotator(settings, client)
         )
     return SlackMessenger(client, pace, tokens)
+
+
+def shared_session() -> aiohttp.ClientSession | None:
+    """One aiohttp session (one connection pool) for every Slack Web API call: bolt's
+    per-request clients, the messenger, uploads, token rotation and the OAuth exchange
+    reuse it (slack_sdk makes and closes a session per call without one). The messenger
+    closes it (`Services.aclose`). aiohttp binds a session to the running loop; built
+    outside one (no Slack I/O can happen there), slack_sdk's per-call sessions remain."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return aiohttp.ClientSession()
 
 
 class SlackService:

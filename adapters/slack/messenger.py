@@ -59,6 +59,12 @@ class SlackMessenger:
         # is shown as `/postroom post`.
         self.commands: tuple[str, frozenset[str]] = ("", frozenset())
 
+    async def aclose(self) -> None:
+        """Close the client's aiohttp session (its owner, bot/, passed it in to be shared)."""
+        session = self.client.session
+        if session is not None and not session.closed:
+            await session.close()
+
     async def auth(self, team: str) -> dict[str, Any]:
         """The `token` argument for a call into `team`'s workspace (none: the client's own);
         raises NotInstalled when that workspace has no installation."""

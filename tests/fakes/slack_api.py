@@ -57,6 +57,7 @@ class Call:
     method: str
     args: JSON
     token: str = ""  # the bearer token the call was made with
+    port: int = 0  # the client's port: calls over one kept-alive connection share it
 
 
 @dataclass
@@ -291,7 +292,8 @@ class FakeSlackAPI:
         args = await _args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ")
-        self.calls.append(Call(method, args, token))
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.calls.append(Call(method, args, token, peer[1] if peer else 0))
         if self.rate_limit_next > 0:
             self.rate_limit_next -= 1
             return self._limited(2)

@@ -3,12 +3,14 @@ in the web app, and the fake Slack Web API on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +36,21 @@ class System:
     service: SlackService
     slack: SlackDriver
     time: VirtualTime
+
+
+def _open_sessions() -> list[aiohttp.ClientSession]:
+    return [o for o in gc.get_objects() if isinstance(o, aiohttp.ClientSession) and not o.closed]
+
+
+@pytest.fixture(autouse=True)
+def every_session_closed() -> Iterator[None]:
+    """Fails a test that leaves an aiohttp session open (what aiohttp reports as "Unclosed
+    client session" when it is collected): each is closed by its owner at shutdown."""
+    before = {id(s) for s in _open_sessions()}
+    yield
+    gc.collect()
+    left = [s for s in _open_sessions() if id(s) not in before]
+    assert not left, f"{len(left)} aiohttp session(s) left open"
 
 
 @pytest.fixture
