@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -16,39 +14,19 @@ from sqlalchemy.engine import make_url
 from adapters.ayrshare.client import AyrshareClient
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine
+from bot.doctor_slack import slack_bot, slack_configuration, slack_workspaces
+from bot.findings import CALL_TIMEOUT, Finding, Status
+from bot.findings import call as _call
+from bot.findings import fail as _fail
+from bot.findings import ok as _ok
+from bot.findings import warn as _warn
 from bot.ops import schema_problem
 from bot.settings import Settings
 from core.errors import PublishError
 
-CALL_TIMEOUT = 10.0  # seconds per upstream call
 # Telegram keeps undelivered updates for 24 hours; this many waiting means nobody takes them.
 PENDING_WARN = 100
 WEBHOOK_PATH = "/telegram/webhook"  # bot.telegram.WEBHOOK_PATH, without importing PTB
-
-
-class Status(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "FAIL"
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    check: str
-    status: Status
-    detail: str
-
-
-def _ok(check: str, detail: str) -> Finding:
-    return Finding(check, Status.OK, detail)
-
-
-def _warn(check: str, detail: str) -> Finding:
-    return Finding(check, Status.WARN, detail)
-
-
-def _fail(check: str, detail: str) -> Finding:
-    return Finding(check, Status.FAIL, detail)
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -81,6 +59,7 @@ def configuration(settings: Settings) -> list[Finding]:
         )
     if not settings.sandbox:
         found.extend(_ayrshare_configuration(settings))
+    found.extend(slack_configuration(settings))
     if settings.public_url and not settings.public_url.startswith("https://"):
         found.append(_fail("public url", "POSTROOM_PUBLIC_URL must be an https:// URL"))
     elif settings.public_url and not settings.http_port:
@@ -147,30 +126,6 @@ async def database(settings: Settings) -> Finding:
 
 
 Check = Callable[[Settings, httpx.AsyncClient], Awaitable[list[Finding]]]
-
-
-def _no_answer(error: Exception) -> str:
-    # The exception's text may carry the URL, and Telegram's URL carries the token.
-    return f"no answer ({type(error).__name__})"
-
-
-async def _call(
-    http: httpx.AsyncClient, check: str, method: str, url: str, **kwargs: Any
-) -> tuple[httpx.Response, dict[str, Any]] | Finding:
-    """The answer and its JSON object, or the failed Finding when no answer came."""
-    try:
-        response = await http.request(method, url, **kwargs)
-    except httpx.HTTPError as e:
-        return _fail(check, _no_answer(e))
-    return response, _json(response)
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 async def telegram(settings: Settings, http: httpx.AsyncClient) -> list[Finding]:
@@ -240,22 +195,6 @@ async def ayrshare(settings: Settings, http: httpx.AsyncClient) -> list[Finding]
     return [_ok("ayrshare", f"API key valid ({names})")]
 
 
-async def slack(settings: Settings, http: httpx.AsyncClient) -> list[Finding]:
-    """auth.test with the bot token (https://api.slack.com/methods/auth.test): Slack answers
-    HTTP 200 with ok false and an error code for a bad token."""
-    assert settings.slack_bot_token is not None
-    url = settings.slack_api_url.rstrip("/") + "/auth.test"
-    token = settings.slack_bot_token.get_secret_value()
-    answer = await _call(http, "slack", "POST", url, headers={"Authorization": f"Bearer {token}"})
-    if isinstance(answer, Finding):
-        return [answer]
-    response, data = answer
-    if not data.get("ok"):
-        reason = data.get("error") or f"HTTP {response.status_code}"
-        return [_fail("slack", f"Slack refused POSTROOM_SLACK_BOT_TOKEN: {reason}")]
-    return [_ok("slack", f"bot token valid: {data.get('user', '?')} in {data.get('team', '?')}")]
-
-
 async def instagram(settings: Settings, http: httpx.AsyncClient) -> list[Finding]:
     """GET /me with the access token
     (https://developers.facebook.com/docs/instagram-platform/reference/me)."""
@@ -287,7 +226,9 @@ def upstream_checks(settings: Settings) -> list[Check]:
     if settings.ayrshare_api_key is not None:
         checks.append(ayrshare)
     if settings.slack_bot_token is not None:
-        checks.append(slack)
+        checks.append(slack_bot)
+    if settings.slack_client_id is not None:
+        checks.append(slack_workspaces)
     if settings.instagram_access_token is not None:
         checks.append(instagram)
     return checks

@@ -214,6 +214,22 @@ class SqlInstallationStore(AsyncInstallationStore):
             installation.bot_token_expires_at = bot.bot_token_expires_at
         return installation
 
+    async def async_bots(self) -> list[Bot]:
+        """Every installed workspace's (or org's) latest bot, for `postroom doctor`."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(SlackBotRow)
+                .where(
+                    SlackBotRow.client_id == self.client_id,
+                    SlackBotRow.bot_token_ciphertext.is_not(None),
+                )
+                .order_by(SlackBotRow.installed_at.desc(), SlackBotRow.id.desc())
+            )
+            latest: dict[tuple[str | None, str | None], SlackBotRow] = {}
+            for row in rows:
+                latest.setdefault((row.enterprise_id, row.team_id), row)
+            return [self._bot(row) for row in latest.values()]
+
     # --- deleting (app_uninstalled, tokens_revoked) -------------------------------------------
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:

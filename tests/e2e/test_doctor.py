@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from bot.cli import main
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.instagram_graph_api import ACCESS_TOKEN, FakeInstagramGraphAPI
-from tests.fakes.slack_web_api import BOT_TOKEN, FakeSlackWebAPI
+from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
 Serve = Callable[[ASGIApp], Awaitable[str]]
@@ -62,29 +62,43 @@ async def serve() -> AsyncIterator[Serve]:
 class Upstreams:
     telegram: FakeTelegramAPI
     ayrshare: FakeAyrshare
-    slack: FakeSlackWebAPI
+    slack: FakeSlackAPI
     instagram: FakeInstagramGraphAPI
 
 
-SECRETS = (TOKEN, "test-api-key", BOT_TOKEN, ACCESS_TOKEN, TOKEN.split(":")[1])
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # Slack's own example's form
+SECRETS = (TOKEN, "test-api-key", BOT_TOKEN, ACCESS_TOKEN, TOKEN.split(":")[1], SIGNING_SECRET)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    """The fake Slack Web API (aiohttp on 127.0.0.1), as the Slack front end's tests use."""
+    fake = FakeSlackAPI()
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture
 def configure(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, secret_spec: str, serve: Serve
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    secret_spec: str,
+    serve: Serve,
+    fake_slack: FakeSlackAPI,
 ) -> Callable[..., Awaitable[Upstreams]]:
     async def setup(
         db_url: str,
         *,
         telegram: FakeTelegramAPI | None = None,
         ayrshare: FakeAyrshare | None = None,
-        slack: FakeSlackWebAPI | None = None,
+        slack_token: str = BOT_TOKEN,
         instagram: FakeInstagramGraphAPI | None = None,
     ) -> Upstreams:
         up = Upstreams(
             telegram or FakeTelegramAPI(),
             ayrshare or FakeAyrshare(),
-            slack or FakeSlackWebAPI(),
+            fake_slack,
             instagram or FakeInstagramGraphAPI(),
         )
         pem = tmp_path / "ayrshare.pem"
@@ -101,8 +115,9 @@ def configure(
             "POSTROOM_AYRSHARE_BASE_URL": await serve(up.ayrshare) + "/api",
             "POSTROOM_AYRSHARE_DOMAIN": "postroom.example",
             "POSTROOM_AYRSHARE_PRIVATE_KEY_FILE": str(pem),
-            "POSTROOM_SLACK_BOT_TOKEN": BOT_TOKEN,
-            "POSTROOM_SLACK_API_URL": await serve(up.slack) + "/api/",
+            "POSTROOM_SLACK_BOT_TOKEN": slack_token,
+            "POSTROOM_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "POSTROOM_SLACK_API_URL": fake_slack.api_url,
             "POSTROOM_INSTAGRAM_ACCESS_TOKEN": ACCESS_TOKEN,
             "POSTROOM_INSTAGRAM_API_URL": await serve(up.instagram),
         }
@@ -146,12 +161,12 @@ async def test_all_good(
     assert line(out, "telegram webhook").endswith(PUBLIC_URL + "/telegram/webhook")
     assert "0 update(s) waiting" in line(out, "telegram updates")
     assert "API key valid" in line(out, "ayrshare")
-    assert "bot token valid: postroom in Postroom Test" in line(out, "slack")
+    assert "bot token valid: postroom in Acme" in line(out, "slack")
     assert "access token valid: @postroom.test" in line(out, "instagram")
     # One cheap authenticated call each.
     assert [c.method for c in up.telegram.calls] == ["getMe", "getWebhookInfo"]
     assert [(r.method, r.path) for r in up.ayrshare.requests] == [("GET", "/user")]
-    assert up.slack.calls == ["/api/auth.test"]
+    assert [(c.method, c.token) for c in up.slack.calls] == [("auth.test", BOT_TOKEN)]
 
 
 async def test_bad_credentials_fail_with_the_upstreams_reason(
@@ -164,7 +179,7 @@ async def test_bad_credentials_fail_with_the_upstreams_reason(
         db_url,
         telegram=FakeTelegramAPI(token="999:another-bots-token"),
         ayrshare=FakeAyrshare(api_key="another-key"),
-        slack=FakeSlackWebAPI(token="xoxb-another"),
+        slack_token="xoxb-another",
         instagram=FakeInstagramGraphAPI(token="another"),
     )
     code, out = await doctor(capsys)

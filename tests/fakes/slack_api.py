@@ -301,6 +301,8 @@ class FakeSlackAPI:
             return web.json_response(oauth_v2_access(self, auth, args))
         if method == "apps.connections.open" and token == APP_TOKEN:
             return web.json_response({"ok": True, "url": self.socket_url})
+        if not token:  # Slack's two answers for a missing and a wrong token
+            return _error("not_authed")
         if token not in self.teams:
             return _error("invalid_auth")
         if token in self.expiry and self.wall() >= self.expiry[token]:
@@ -378,7 +380,10 @@ class FakeSlackAPI:
             "url": "https://acme.slack.com/",
         }
         if token in self.enterprises:  # https://api.slack.com/methods/auth.test on Grid
-            answer |= {"enterprise_id": self.enterprises[token], "is_enterprise_install": not team}
+            org = self.enterprises[token]
+            answer |= {"enterprise_id": org, "is_enterprise_install": not team}
+            if not team:
+                answer["team"] = f"Org {org}"
         return answer
 
     def _chat_postMessage(self, args: JSON) -> JSON:
