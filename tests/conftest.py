@@ -28,6 +28,7 @@ from adapters.db.migrate import upgrade
 from adapters.db.tables import Base
 from adapters.db.uow import SqlUnitOfWorkFactory
 from tests.fakes.clock import FixedClock
+from tests.fakes.slack_api import FakeSlackAPI
 
 DATABASE_ENV = "POSTROOM_TEST_DATABASE"
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -156,3 +157,12 @@ def uow_factory(engine: AsyncEngine, keyring: Keyring) -> SqlUnitOfWorkFactory:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
+    """The fake Slack Web API on 127.0.0.1 (slack_sdk speaks aiohttp, real HTTP)."""
+    fake = FakeSlackAPI()
+    await fake.start()
+    yield fake
+    await fake.stop()

@@ -71,15 +71,6 @@ SECRETS = (TOKEN, "test-api-key", BOT_TOKEN, ACCESS_TOKEN, TOKEN.split(":")[1], 
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    """The fake Slack Web API (aiohttp on 127.0.0.1), as the Slack front end's tests use."""
-    fake = FakeSlackAPI()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 def configure(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,13 +30,11 @@ REFRESH = "xoxe-1-refresh-of-the-org"
 
 
 @pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    fake.teams |= {ONE: "T0ONE", GRID: "T0TWO", ORG: ""}
-    fake.enterprises |= {GRID: "E0ORG", ORG: "E0BIG"}
-    yield fake
-    await fake.stop()
+def known(fake_slack: FakeSlackAPI) -> FakeSlackAPI:
+    """The fake, knowing the bot tokens `installed` stores."""
+    fake_slack.teams |= {ONE: "T0ONE", GRID: "T0TWO", ORG: ""}
+    fake_slack.enterprises |= {GRID: "E0ORG", ORG: "E0BIG"}
+    return fake_slack
 
 
 @pytest.fixture
@@ -45,7 +43,7 @@ def env(
     tmp_path: Path,
     secret_spec: str,
     db_url: str,
-    fake_slack: FakeSlackAPI,
+    known: FakeSlackAPI,
 ) -> Callable[..., None]:
     def setup(**changes: str | None) -> None:
         values: dict[str, str | None] = {
@@ -56,7 +54,7 @@ def env(
             "POSTROOM_SLACK_CLIENT_ID": CLIENT_ID,
             "POSTROOM_SLACK_CLIENT_SECRET": CLIENT_SECRET,
             "POSTROOM_SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "POSTROOM_SLACK_API_URL": fake_slack.api_url,
+            "POSTROOM_SLACK_API_URL": known.api_url,
         } | changes
         for name, value in values.items():
             if value is None:

@@ -53,14 +53,6 @@ def every_session_closed() -> Iterator[None]:
     assert not left, f"{len(left)} aiohttp session(s) left open"
 
 
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
-    fake = FakeSlackAPI()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 def base_values(db_url: str, tmp_path: Path, fake: FakeSlackAPI) -> dict[str, Any]:
     """Settings every Slack system here shares: the test database, keys, the fake Web API."""
     return {
