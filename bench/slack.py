@@ -182,6 +182,7 @@ async def wave(channels: int, rounds: int) -> dict[str, object]:
         await asyncio.gather(*(sender() for _ in range(CONCURRENCY)))
         elapsed = time.monotonic() - started
     finally:
+        await messenger.aclose()
         await fake.stop()
     texts = Counter((m.channel, m.text) for m in fake.messages.values())
     shares = Counter(s.channel for s in fake.shared)

@@ -50,7 +50,8 @@ def test_the_scopes_are_the_ones_the_readme_explains() -> None:
     slack = readme.split("## Slack\n", 1)[1].split("\n## ", 1)[0]
     explained = re.findall(r"`([a-z]+(?::[a-z]+)?)` \(", slack)
     assert explained == scopes
-    assert _list_under("    bot_events") == ["message.im", "app_home_opened"]
+    events = ["message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+    assert _list_under("    bot_events") == events
 
 
 def test_the_shortcut_and_home_tab_are_the_ones_served() -> None:
