@@ -58,22 +58,6 @@ _OWN = frozenset({None, "file_share"})  # message subtypes a person's own messag
 # `/postroom digest now` shows the digest the channel would get: posted there, chart and all
 # (an ephemeral answer cannot carry a file: https://api.slack.com/methods/chat.postEphemeral).
 _SHOWN_IN_CHANNEL = frozenset({"digest now", "digest preview"})
-# Core's commands as Slack shows them: `/post` is `/postroom post` (one slash command).
-CORE_COMMANDS = frozenset(
-    {
-        "start",
-        "cancel",
-        "delete",
-        "retry",
-        "link",
-        "unlink",
-        "upgrade",
-        "help",
-        "digest",
-        "disconnect",
-        "forget",
-    }
-)
 
 
 class SlackChat:
@@ -104,7 +88,8 @@ class SlackChat:
         self._seen = seen
         self._tasks: set[asyncio.Task[None]] = set()
         self._team = ""  # the workspace the token is for (auth.test, in `setup`)
-        messenger.commands = (COMMAND, CORE_COMMANDS | {name for name, _ in postroom.menu()})
+        # Core's commands as Slack shows them: `/post` is `/postroom post` (one slash command).
+        messenger.commands = (COMMAND, postroom.command_names())
         # process_before_response: the listener returns right after ack() (the work is a
         # task of ours), so the HTTP answer goes back as soon as it is acked.
         # Many workspaces (`oauth_settings`): bolt finds each request's bot token in the

@@ -147,6 +147,10 @@ class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, Po
         # "/stats [30d] — your numbers" → "your numbers" in the menu.
         self._menu.insert(len(self._menu) - 1, (name, help_line.partition(" — ")[2] or help_line))
 
+    def command_names(self) -> frozenset[str]:
+        """Every command's name, the plugged-in ones too (a chat that renames them: Slack)."""
+        return frozenset(self._commands)
+
     def menu(self) -> list[tuple[str, str]]:
         """(command, description) pairs for a chat's command menu, help last."""
         return list(self._menu)
