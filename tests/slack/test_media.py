@@ -242,3 +242,16 @@ async def test_files_slower_than_the_forms_time_are_refused_on_the_field(
     fake.hold_downloads.set()
     assert answer.json()["errors"]["media"].startswith("Your files took too long to fetch")
     assert fake.in_channel(CHANNEL) == [] and "Slow" not in await posts_text(system)
+
+
+async def test_a_file_bigger_than_it_said_is_cut_off_while_downloading(
+    hosted: tuple[System, FileMediaHost],
+) -> None:
+    system, host = hosted
+    fake = system.fake
+    # Slack's object says 1 kB; the bytes keep coming past the 30 MB the bot holds.
+    liar = fake.add_file("liar.mp4", "video/mp4", bytes(30_000_001), size=1000)
+    await system.slack.post(dm_with_files([liar], "Too big"), "application/json")
+    assert fake.last(ANA.dm).shown.startswith("liar.mp4 is too big; the most I take is 30 MB")
+    assert downloads(fake) == [BOT_TOKEN] and not list(host.directory.glob("*"))
+    assert "Too big" not in await posts_text(system)
