@@ -17,6 +17,7 @@ import uvicorn
 from adapters.console.chat import ConsoleChat
 from adapters.db.engine import ping
 from bot.analytics import AnalyticsJobs
+from bot.ayrshare_web import ayrshare_routes
 from bot.bootstrap import ChatFactory, bootstrap
 from bot.housekeeping import Housekeeping, Pass
 from bot.login_web import login_routes
@@ -127,6 +128,7 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 *login_routes(services.login_callback),
                 *(telegram.routes if telegram else []),
                 *(slack.routes if slack else []),
+                *ayrshare_routes(settings, services),
             ]
             app = create_app(lambda: ping(services.engine), routes)
             config = uvicorn.Config(

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     ayrshare_private_key_file: Path | None = None
     ayrshare_x_api_key: SecretStr | None = None
     ayrshare_x_api_secret: SecretStr | None = None
+    # Verifies the HMAC of Ayrshare's webhook deliveries (POST /ayrshare/webhook); sent as
+    # the secret when the webhook is registered for each profile.
+    ayrshare_webhook_secret: SecretStr | None = None
     # Of a profile's one budget of 300 requests per 5 minutes, shared with publishing (which
     # goes first), the most analytics may use (core.request_budget).
     ayrshare_analytics_budget: int = Field(default=200, ge=1, le=300)

@@ -16,6 +16,7 @@ from adapters.instagram.account import InstagramAccountLogin
 from adapters.instagram.login import InstagramLogin
 from adapters.instagram.publisher import NOT_SET_UP, InstagramGraphPublisher
 from adapters.sandbox.publisher import SandboxPublisher, parse_fail_spec
+from bot.ayrshare_web import WEBHOOK_PATH
 from bot.logs import REDACT, key_spec_secrets
 from bot.settings import Settings
 from core.model import Route, Tier
@@ -116,6 +117,9 @@ def build_publishers(
             jwt_domain=settings.ayrshare_domain,
             private_key_pem=private_key,
             budgeted=budgeted,
+            # Ayrshare only posts to https URLs: without a public URL, no webhook.
+            webhook_url=ayrshare_webhook_url(settings),
+            webhook_secret=_plain(settings.ayrshare_webhook_secret),
         )
     }
     if http is not None:
@@ -159,6 +163,13 @@ def instagram_login(
         graph_url=settings.instagram_api_url,
     )
     return InstagramAccountLogin(login, clock)
+
+
+def ayrshare_webhook_url(settings: Settings) -> str | None:
+    """Where Ayrshare posts its social events: the web app's /ayrshare/webhook."""
+    if not settings.public_url or not settings.http_port:
+        return None
+    return settings.public_url.rstrip("/") + WEBHOOK_PATH
 
 
 def _plain(secret: object) -> str | None:

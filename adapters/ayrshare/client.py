@@ -149,6 +149,18 @@ class AyrshareClient:
         raw = await self._send("GET", "/user", profile_key=profile_key)
         return records.parse_links(refusals.check(raw, "reading the linked accounts"))
 
+    async def register_webhook(
+        self, profile_key: str, *, action: str, url: str, secret: str | None
+    ) -> None:
+        """POST /hook/webhook under the profile's Profile-Key: Ayrshare posts `action` events
+        of that User Profile to `url`, signed with `secret`
+        (https://www.ayrshare.com/docs/apis/webhooks/register)."""
+        body: dict[str, Any] = {"action": action, "url": url}
+        if secret:
+            body["secret"] = secret
+        raw = await self._send("POST", "/hook/webhook", profile_key=profile_key, json=body)
+        refusals.check(raw, "registering the webhook")
+
     async def unlink_social(self, profile_key: str, platform: str) -> None:
         """Unlink one network from the User Profile: DELETE /profiles/social with
         {"platform": …} under its Profile-Key

@@ -13,7 +13,7 @@ from adapters.ayrshare import records, wire
 from adapters.ayrshare.budgeted import PRIMARY, Budgeted
 from adapters.ayrshare.client import AyrshareClient
 from core.connections import LinkState
-from core.errors import PermanentError
+from core.errors import PermanentError, PublishError
 from core.model import AccountKey, Network, Post, Profile, Route, Secret
 from core.ports import ConnectLink, Outcome, OutcomeKind, PublishRequest
 from core.request_budget import BudgetKey, Lane
@@ -61,6 +61,8 @@ class AyrsharePublisher:
         connect_redirect: str | None = None,
         budgeted: Budgeted | None = None,
         connections_ttl: timedelta = CONNECTIONS_TTL,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         self._client = client
         self._domain = jwt_domain
@@ -69,6 +71,11 @@ class AyrsharePublisher:
         self._budgeted = budgeted or Budgeted()
         self._ttl = connections_ttl
         self._linked: dict[int, tuple[datetime, dict[Network, LinkState]]] = {}
+        # Ayrshare's social webhook, registered per User Profile (it would otherwise go to
+        # the primary profile's webhook, if any); `_hooked`: registered by this process.
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self._hooked: set[int] = set()
 
     def __repr__(self) -> str:
         return f"AyrsharePublisher({self._client!r})"
@@ -87,12 +94,34 @@ class AyrsharePublisher:
         ref, key = await self._budgeted.call(
             PRIMARY, Lane.CHAT, lambda: self._client.create_profile(title)
         )
+        await self._register_webhook(profile.id, key)
         return AccountKey(ref, Secret(key))
+
+    async def _register_webhook(self, profile_id: int, key: str) -> None:
+        """Ask Ayrshare to post this User Profile's link events to us. Best effort: without
+        it the scheduled GET /user still finds what changed, only later."""
+        url = self._webhook_url
+        if url is None or profile_id in self._hooked:
+            return
+        self._hooked.add(profile_id)  # /connect asks for every network's link at once
+        try:
+            await self._budgeted.call(
+                (Route.AYRSHARE, profile_id),
+                Lane.CHAT,
+                lambda: self._client.register_webhook(
+                    key, action="social", url=url, secret=self._webhook_secret
+                ),
+            )
+        except PublishError as e:
+            self._hooked.discard(profile_id)  # the next link asks again
+            log.warning("could not register the webhook of profile %s: %s", profile_id, e)
 
     async def connect_link(self, profile: Profile, network: Network) -> ConnectLink:
         if not self._domain or not self._private_key:
             raise PermanentError(NO_JWT_SETUP)
         domain, private_key = self._domain, self._private_key
+        # First linked: a profile made before the webhook was configured gets it now.
+        await self._register_webhook(profile.id, _profile_key(profile))
         url = await self._budgeted.call(
             PRIMARY,
             Lane.CHAT,

@@ -402,3 +402,35 @@ def test_check_returns_json_or_raises() -> None:
         refusals.check(raw(200, b"oops"), "reading")
     with pytest.raises(PermanentError, match="Post not found"):
         refusals.check(raw(404, {"status": "error", "message": "Post not found."}), "reading")
+
+
+def test_social_webhook_bodies_in_each_shape() -> None:
+    from adapters.ayrshare import webhook
+    from core.lifecycle_ports import LinkEvent, LinkEventKind
+
+    def body(**fields: object) -> bytes:
+        return json.dumps({"action": "social", "refId": "r1"} | fields).encode()
+
+    unlink = body(type="unlink", platform="linkedin", source="system")
+    assert webhook.parse_social(unlink) == LinkEvent(
+        "r1", Network.LINKEDIN, LinkEventKind.UNLINK, by_system=True
+    )
+    named = body(type="link", platform="twitter", details={"displayName": "ada"})
+    assert webhook.parse_social(named) == LinkEvent(
+        "r1", Network.X, LinkEventKind.LINK, False, "ada"
+    )
+    stamp = {"_seconds": 1767225600, "_nanoseconds": 0}
+    refresh = webhook.parse_social(body(type="refresh", platform="linkedin", refreshBy=stamp))
+    assert refresh is not None and refresh.renew_by == datetime(2026, 1, 1, tzinfo=UTC)
+    for ignored in (
+        body(type="rename", platform="linkedin"),  # a type we do not know
+        body(type="unlink", platform="gmb"),  # a network Postroom does not publish to
+        json.dumps({"action": "social", "type": "unlink", "platform": "linkedin"}).encode(),
+        json.dumps({"action": "feed", "refId": "r1"}).encode(),
+    ):
+        assert webhook.parse_social(ignored) is None
+    for junk in (b"[]", b"", b"\x00"):
+        with pytest.raises(ValueError):
+            webhook.parse_social(junk)
+    assert webhook.delivery_key(unlink) == webhook.delivery_key(bytes(unlink))
+    assert webhook.delivery_key(unlink) != webhook.delivery_key(named) >= 0

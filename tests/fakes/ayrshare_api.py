@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import secrets
 from collections import deque
@@ -44,6 +46,7 @@ class FakeProfile:
     linked: dict[str, str] = field(default_factory=dict)  # platform -> display name
     # Extra fields of a platform's displayNames entry (refreshDaysRemaining, refreshRequired).
     details: dict[str, JSON] = field(default_factory=dict)
+    webhooks: dict[str, JSON] = field(default_factory=dict)  # action -> {url, secret}
     calls: int = 0
 
 
@@ -253,6 +256,8 @@ class FakeAyrshare:
             case "POST", ["analytics", "social"]:
                 platforms = [p for p in body.get("platforms", []) if p in profile.linked]
                 return _ok({"status": "success"} | {p: {"analytics": {}} for p in platforms})
+            case "POST", ["hook", "webhook"]:
+                return self._register_webhook(profile, body)
             case "POST", ["media", "upload"]:
                 name = str(body.get("fileName") or "file")
                 url = f"https://images.ayrshare.test/{secrets.token_hex(4)}/{name}"
@@ -308,6 +313,45 @@ class FakeAyrshare:
         if profile.linked:  # omitted when nothing is linked, as Ayrshare does
             data["activeSocialAccounts"] = list(profile.linked)
         return _ok(data)
+
+    def _register_webhook(self, profile: FakeProfile, body: JSON) -> Response:
+        # https://www.ayrshare.com/docs/apis/webhooks/register: one URL per action and
+        # profile, https only; registering again replaces it.
+        action, url = body.get("action"), body.get("url")
+        if not isinstance(action, str) or not isinstance(url, str) or not url:
+            return _error(400, None, "Missing action or url.")
+        if not url.startswith("https://"):
+            return _error(400, None, "Webhook URL must use https.")
+        profile.webhooks[action] = {"url": url, "secret": body.get("secret")}
+        return _ok({"status": "success", "action": action, "url": url, "refId": profile.ref_id})
+
+    def social_event(
+        self, profile_key: str, type_: str, platform: str, *, source: str = "user", **extra: Any
+    ) -> tuple[str, bytes, dict[str, str]]:
+        """A `social` delivery as Ayrshare would post it for this profile: (the registered
+        URL, the body, its headers, signed with the registered secret when there is one)."""
+        profile = self._profile(profile_key)
+        hook = profile.webhooks["social"]
+        body = json.dumps(
+            {
+                "action": "social",
+                "type": type_,
+                "platform": platform,
+                "source": source,
+                "refId": profile.ref_id,
+                "title": profile.title,
+                "created": self.now.isoformat(),
+                "hookId": secrets.token_hex(6),
+            }
+            | extra
+        ).encode()
+        headers = {"content-type": "application/json"}
+        secret = hook.get("secret")
+        if isinstance(secret, str):
+            headers["x-authorization-content-sha256"] = hmac.new(
+                secret.encode(), body, hashlib.sha256
+            ).hexdigest()
+        return str(hook["url"]), body, headers
 
     def _unlink(self, profile: FakeProfile, body: JSON) -> Response:
         # https://www.ayrshare.com/docs/apis/profiles/unlink-social-network
