@@ -36,17 +36,21 @@ from bot.settings import Settings
 from bot.wiring import (
     SystemClock,
     ayrshare_client,
+    build_plans,
     build_policy,
     build_publishers,
     instagram_login,
     load_keyring,
 )
 from core.analytics_ports import AnalyticsSource, ChartRenderer
+from core.billing.lifecycle import Billing
+from core.billing.passes import BillingPass
+from core.billing_ports import PaymentProvider
 from core.chat.entry import Postroom
 from core.chat.login import LoginCallback
 from core.lifecycle import ConnectionLifecycle
 from core.logins import AccountLogin
-from core.model import ChatPlatform, Network, Route
+from core.model import ChatPlatform, Network, Provider, Route
 from core.policy import Policy
 from core.ports import Clock, MediaHost, Messenger, Publisher, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
@@ -104,6 +108,9 @@ class Services:
     lifecycle: ConnectionLifecycle | None = None  # link checks and warnings
     # Closed by `aclose` after the HTTP client (the Slack messenger's aiohttp session).
     closing: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    billing: Billing | None = None  # always set by bootstrap
+    billing_pass: BillingPass | None = None  # always set by bootstrap
+    payments: Mapping[Provider, PaymentProvider] = field(default_factory=dict)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -148,6 +155,7 @@ def bootstrap(
     media_host: MediaHost | None = None,
     charts: ChartRenderer | None = None,
     budget: RequestBudget | None = None,
+    payments: Mapping[Provider, PaymentProvider] | None = None,  # the ways to pay for a plan
     # Core.
     policy: Policy | None = None,
     pipeline_config: PipelineConfig | None = None,
@@ -214,6 +222,16 @@ def bootstrap(
     closing: list[Callable[[], Awaitable[None]]] = []
     view: Mapping[ChatPlatform, Messenger] = MappingProxyType(chat_out)
     notifier = ProgressNotifier(uow, view)
+    payments = dict(payments or {})
+    billing = Billing(
+        uow,
+        clock,
+        policy,
+        view,
+        base=settings.resolved_default_tier,
+        plans=build_plans(settings),
+        notifier=notifier,
+    )
     postroom = Postroom(
         uow=uow,
         publishers=publishers,
@@ -223,6 +241,8 @@ def bootstrap(
         bot_username=bot_username,
         sandbox=settings.sandbox if sandbox is None else sandbox,
         notifier=notifier,
+        billing=billing,
+        payments=payments,
     )
     pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config, rng, budget)
     # The Free tier's Instagram Login: /connect links to it, the web app's callback completes
@@ -297,4 +317,7 @@ def bootstrap(
         token_refresh=token_refresh,
         lifecycle=lifecycle,
         closing=closing,
+        billing=billing,
+        billing_pass=BillingPass(billing, uow, clock),
+        payments=payments,
     )

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -24,6 +24,9 @@ from bot.runtime import SchemaOutOfDate, run
 from bot.schema import DatabaseUnavailable
 from bot.settings import Settings
 from bot.wiring import MissingSecretKeys, load_keyring
+from core.billing.lifecycle import Change
+from core.billing.operator import Operator
+from core.errors import DomainError
 from core.model import ChatPlatform, Identity, Tier
 
 log = logging.getLogger("postroom")
@@ -87,8 +90,21 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("admin", help="operator commands")
     admin = p.add_subparsers(dest="admin_command", required=True)
-    tier = admin.add_parser("tier", help="set a profile's tier (an operator grant)")
-    tier.add_argument("identity", help="e.g. telegram:12345, slack:T012/U345, console:you")
+    who = "e.g. telegram:12345, slack:T012/U345, console:you"
+    grant = admin.add_parser("grant", help="give a profile a tier (an operator grant)")
+    grant.add_argument("identity", help=who)
+    grant.add_argument("tier", choices=[t.value for t in Tier if t is not Tier.FREE])
+    grant.add_argument("--days", type=int, help="for this many days (default: until revoked)")
+    grant.set_defaults(handler=_admin_grant)
+    revoke = admin.add_parser("revoke", help="end a profile's operator grants now")
+    revoke.add_argument("identity", help=who)
+    revoke.set_defaults(handler=_admin_revoke)
+    show = admin.add_parser("show", help="a profile's plan, provider, period end and usage")
+    show.add_argument("identity", help=who)
+    show.set_defaults(handler=_admin_show)
+    # The older form: pro is an unlimited grant, free revokes the grants.
+    tier = admin.add_parser("tier", help="pro: grant until revoked; free: revoke")
+    tier.add_argument("identity", help=who)
     tier.add_argument("tier", choices=[t.value for t in Tier])
     tier.set_defaults(handler=_admin_tier)
 
@@ -192,17 +208,72 @@ async def _db_current(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _admin_tier(settings: Settings, args: argparse.Namespace) -> int:
-    identity = Identity.parse(args.identity)
+async def _admin(settings: Settings, act: Callable[[Operator], Awaitable[str]]) -> int:
     services = bootstrap(settings)
     try:
-        profile = await services.accounts.set_tier(
-            identity, Tier(args.tier), provider="operator", ref="postroom admin tier"
-        )
-        print(f"profile {profile.id} ({identity}) is now {profile.tier.label}")
+        assert services.billing is not None
+        operator = Operator(services.billing, services.uow, services.clock)
+        print(await act(operator))
+    except DomainError as e:
+        print(f"postroom: {e}", file=sys.stderr)
+        return 1
     finally:
         await services.aclose()
     return 0
+
+
+def _changed(identity: Identity, change: Change) -> str:
+    standing = change.standing
+    until = standing.ends_at or standing.renews_at
+    text = f"profile {change.profile_id} ({identity}) is now {change.tier.label}"
+    if until is not None:
+        text += f" until {until.isoformat(timespec='minutes')}"
+    if change.held:
+        text += "; held: " + ", ".join(f"#{p.id}" for p in change.held)
+    released = change.released.scheduled + change.released.late
+    if released:
+        text += "; released: " + ", ".join(f"#{p.id}" for p in released)
+    return text
+
+
+async def _admin_grant(settings: Settings, args: argparse.Namespace) -> int:
+    identity = Identity.parse(args.identity)
+    days: int | None = args.days
+
+    async def act(operator: Operator) -> str:
+        return _changed(identity, await operator.grant(identity, Tier(args.tier), days=days))
+
+    return await _admin(settings, act)
+
+
+async def _admin_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    identity = Identity.parse(args.identity)
+
+    async def act(operator: Operator) -> str:
+        return _changed(identity, await operator.revoke(identity))
+
+    return await _admin(settings, act)
+
+
+async def _admin_show(settings: Settings, args: argparse.Namespace) -> int:
+    identity = Identity.parse(args.identity)
+
+    async def act(operator: Operator) -> str:
+        summary = await operator.show(identity)
+        return "\n".join(f"{label}: {value}" for label, value in summary.lines)
+
+    return await _admin(settings, act)
+
+
+async def _admin_tier(settings: Settings, args: argparse.Namespace) -> int:
+    identity = Identity.parse(args.identity)
+
+    async def act(operator: Operator) -> str:
+        if Tier(args.tier) is Tier.FREE:
+            return _changed(identity, await operator.revoke(identity))
+        return _changed(identity, await operator.grant(identity, Tier(args.tier), days=None))
+
+    return await _admin(settings, act)
 
 
 async def _keys_generate(settings: Settings, args: argparse.Namespace) -> int:

@@ -118,6 +118,13 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 every=settings.lifecycle_every.total_seconds(),
             )
             lifecycle.start()
+        billing_jobs: Housekeeping | None = None
+        if services.billing_pass is not None:
+            billing_jobs = Housekeeping(
+                {"billing": services.billing_pass.run},
+                every=settings.billing_every.total_seconds(),
+            )
+            billing_jobs.start()
         server: _Server | None = None
         server_task: asyncio.Task[None] | None = None
         console_task: asyncio.Task[None] | None = None
@@ -164,6 +171,8 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             await housekeeping.stop()
         if lifecycle is not None:
             await lifecycle.stop()
+        if billing_jobs is not None:
+            await billing_jobs.stop()
         if jobs is not None:
             await jobs.stop()  # digests in flight finish while the messengers still run
         # The pipeline stops before Telegram: its last outcomes still edit progress messages.

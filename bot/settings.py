@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     pro_max_scheduled: int | None = None
     pro_posts_per_month: int | None = None
     missed_grace: timedelta = timedelta(minutes=15)
+    # Prices of Pro (core.tiers.Plan): unset = not sold that way.
+    pro_stars_price: int | None = Field(default=None, ge=1, le=10000)  # Stars per 30 days
+    stripe_price_id: str | None = None  # Stripe's price_… for Pro
+    billing_every: timedelta = timedelta(minutes=1)  # lapses and renewal reminders
 
     ayrshare_base_url: str = "https://api.ayrshare.com/api"
     ayrshare_api_key: SecretStr | None = None

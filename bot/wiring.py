@@ -23,6 +23,7 @@ from core.model import Route, Tier
 from core.policy import Policy
 from core.ports import Clock, Publisher
 from core.telemetry import Telemetry
+from core.tiers import Plan
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,18 @@ def ayrshare_client(
         x_api_key=_plain(settings.ayrshare_x_api_key),
         x_api_secret=_plain(settings.ayrshare_x_api_secret),
         telemetry=telemetry,
+    )
+
+
+def build_plans(settings: Settings) -> tuple[Plan, ...]:
+    """The plans on sale, with their prices from configuration."""
+    return (
+        Plan(
+            "pro",
+            Tier.PRO,
+            stars=settings.pro_stars_price,
+            stripe_price_id=settings.stripe_price_id,
+        ),
     )
 
 

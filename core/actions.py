@@ -36,6 +36,7 @@ class Action(StrEnum):
     DISCONNECT = "dx"  # confirms /disconnect: dx:<network>:<minute the question was asked>
     RECONNECT = "rc"  # a connection warning's button: rc:<network> gives a fresh link
     FORGET = "fg"  # confirms /forget: fg:<minute the question was asked>
+    RENEW = "rn"  # a plan ended or is ending: the ways to pay for it again (/upgrade)
 
     @property
     def takes_post(self) -> bool:

@@ -181,20 +181,83 @@ class Connection:
     expires_at: datetime | None = None
 
 
+class Provider(StrEnum):
+    """Who takes the money (or, for `operator`, who gave Pro away)."""
+
+    TELEGRAM_STARS = "telegram_stars"
+    STRIPE = "stripe"
+    OPERATOR = "operator"
+
+
+class SubscriptionStatus(StrEnum):
+    """A subscription's state as its provider last told us (Stripe's names)."""
+
+    ACTIVE = "active"
+    TRIALING = "trialing"
+    PAST_DUE = "past_due"  # a renewal payment failed; the provider is still retrying
+    UNPAID = "unpaid"
+    INCOMPLETE = "incomplete"
+    CANCELED = "canceled"  # ended: by the user, the provider, a refund or the operator
+
+
+# Pro while the period lasts: a failed renewal keeps it until the period end, as the
+# provider retries the charge meanwhile.
+PAYING = frozenset(
+    {SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE}
+)
+
+
 @dataclass(slots=True)
 class Subscription:
-    """Why a profile has its tier: a payment provider's subscription or an operator grant."""
+    """A profile's one current paid subscription, as its provider last told us."""
 
-    provider: str  # "operator", "stripe", "telegram_stars", ...
-    tier: Tier
-    reference: str = ""
+    provider: Provider
+    status: SubscriptionStatus
+    tier: Tier = Tier.PRO
+    plan: str = "pro"  # the configured plan it was bought on (core.billing.plans)
+    customer_id: str = ""  # Stripe's cus_…, Telegram's user id
+    subscription_id: str = ""  # Stripe's sub_…, the Stars subscription's first charge id
+    price_id: str = ""  # Stripe's price_…, or "XTR:<stars>" for Telegram Stars
     current_period_end: datetime | None = None
+    cancel_at_period_end: bool = False  # non-renewing: ends at current_period_end
     created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def grants(self, now: datetime) -> bool:
+        """Whether it gives its tier at `now`."""
+        return (
+            self.status in PAYING
+            and self.current_period_end is not None
+            and self.current_period_end > now
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An operator's grant of a tier: for a number of days, or until revoked (no end)."""
+
+    id: int
+    tier: Tier
+    starts_at: datetime
+    ends_at: datetime | None = None
+    reason: str = ""
+    revoked_at: datetime | None = None
+
+    def grants(self, now: datetime) -> bool:
+        return (
+            self.revoked_at is None
+            and self.starts_at <= now
+            and (self.ends_at is None or self.ends_at > now)
+        )
 
 
 @dataclass(slots=True)
 class Profile:
-    """A Postroom account: one per chat user, with its tier, time zone and network access."""
+    """A Postroom account: one per chat user, with its tier, time zone and network access.
+
+    `tier` is the tier last applied by the billing lifecycle (core.billing), which derives it
+    from the subscription and grants (core.tiers.derive_tier); nothing else writes it.
+    """
 
     id: int
     tier: Tier
@@ -205,6 +268,7 @@ class Profile:
     accounts: dict[Route, AccountKey] = field(default_factory=dict)
     connections: dict[Network, Connection] = field(default_factory=dict)
     subscription: Subscription | None = None
+    grants: list[Grant] = field(default_factory=list)  # newest last, revoked ones included
 
     def connected(self) -> frozenset[Network]:
         return frozenset(
@@ -233,12 +297,17 @@ class Target:
     locked_until: datetime | None = None
     sent_at: datetime | None = None
     published_at: datetime | None = None
+    # Held back to draft when the plan that reached it ended (core.billing): the time it was
+    # due, so a renewal schedules it again.
+    held_due: datetime | None = None
 
     def move_to(self, state: TargetState, due_at: datetime | None = None) -> None:
         """Go to `state`, or raise InvalidTransition if the lifecycle does not allow it.
         `due_at`, when given, is when it falls due; a draft is never due."""
         check_transition(self.state, state)
         self.state = state
+        if state is not TargetState.DRAFT:
+            self.held_due = None  # scheduled again, by a renewal or by hand
         if due_at is not None or state is TargetState.DRAFT:
             self.due_at = due_at
 

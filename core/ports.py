@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol, Self, runtime_checkable
 
 from core.analytics_ports import AnalyticsRepository
+from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.connections import LinkState
@@ -25,7 +26,6 @@ from core.model import (
     Post,
     Profile,
     Route,
-    Subscription,
     Tier,
 )
 from core.replies import Reply
@@ -44,14 +44,14 @@ class ProfileRepository(Protocol):
         ...
 
     async def save(self, profile: Profile) -> None:
-        """Persist tier, time zone, Ayrshare account and connections (secrets encrypted)."""
+        """Persist time zone, name, provider accounts and connections (secrets encrypted);
+        not the tier (core.billing applies it through `BillingRepository.set_tier`) nor the
+        subscription and grants (`BillingRepository`)."""
         ...
 
     async def lock(self, profile_id: int) -> Profile | None:
         """Like get, but holds a row lock until the unit of work ends (PostgreSQL)."""
         ...
-
-    async def add_subscription(self, profile_id: int, subscription: Subscription) -> None: ...
 
     async def identities(self, profile_id: int) -> Sequence[Identity]: ...
 
@@ -228,6 +228,7 @@ class UnitOfWork(Protocol):
     seen_updates: SeenUpdateRepository
     logins: LoginRepository
     lifecycle: LifecycleRepository
+    billing: BillingRepository
 
     async def __aenter__(self) -> Self: ...
 

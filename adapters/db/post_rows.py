@@ -40,6 +40,7 @@ def target_from_row(row: TargetRow) -> Target:
         locked_until=row.locked_until,
         sent_at=row.sent_at,
         published_at=row.published_at,
+        held_due=row.held_due_at,
     )
 
 
@@ -60,6 +61,7 @@ def target_columns(target: Target) -> dict[str, object]:
         "locked_until": target.locked_until,
         "sent_at": target.sent_at,
         "published_at": target.published_at,
+        "held_due_at": target.held_due,
     }
 
 

@@ -1,4 +1,4 @@
-"""SQL profiles: identities, provider accounts (keys encrypted), connections, plans."""
+"""SQL profiles: identities, provider accounts (keys encrypted), connections; plans read-only."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.db.billing import load_billing
 from adapters.db.cipher import Keyring, SecretError
 from adapters.db.forget import forget_profile
 from adapters.db.tables import (
@@ -16,7 +17,6 @@ from adapters.db.tables import (
     IdentityRow,
     ProfileRow,
     ProviderAccountRow,
-    SubscriptionRow,
 )
 from core.errors import Conflict
 from core.model import (
@@ -29,7 +29,6 @@ from core.model import (
     Profile,
     Route,
     Secret,
-    Subscription,
     Tier,
 )
 
@@ -99,7 +98,6 @@ class SqlProfileRepository:
         row = await self._session.get(ProfileRow, profile.id, populate_existing=True)
         if row is None:
             raise LookupError(f"profile {profile.id} does not exist")
-        row.tier = profile.tier.value
         row.timezone = profile.timezone
         row.display_name = profile.display_name
         await self._save_accounts(profile)
@@ -175,19 +173,6 @@ class SqlProfileRepository:
         row = (await self._session.scalars(stmt)).first()
         return None if row is None else await self._load(row)
 
-    async def add_subscription(self, profile_id: int, subscription: Subscription) -> None:
-        self._session.add(
-            SubscriptionRow(
-                profile_id=profile_id,
-                provider=subscription.provider,
-                tier=subscription.tier.value,
-                reference=subscription.reference,
-                current_period_end=subscription.current_period_end,
-                created_at=subscription.created_at,
-            )
-        )
-        await self._session.flush()
-
     async def identities(self, profile_id: int) -> Sequence[Identity]:
         stmt = (
             select(IdentityRow)
@@ -239,21 +224,5 @@ class SqlProfileRepository:
             profile.connections[network] = Connection(
                 network, ConnectionStatus(c.status), c.display_name, c.updated_at, c.expires_at
             )
-        latest = (
-            await self._session.scalars(
-                select(SubscriptionRow)
-                .where(SubscriptionRow.profile_id == row.id)
-                .order_by(SubscriptionRow.id.desc())
-                .limit(1)
-                .execution_options(**_FRESH)
-            )
-        ).first()
-        if latest is not None:
-            profile.subscription = Subscription(
-                provider=latest.provider,
-                tier=Tier(latest.tier),
-                reference=latest.reference,
-                current_period_end=latest.current_period_end,
-                created_at=latest.created_at,
-            )
+        profile.subscription, profile.grants = await load_billing(self._session, row.id)
         return profile

@@ -118,19 +118,60 @@ class ConnectionRow(Base):
 
 
 class SubscriptionRow(Base):
-    """Subscription history; a profile's current subscription is its newest row."""
+    """A profile's one current paid subscription (migration 0012_billing)."""
 
     __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index(None, "provider", "customer_id"),
+        Index(None, "provider", "subscription_id"),
+    )
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str] = mapped_column(String(255), default="")
+    subscription_id: Mapped[str] = mapped_column(String(255), default="")
+    price_id: Mapped[str] = mapped_column(String(255), default="")
+    current_period_end: Mapped[datetime | None]
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+
+
+class GrantRow(Base):
+    """An operator's grant of a tier, kept after it ends or is revoked (the history)."""
+
+    __tablename__ = "grants"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     profile_id: Mapped[int] = mapped_column(
         ForeignKey("profiles.id", ondelete="CASCADE"), index=True
     )
-    provider: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(16))
-    reference: Mapped[str] = mapped_column(String(255), default="")
-    current_period_end: Mapped[datetime | None]
-    created_at: Mapped[datetime | None]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    revoked_at: Mapped[datetime | None]
+
+
+class BillingEventRow(Base):
+    """A payment event handled once: a provider's charge or event id, or a once-only notice
+    of Postroom's own. The primary key is what makes a replay change nothing."""
+
+    __tablename__ = "billing_events"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # NULL for an event of nobody we know; the profile's go with it (/forget).
+    profile_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
 
 
 class PostRow(Base):
@@ -178,6 +219,8 @@ class TargetRow(Base):
     locked_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+    # When it was due before a lapsed plan held it back to draft (migration 0012_billing).
+    held_due_at: Mapped[datetime | None]
 
 
 # --- analytics and digests (migration 0002_analytics) -----------------------------------------

@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.analytics import SqlAnalyticsRepository
+from adapters.db.billing import SqlBillingRepository
 from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRepository
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
@@ -16,6 +17,7 @@ from adapters.db.logins import SqlLoginRepository
 from adapters.db.posts import SqlPostRepository
 from adapters.db.profiles import SqlProfileRepository
 from core.analytics_ports import AnalyticsRepository
+from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.lifecycle_ports import LifecycleRepository
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
         self.seen_updates: SeenUpdateRepository = SqlSeenUpdateRepository(self._session)
         self.logins: LoginRepository = SqlLoginRepository(self._session)
         self.lifecycle: LifecycleRepository = SqlLifecycleRepository(self._session)
+        self.billing: BillingRepository = SqlBillingRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

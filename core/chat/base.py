@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from core.billing.lifecycle import Billing
+from core.billing_ports import PaymentProvider
 from core.commands import ascii_number
 from core.connections import apply_links
 from core.errors import DomainError, PublishError
 from core.handlers import MAX_POST_ID, Actor, reach
 from core.logins import AccountLogin
-from core.model import MessageRef, Network, Post, Profile, Route
+from core.model import MessageRef, Network, Post, Profile, Provider, Route
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory, read_links
 from core.publishing.accounts import Accounts
@@ -37,6 +39,8 @@ class Flow:
         bot_username: str | None = None,
         sandbox: bool = False,
         notifier: ProgressNotifier | None = None,
+        billing: Billing | None = None,
+        payments: Mapping[Provider, PaymentProvider] | None = None,
     ) -> None:
         self._uow = uow
         self._publishers = publishers
@@ -49,6 +53,8 @@ class Flow:
         # Networks connected by the user's own login (Instagram Login on the Free tier), for
         # the profiles whose tier routes them to the login's route (`Postroom.add_login`).
         self._logins: dict[Network, AccountLogin] = {}
+        self._billing = billing or Billing(uow, clock, policy, {}, notifier=notifier)
+        self._payments = dict(payments or {})
 
     async def _show_progress(
         self, post: Post, message: MessageRef | None, reply: Reply | None = None

@@ -6,12 +6,15 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from core.actions import Action
+from core.billing.lifecycle import Billing
+from core.billing_ports import PaymentProvider
 from core.chat.base import int_arg
 from core.chat.disconnect import DisconnectFlow
 from core.chat.forget import ForgetFlow
 from core.chat.form import FormFlow
 from core.chat.home import HomeFlow
 from core.chat.linking import LinkFlow
+from core.chat.plans import PlanFlow
 from core.chat.posts import PostFlow
 from core.chat.reconnect import ReconnectFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
@@ -23,6 +26,7 @@ from core.model import (
     MessageRef,
     Network,
     Profile,
+    Provider,
     Route,
 )
 from core.policy import Policy
@@ -32,7 +36,6 @@ from core.publishing.progress import ProgressNotifier
 from core.replies import (
     MAX_CALLBACK_BYTES,
     Button,
-    Field,
     Reply,
     Seal,
     code,
@@ -68,9 +71,11 @@ FORGOTTEN = (
 )
 
 
-class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, PostFlow, LinkFlow):
+class Postroom(
+    ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, PlanFlow, PostFlow, LinkFlow
+):
     """Use cases behind chat: start, help, connect, status, disconnect, forget, post, posts,
-    cancel, delete, retry, schedule, tier and timezone."""
+    cancel, delete, retry, schedule, tier, upgrade and timezone."""
 
     def __init__(
         self,
@@ -83,6 +88,8 @@ class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, Po
         bot_username: str | None = None,
         sandbox: bool = False,
         notifier: ProgressNotifier | None = None,
+        billing: Billing | None = None,
+        payments: Mapping[Provider, PaymentProvider] | None = None,
     ) -> None:
         super().__init__(
             uow=uow,
@@ -93,6 +100,8 @@ class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, Po
             bot_username=bot_username,
             sandbox=sandbox,
             notifier=notifier,
+            billing=billing,
+            payments=payments,
         )
         self._commands: dict[str, CommandHandler] = {
             "start": self._start,
@@ -133,6 +142,7 @@ class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, Po
             Action.DISCONNECT: self._tap_disconnect,
             Action.RECONNECT: self._tap_reconnect,
             Action.FORGET: self._tap_forget,
+            Action.RENEW: self._tap_renew,
         }
 
         self._help_lines: list[str] = []
@@ -326,34 +336,6 @@ class Postroom(ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, Po
             "/timezone <Area/City> — your time zone · /tier — your plan\n"
             "/link — publish a channel's posts with your profile · /unlink"
             + "".join(f"\n{line}" for line in self._help_lines)
-        )
-
-    async def _tier(
-        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
-    ) -> Reply:
-        rules = self._policy[profile.tier]
-        nets = ", ".join(n.label for n in rules.routes)
-        hours = int(rules.analytics_refresh.total_seconds() // 3600)
-        return Reply(
-            f"You're on {profile.tier.label}.",
-            fields=(
-                Field("Networks", nets),
-                Field("Scheduled posts at once", str(rules.max_scheduled)),
-                Field("Posts per month", str(rules.posts_per_month)),
-                Field("Analytics refresh", f"every {hours} h"),
-            ),
-        )
-
-    async def _upgrade(
-        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
-    ) -> Reply:
-        if profile.tier.value == "pro":
-            return Reply("You're already on Pro: all six networks are yours.")
-        pro = ", ".join(n.label for n in self._policy.rules[max(self._policy.rules)].routes)
-        return Reply(
-            f"Pro publishes to {pro} and refreshes analytics hourly.\n"
-            "Ask the operator of this Postroom to upgrade you "
-            f"({code(f'postroom admin tier {actor.identity} pro')})."
         )
 
     async def _timezone(

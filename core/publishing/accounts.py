@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 
 from core.errors import Conflict, DomainError
-from core.model import Identity, Profile, Route, Subscription, Tier
+from core.model import Identity, Profile, Route, Tier
 from core.ports import Clock, Publisher, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -88,20 +88,4 @@ class Accounts:
             await uow.profiles.save(current)
             await uow.commit()
             log.info("created %s account %s for profile %s", route.value, account.ref, profile.id)
-            return current
-
-    async def set_tier(
-        self, identity: Identity, tier: Tier, *, provider: str, ref: str
-    ) -> Profile:
-        """Operator or payment grant: set the tier and record why, like a subscription."""
-        profile = await self.profile_for(identity)
-        async with self._uow() as uow:
-            current = await uow.profiles.get(profile.id)
-            assert current is not None
-            current.tier = tier
-            subscription = Subscription(provider, tier, ref, created_at=self._clock.now())
-            current.subscription = subscription
-            await uow.profiles.save(current)
-            await uow.profiles.add_subscription(current.id, subscription)
-            await uow.commit()
             return current

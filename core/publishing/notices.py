@@ -26,13 +26,18 @@ def late_notice(post: Post, when: str, late_by: str) -> Reply:
         f"⏰ Post #{post.id} was due {when}, while the bot was not running, so it was "
         f"not sent. Posts more than {late_by} late wait for you: publish it "
         f"now, edit it, or delete it.\n{views.clip(post.text) or '(media only)'}\nTo: {nets}",
-        buttons=(
-            (
-                Button("🚀 Publish now", Action.PUBLISH, str(post.id)),
-                Button("✍️ Edit", Action.EDIT, str(post.id)),
-                # Asks for confirmation first: the draft's text and media are lost.
-                Button("🗑 Delete", Action.DELETE, str(post.id)),
-            ),
+        buttons=waiting_buttons(post),
+    )
+
+
+def waiting_buttons(post: Post) -> tuple[tuple[Button, ...], ...]:
+    """What an author can do with a post that was not sent at its time."""
+    return (
+        (
+            Button("🚀 Publish now", Action.PUBLISH, str(post.id)),
+            Button("✍️ Edit", Action.EDIT, str(post.id)),
+            # Asks for confirmation first: the draft's text and media are lost.
+            Button("🗑 Delete", Action.DELETE, str(post.id)),
         ),
     )
 

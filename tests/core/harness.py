@@ -61,6 +61,7 @@ class Harness:
             sandbox=False,
             messengers={ChatPlatform.CONSOLE: self.messenger},
         )
+        self.services = services
         self.accounts = services.accounts
         self.app = services.postroom
         self.pipeline = services.pipeline

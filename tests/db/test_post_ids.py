@@ -3,12 +3,14 @@ made in; on the write-side fake and both SQL databases alike."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine, make_session_factory
@@ -95,6 +97,29 @@ async def test_lists_and_latest_draft_can_keep_to_one_chat(uow: UnitOfWorkFactor
     assert ([p.id for p in in_group], in_group_total) == ([here.id], 1)
 
 
+async def _old_post(engine: AsyncEngine, me: int, body: str) -> Post:
+    """A draft written as the schema of revision 0002 had it: raw SQL, since the models
+    describe the newest schema (targets have gained columns since)."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            text(
+                "INSERT INTO posts (profile_id, text, media, created_at, origin_platform, "
+                "origin_chat, origin_workspace) VALUES (:me, :body, '[]', :now, 'telegram', "
+                ":chat, '')"
+            ),
+            {"me": me, "body": body, "now": NOW.replace(tzinfo=None), "chat": PRIVATE.chat},
+        )
+        post_id = result.lastrowid
+        await connection.execute(
+            text(
+                "INSERT INTO targets (post_id, network, route, state, attempts, round) "
+                "VALUES (:post, 'x', 'ayrshare', 'draft', 0, 0)"
+            ),
+            {"post": post_id},
+        )
+    return replace(draft(me, text=body), id=post_id)
+
+
 async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: Path) -> None:
     """0003 rebuilds posts on SQLite: nothing that refers to a post (targets, with ON DELETE
     CASCADE) may be lost, and afterwards a deleted newest post's number stays used."""
@@ -103,8 +128,8 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
     try:
         await upgrade(engine, "0002_analytics")
         me = await profile_id(uow)
-        kept = await add(uow, draft(me, text="kept"))
-        newest = await add(uow, draft(me, text="newest"))
+        kept = await _old_post(engine, me, "kept")
+        newest = await _old_post(engine, me, "newest")
         await upgrade(engine)
         async with uow() as u:
             assert await u.posts.get(kept.id) == kept
@@ -116,7 +141,14 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
             on = await connection.execute(text("PRAGMA foreign_keys"))
             assert on.scalar() == 1  # the pooled connection got its foreign keys back
         await downgrade(engine, "0002_analytics")
-        async with uow() as u:
-            assert await u.posts.get(kept.id) == kept
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT posts.text, targets.network FROM posts JOIN targets "
+                    "ON targets.post_id = posts.id WHERE posts.id = :id"
+                ),
+                {"id": kept.id},
+            )
+            assert rows.all() == [("kept", "x")]
     finally:
         await engine.dispose()

@@ -77,14 +77,25 @@ async def test_missing_script_file(env: str, capsys: pytest.CaptureFixture[str])
 
 
 async def test_admin_tier_is_an_operator_grant(
-    env: str, engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+    env: str,
+    engine: AsyncEngine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert await run_cli("admin", "tier", "telegram:12345", "pro") == 0
+    monkeypatch.setenv("POSTROOM_DEFAULT_TIER", "free")
+    script = tmp_path / "hello.script"
+    script.write_text("/start\n", encoding="utf-8")
+    assert await run_cli("console", "--script", str(script), "--keep-data", "--as", "ana") == 0
+    capsys.readouterr()
+    assert await run_cli("admin", "tier", "console:ana", "pro") == 0
     assert "is now Pro" in capsys.readouterr().out
     async with engine.connect() as conn:
         tier = (await conn.execute(text("SELECT tier FROM profiles"))).scalar_one()
-        provider = (await conn.execute(text("SELECT provider FROM subscriptions"))).scalar_one()
-    assert (tier, provider) == ("pro", "operator")
+        grant = (await conn.execute(text("SELECT ends_at, revoked_at FROM grants"))).one()
+    assert (tier, tuple(grant)) == ("pro", (None, None))
+    assert await run_cli("admin", "tier", "console:ana", "free") == 0
+    assert "is now Free" in capsys.readouterr().out
     assert await run_cli("admin", "tier", "not-an-identity", "pro") == 2
     assert "identity must look like" in capsys.readouterr().err
 

@@ -16,7 +16,8 @@ from adapters.db.slack_installations import SqlInstallationStore
 from adapters.db.tables import IdentityRow
 from bot.bootstrap import Services
 from core.handlers import Actor
-from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Tier
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Provider, Tier
+from core.tiers import Plan
 from core.replies import Reply
 from tests.e2e.conftest import BuildServices
 from tests.e2e.table_scan import Tables, add_missing_rows, owned, read_all
@@ -35,6 +36,8 @@ FILLED_BY_USE = {
     "provider_accounts",
     "connections",
     "subscriptions",
+    "billing_events",
+    "grants",
     "posts",
     "targets",
     "post_tags",
@@ -104,7 +107,17 @@ async def use_postroom(services: Services, fake: FakeAyrshare, user: str) -> int
     assert code is not None
     await services.postroom.handle_text(actor(user, ChatKind.CHANNEL), f"/link {code[1]}")
     await say(services, "/link", user)  # a second code, never used
-    await services.accounts.set_tier(actor(user).identity, Tier.PRO, provider="stripe", ref=user)
+    assert services.billing is not None
+    await services.billing.activate(
+        profile.id,
+        provider=Provider.STRIPE,
+        event_id=f"evt_{user}",
+        plan=Plan("pro", Tier.PRO),
+        period_end=services.clock.now() + timedelta(days=30),
+        customer_id=f"cus_{user}",
+        subscription_id=f"sub_{user}",
+    )
+    await services.billing.grant(profile.id, Tier.PRO, days=30, reason=f"support for {user}")
     assert services.analytics is not None
     await services.analytics.sync.sweep()
     return profile.id

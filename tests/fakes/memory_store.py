@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import NoReturn, Self, cast
 
 from core.analytics_ports import AnalyticsRepository
+from core.billing_ports import BillingRepository
 from core.channel_links import ChatLink, LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.errors import Conflict
@@ -25,7 +26,6 @@ from core.model import (
     Identity,
     Post,
     Profile,
-    Subscription,
     Tier,
 )
 from core.ports import DigestRepository, PostRepository, ProfileRepository
@@ -34,6 +34,11 @@ from tests.fakes.chat_state import (
     ChatTransaction,
     InMemoryProgressOutboxRepository,
     InMemorySeenUpdateRepository,
+)
+from tests.fakes.memory_billing import (
+    BillingTables,
+    BillingTransaction,
+    InMemoryBillingRepository,
 )
 from tests.fakes.memory_posts import InMemoryPostRepository, aware, merged
 
@@ -44,7 +49,7 @@ class InMemoryStore:
 
     profiles: dict[int, Profile] = field(default_factory=dict)  # subscription kept apart
     identities: dict[Identity, int] = field(default_factory=dict)
-    subscriptions: dict[int, list[Subscription]] = field(default_factory=dict)
+    billing: BillingTables = field(default_factory=BillingTables)
     posts: dict[int, Post] = field(default_factory=dict)
     chat: ChatTables = field(default_factory=ChatTables)  # the progress outbox, updates seen
     commits: int = 0
@@ -66,7 +71,6 @@ class _Pending:
 
     profiles: dict[int, Profile] = field(default_factory=dict)
     identities: dict[Identity, int] = field(default_factory=dict)
-    subscriptions: list[tuple[int, Subscription]] = field(default_factory=list)
     posts: dict[int, Post | None] = field(default_factory=dict)  # None: deleted
     forgotten: set[int] = field(default_factory=set)  # profiles deleted with all they keep
     # Committed posts as this unit first read them: commit applies only what it changed since
@@ -92,10 +96,6 @@ class View:
     def identities(self) -> dict[Identity, int]:
         merged = self.store.identities | self.pending.identities
         return {i: p for i, p in merged.items() if p not in self.pending.forgotten}
-
-    def subscriptions(self, profile_id: int) -> list[Subscription]:
-        committed = self.store.subscriptions.get(profile_id, [])
-        return committed + [s for pid, s in self.pending.subscriptions if pid == profile_id]
 
     def post(self, post_id: int) -> Post | None:
         if post_id in self.pending.posts:
@@ -123,16 +123,16 @@ class View:
 
 
 class InMemoryProfileRepository:
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, billing: InMemoryBillingRepository) -> None:
         self._view = view
+        self._billing = billing
 
     def _loaded(self, profile_id: int) -> Profile | None:
         stored = self._view.profile(profile_id)
         if stored is None:
             return None
         profile = copy.deepcopy(stored)
-        history = self._view.subscriptions(profile_id)
-        profile.subscription = copy.deepcopy(history[-1]) if history else None
+        self._billing.load(profile)
         return profile
 
     async def get(self, profile_id: int) -> Profile | None:
@@ -160,25 +160,19 @@ class InMemoryProfileRepository:
             raise LookupError(f"profile {profile.id} does not exist")
         for c in profile.connections.values():
             aware(c.updated_at)
-        # Like the SQL adapter: id and created_at stay; the subscription is history, written
-        # by add_subscription only.
+        # Like the SQL adapter: id, created_at and the tier stay (the tier is core.billing's,
+        # through the billing repository); subscription and grants live there too.
         updated = copy.deepcopy(stored)
-        updated.tier = profile.tier
         updated.timezone = profile.timezone
         updated.display_name = profile.display_name
         updated.accounts = copy.deepcopy(profile.accounts)
         updated.connections = copy.deepcopy(profile.connections)
         updated.subscription = None
+        updated.grants = []
         self._view.pending.profiles[profile.id] = updated
 
     async def lock(self, profile_id: int) -> Profile | None:
         return self._loaded(profile_id)
-
-    async def add_subscription(self, profile_id: int, subscription: Subscription) -> None:
-        if self._view.profile(profile_id) is None:
-            raise LookupError(f"profile {profile_id} does not exist")
-        aware(subscription.current_period_end, subscription.created_at)
-        self._view.pending.subscriptions.append((profile_id, copy.deepcopy(subscription)))
 
     async def identities(self, profile_id: int) -> Sequence[Identity]:
         return [i for i, pid in self._view.identities().items() if pid == profile_id]
@@ -223,7 +217,13 @@ class InMemoryUnitOfWork:
         self.store = store
         self._pending = _Pending()
         view = View(store, self._pending)
-        self.profiles: ProfileRepository = InMemoryProfileRepository(view)
+        self._billing_tx = BillingTransaction(lambda: store.billing)
+        billing = InMemoryBillingRepository(
+            self._billing_tx, lambda: {**store.profiles, **self._pending.profiles}, self._tier
+        )
+        self.billing: BillingRepository = billing
+        self._view = view
+        self.profiles: ProfileRepository = InMemoryProfileRepository(view, billing)
         self.posts: PostRepository = InMemoryPostRepository(view)
         read_side = _NoReadSide()
         self.analytics = cast(AnalyticsRepository, read_side)
@@ -259,11 +259,12 @@ class InMemoryUnitOfWork:
             raise
         store.profiles.update(pending.profiles)
         store.identities.update(pending.identities)
-        for profile_id, subscription in pending.subscriptions:
-            store.subscriptions.setdefault(profile_id, []).append(subscription)
+        if self._billing_tx.own is not None:
+            store.billing = self._billing_tx.own
         for profile_id in pending.forgotten:
             store.profiles.pop(profile_id, None)
-            store.subscriptions.pop(profile_id, None)
+            store.billing.subscriptions.pop(profile_id, None)
+            store.billing.grants.pop(profile_id, None)
             store.identities = {i: p for i, p in store.identities.items() if p != profile_id}
         for post_id, post in pending.posts.items():
             read, current = pending.read.get(post_id), store.posts.get(post_id)
@@ -288,13 +289,20 @@ class InMemoryUnitOfWork:
         self.committed = True
         self._discard()
 
+    def _tier(self, profile_id: int, tier: Tier) -> None:
+        stored = self._view.profile(profile_id)
+        if stored is not None:
+            updated = copy.deepcopy(stored)
+            updated.tier = tier
+            self._pending.profiles[profile_id] = updated
+
     async def rollback(self) -> None:
         self._discard()
 
     def _discard(self) -> None:
         self._pending.profiles.clear()
         self._pending.identities.clear()
-        self._pending.subscriptions.clear()
+        self._billing_tx.discard()
         self._pending.posts.clear()
         self._pending.read.clear()
         self._pending.forgotten.clear()

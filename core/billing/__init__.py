@@ -1,0 +1,1 @@
+"""Billing: subscriptions and operator grants change tiers here, and only here."""
