@@ -28,6 +28,7 @@ from core.model import (
     Tier,
 )
 from core.ports import UnitOfWorkFactory
+from tests.db.old_rows import old_draft, old_post_texts
 from tests.fakes.memory_store import InMemoryUnitOfWorkFactory
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -98,26 +99,7 @@ async def test_lists_and_latest_draft_can_keep_to_one_chat(uow: UnitOfWorkFactor
 
 
 async def _old_post(engine: AsyncEngine, me: int, body: str) -> Post:
-    """A draft written as the schema of revision 0002 had it: raw SQL, since the models
-    describe the newest schema (targets have gained columns since)."""
-    async with engine.begin() as connection:
-        result = await connection.execute(
-            text(
-                "INSERT INTO posts (profile_id, text, media, created_at, origin_platform, "
-                "origin_chat, origin_workspace) VALUES (:me, :body, '[]', :now, 'telegram', "
-                ":chat, '')"
-            ),
-            {"me": me, "body": body, "now": NOW.replace(tzinfo=None), "chat": PRIVATE.chat},
-        )
-        post_id = result.lastrowid
-        await connection.execute(
-            text(
-                "INSERT INTO targets (post_id, network, route, state, attempts, round) "
-                "VALUES (:post, 'x', 'ayrshare', 'draft', 0, 0)"
-            ),
-            {"post": post_id},
-        )
-    return replace(draft(me, text=body), id=post_id)
+    return replace(draft(me, text=body), id=await old_draft(engine, me, body, NOW, PRIVATE.chat))
 
 
 async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: Path) -> None:
@@ -141,14 +123,6 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
             on = await connection.execute(text("PRAGMA foreign_keys"))
             assert on.scalar() == 1  # the pooled connection got its foreign keys back
         await downgrade(engine, "0002_analytics")
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT posts.text, targets.network FROM posts JOIN targets "
-                    "ON targets.post_id = posts.id WHERE posts.id = :id"
-                ),
-                {"id": kept.id},
-            )
-            assert rows.all() == [("kept", "x")]
+        assert await old_post_texts(engine, kept.id) == [("kept", "x")]
     finally:
         await engine.dispose()

@@ -3,6 +3,7 @@ rebuild that makes it so (migration 0010) keeps every row that refers to a profi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.migrate import downgrade, upgrade
 from adapters.db.uow import SqlUnitOfWorkFactory
 from core.model import ChatPlatform, ChatRef, Identity, Network, Post, Route, Target, Tier
+from tests.db.old_rows import old_draft, old_post_texts
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -28,13 +30,10 @@ async def _profile(uow: SqlUnitOfWorkFactory, user: str) -> int:
     return profile.id
 
 
-async def _draft(uow: SqlUnitOfWorkFactory, profile_id: int) -> Post:
+def _draft_of(profile_id: int) -> Post:
     targets = {Network.X: Target(Network.X, Route.AYRSHARE)}
     chat = ChatRef(ChatPlatform.TELEGRAM, "1")
-    async with uow() as u:
-        post = await u.posts.add(Post(0, profile_id, "Hello", (), NOW, chat, targets=targets))
-        await u.commit()
-    return post
+    return Post(0, profile_id, "Hello", (), NOW, chat, targets=targets)
 
 
 async def test_a_deleted_newest_profile_keeps_its_number(
@@ -55,7 +54,9 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
         await upgrade(engine, "0009_instagram_login")
         kept = await _profile(uow, "1")
         newest = await _profile(uow, "2")
-        post = await _draft(uow, kept)
+        # Written as 0009 had it: the models describe the newest schema.
+        post_id = await old_draft(engine, kept, "Hello", NOW, "1")
+        post = replace(_draft_of(kept), id=post_id)
         await upgrade(engine)
         async with uow() as u:
             assert (await u.profiles.get(kept)) is not None
@@ -65,7 +66,6 @@ async def test_upgrading_an_existing_sqlite_database_keeps_every_row(tmp_path: P
             await u.commit()
         assert await _profile(uow, "3") > newest
         await downgrade(engine, "0009_instagram_login")
-        async with uow() as u:
-            assert await u.posts.get(post.id) == post
+        assert await old_post_texts(engine, post.id) == [("Hello", "x")]
     finally:
         await engine.dispose()

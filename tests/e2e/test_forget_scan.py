@@ -17,8 +17,8 @@ from adapters.db.tables import IdentityRow
 from bot.bootstrap import Services
 from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Provider, Tier
-from core.tiers import Plan
 from core.replies import Reply
+from core.tiers import Plan
 from tests.e2e.conftest import BuildServices
 from tests.e2e.table_scan import Tables, add_missing_rows, owned, read_all
 from tests.fakes.ayrshare_api import FakeAyrshare

@@ -179,15 +179,14 @@ async def test_a_link_asked_for_by_a_profile_now_on_pro_is_refused(
 ) -> None:
     async with free_bot(make_services, clock) as bot:
         back = await bot.authorize(link(await bot.say("/connect")))
-        async with bot.services.uow() as uow:
-            profile = await uow.profiles.by_identity(actor().identity)
-            assert profile is not None
-            profile.tier = Tier.PRO  # upgraded meanwhile: Instagram goes through Ayrshare
-            await uow.profiles.save(profile)
-            await uow.commit()
+        profile = await bot.profile()
+        billing = bot.services.billing
+        assert billing is not None  # upgraded meanwhile: Instagram goes through Ayrshare
+        await billing.grant(profile.id, Tier.PRO, days=30, reason="upgraded meanwhile")
+        assert bot.told() == ["You're on Pro until Thu 24 Dec 2026, 10:00 (UTC)."]
         page = await bot.back(back)
         assert page.status_code == 400 and "no longer connects Instagram" in page.text
-        assert bot.told()[0].startswith("Instagram was not connected: Your plan")
+        assert bot.told()[1].startswith("Instagram was not connected: Your plan")
         assert IG not in (await bot.profile()).accounts
 
 
