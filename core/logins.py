@@ -75,7 +75,7 @@ class AccountLogin(Protocol):
 
 class LoginRepository(Protocol):
     async def add_state(self, state: LoginState) -> None:
-        """Store a new state; expired ones are dropped meanwhile."""
+        """Store a new state; ones expired over a day ago are dropped meanwhile."""
         ...
 
     async def take_state(self, digest: str) -> LoginState | None:

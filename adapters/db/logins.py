@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,15 +13,21 @@ from adapters.db.tables import ConnectionRow, ProviderAccountRow
 from core.logins import LoginState
 from core.model import ChatKind, ChatPlatform, ChatRef, ConnectionStatus, Identity, Network, Route
 
+# An expired state is kept this long so its late redirect is still told "expired" (page and
+# chat) rather than "not valid"; after that it is purged.
+EXPIRED_KEPT = timedelta(days=1)
+
 
 class SqlLoginRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add_state(self, state: LoginState) -> None:
-        # Unused states would otherwise pile up: each new one clears the expired.
+        # Unused states would otherwise pile up: each new one clears those a day past expiry.
         await self._session.execute(
-            delete(LoginStateRow).where(LoginStateRow.expires_at <= state.created_at)
+            delete(LoginStateRow).where(
+                LoginStateRow.expires_at <= state.created_at - EXPIRED_KEPT
+            )
         )
         self._session.add(
             LoginStateRow(

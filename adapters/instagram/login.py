@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from adapters.instagram.graph import RATE_LIMITED, TEMPORARY
+
 __all__ = [
     "SCOPES",
     "InstagramGrant",
@@ -164,7 +166,13 @@ class InstagramLogin:
             ) from e
         if response.status_code >= 400:
             reason, code = _error_of(response)
-            transient = response.status_code >= 500 or response.status_code == 429
+            # Meta sends rate limits and its temporary errors with HTTP 400/403 too: the code,
+            # not the status, says "try later" (graph-api/guides/error-handling).
+            transient = (
+                response.status_code >= 500
+                or response.status_code == 429
+                or code in RATE_LIMITED | TEMPORARY
+            )
             raise InstagramLoginError(
                 f"Instagram refused: {reason}", transient=transient, code=code
             )
