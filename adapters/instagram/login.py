@@ -71,9 +71,10 @@ def scopes_of(value: object) -> tuple[str, ...]:
     return ()
 
 
-def short_token_of(body: Any) -> tuple[str, str, tuple[str, ...]]:
+def short_token_of(body: Any) -> tuple[str, str, tuple[str, ...] | None]:
     """(token, user id, scopes) from the code exchange, which answers in two shapes: wrapped
-    in a `data` array, or flat with a numeric `user_id`."""
+    in a `data` array, or flat with a numeric `user_id`. Scopes are None when the answer
+    does not list them (unknown, not "all")."""
     if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
         body = body["data"][0]
     if not isinstance(body, dict):
@@ -81,7 +82,8 @@ def short_token_of(body: Any) -> tuple[str, str, tuple[str, ...]]:
     token, user_id = body.get("access_token"), body.get("user_id")
     if not isinstance(token, str) or not token or user_id is None or isinstance(user_id, bool):
         raise InstagramLoginError("Instagram's code exchange answer has no token or account.")
-    return token, str(user_id), scopes_of(body.get("permissions"))
+    permissions = body.get("permissions")
+    return token, str(user_id), None if permissions is None else scopes_of(permissions)
 
 
 def _error_of(response: httpx.Response) -> tuple[str, int | None]:
@@ -145,17 +147,28 @@ class InstagramLogin:
         """Code → short-lived token → 60-day token → account id and username. A scope the user
         unticked is refused here, before anything is stored."""
         short, user_id, granted = await self._exchange(clean_code(code))
-        missing = [s for s in required if granted and s not in granted]
+        if granted is None:
+            # Business Login documents the exchange as listing the permissions granted; Meta
+            # offers no documented way to read them back for an Instagram Login token, so an
+            # answer without them is refused rather than taken as everything granted.
+            raise InstagramLoginError(
+                "Instagram did not say which permissions were granted, so nothing was stored."
+            )
+        missing = [s for s in required if s not in granted]
         if missing:
             raise InstagramLoginError(
                 "Instagram did not grant " + ", ".join(missing) + ". Connect again and keep "
                 "every permission ticked."
             )
         token, expires_in = await self._long_lived(short)
-        account_id, username = await self._me(token)
-        if account_id != user_id:
+        app_scoped, account_id, username = await self._me(token)
+        # The exchange names the app-scoped id, /me's `id`; `user_id` is the professional
+        # account's id, which publishing names
+        # (https://developers.facebook.com/docs/instagram-platform/reference/me). Some
+        # answers carry one id in both: accept the exchange's id matching either.
+        if user_id not in (app_scoped, account_id):
             raise InstagramLoginError("Instagram answered for a different account; try again.")
-        return InstagramGrant(account_id, username, token, expires_in, granted or tuple(required))
+        return InstagramGrant(account_id, username, token, expires_in, granted)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -178,7 +191,7 @@ class InstagramLogin:
             )
         return response
 
-    async def _exchange(self, code: str) -> tuple[str, str, tuple[str, ...]]:
+    async def _exchange(self, code: str) -> tuple[str, str, tuple[str, ...] | None]:
         response = await self._send(
             self._http.build_request(
                 "POST",
@@ -223,20 +236,21 @@ class InstagramLogin:
         )
         return _token_of(_json(response), "refresh")
 
-    async def _me(self, token: str) -> tuple[str, str]:
+    async def _me(self, token: str) -> tuple[str | None, str, str]:
+        """(app-scoped id, professional account id, username) (reference/me)."""
         response = await self._send(
             self._http.build_request(
                 "GET",
                 f"{self._graph}/me",
-                params={"fields": "user_id,username", "access_token": token},
+                params={"fields": "id,user_id,username", "access_token": token},
                 timeout=self._timeout,
             )
         )
         body = _json(response)
-        user_id, username = body.get("user_id"), body.get("username")
-        if user_id is None or not isinstance(username, str):
+        app_scoped, user_id, username = body.get("id"), body.get("user_id"), body.get("username")
+        if user_id is None or isinstance(user_id, bool) or not isinstance(username, str):
             raise InstagramLoginError("Instagram did not say which account was connected.")
-        return str(user_id), username
+        return (None if app_scoped is None else str(app_scoped)), str(user_id), username
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -6,12 +6,13 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.errors import PublishError
-from core.logins import STATE, AccountLogin, LoginState, state_digest
-from core.model import AccountKey, Connection, ConnectionStatus, Network
+from core.logins import STATE, AccountLogin, Grant, LoginState, state_digest
+from core.model import AccountKey, Connection, ConnectionStatus, Network, Profile
 from core.policy import Policy
-from core.ports import Clock, Messengers, UnitOfWorkFactory
+from core.ports import Clock, Messengers, UnitOfWork, UnitOfWorkFactory
 from core.replies import Reply
 
 __all__ = ["LoginCallback", "LoginPage"]
@@ -89,32 +90,50 @@ class LoginCallback:
             profile = await uow.profiles.by_identity(asked.identity)
         if profile is None or self._policy.route(profile.tier, network) is not login.route:
             # Deleted meanwhile, or moved to a plan that links the network elsewhere.
-            return await self._refused(
-                asked, label, f"Your plan no longer connects {label} this way."
-            )
+            return await self._refused(asked, label, _other_plan(label))
         try:
             grant = await login.complete(code)
         except PublishError as e:
             return await self._refused(asked, label, e.reason)
         now = self._clock.now()
+        refusal: str | None = None
+        again = False
         async with self._uow() as uow:
             current = await uow.profiles.lock(profile.id)
             if current is None:
-                return await self._refused(asked, label, "Your profile no longer exists.")
-            again = network in current.connections
-            current.accounts[login.route] = AccountKey(
-                grant.account_id, grant.token, grant.expires_at, now, grant.scopes
-            )
-            name = f"@{grant.username}"
-            current.connections[network] = Connection(
-                network, ConnectionStatus.CONNECTED, name, now, grant.expires_at
-            )
-            await uow.profiles.save(current)
-            await uow.commit()
+                refusal = "Your profile no longer exists."
+            elif self._policy.route(current.tier, network) is not login.route:
+                # The plan changed while the user was on the network's page: checked again
+                # under the lock, so no token lands on a profile whose route cannot use it.
+                refusal = _other_plan(label)
+            else:
+                again = await self._store(uow, current, login, grant, now)
+        if refusal is not None:
+            # Told after the transaction ended: nothing was written, no lock held meanwhile.
+            return await self._refused(asked, label, refusal)
+        name = f"@{grant.username}"
         log.info("profile %s %s %s", profile.id, "reconnected" if again else "connected", label)
         done = "reconnected" if again else "connected"
         await self._tell(asked, f"{label} {done} ✅ {name}. Compose with /post.")
         return LoginPage(True, f"{label} {done}", f"{label} {done} — you can close this tab.")
+
+    @staticmethod
+    async def _store(
+        uow: UnitOfWork, current: Profile, login: AccountLogin, grant: Grant, now: datetime
+    ) -> bool:
+        """The grant as the profile's account and a connected connection; whether it was a
+        reconnect."""
+        network = login.network
+        again = network in current.connections
+        current.accounts[login.route] = AccountKey(
+            grant.account_id, grant.token, grant.expires_at, now, grant.scopes
+        )
+        current.connections[network] = Connection(
+            network, ConnectionStatus.CONNECTED, f"@{grant.username}", now, grant.expires_at
+        )
+        await uow.profiles.save(current)
+        await uow.commit()
+        return again
 
     async def _refused(self, asked: LoginState, label: str, reason: str) -> LoginPage:
         await self._tell(asked, f"{label} was not connected: {reason} {AGAIN}")
@@ -134,6 +153,10 @@ class LoginCallback:
 
 def _failed(label: str, text: str) -> LoginPage:
     return LoginPage(False, f"{label} was not connected", text)
+
+
+def _other_plan(label: str) -> str:
+    return f"Your plan no longer connects {label} this way."
 
 
 def _error_text(label: str, error: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
@@ -14,11 +15,11 @@ from starlette.types import Receive, Scope, Send
 
 from adapters.instagram.login import SCOPES
 from core.ports import Clock
-from tests.fakes.instagram_graph_api import FakeInstagramGraphAPI
+from tests.fakes.instagram_graph_api import PROFESSIONAL_ID, FakeInstagramGraphAPI
 
 __all__ = ["ACCOUNT_ID", "FakeInstagramLogin"]
 
-ACCOUNT_ID = 17841400000000001
+ACCOUNT_ID = int(PROFESSIONAL_ID)  # the professional account id, the account's ref
 SHORT_TOKEN = "IGAAfake-short-lived"
 LONG_TOKEN = "IGAAfake-long-lived-60-days"
 SIXTY_DAYS = 5_183_944  # what Meta answers: just under 60 days, in seconds
@@ -56,6 +57,9 @@ class FakeInstagramLogin:
         self.refreshed: list[str] = []  # tokens refreshed, in order
         self.fail_exchange: Answer | None = None  # the code exchange's next answer, once
         self.fail_refresh: Answer | None = None  # every refresh's answer while set
+        self.omit_permissions = False  # the exchange leaves `permissions` out
+        self.exchange_user: str | None = None  # the exchange names this user id instead
+        self.during_exchange: Callable[[], Awaitable[None]] | None = None  # runs mid-answer
         self._codes = itertools.count(1)
 
     def issue_code(self, code: str, permissions: str = "") -> str:
@@ -127,14 +131,18 @@ class FakeInstagramLogin:
             failed, self.fail_exchange = self.fail_exchange, None
             return failed
         self.exchanged.append(code)
+        if self.during_exchange is not None:
+            await self.during_exchange()  # what happens while Instagram is answering
+        # The exchange names the Instagram-scoped (app-scoped) user id, /me's `id`.
+        user_id = self.exchange_user or self.graph.app_scoped_id
+        granted: dict[str, object] = {}
         if self.shape == "flat":
-            return 200, {
-                "access_token": SHORT_TOKEN,
-                "user_id": ACCOUNT_ID,
-                "permissions": permissions.split(","),
-            }
-        entry = {"access_token": SHORT_TOKEN, "user_id": str(ACCOUNT_ID)}
-        return 200, {"data": [entry | {"permissions": permissions}]}
+            if not self.omit_permissions:
+                granted = {"permissions": permissions.split(",")}
+            return 200, {"access_token": SHORT_TOKEN, "user_id": int(user_id)} | granted
+        if not self.omit_permissions:
+            granted = {"permissions": permissions}
+        return 200, {"data": [{"access_token": SHORT_TOKEN, "user_id": user_id} | granted]}
 
     def _long_lived(self, request: Request) -> Answer:
         q = request.query_params

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from adapters.instagram.login import SCOPES, InstagramLogin, InstagramLoginError
+from tests.fakes.instagram_graph_api import PROFESSIONAL_ID
 from tests.fakes.instagram_login import ACCOUNT_ID, LONG_TOKEN, SIXTY_DAYS, FakeInstagramLogin
 
 REDIRECT = "https://bot.example.com/oauth/instagram/callback"
@@ -74,3 +75,35 @@ async def test_a_reused_code_and_a_wrong_secret_give_instagrams_reason() -> None
         with pytest.raises(InstagramLoginError, match="Invalid platform app") as e:
             await _login(fake, http, secret="wrong").complete(fake.issue_code("def"))
     assert "wrong" not in e.value.reason
+
+
+@pytest.mark.parametrize("shape", ["data", "flat"])
+async def test_an_exchange_without_permissions_is_refused_before_any_token_is_fetched(
+    shape: str,
+) -> None:
+    fake = _fake(shape)
+    fake.omit_permissions = True
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake)) as http:
+        with pytest.raises(InstagramLoginError, match="did not say which permissions"):
+            await _login(fake, http).complete(fake.issue_code("abc"))
+    assert fake.tokens == {}  # no long-lived token was asked for
+
+
+@pytest.mark.parametrize("same_ids", [False, True])
+async def test_the_account_is_the_professional_id_whether_me_answers_one_id_or_two(
+    same_ids: bool,
+) -> None:
+    fake = _fake()
+    fake.graph.same_ids = same_ids
+    assert (fake.graph.app_scoped_id == PROFESSIONAL_ID) is same_ids
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake)) as http:
+        grant = await _login(fake, http).complete(fake.issue_code("abc"))
+    assert grant.account_id == PROFESSIONAL_ID  # what publishing names, never the app-scoped id
+
+
+async def test_an_exchange_for_another_user_than_me_is_refused() -> None:
+    fake = _fake()
+    fake.exchange_user = "26543210000000099"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake)) as http:
+        with pytest.raises(InstagramLoginError, match="different account"):
+            await _login(fake, http).complete(fake.issue_code("abc"))
