@@ -115,7 +115,8 @@ class InstagramGraphPublisher:
 
     async def lookup(self, request: PublishRequest, since: datetime) -> Mapping[Network, Outcome]:
         """The container's status first (stored before media_publish), then the account's
-        recent media for the media id and link: never a second post for one request."""
+        recent media for the media id and link, then media_publish with that same container:
+        never a second post for one request."""
         outcomes = _others(request)
         if Network.INSTAGRAM not in request.networks:
             return outcomes
@@ -137,10 +138,26 @@ class InstagramGraphPublisher:
             # Instagram says it went out, but the media list does not show it yet: published,
             # its link unknown (never sent again).
             outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.PUBLISHED)
+        elif container and status == "FINISHED":
+            # media_publish may have gone out (the container is stored just before it) while
+            # the status and the media list lag: publish this same container, never a new one.
+            outcomes[Network.INSTAGRAM] = await self._publish_stored(ig_user, container, token)
         else:
-            # No container, or one still unpublished (FINISHED): it never went out.
+            # No container (media_publish never reached), or one that is not ready: it never
+            # went out.
             outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT)
         return outcomes
+
+    async def _publish_stored(self, ig_user: str, container: str, token: str) -> Outcome:
+        """media_publish again with the stored container: Instagram publishes a container
+        once and refuses it after that, so this cannot make a second post. Refused, or no
+        answer: unknown, looked at again later (by then the status or the list shows it)."""
+        try:
+            body = await self._send(graph.publish(ig_user, container), token)
+        except (OutcomeUnknown, TransientError, PermanentError) as e:
+            log.info("container %s not published again: %s", container, e.reason)
+            return Outcome(OutcomeKind.UNKNOWN, provider_post_id=container, reason=e.reason)
+        return await self._published(str(body["id"]), token)
 
     async def _recent(
         self, ig_user: str, token: str, caption: str, since: datetime

@@ -30,6 +30,7 @@ class Container:
     status_code: str = "IN_PROGRESS"
     status: str = ""
     polls_left: int = 1  # IN_PROGRESS answers before FINISHED
+    published: bool = False  # whatever its status reads: a container is published once
 
 
 @dataclass
@@ -73,6 +74,8 @@ class FakeInstagramPublish:
         # Instagram's media list lags behind: media published while set stay out of it.
         self.list_lags = False
         self.unlisted: set[str] = set()
+        # Instagram's container status lags: a container published while set reads FINISHED.
+        self.status_lags = False
 
     def transport(self) -> httpx.AsyncBaseTransport:
         return _Transport(self)
@@ -152,7 +155,8 @@ class FakeInstagramPublish:
             self.crash_publish = None
             raise Crashed
         c = self.containers.get(creation_id)
-        if c is None or c.status_code != "FINISHED":
+        if c is None or c.published or c.status_code != "FINISHED":
+            # A container is published once; the next media_publish with it is refused.
             return error("Media ID is not available", 9007, 2207027, status=400)
         product = "REELS" if c.params.get("media_type") == "REELS" else "FEED"
         caption = c.params.get("caption", "")
@@ -160,7 +164,9 @@ class FakeInstagramPublish:
         self.media.append(media)
         if self.list_lags:
             self.unlisted.add(media.id)
-        c.status_code = "PUBLISHED"
+        c.published = True
+        if not self.status_lags:
+            c.status_code = "PUBLISHED"
         self.quota_usage += 1
         if self.stall_publish:
             self.stall_publish = False

@@ -241,3 +241,32 @@ async def test_crash_before_media_publish_is_looked_up_then_sent_once(
     # The container was FINISHED, never PUBLISHED: absent, so sent again, once.
     assert (await world.get(post.id)).targets[IG].state is S.PUBLISHED
     assert len(ig.media) == 1 and len(ig.calls("POST", "/media_publish")) == 2
+
+
+async def test_a_lost_publish_whose_container_status_lags_is_never_sent_twice(
+    world: World, ig: FakeInstagramPublish, clock: FixedClock
+) -> None:
+    post = await ig_post(world, await free_profile(world), IMAGE)
+    ig.crash_publish = "after"  # Instagram publishes; the worker dies before the answer
+    ig.status_lags = ig.list_lags = True  # the container still reads FINISHED, not listed
+    await world.pipeline.tick()
+    [sent] = ig.calls("POST", "/media_publish")
+
+    clock.advance(timedelta(minutes=5, seconds=1))
+    await world.worker("worker-1b").run_until_idle()
+
+    # The lookup published the same container again, which Instagram refused: no new
+    # container, no second post, the target still waiting to be confirmed.
+    assert len(ig.media) == 1 and len(ig.calls("POST", "/media")) == 1
+    assert [p["creation_id"] for p in ig.calls("POST", "/media_publish")] == [
+        sent["creation_id"]
+    ] * 2
+    t = (await world.get(post.id)).targets[IG]
+    assert t.state is S.UNCONFIRMED and t.provider_post_id == sent["creation_id"]
+
+    ig.unlisted.clear()  # Instagram's media list catches up
+    clock.advance(timedelta(minutes=10))
+    await world.worker("worker-1c").run_until_idle()
+    t = (await world.get(post.id)).targets[IG]
+    [media] = ig.media
+    assert (t.state, t.external_id, t.url) == (S.PUBLISHED, media.id, media.permalink)
