@@ -115,9 +115,7 @@ async def test_a_profile_moved_to_pro_during_the_code_exchange_stores_nothing(
 
 
 async def _upgrade(bot: FreeBot) -> None:
-    async with bot.services.uow() as uow:
-        profile = await uow.profiles.by_identity(actor().identity)
-        assert profile is not None
-        profile.tier = Tier.PRO  # paid while on Instagram's page: Instagram goes via Ayrshare
-        await uow.profiles.save(profile)
-        await uow.commit()
+    profile = await bot.profile()
+    billing = bot.services.billing
+    assert billing is not None  # granted Pro while on Instagram's page: Instagram via Ayrshare
+    await billing.grant(profile.id, Tier.PRO, days=30, reason="upgraded meanwhile")
