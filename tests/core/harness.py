@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from adapters.sandbox import FailMode, SandboxPublisher
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
+from core.billing_ports import PaymentProvider
 from core.handlers import Actor
 from core.model import (
     ChatKind,
@@ -16,6 +17,7 @@ from core.model import (
     Identity,
     MessageRef,
     Network,
+    Provider,
     Route,
     Tier,
 )
@@ -43,6 +45,8 @@ class Harness:
         publishers: Mapping[Route, Publisher] | None = None,
         clock: FixedClock | None = None,
         uow: UnitOfWorkFactory | None = None,
+        settings: Mapping[str, object] | None = None,
+        payments: Mapping[Provider, PaymentProvider] | None = None,
     ) -> None:
         self.clock = clock or FixedClock(START)
         self.uow: UnitOfWorkFactory = uow or InMemoryUnitOfWorkFactory()
@@ -51,7 +55,7 @@ class Harness:
             route: SandboxPublisher(route, fail=fail or {}, clock=self.clock) for route in Route
         }
         services = bootstrap(
-            Settings(default_tier=tier),
+            Settings.model_validate({"default_tier": tier, **(settings or {})}),
             clock=self.clock,
             uow=self.uow,
             publishers=self.publishers,
@@ -60,6 +64,7 @@ class Harness:
             bot_username="PostroomBot",
             sandbox=False,
             messengers={ChatPlatform.CONSOLE: self.messenger},
+            payments=payments,
         )
         self.services = services
         self.accounts = services.accounts
