@@ -66,7 +66,7 @@ def build_sources(
     }
     if http is not None:
         sources[Route.INSTAGRAM_GRAPH] = InstagramGraphAnalytics(
-            http, base_url=settings.instagram_api_url
+            http, base_url=settings.instagram_api_url, clock=clock
         )
     return sources
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,12 +20,14 @@ from adapters.instagram.http import GraphHttp
 from core.errors import OutcomeUnknown, TransientError
 from core.metrics import AccountMetric, AnalyticsItem, Metric, PostMetrics
 from core.model import Network, Profile, Route
+from core.ports import Clock
 
 __all__ = ["REFUSED_READ", "InstagramGraphAnalytics"]
 
 log = logging.getLogger(__name__)
 
 REFUSED_READ = "Instagram refused to give this post's numbers"
+REMEMBER_REFUSED = timedelta(hours=24)
 
 
 class InstagramGraphAnalytics:
@@ -33,8 +36,20 @@ class InstagramGraphAnalytics:
 
     route = Route.INSTAGRAM_GRAPH
 
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        clock: Clock,
+        timeout: float = 30.0,
+    ) -> None:
         self._graph = GraphHttp(http, base_url=base_url, timeout=timeout)
+        self._clock = clock
+        # (media product type, metric) -> until when it is not asked for again: a retired
+        # metric would cost a refused request per post and day. Per process, and forgotten
+        # after a day in case Instagram takes it back.
+        self._refused: dict[tuple[str | None, str], datetime] = {}
 
     def __repr__(self) -> str:
         return f"InstagramGraphAnalytics({self._graph.base!r})"
@@ -62,9 +77,18 @@ class InstagramGraphAnalytics:
 
     async def _media(self, media_id: str, token: str) -> PostMetrics:
         body = await self._read(insights.media(media_id), token)
-        product = body.get("media_product_type")
-        asked = insights.metrics_for(product if isinstance(product, str) else None)
-        values, notes = await self._insights(media_id, asked, token)
+        found = body.get("media_product_type")
+        product = found if isinstance(found, str) else None
+        now = self._clock.now()
+        names = insights.metrics_for(product)
+        skipped = [m for m in names if self._refused.get((product, m), now) > now]
+        asked = [m for m in names if m not in skipped]
+        values, refused, notes = await self._insights(media_id, asked, token)
+        for name in refused:
+            self._refused[(product, name)] = now + REMEMBER_REFUSED
+        if refused or skipped:
+            named = [m for m in names if m in refused or m in skipped]
+            notes.insert(0, "Instagram refused the metric " + ", ".join(named))
         for metric, count in insights.media_values(body).items():
             values.setdefault(metric, count)
         url = body.get("permalink")
@@ -78,9 +102,10 @@ class InstagramGraphAnalytics:
 
     async def _insights(
         self, media_id: str, asked: Sequence[str], token: str
-    ) -> tuple[dict[Metric, int], list[str]]:
-        """The insights Instagram gives, and notes on what it would not: a refused metric is
-        dropped and the rest asked for again (at most once per metric asked)."""
+    ) -> tuple[dict[Metric, int], list[str], list[str]]:
+        """The insights Instagram gives, the metrics it refused, and notes on anything else
+        it would not give: a refused metric is dropped and the rest asked for again (at most
+        once per metric asked)."""
         wanted = list(asked)
         refused: list[str] = []
         notes: list[str] = []
@@ -115,9 +140,7 @@ class InstagramGraphAnalytics:
                 break
             graph.raise_for_error(status, body, refused=REFUSED_READ)
             break
-        if refused:
-            notes.insert(0, "Instagram refused the metric " + ", ".join(refused))
-        return values, notes
+        return values, refused, notes
 
     async def _one_by_one(
         self, media_id: str, names: Sequence[str], token: str

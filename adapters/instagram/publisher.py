@@ -28,6 +28,10 @@ ONLY_INSTAGRAM = "The free tier publishes to Instagram only."
 POLL_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0)
 # A lookup accepts media posted this long before the request's send time (clock skew).
 LOOKUP_SLACK = timedelta(minutes=5)
+# A published container whose media the account's list does not show yet is looked up again
+# for this long (from the lookup's `since`) before it counts as published without a link.
+LINK_WAIT = timedelta(minutes=15)
+LISTING = "Instagram published it; waiting for its link"
 
 
 class InstagramGraphPublisher:
@@ -134,9 +138,14 @@ class InstagramGraphPublisher:
         found = await self._recent(ig_user, token, request.post.text, since)
         if found is not None:
             outcomes[Network.INSTAGRAM] = found
+        elif status == "PUBLISHED" and self._clock.now() - since < LINK_WAIT:
+            # Instagram says it went out, but its media list does not show it yet: looked up
+            # again shortly, for the media id and link (never sent again).
+            outcomes[Network.INSTAGRAM] = Outcome(
+                OutcomeKind.UNKNOWN, provider_post_id=container, reason=LISTING
+            )
         elif status == "PUBLISHED":
-            # Instagram says it went out, but the media list does not show it yet: published,
-            # its link unknown (never sent again).
+            # Still not listed: published, its link unknown.
             outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.PUBLISHED)
         elif container and status == "FINISHED":
             # media_publish may have gone out (the container is stored just before it) while

@@ -72,6 +72,7 @@ class FakeInsights:
     not_enough_viewers: bool = False  # error code 10 for every insights request
     total_value_shape: bool = False  # answer `total_value: {value}` instead of `values: [...]`
     asked: list[list[str]] = field(default_factory=list)  # metric lists, request by request
+    body: Any = None  # when set, every insights answer is this JSON (odd shapes)
 
     def media_fields(self, m: Media, fields: str) -> dict[str, Any]:
         known: dict[str, Any] = {
@@ -96,6 +97,8 @@ class FakeInsights:
             if name in self.retired or name not in valid:
                 wording = REFUSALS[self.retired.get(name, "named")]
                 return error(wording(name, index, valid), 100, None)
+        if self.body is not None:
+            return ok(self.body)
         if self.not_enough_viewers:
             return error("(#10) Not enough viewers for the media to show insights", 10, None)
         data = []

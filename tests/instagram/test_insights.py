@@ -280,3 +280,84 @@ async def test_followers_left_out_stay_unknown(bot: FreeBot, ig: FakeInstagramPu
         )
     assert AccountMetric.FOLLOWERS not in row.values
     assert "Followers" not in fields(await bot.say("/stats"))
+
+
+async def test_a_refused_metric_is_not_asked_again_for_a_day(
+    bot: FreeBot, ig: FakeInstagramPublish, clock: FixedClock
+) -> None:
+    first = await bot.publish(text="first")
+    measured(ig.media[0], NUMBERS)
+    ig.insights.retired = {"shares": "named"}
+    await bot.sweep()
+    rest = [m for m in ALL if m != "shares"]
+    assert ig.insights.asked == [ALL, rest]
+
+    clock.advance(timedelta(hours=1))
+    second = await bot.publish(text="second")
+    measured(ig.media[1], NUMBERS)
+    ig.insights.asked.clear()
+    await bot.sweep()
+    assert ig.insights.asked == [rest]  # known refused: one request, not two
+    for post in (first, second):
+        async with bot.services.uow() as uow:
+            [item] = await uow.analytics.items(bot.profile.id, post_id=post.id)
+        assert item.last_error == "Instagram refused the metric shares"
+
+    clock.advance(timedelta(hours=24))  # a day later it is asked for again
+    ig.insights.retired = {}
+    ig.insights.asked.clear()
+    await bot.sweep()
+    assert ig.insights.asked == [ALL, ALL]
+    assert (await items_of(bot, second.id))[Metric.SHARES] == 5
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"data": "not a list"}, {}),
+        ({"data": [7, None, {"name": "views"}]}, {}),
+        ({"data": [{"name": "views", "values": []}]}, {}),
+        ({"data": [{"name": "views", "values": [{"value": -3}]}]}, {}),
+        ({"data": [{"name": "views", "values": [{"value": True}]}]}, {}),
+        ({"data": [{"name": "views", "values": [{"value": 2.5}]}]}, {}),
+        ({"data": [{"name": "views", "values": [{"value": "41"}]}]}, {Metric.VIEWS: 41}),
+        ({"data": [{"name": "plays", "values": [{"value": 9}]}]}, {}),  # not asked, not ours
+        ({"data": [{"name": "reach", "total_value": {"value": 0}}]}, {Metric.REACH: 0}),
+        ([1, 2, 3], {}),
+    ],
+    ids=[
+        "data-not-list",
+        "entries-not-objects",
+        "no-values",
+        "negative",
+        "boolean",
+        "fraction",
+        "digits",
+        "unknown-name",
+        "zero-is-known",
+        "not-an-object",
+    ],
+)
+async def test_odd_insights_answers_keep_only_real_counts(
+    bot: FreeBot, ig: FakeInstagramPublish, body: object, expected: dict[Metric, int]
+) -> None:
+    post = await bot.publish()
+    measured(ig.media[0], {}, likes=None)
+    ig.media[0].comments_count = 3
+    ig.insights.body = body
+    report = await bot.sweep()
+    assert report.failed == 0
+    assert await items_of(bot, post.id) == {Metric.COMMENTS: 3, **expected}
+
+
+async def test_a_post_deleted_on_instagram_fails_its_refresh_with_instagrams_reason(
+    bot: FreeBot, ig: FakeInstagramPublish
+) -> None:
+    post = await bot.publish()
+    ig.media.clear()  # deleted in the app
+    report = await bot.sweep()
+    assert (report.refreshed, report.failed) == (0, 1)
+    async with bot.services.uow() as uow:
+        [item] = await uow.analytics.items(bot.profile.id, post_id=post.id)
+    assert item.last_error == "Instagram refused to give this post's numbers: Unsupported request."
+    assert ig.insights.asked == []  # its insights were not asked for

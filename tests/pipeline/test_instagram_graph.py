@@ -213,15 +213,36 @@ async def test_lost_publish_answer_across_a_restart_is_looked_up_by_container_no
     restarted = world.worker("worker-1b")
     await restarted.run_until_idle()
 
-    t = (await world.get(post.id)).targets[IG]
-    assert t.state is S.PUBLISHED
-    assert len(ig.media) == 1 and len(ig.calls("POST", "/media_publish")) == 1
     assert ig.calls("GET", f"/{container['creation_id']}")  # the container was asked
     [media] = ig.media
-    if listed:
-        assert (t.url, t.external_id) == (media.permalink, media.id)
-    else:
-        assert (t.url, t.external_id) == (None, None)  # out, its link not known yet
+    t = (await world.get(post.id)).targets[IG]
+    if not listed:
+        # Published says the container; the list does not show it yet: looked up again.
+        assert t.state is S.UNCONFIRMED
+        ig.unlisted.clear()  # Instagram's list catches up
+        clock.advance(timedelta(minutes=1))
+        await restarted.run_until_idle()
+        t = (await world.get(post.id)).targets[IG]
+    assert t.state is S.PUBLISHED
+    assert (t.url, t.external_id) == (media.permalink, media.id)
+    assert len(ig.media) == 1 and len(ig.calls("POST", "/media_publish")) == 1
+
+
+async def test_a_published_container_never_listed_is_published_without_a_link(
+    world: World, ig: FakeInstagramPublish, clock: FixedClock
+) -> None:
+    post = await ig_post(world, await free_profile(world), IMAGE)
+    ig.crash_publish = "after"
+    ig.list_lags = True
+    await world.pipeline.tick()
+    clock.advance(timedelta(minutes=5, seconds=1))
+    restarted = world.worker("worker-1b")
+    for _ in range(12):  # looked up every 30 s or so, for about 10 minutes
+        await restarted.run_until_idle()
+        clock.advance(timedelta(minutes=1))
+    t = (await world.get(post.id)).targets[IG]
+    assert (t.state, t.url, t.external_id) == (S.PUBLISHED, None, None)
+    assert len(ig.media) == 1 and len(ig.calls("POST", "/media_publish")) == 1
 
 
 async def test_crash_before_media_publish_is_looked_up_then_sent_once(
