@@ -57,13 +57,14 @@ def build_sources(
     sleep: Sleep = asyncio.sleep,
     http: httpx.AsyncClient | None = None,
 ) -> dict[Route, AnalyticsSource]:
-    """Sandbox without a client; else Ayrshare's, on the budget publishing uses too, and the
-    free tier's Instagram Graph insights with each profile's own token (as its publisher)."""
-    if client is None:
+    """The sandbox's; else Ayrshare's when it is configured, on the budget publishing uses
+    too, and the free tier's Instagram Graph insights with each profile's own token (as its
+    publisher)."""
+    if settings.sandbox:
         return {route: SandboxAnalytics(route, clock) for route in Route}
-    sources: dict[Route, AnalyticsSource] = {
-        Route.AYRSHARE: AyrshareAnalytics(client, budget, clock=clock, sleep=sleep)
-    }
+    sources: dict[Route, AnalyticsSource] = {}
+    if client is not None:
+        sources[Route.AYRSHARE] = AyrshareAnalytics(client, budget, clock=clock, sleep=sleep)
     if http is not None:
         sources[Route.INSTAGRAM_GRAPH] = InstagramGraphAnalytics(
             http, base_url=settings.instagram_api_url, clock=clock

@@ -52,8 +52,8 @@ def webhook_routes(lifecycle: ConnectionLifecycle, secret: str | None) -> list[B
 
 
 def ayrshare_routes(settings: Settings, services: Services) -> list[BaseRoute]:
-    """The webhook route when Ayrshare is configured (none in the sandbox)."""
-    if settings.sandbox or services.lifecycle is None:
+    """The webhook route when Ayrshare is configured (none in the sandbox or without it)."""
+    if settings.ayrshare_api_key is None or services.lifecycle is None:
         return []
     secret = settings.ayrshare_webhook_secret
     if secret is None:

@@ -189,7 +189,7 @@ def bootstrap(
     if http is None and not settings.sandbox:
         http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), verify=shared_tls())
     client: AyrshareClient | None = None
-    if not settings.sandbox:
+    if settings.ayrshare_api_key is not None:
         assert http is not None
         client = ayrshare_client(settings, http, telemetry)
     config = pipeline_config or PipelineConfig(worker=worker, missed_grace=settings.missed_grace)

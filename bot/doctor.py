@@ -37,6 +37,10 @@ def configuration(settings: Settings) -> list[Finding]:
     found: list[Finding] = []
     if settings.sandbox:
         found.append(_ok("mode", "sandbox: no Ayrshare key, posts go to simulated networks"))
+    elif settings.ayrshare_api_key is None:
+        found.append(
+            _ok("mode", "Free tier only: Instagram through the Meta app, no Ayrshare key")
+        )
     else:
         found.append(_ok("mode", "Ayrshare (POSTROOM_AYRSHARE_API_KEY is set)"))
     if settings.secret_keys is not None:
@@ -54,10 +58,10 @@ def configuration(settings: Settings) -> list[Finding]:
         found.append(
             _fail(
                 "secret keys",
-                "POSTROOM_SECRET_KEYS is required with Ayrshare: `postroom keys generate`",
+                "POSTROOM_SECRET_KEYS is required outside the sandbox: `postroom keys generate`",
             )
         )
-    if not settings.sandbox:
+    if settings.ayrshare_api_key is not None:
         found.extend(_ayrshare_configuration(settings))
     found.extend(slack_configuration(settings))
     if settings.public_url and not settings.public_url.startswith("https://"):

@@ -148,12 +148,14 @@ class AyrshareMediaHost:
 def build_media_host(
     settings: Settings, client: AyrshareClient | None, budgeted: Budgeted | None = None
 ) -> MediaHost:
-    """Sandbox (no client): no hosting. A public URL: our own route. Else Ayrshare's upload."""
-    if client is None:
-        return SandboxMediaHost()
-    if settings.public_url:
+    """Sandbox: no hosting. A public URL: our own route. Else Ayrshare's upload."""
+    if settings.public_url and not settings.sandbox:
         return FileMediaHost(settings.var_dir / "media", settings.public_url)
-    return AyrshareMediaHost(client, budgeted)
+    if client is not None:
+        return AyrshareMediaHost(client, budgeted)
+    # The sandbox; or a Meta app with no public URL, where Instagram Login has no redirect
+    # URI, so no profile can connect anything that would fetch a file.
+    return SandboxMediaHost()
 
 
 def media_routes(host: MediaHost) -> list[BaseRoute]:

@@ -159,7 +159,13 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 ticker.wake()
 
             chat.after_update = wake
-            mode = "sandbox" if settings.sandbox else "Ayrshare"
+            mode = (
+                "sandbox"
+                if settings.sandbox
+                else "Ayrshare"
+                if settings.ayrshare_api_key
+                else "Instagram only"
+            )
             print(f"Postroom console ({mode}). Try /start; Ctrl-D quits.", flush=True)
             console_task = asyncio.create_task(chat.interact())
             console_task.add_done_callback(lambda _: stop.set())

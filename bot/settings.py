@@ -88,8 +88,14 @@ class Settings(BaseSettings):
 
     @property
     def sandbox(self) -> bool:
-        """No Ayrshare key: publish to simulated networks so the product can be tried offline."""
-        return self.ayrshare_api_key is None
+        """Nothing to publish with (no Ayrshare key, no Meta app): simulated networks, so the
+        product can be tried offline. A Meta app alone is a real Free-tier-only server."""
+        return self.ayrshare_api_key is None and not self.instagram_app
+
+    @property
+    def instagram_app(self) -> bool:
+        """A Meta app for the Free tier's Instagram Login is configured."""
+        return self.instagram_app_id is not None and self.instagram_app_secret is not None
 
     @property
     def resolved_database_url(self) -> str:

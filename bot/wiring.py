@@ -48,7 +48,7 @@ def load_keyring(settings: Settings) -> Keyring:
         return Keyring.parse(settings.secret_keys.get_secret_value())
     if not settings.sandbox:
         raise MissingSecretKeys(
-            "POSTROOM_SECRET_KEYS is required when Ayrshare is configured: "
+            "POSTROOM_SECRET_KEYS is required outside the sandbox (Ayrshare or a Meta app): "
             "generate one with `postroom keys generate`."
         )
     path = settings.var_dir / "secret.key"
@@ -115,29 +115,16 @@ def build_publishers(
     budgeted: Budgeted | None = None,
     http: httpx.AsyncClient | None = None,
 ) -> dict[Route, Publisher]:
-    if client is None:
+    if settings.sandbox:
         fail = parse_fail_spec(settings.sandbox_fail)
         return {route: SandboxPublisher(route, fail=fail, clock=clock) for route in Route}
-    private_key = None
-    if settings.ayrshare_private_key_file is not None:
-        private_key = settings.ayrshare_private_key_file.read_text()
-        for line in private_key.splitlines():
-            if not line.startswith("-----"):
-                REDACT.add(line.strip())
-    publishers: dict[Route, Publisher] = {
-        Route.AYRSHARE: AyrsharePublisher(
-            client,
-            jwt_domain=settings.ayrshare_domain,
-            private_key_pem=private_key,
-            budgeted=budgeted,
-            # Ayrshare only posts to https URLs: without a public URL, no webhook.
-            webhook_url=ayrshare_webhook_url(settings),
-            webhook_secret=_plain(settings.ayrshare_webhook_secret),
-        )
-    }
+    publishers: dict[Route, Publisher] = {}
+    if client is not None:
+        publishers[Route.AYRSHARE] = _ayrshare_publisher(settings, client, budgeted)
     if http is not None:
         # The Free tier's direct route publishes for any profile holding an Instagram token;
-        # without a Meta app to connect with, Instagram is shown ⛔ with the reason.
+        # without a Meta app to connect with, Instagram is shown ⛔ with the reason. Without
+        # Ayrshare (a Free-tier-only server) Pro's networks say they are not set up here.
         unset = instagram_login_unset(settings)
         publishers[Route.INSTAGRAM_GRAPH] = InstagramGraphPublisher(
             http,
@@ -147,6 +134,26 @@ def build_publishers(
             not_set_up=unset or NOT_SET_UP,
         )
     return publishers
+
+
+def _ayrshare_publisher(
+    settings: Settings, client: AyrshareClient, budgeted: Budgeted | None
+) -> AyrsharePublisher:
+    private_key = None
+    if settings.ayrshare_private_key_file is not None:
+        private_key = settings.ayrshare_private_key_file.read_text()
+        for line in private_key.splitlines():
+            if not line.startswith("-----"):
+                REDACT.add(line.strip())
+    return AyrsharePublisher(
+        client,
+        jwt_domain=settings.ayrshare_domain,
+        private_key_pem=private_key,
+        budgeted=budgeted,
+        # Ayrshare only posts to https URLs: without a public URL, no webhook.
+        webhook_url=ayrshare_webhook_url(settings),
+        webhook_secret=_plain(settings.ayrshare_webhook_secret),
+    )
 
 
 def instagram_login_unset(settings: Settings) -> str | None:

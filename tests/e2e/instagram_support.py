@@ -103,6 +103,7 @@ async def free_bot(
     clock: FixedClock,
     shape: str = "data",
     telegram: httpx.AsyncBaseTransport | None = None,
+    with_ayrshare: bool = True,  # False: a Free-tier-only server (a Meta app, no Ayrshare key)
     **settings: Any,
 ) -> AsyncIterator[FreeBot]:
     instagram = FakeInstagramLogin(
@@ -136,7 +137,10 @@ async def free_bot(
         "instagram_api_url": INSTAGRAM,
     }
     services = await make_services(
-        ayrshare, http=http, telegram_transport=telegram, **(values | settings)
+        ayrshare if with_ayrshare else None,
+        http=http,
+        telegram_transport=telegram,
+        **(values | settings),
     )
     app = create_app(lambda: ping(services.engine), login_routes(services.login_callback))
     async with (

@@ -222,7 +222,7 @@ async def test_configuration_problems_and_an_unreachable_upstream(
     monkeypatch.delenv("POSTROOM_SECRET_KEYS", raising=False)
     code, out = await doctor(capsys)
     assert code == 1
-    assert "POSTROOM_SECRET_KEYS is required with Ayrshare" in line(out, "secret keys")
+    assert "POSTROOM_SECRET_KEYS is required outside the sandbox" in line(out, "secret keys")
     assert "must be an https:// URL" in line(out, "public url")
     assert line(out, "ayrshare").startswith("FAIL")  # unreachable: said so, no traceback
 
