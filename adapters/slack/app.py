@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.home import SlackHome
 from adapters.slack.media import Refused, SlackMedia
-from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
+from adapters.slack.messenger import NO_ENTRY, SlackMessenger, chat_ref, error_code
 from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
 from adapters.slack.workspaces import NOT_INSTALLED, NotInstalled, team_of, workspace_of
@@ -53,7 +53,7 @@ IN_THIS_CHANNEL = "📬 The digest is in this channel, for everyone here, as sch
 OTHER_WORKSPACE = "This Postroom serves another Slack workspace; nothing was done."
 # What an edit is refused with when the message is gone or not ours to edit: shown anew.
 _GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
-_NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+_NO_ENTRY = NO_ENTRY
 _OWN = frozenset({None, "file_share"})  # message subtypes a person's own message has
 # `/postroom digest now` shows the digest the channel would get: posted there, chart and all
 # (an ephemeral answer cannot carry a file: https://api.slack.com/methods/chat.postEphemeral).

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.messenger import SlackMessenger
-from bot.logs import HIDDEN, REDACT
 from adapters.slack.workspaces import NotInstalled, WorkspaceTokens
+from bot.logs import HIDDEN, REDACT
 from core.model import ChatPlatform, ChatRef
 from core.replies import Reply
 from tests.fakes.slack_api import FakeSlackAPI
