@@ -49,6 +49,11 @@ NOT_IN_CHANNEL = (
     f"shown here: add me with /invite @Postroom, or use {COMMAND} in your DM with me."
 )
 IN_YOUR_DM = "I answered in our DM."
+CHECKING_CHANNEL = "📬 Setting up the digest for this channel…"
+DIGEST_NOT_IN_CHANNEL = (
+    "I'm not in this channel, so I could not post its digest: nothing was changed. Add me "
+    f"with /invite @Postroom, then send {COMMAND} digest here again."
+)
 IN_THIS_CHANNEL = "📬 The digest is in this channel, for everyone here, as scheduled ones are."
 OTHER_WORKSPACE = "This Postroom serves another Slack workspace; nothing was done."
 # What an edit is refused with when the message is gone or not ours to edit: shown anew.
@@ -193,6 +198,11 @@ class SlackChat:
         if sub == "post":  # no text: the compose modal (its trigger_id lasts 3 s)
             await self.modal.open(actor, str(body.get("trigger_id", "")), respond)
             return
+        if _subscribes(sub) and not chat.private:
+            # A digest for a channel the bot is not in could never be delivered.
+            if not await self._messenger.reaches(chat, user, CHECKING_CHANNEL):
+                await self._ephemeral(respond, Reply(DIGEST_NOT_IN_CHANNEL))
+                return
         reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
         if reply is not None and _in_channel(sub, reply) and not chat.private:
             if await self._in_channel(chat, reply, respond):
@@ -336,6 +346,11 @@ class SlackChat:
                 await self.after_update()
             except Exception:
                 log.exception("waking the pipeline failed")
+
+
+def _subscribes(sub: str) -> bool:
+    """`digest here` / `digest on`: the chat asked for is the one the command came from."""
+    return " ".join(sub.lower().split()[:2]) in ("digest here", "digest on")
 
 
 def _in_channel(sub: str, reply: Reply) -> bool:

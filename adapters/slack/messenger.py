@@ -134,6 +134,20 @@ class SlackMessenger:
             **await self.auth(message.chat.workspace),
         )
 
+    async def reaches(self, chat: ChatRef, user: str, note: str) -> bool:
+        """Whether the bot may post in `chat`: `note` shown to `user` alone there
+        (chat.postEphemeral needs the bot in the channel, like chat.postMessage; it needs no
+        extra scope, unlike conversations.info)."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=chat.chat, user=user, text=note, **await self.auth(chat.workspace)
+            )
+            return True
+        except SlackApiError as e:
+            if error_code(e) in NO_ENTRY:
+                return False
+            raise
+
     async def open_dm(self, team: str, user: str) -> ChatRef:
         """The bot's DM with `user` (conversations.open; the `im:write` scope)."""
         answer = await self.client.conversations_open(users=user, **await self.auth(team))
