@@ -198,11 +198,14 @@ class SlackChat:
         if sub == "post":  # no text: the compose modal (its trigger_id lasts 3 s)
             await self.modal.open(actor, str(body.get("trigger_id", "")), respond)
             return
-        if _subscribes(sub) and not chat.private:
-            # A digest for a channel the bot is not in could never be delivered.
-            if not await self._messenger.reaches(chat, user, CHECKING_CHANNEL):
-                await self._ephemeral(respond, Reply(DIGEST_NOT_IN_CHANNEL))
-                return
+        # A digest for a channel the bot is not in could never be delivered.
+        if (
+            _subscribes(sub)
+            and not chat.private
+            and not await self._messenger.reaches(chat, user, CHECKING_CHANNEL)
+        ):
+            await self._ephemeral(respond, Reply(DIGEST_NOT_IN_CHANNEL))
+            return
         reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
         if reply is not None and _in_channel(sub, reply) and not chat.private:
             if await self._in_channel(chat, reply, respond):
