@@ -31,10 +31,15 @@ QUIET |= {"aiosqlite": logging.INFO}  # at DEBUG, every statement and its result
 # Credentials by their shape, wherever they come from (a library's message, a URL in an
 # exception): a Telegram bot token (https://core.telegram.org/bots/api#authorizing-your-bot),
 # an Ayrshare API or profile key (groups of capitals and digits joined by dashes), and what
-# follows `Bearer`, `Profile-Key` or `secret_token` (in headers, dict reprs, JSON, queries).
+# follows `Bearer`, `Profile-Key` or `secret_token` (in headers, dict reprs, JSON, queries);
+# Slack's bot, user, refresh and app-level tokens (xoxb-, xoxp-, xoxe-, xoxe.xoxb-, xapp-,
+# https://api.slack.com/authentication/token-types), which slack_sdk's DEBUG log of every
+# response body (oauth.v2.access included) would otherwise print.
 _SHAPES = re.compile(
     r"(?<![0-9])[0-9]{5,16}:[A-Za-z0-9_-]{30,}"
     r"|\b[A-Z0-9]{6,10}(?:-[A-Z0-9]{6,10}){3,}\b"
+    r"|\bxox[abeoprs](?:\.xox[abeoprs])?-[A-Za-z0-9-]{10,}"
+    r"|\bxapp-[A-Za-z0-9-]{10,}"
 )
 _AFTER = re.compile(
     r"(?i)(bearer\s+|(?:profile-key|secret_token)[\"']?\s*[:=]\s*[\"']?)[^\s'\",&}]+"
@@ -142,6 +147,10 @@ def settings_secrets(settings: Settings) -> Iterable[str | None]:
         settings.ayrshare_x_api_secret,
         settings.instagram_app_secret,
         settings.instagram_access_token,
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_client_secret,
+        settings.slack_app_token,
     ):
         yield None if value is None else value.get_secret_value()
     if settings.secret_keys is not None:

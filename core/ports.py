@@ -387,8 +387,17 @@ async def read_links(publisher: Publisher, profile: Profile) -> Mapping[Network,
     }
 
 
+class ChatUnreachable(Exception):
+    """A messenger may not write in that chat: the bot is not a member, or the chat is
+    archived or gone. Sending to the author's private chat instead may still work."""
+
+
 class Messenger(Protocol):
-    """Pushes replies into chats outside a request (progress edits, notices, digests)."""
+    """Pushes replies into chats outside a request (progress edits, notices, digests).
+
+    `send` to a private chat of kind PRIVATE whose id is a user id opens the bot's private
+    chat with that user where a platform tells the two apart (Slack's DM ids start with D).
+    """
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef: ...
 

@@ -21,6 +21,7 @@ from adapters.db.slack_secrets import (
     secrets_of,
 )
 from adapters.db.slack_tables import SlackBotRow, SlackInstallationRow
+from core.log_context import keep_out_of_logs
 
 log = logging.getLogger(__name__)
 
@@ -296,9 +297,14 @@ class SqlInstallationStore(AsyncInstallationStore):
         if sealed is None:
             return None
         try:
-            return self._keyring.decrypt(sealed, aad=secret_aad(row, field))
+            token = self._keyring.decrypt(sealed, aad=secret_aad(row, field))
         except SecretError as e:
             raise SecretError(f"Slack {describe(row, field)}: {e}") from e
+        # An installation's token, whatever its shape, out of every log record; a rotating
+        # token's dotted prefix ("xoxe.xoxb-…") splits it in two words, so each is kept too.
+        for secret in (token, *token.split(".")):
+            keep_out_of_logs(secret)
+        return token
 
     def _bot(self, row: SlackBotRow) -> Bot:
         token = self._open(row, "bot_token")

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.home import SlackHome
 from adapters.slack.media import Refused, SlackMedia
-from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
+from adapters.slack.messenger import NO_ENTRY, SlackMessenger, chat_ref, error_code
 from adapters.slack.modal import ComposeModal
 from adapters.slack.render import LINK_PREFIX, PRIVATE_PREFIX, TAP_PREFIX, render, render_one
 from adapters.slack.workspaces import NOT_INSTALLED, NotInstalled, team_of, workspace_of
@@ -49,11 +49,16 @@ NOT_IN_CHANNEL = (
     f"shown here: add me with /invite @Postroom, or use {COMMAND} in your DM with me."
 )
 IN_YOUR_DM = "I answered in our DM."
+CHECKING_CHANNEL = "📬 Setting up the digest for this channel…"
+DIGEST_NOT_IN_CHANNEL = (
+    "I'm not in this channel, so I could not post its digest: nothing was changed. Add me "
+    f"with /invite @Postroom, then send {COMMAND} digest here again."
+)
 IN_THIS_CHANNEL = "📬 The digest is in this channel, for everyone here, as scheduled ones are."
 OTHER_WORKSPACE = "This Postroom serves another Slack workspace; nothing was done."
 # What an edit is refused with when the message is gone or not ours to edit: shown anew.
 _GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
-_NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+_NO_ENTRY = NO_ENTRY
 _OWN = frozenset({None, "file_share"})  # message subtypes a person's own message has
 # `/postroom digest now` shows the digest the channel would get: posted there, chart and all
 # (an ephemeral answer cannot carry a file: https://api.slack.com/methods/chat.postEphemeral).
@@ -192,6 +197,14 @@ class SlackChat:
         sub = str(body.get("text", "")).strip().lstrip("/")
         if sub == "post":  # no text: the compose modal (its trigger_id lasts 3 s)
             await self.modal.open(actor, str(body.get("trigger_id", "")), respond)
+            return
+        # A digest for a channel the bot is not in could never be delivered.
+        if (
+            _subscribes(sub)
+            and not chat.private
+            and not await self._messenger.reaches(chat, user, CHECKING_CHANNEL)
+        ):
+            await self._ephemeral(respond, Reply(DIGEST_NOT_IN_CHANNEL))
             return
         reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
         if reply is not None and _in_channel(sub, reply) and not chat.private:
@@ -336,6 +349,11 @@ class SlackChat:
                 await self.after_update()
             except Exception:
                 log.exception("waking the pipeline failed")
+
+
+def _subscribes(sub: str) -> bool:
+    """`digest here` / `digest on`: the chat asked for is the one the command came from."""
+    return " ".join(sub.lower().split()[:2]) in ("digest here", "digest on")
 
 
 def _in_channel(sub: str, reply: Reply) -> bool:

@@ -13,6 +13,7 @@ from adapters.slack.limiter import ChannelPace
 from adapters.slack.render import render, render_one, slashed
 from adapters.slack.workspaces import WorkspaceTokens
 from core.model import ChatKind, ChatPlatform, ChatRef, MessageRef
+from core.ports import ChatUnreachable
 from core.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,18 @@ def chat_ref(team: str, channel: str) -> ChatRef:
     channel is shared."""
     kind = ChatKind.PRIVATE if channel.startswith("D") else ChatKind.SHARED
     return ChatRef(ChatPlatform.SLACK, channel, team, kind=kind)
+
+
+# The bot may not post there (https://api.slack.com/methods/chat.postMessage#errors).
+NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+class Unreachable(SlackApiError, ChatUnreachable):
+    """chat.postMessage refused the channel: still a SlackApiError, and core's sign to try
+    the author's DM."""
+
+    def __init__(self, message: str, response: Any) -> None:
+        super().__init__(message, response)  # type: ignore[no-untyped-call]  # slack_sdk
 
 
 def error_code(error: SlackApiError) -> str:
@@ -75,6 +88,16 @@ class SlackMessenger:
         return slashed(reply, command, names)
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        if chat.private and chat.chat.startswith(("U", "W")):  # a user: the bot's DM with them
+            chat = await self.open_dm(chat.workspace, chat.chat)
+        try:
+            return await self._send(chat, reply)
+        except SlackApiError as e:
+            if error_code(e) in NO_ENTRY and not isinstance(e, Unreachable):
+                raise Unreachable(str(e), e.response) from e
+            raise
+
+    async def _send(self, chat: ChatRef, reply: Reply) -> MessageRef:
         ts = ""
         channel = chat.chat
         auth = await self.auth(chat.workspace)
@@ -110,6 +133,20 @@ class SlackMessenger:
             blocks=rendered.blocks,
             **await self.auth(message.chat.workspace),
         )
+
+    async def reaches(self, chat: ChatRef, user: str, note: str) -> bool:
+        """Whether the bot may post in `chat`: `note` shown to `user` alone there
+        (chat.postEphemeral needs the bot in the channel, like chat.postMessage; it needs no
+        extra scope, unlike conversations.info)."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=chat.chat, user=user, text=note, **await self.auth(chat.workspace)
+            )
+            return True
+        except SlackApiError as e:
+            if error_code(e) in NO_ENTRY:
+                return False
+            raise
 
     async def open_dm(self, team: str, user: str) -> ChatRef:
         """The bot's DM with `user` (conversations.open; the `im:write` scope)."""

@@ -15,7 +15,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.media import Refused, SlackMedia
-from adapters.slack.messenger import SlackMessenger, chat_ref, error_code
+from adapters.slack.messenger import NO_ENTRY, SlackMessenger, chat_ref, error_code
 from adapters.slack.render import escape
 from adapters.slack.view import CALLBACK, compose_view
 from adapters.slack.workspaces import workspace_of
@@ -35,7 +35,7 @@ TRIGGER_GONE = (
     "The form could not open in time (Slack allows 3 seconds). Send /postroom post again, or "
     "/postroom post <text> to compose here."
 )
-_NO_ENTRY = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+_NO_ENTRY = NO_ENTRY
 NOTHING_TO_TICK = "No network can take a post from you yet:"
 # A submission is answered within Slack's 3 s (errors or close); fetching and storing its
 # files gets this much of them, core's checks and the post's write the rest.

@@ -23,6 +23,8 @@ SECTION_TEXT = 3000  # characters of a section's text
 MAX_FIELDS = 10  # per section
 FIELD_TEXT = 2000  # characters of one field
 ACTIONS_ELEMENTS = 25  # per actions block
+# Ours: buttons take at most half of a message's blocks, so its text always has room.
+MAX_ACTIONS = MAX_BLOCKS // 2
 BUTTON_TEXT = 75
 ACTION_ID = 255
 BUTTON_VALUE = 2000
@@ -195,7 +197,17 @@ def _actions(rows: Sequence[Sequence[Button]]) -> list[Block]:
                 cells.append(cell)
         for start in range(0, len(cells), ACTIONS_ELEMENTS):
             blocks.append({"type": "actions", "elements": cells[start : start + ACTIONS_ELEMENTS]})
-    return blocks
+    if len(blocks) <= MAX_ACTIONS:
+        return blocks
+    # Too many rows: packed 25 buttons a block, and what still does not fit is dropped.
+    cells = [cell for block in blocks for cell in block["elements"]]
+    packed = [
+        {"type": "actions", "elements": cells[start : start + ACTIONS_ELEMENTS]}
+        for start in range(0, len(cells), ACTIONS_ELEMENTS)
+    ]
+    if len(packed) > MAX_ACTIONS:
+        log.warning("slack: %s buttons do not fit in one message; some dropped", len(cells))
+    return packed[:MAX_ACTIONS]
 
 
 def _button(button: Button, n: int) -> Block | None:

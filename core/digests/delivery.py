@@ -20,12 +20,18 @@ from core.digests.facts import FactsMemo
 from core.digests.figures import midnight
 from core.digests.inputs import DigestWindow
 from core.errors import Conflict
-from core.model import ChatPlatform, Profile
-from core.ports import Clock, Messengers, UnitOfWork, UnitOfWorkFactory
+from core.model import ChatKind, ChatPlatform, ChatRef, Profile
+from core.ports import ChatUnreachable, Clock, Messengers, UnitOfWork, UnitOfWorkFactory
 from core.replies import Reply, seal
 from core.when import zone
 
 log = logging.getLogger(__name__)
+
+DIGEST_PAUSED = (
+    "📭 I couldn't post your digest in that channel: I'm not in it (or it is archived). "
+    "It is paused: add me there with /invite @Postroom, then turn it on again with "
+    "/digest here in that channel."
+)
 LATE_AFTER = timedelta(minutes=30)
 
 
@@ -294,6 +300,11 @@ class DigestRunner:
             reason,
         )
         now = self._clock.now()
+        if isinstance(error, ChatUnreachable) and not sub.chat.private:
+            await self._pause(claim, reason)
+            report.failed += 1
+            report.errors.append(reason)
+            return
         async with self._uow() as uow:
             if claim.attempts >= self.config.max_attempts:
                 await uow.digests.mark_failed(
@@ -307,6 +318,33 @@ class DigestRunner:
             await uow.commit()
         report.failed += 1
         report.errors.append(reason)
+
+    async def _pause(self, claim: DigestClaim, reason: str) -> None:
+        """The bot may not post in the chat (not a member, archived): retrying cannot help.
+        The subscription is paused and its subscriber told once, in their private chat."""
+        sub = claim.subscription
+        async with self._uow() as uow:
+            await uow.digests.mark_failed(
+                sub.id, claim.day, worker=self.config.worker, error=reason
+            )
+            stored = await uow.digests.get(sub.id)
+            if stored is not None:
+                stored.enabled = False
+                await uow.digests.save(stored)
+            identities = await uow.profiles.identities(sub.profile_id)
+            await uow.commit()
+        chat = sub.chat
+        found = [
+            i for i in identities if i.platform is chat.platform and i.workspace == chat.workspace
+        ]
+        messenger = self._messengers.get(chat.platform)
+        if not found or messenger is None:
+            return
+        dm = ChatRef(chat.platform, found[0].user, chat.workspace, ChatKind.PRIVATE)
+        try:
+            await messenger.send(dm, Reply(DIGEST_PAUSED))
+        except Exception:
+            log.exception("could not tell the subscriber of digest %s it is paused", sub.id)
 
     async def _compose(
         self,

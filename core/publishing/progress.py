@@ -6,8 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from core import views
-from core.model import Post
-from core.ports import Messengers, UnitOfWorkFactory
+from core.model import ChatKind, ChatRef, MessageRef, Post
+from core.ports import ChatUnreachable, Messenger, Messengers, UnitOfWorkFactory
 from core.replies import Reply, seal
 from core.states import PostState
 
@@ -18,6 +18,34 @@ log = logging.getLogger(__name__)
 PostWatcher = Callable[[Post], Awaitable[None]]
 # What the pipeline ends a post in: a watcher hears of these, not of each step on the way.
 OUTCOMES = frozenset({PostState.PUBLISHED, PostState.PARTIAL, PostState.FAILED})
+
+
+async def send_for_post(
+    messenger: Messenger, uow: UnitOfWorkFactory, post: Post, reply: Reply
+) -> MessageRef:
+    """Into the chat where the post was made; when the bot may not write there (a Slack
+    channel it is not in), into the author's private chat, so that progress and Retry are
+    still seen. The message sent there is the post's progress message from then on."""
+    try:
+        return await messenger.send(post.origin, reply)
+    except ChatUnreachable:
+        if post.origin.private:
+            raise
+        dm = await _author_chat(uow, post)
+        if dm is None:
+            raise
+        log.info("post %s: its chat refuses the bot; shown in the author's DM", post.id)
+        return await messenger.send(dm, reply)
+
+
+async def _author_chat(uow: UnitOfWorkFactory, post: Post) -> ChatRef | None:
+    async with uow() as work:
+        identities = await work.profiles.identities(post.profile_id)
+    origin = post.origin
+    for identity in identities:
+        if identity.platform is origin.platform and identity.workspace == origin.workspace:
+            return ChatRef(identity.platform, identity.user, identity.workspace, ChatKind.PRIVATE)
+    return None
 
 
 class ProgressNotifier:
@@ -60,7 +88,7 @@ class ProgressNotifier:
             if post.progress is not None:
                 await messenger.edit(post.progress, reply)
                 return
-            ref = await messenger.send(post.origin, reply)
+            ref = await send_for_post(messenger, self._uow, post, reply)
         except Exception:
             # The chat is only a view of the post's state: a failed edit never stops publishing.
             log.exception("could not show progress of post %s", post.id)
@@ -84,6 +112,7 @@ class ProgressNotifier:
             log.warning("no messenger for %s; notice about post %s not sent", post.origin, post.id)
             return
         try:
-            await messenger.send(post.origin, seal(reply, post.profile_id, post.created_at))
+            sealed = seal(reply, post.profile_id, post.created_at)
+            await send_for_post(messenger, self._uow, post, sealed)
         except Exception:
             log.exception("could not send a notice about post %s", post.id)

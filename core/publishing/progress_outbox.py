@@ -11,7 +11,7 @@ from datetime import timedelta
 from core import views
 from core.model import MessageRef, Post
 from core.ports import Clock, Messengers, UnitOfWork, UnitOfWorkFactory
-from core.publishing.progress import OUTCOMES, PostWatcher
+from core.publishing.progress import OUTCOMES, PostWatcher, send_for_post
 from core.replies import seal
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class ProgressOutbox:
             if message is not None:
                 await messenger.edit(message, reply)
                 return None, True
-            return await messenger.send(post.origin, reply), True
+            return await send_for_post(messenger, self._uow, post, reply), True
         except Exception as e:
             # The chat is only a view of the post's state: a failed edit never stops publishing.
             log.warning("could not show the progress of post %s: %s", post.id, e)

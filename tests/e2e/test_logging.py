@@ -259,3 +259,47 @@ def test_in_console_mode_logs_go_to_a_file_unless_asked(tmp_path: Path) -> None:
     again = _cli(tmp_path / "elsewhere", "console", "--script", str(DEMO), POSTROOM_LOG_FILE="-")
     assert again.returncode == 0, again.stderr
     assert "WARNING bot.wiring: sandbox: generated a secret key" in again.stderr
+
+
+# Slack's token shapes (https://api.slack.com/authentication/token-types).
+SLACK_BOT = "xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_SIGNING = "8f14e45fceea167a5a36dedd4bea2543"
+SLACK_CLIENT = "3c59dc048e8850243be8079a5c74d079"
+SLACK_APP = "xapp-1-A0POSTROOM-1234567890-abcdef0123456789"
+
+
+def test_slack_settings_and_token_shapes_never_reach_a_record(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    settings = Settings(
+        _env_file=None,
+        var_dir=tmp_path,
+        log_file=str(tmp_path / "bot.log"),
+        log_level="DEBUG",
+        slack_bot_token=SLACK_BOT,
+        slack_signing_secret=SLACK_SIGNING,
+        slack_client_secret=SLACK_CLIENT,
+        slack_app_token=SLACK_APP,
+    )
+    configure_logging(settings, console=False)
+    capture = Capture()
+    logging.getLogger().addHandler(capture)
+    try:
+        for secret in (SLACK_BOT, SLACK_SIGNING, SLACK_CLIENT, SLACK_APP):
+            logging.getLogger("slack_sdk").warning("secret %s here", secret)
+        # Tokens met only at run time, by their shape: what oauth.v2.access answers.
+        body = (
+            '{"access_token": "xoxb-9999999999-8888888888-ZyXwVuTsRqPoNmLk",'
+            ' "refresh_token": "xoxe-1-My0xLTQ5MzI1Njc4OTAtMTIzNDU2Nzg5MA",'
+            ' "user": "xoxp-7777777777-6666666666-5555555555-abcdef0123",'
+            ' "rotating": "xoxe.xoxb-1-MS0yLTQ5MzI1Njc4OTAtMTIzNDU2",'
+            ' "app": "xapp-1-A0OTHER-9876543210-fedcba9876543210"}'
+        )
+        logging.getLogger("slack_sdk.web").debug("Received the following response: %s", body)
+    finally:
+        logging.getLogger().removeHandler(capture)
+    texts = "\n".join(capture.texts())
+    assert [r.getMessage() for r in capture.records[:4]] == ["secret *** here"] * 4
+    for leaked in (SLACK_BOT, SLACK_SIGNING, SLACK_CLIENT, SLACK_APP, "xox", "xapp"):
+        assert leaked not in texts
+    assert '"access_token": "***"' in texts

@@ -411,6 +411,9 @@ class FakeSlackAPI:
         return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _chat_postEphemeral(self, args: JSON) -> JSON:
+        channel = str(args.get("channel", ""))
+        if self.members is not None and channel not in self.members:
+            return {"ok": False, "error": "not_in_channel"}
         if (problem := self._check(args)) is not None:
             return problem
         self.ephemerals.append(args)

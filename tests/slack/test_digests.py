@@ -190,3 +190,46 @@ async def test_digest_now_in_the_dm_arrives_there_without_a_notice(system: Syste
     await slack.command("digest now", channel=ANA.dm)
     assert fake.last(ANA.dm).shown.startswith("📊 Daily digest")
     assert IN_THIS_CHANNEL not in list(fake.answers())
+
+
+async def test_a_digest_the_channel_refuses_is_paused_and_its_subscriber_told_once(
+    system: System,
+) -> None:
+    fake = system.fake
+    await subscribe(system)
+    await seed_views(system)
+    fake.members = {ANA.dm}  # the bot was removed from the channel
+    assert await run_digests(system, DUE) == 0
+    told = [m for m in fake.in_channel(ANA.dm) if "couldn't post your digest" in m.shown]
+    assert len(told) == 1 and "/invite @Postroom" in told[0].shown
+    assert "/postroom digest here" in told[0].shown
+    # Paused: the next days send nothing and say nothing more.
+    for days in (1, 2):
+        assert await run_digests(system, DUE + timedelta(days=days)) == 0
+    told = [m for m in fake.in_channel(ANA.dm) if "couldn't post your digest" in m.shown]
+    assert len(told) == 1
+    assert fake.in_channel(CHANNEL) == []
+    async with system.services.uow() as uow:
+        profile = await uow.profiles.by_identity(Identity(ChatPlatform.SLACK, ANA.id, TEAM))
+        assert profile is not None
+        assert [s.enabled for s in await uow.digests.for_profile(profile.id)] == [False]
+
+
+async def test_digest_here_in_a_channel_without_the_bot_is_refused_and_nothing_changes(
+    system: System,
+) -> None:
+    slack, fake = system.slack, system.fake
+    await subscribe(system, ANA.dm)  # a digest in her DM so far
+    fake.members = {ANA.dm}
+    for word in ("here", "on", "HERE  please"):
+        await slack.command(f"digest {word}")
+        answer = slack.last_answer()
+        assert answer.startswith("I'm not in this channel") and "/invite @Postroom" in answer
+    async with system.services.uow() as uow:
+        profile = await uow.profiles.by_identity(Identity(ChatPlatform.SLACK, ANA.id, TEAM))
+        assert profile is not None
+        subs = await uow.digests.for_profile(profile.id)
+    assert [(s.chat.chat, s.enabled) for s in subs] == [(ANA.dm, True)]  # "here" stopped none
+    fake.members = None  # invited: the check passes and the channel is subscribed
+    await subscribe(system)
+    assert fake.ephemerals[-1]["text"].startswith("📬 Setting up the digest")

@@ -98,3 +98,22 @@ async def test_a_channel_the_bot_is_not_in_gets_a_way_out(system: System) -> Non
 
 def fields(blocks: list[dict[str, Any]]) -> list[str]:
     return [f["text"] for b in blocks for f in b.get("fields", [])]
+
+
+async def test_a_post_made_in_a_channel_without_the_bot_shows_its_progress_in_the_dm(
+    system: System,
+) -> None:
+    slack, fake = system.slack, system.fake
+    fake.members = {ANA.dm}
+    await connect_in_dm(system)
+    await slack.command("post Hello")
+    composer = fake.answered(CHANNEL, -2)  # ephemeral: the bot may not post in the channel
+    await slack.tap(composer, "Publish now")
+    # The channel refused the progress message: it is in Ana's DM, kept current there.
+    progress = fake.last(ANA.dm)
+    assert "1 of 2 published" in progress.shown
+    assert [b["text"]["text"] for b in progress.buttons] == ["🔁 Retry LinkedIn"]
+    assert fake.in_channel(CHANNEL) == []
+    await slack.tap(progress, "Retry LinkedIn")
+    assert "2 of 2 published" in progress.shown and progress.buttons == []
+    assert fake.last(ANA.dm) is progress  # the one progress message, edited in place

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.slack.render import (
     BUTTON_TEXT,
     MAX_BLOCKS,
@@ -113,3 +115,21 @@ def test_an_edit_is_one_message() -> None:
 
 def test_escape_is_only_the_three_control_characters() -> None:
     assert escape("a & b < c > d \"'`*_~") == "a &amp; b &lt; c &gt; d \"'`*_~"
+
+
+@pytest.mark.parametrize("rows", [50, 60, 1300], ids=["50-rows", "60-rows", "1300-rows"])
+def test_many_rows_of_buttons_leave_room_for_the_text(rows: int) -> None:
+    buttons = tuple((Button(f"b{i}", Action.COMMAND, "posts"),) for i in range(rows))
+    messages = render(Reply("Pick one", buttons=buttons))
+    assert messages and messages[0].blocks[0]["text"]["text"] == "Pick one"
+    for message in messages:
+        assert invalid_blocks(message.blocks) is None
+        assert len(message.blocks) <= MAX_BLOCKS
+    shown = [
+        e for m in messages for b in m.blocks if b["type"] == "actions" for e in b["elements"]
+    ]
+    # Packed 25 a block: 50 and 60 buttons all fit; 1,300 do not, and the first are kept.
+    assert len(shown) == min(rows, 25 * 25)
+    assert shown[0]["text"]["text"] == "b0"
+    one = render_one(Reply("Pick one", buttons=buttons))
+    assert one.blocks[0]["text"]["text"] == "Pick one" and len(one.blocks) <= MAX_BLOCKS

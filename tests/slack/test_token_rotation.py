@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.workspaces import NotInstalled, WorkspaceTokens
+from bot.logs import HIDDEN, REDACT
 from core.model import ChatPlatform, ChatRef
 from core.replies import Reply
 from tests.fakes.slack_api import FakeSlackAPI
@@ -144,3 +145,15 @@ async def test_a_revoked_workspace_token_is_dropped_from_the_cache_at_once(
     assert fake.called("chat.postMessage") == []
     await messenger.send(ChatRef(ChatPlatform.SLACK, CHANNEL, ONE), Reply("Other"))
     assert tokens_of(fake, "chat.postMessage") == [f"xoxb-{ONE}-installed"]
+
+
+async def test_an_installations_decrypted_tokens_are_blanked_from_every_log_record(
+    many: System,
+) -> None:
+    await rotating(many, lasts=86_400)  # far from expiry: the token is used as stored
+    # The fake's tokens are too short for the token-shape pattern: only a token registered
+    # when it is decrypted is blanked.
+    await messenger_of(many).send(ChatRef(ChatPlatform.SLACK, CHANNEL, ONE), Reply("Hi"))
+    assert tokens_of(many.fake, "chat.postMessage") == [FIRST]
+    assert "T0ONE-1" not in REDACT(f"token {FIRST}.")
+    assert HIDDEN in REDACT(f"token {FIRST}.")
