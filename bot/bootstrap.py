@@ -33,6 +33,7 @@ from bot.housekeeping import build_retention
 from bot.media import build_media_host
 from bot.ops import count_db_errors
 from bot.settings import Settings
+from bot.stars import build_stars, stars_provider
 from bot.wiring import (
     SystemClock,
     ayrshare_client,
@@ -60,6 +61,7 @@ from core.publishing.progress import ProgressNotifier
 from core.publishing.token_refresh import TokenRefresh
 from core.request_budget import RequestBudget
 from core.retention import Retention
+from core.stars.sales import StarsSales
 from core.telemetry import MeteredPublisher
 
 if TYPE_CHECKING:
@@ -111,6 +113,7 @@ class Services:
     billing: Billing | None = None  # always set by bootstrap
     billing_pass: BillingPass | None = None  # always set by bootstrap
     payments: Mapping[Provider, PaymentProvider] = field(default_factory=dict)
+    stars: StarsSales | None = None  # Pro sold in Telegram Stars (POSTROOM_PRO_STARS_PRICE)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -222,7 +225,26 @@ def bootstrap(
     closing: list[Callable[[], Awaitable[None]]] = []
     view: Mapping[ChatPlatform, Messenger] = MappingProxyType(chat_out)
     notifier = ProgressNotifier(uow, view)
+    # Telegram's PTB Application first: selling in Stars goes through its bot.
+    application: TelegramApplication | None = None
+    if settings.telegram_token is not None and ChatPlatform.TELEGRAM not in chat_out:
+        application = build_application(
+            settings.telegram_token.get_secret_value(),
+            api_url=settings.telegram_api_url,
+            polling=not settings.public_url,
+            transport=telegram_transport,
+            # Every Bot API request counted for /metrics, retries after a 429 included.
+            rate_limiter=MeteredRateLimiter(
+                telegram_rate_limiter or TelegramRateLimiter(), telemetry
+            ),
+            ssl_context=shared_tls(),
+        )
     payments = dict(payments or {})
+    bot = None if application is None else application.bot
+    if Provider.TELEGRAM_STARS not in payments and (
+        stars_pay := stars_provider(settings, bot, clock)
+    ):
+        payments[Provider.TELEGRAM_STARS] = stars_pay
     billing = Billing(
         uow,
         clock,
@@ -257,18 +279,7 @@ def bootstrap(
 
     # --- chats ---------------------------------------------------------------------------------
     telegram: TelegramBot | None = None
-    if settings.telegram_token is not None and ChatPlatform.TELEGRAM not in chat_out:
-        application = build_application(
-            settings.telegram_token.get_secret_value(),
-            api_url=settings.telegram_api_url,
-            polling=not settings.public_url,
-            transport=telegram_transport,
-            # Every Bot API request counted for /metrics, retries after a 429 included.
-            rate_limiter=MeteredRateLimiter(
-                telegram_rate_limiter or TelegramRateLimiter(), telemetry
-            ),
-            ssl_context=shared_tls(),
-        )
+    if application is not None:
         messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
         telegram = TelegramBot(application, messenger)
         chat_out[ChatPlatform.TELEGRAM] = messenger
@@ -281,6 +292,17 @@ def bootstrap(
         closing.append(slack.aclose)
     for platform, make in (chats or {}).items():
         chat_out[platform] = make(postroom)
+    stars = None
+    if application is not None:
+        stars = build_stars(
+            settings,
+            bot=application.bot,
+            uow=uow,
+            accounts=accounts,
+            billing=billing,
+            clock=clock,
+            postroom=postroom,
+        )
 
     # --- analytics -----------------------------------------------------------------------------
     analytics = build_analytics(
@@ -320,4 +342,5 @@ def bootstrap(
         billing=billing,
         billing_pass=BillingPass(billing, uow, clock),
         payments=payments,
+        stars=stars,
     )

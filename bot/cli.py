@@ -107,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     tier.add_argument("identity", help=who)
     tier.add_argument("tier", choices=[t.value for t in Tier])
     tier.set_defaults(handler=_admin_tier)
+    refund = admin.add_parser(
+        "refund", help="refund a profile's latest Telegram Stars payment and take its Pro back"
+    )
+    refund.add_argument("identity", help="the payer, e.g. telegram:12345")
+    refund.set_defaults(handler=_admin_refund)
 
     p = sub.add_parser("keys", help="secret encryption keys")
     keys = p.add_subparsers(dest="keys_command", required=True)
@@ -274,6 +279,31 @@ async def _admin_tier(settings: Settings, args: argparse.Namespace) -> int:
         return _changed(identity, await operator.grant(identity, Tier(args.tier), days=None))
 
     return await _admin(settings, act)
+
+
+async def _admin_refund(settings: Settings, args: argparse.Namespace) -> int:
+    """`postroom admin refund IDENTITY`: Telegram returns the Stars of the profile's latest
+    payment, its renewal stops, the Pro it bought is taken back and the user is told."""
+    identity = Identity.parse(args.identity)
+    services = bootstrap(settings)
+    try:
+        if services.stars is None or services.telegram is None:
+            print(
+                "postroom: Pro is not sold for Stars here: set POSTROOM_TELEGRAM_TOKEN and "
+                "POSTROOM_PRO_STARS_PRICE",
+                file=sys.stderr,
+            )
+            return 2
+        assert services.billing is not None
+        profile = await Operator(services.billing, services.uow, services.clock).find(identity)
+        async with services.telegram.application.bot:  # getMe first, as PTB requires
+            print(f"{identity}: {await services.stars.refund(profile)}")
+    except DomainError as e:
+        print(f"postroom: {e}", file=sys.stderr)
+        return 1
+    finally:
+        await services.aclose()
+    return 0
 
 
 async def _keys_generate(settings: Settings, args: argparse.Namespace) -> int:

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_webhook_secret: SecretStr | None = None  # default: derived from the token
+    # Telegram Stars (core.stars): the pages /terms and /paysupport name.
+    terms_url: str | None = None  # the full terms page /terms links to
+    pay_support: str | None = None  # who /paysupport names: "@handle", an email address
     # One Slack workspace over HTTP: token and signing secret set = the Slack front end runs
     # (bot.slack); `postroom doctor` checks the token.
     slack_api_url: str = "https://slack.com/api/"

@@ -19,6 +19,7 @@ from telegram.error import InvalidToken
 from adapters.telegram.application import TelegramApplication
 from adapters.telegram.chat import TelegramChat
 from adapters.telegram.messenger import TelegramMessenger
+from adapters.telegram.stars import StarsUpdates
 from bot.bootstrap import Services
 from bot.settings import Settings
 from core.chat.seen_updates import SeenUpdates
@@ -27,8 +28,9 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# What we handle; Telegram sends nothing else, so nothing else is fetched or queued.
-ALLOWED_UPDATES = ("message", "channel_post", "callback_query")
+# What we handle; Telegram sends nothing else, so nothing else is fetched or queued. Payments
+# arrive as pre_checkout_query and as messages (successful_payment, refunded_payment).
+ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "pre_checkout_query")
 # Telegram's updates are a few kB; a bigger body is not one.
 MAX_UPDATE_BYTES = 1_000_000
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news (long polling)
@@ -91,6 +93,7 @@ class TelegramService:
             after_update=wake,
             album_wait=album_wait,
             seen=SeenUpdates(services.uow, services.clock),
+            stars=None if services.stars is None else StarsUpdates(services.stars),
         )
         self.chat.install(self.application)
 

@@ -29,6 +29,7 @@ from core.model import (
     Tier,
 )
 from core.replies import Reply
+from core.stars_ports import StarChargeRepository
 from core.states import TargetState
 
 
@@ -229,6 +230,7 @@ class UnitOfWork(Protocol):
     logins: LoginRepository
     lifecycle: LifecycleRepository
     billing: BillingRepository
+    star_charges: StarChargeRepository
 
     async def __aenter__(self) -> Self: ...
 

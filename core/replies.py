@@ -126,7 +126,7 @@ def seal(reply: Reply, owner: int, issued: datetime) -> Reply:
 
 def mark(owner: int, issued: datetime) -> str:
     """The seal's text: owner and seconds in base 36, as in `Button.seal`."""
-    return f"{_base36(owner)}.{_base36(max(int(issued.timestamp()), 0))}"
+    return f"{base36(owner)}.{base36(max(int(issued.timestamp()), 0))}"
 
 
 def unseal(data: str) -> tuple[str, Seal | None]:
@@ -138,7 +138,8 @@ def unseal(data: str) -> tuple[str, Seal | None]:
     return body, Seal(int(found.group(1), 36), int(found.group(2), 36))
 
 
-def _base36(n: int) -> str:
+def base36(n: int) -> str:
+    """`n` (≥ 0) in base 36, lower case: seals and invoice payloads."""
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while True:

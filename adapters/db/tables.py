@@ -423,10 +423,11 @@ class ChatLinkRow(Base):
     linked_at: Mapped[datetime]
 
 
-# Slack installations and the durable chat state have their own modules (this one is long
-# enough); importing them registers their tables on Base.metadata, which the migrations test
-# and the test fixtures read.
+# Slack installations, the durable chat state and Stars charges have their own modules (this
+# one is long enough); importing them registers their tables on Base.metadata, which the
+# migrations test and the test fixtures read.
 from adapters.db import chat_tables as chat_tables  # noqa: E402
 from adapters.db import lifecycle as lifecycle  # noqa: E402
 from adapters.db import login_tables as login_tables  # noqa: E402
 from adapters.db import slack_tables as slack_tables  # noqa: E402
+from adapters.db import star_tables as star_tables  # noqa: E402

@@ -16,6 +16,7 @@ from adapters.db.links import SqlLinkRepository
 from adapters.db.logins import SqlLoginRepository
 from adapters.db.posts import SqlPostRepository
 from adapters.db.profiles import SqlProfileRepository
+from adapters.db.star_charges import SqlStarChargeRepository
 from core.analytics_ports import AnalyticsRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
@@ -23,6 +24,7 @@ from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
+from core.stars_ports import StarChargeRepository
 
 
 class SqlUnitOfWork:
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
         self.logins: LoginRepository = SqlLoginRepository(self._session)
         self.lifecycle: LifecycleRepository = SqlLifecycleRepository(self._session)
         self.billing: BillingRepository = SqlBillingRepository(self._session)
+        self.star_charges: StarChargeRepository = SqlStarChargeRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

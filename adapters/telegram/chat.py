@@ -31,6 +31,7 @@ from adapters.telegram.attachments import (
 )
 from adapters.telegram.messenger import TelegramMessenger, chat_ref, message_gone
 from adapters.telegram.render import TOAST_LIMIT, toast
+from adapters.telegram.stars import StarsUpdates
 from core.chat.entry import Postroom
 from core.chat.seen_updates import SeenUpdates
 from core.commands import Command, parse_command
@@ -60,6 +61,7 @@ ANONYMOUS = (
     "Turn off “Remain anonymous” in your admin rights, or message me privately."
 )
 TOO_OLD = "This button is too old to use. Send the command again."
+NOT_SELLING = "Nothing is sold here at the moment, so nothing was charged."
 
 
 class TelegramChat:
@@ -81,6 +83,7 @@ class TelegramChat:
         after_update: Callable[[], Awaitable[None]] | None = None,
         album_wait: Sleep | None = None,
         seen: SeenUpdates,
+        stars: StarsUpdates | None = None,
     ) -> None:
         self._postroom = postroom
         self._messenger = messenger
@@ -92,6 +95,7 @@ class TelegramChat:
         # no 2xx for (perhaps to another process behind the same URL), and a restart may fetch
         # one twice.
         self._seen = seen
+        self._stars = stars  # None: this bot takes no payments
         self._albums: dict[tuple[int, str], list[Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -124,6 +128,14 @@ class TelegramChat:
         if update.callback_query is not None:
             await self._on_tap(update.callback_query)
             return
+        if update.pre_checkout_query is not None:
+            if self._stars is not None:
+                await self._stars.pre_checkout(update.pre_checkout_query)
+                return
+            # An invoice from when Pro was sold here: answered, or the payer waits 10 s.
+            with contextlib.suppress(TelegramError):
+                await update.pre_checkout_query.answer(ok=False, error_message=NOT_SELLING)
+            return
         message = update.message or update.channel_post
         if message is not None:
             await self._on_message(message)
@@ -145,6 +157,9 @@ class TelegramChat:
             return
         if message.is_automatic_forward:
             return  # a linked channel's post copied into its discussion group
+        if message.successful_payment or message.refunded_payment:
+            await self._on_payment(message)
+            return
         if message.media_group_id and (message.photo or message.video or message.document):
             self._collect(message)
             return
@@ -155,6 +170,19 @@ class TelegramChat:
         except Unsupported as e:
             found, refusal = [], str(e)
         await self._compose(message, text, found, refusal)
+
+    async def _on_payment(self, message: Message) -> None:
+        """Telegram's service message for a payment or a refund: core records it (once per
+        charge) and the payer is told what changed."""
+        if self._stars is None:
+            log.error("a Telegram payment arrived but this bot sells nothing; see the log above")
+            return
+        if message.successful_payment:
+            said = await self._stars.paid(message)
+        else:
+            said = await self._stars.refunded(message)
+        if said is not None:
+            await self._answer(message, said)
 
     async def _compose(
         self,

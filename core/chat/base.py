@@ -58,6 +58,13 @@ class Flow:
         self._billing = billing or Billing(uow, clock, policy, {}, notifier=notifier)
         self._payments = dict(payments or {})
 
+    def _sells_pro(self, actor: Actor) -> bool:
+        """Whether a provider sells Pro to this actor in this chat (Stars in Telegram)."""
+        plan = self._billing.plan("pro")
+        return plan is not None and any(
+            p.unavailable(actor.chat.platform, plan) is None for p in self._payments.values()
+        )
+
     async def _show_progress(
         self, post: Post, message: MessageRef | None, reply: Reply | None = None
     ) -> None:

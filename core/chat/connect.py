@@ -163,7 +163,12 @@ class ConnectFlow(Flow):
     ) -> Reply:
         network = parse_network(arg)
         if not self._policy.allows(profile.tier, network):
-            return refuse(self._policy.refusal(profile.tier, network))
+            refusal = self._policy.refusal(profile.tier, network)
+            if not self._sells_pro(actor):
+                return refuse(refusal)
+            # Where Pro is sold in the chat, the way out is one tap away.
+            upgrade = Button("⭐ Upgrade to Pro", Action.RENEW)
+            return Reply(refusal, buttons=((upgrade,),), toast=f"🔒 {network.label} is Pro")
         reason = self._unavailable(profile).get(network)
         return refuse(reason or f"{network.label} is available to you now. Send /connect again.")
 

@@ -4,57 +4,27 @@ credentials, an unmigrated database, and never a secret in its report."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp
 
 from bot.cli import main
 from tests.fakes.ayrshare_api import FakeAyrshare
 from tests.fakes.instagram_graph_api import ACCESS_TOKEN, FakeInstagramGraphAPI
+from tests.fakes.serve import Serve, serving
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlackAPI
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI
 
-Serve = Callable[[ASGIApp], Awaitable[str]]
 PUBLIC_URL = "https://bot.example"
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the test owns the process's signals
-        pass
 
 
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
     """Serve ASGI apps on 127.0.0.1, a free port each; the base URL of each."""
-    async with AsyncExitStack() as stack:
-
-        async def start(app: ASGIApp) -> str:
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            config = uvicorn.Config(app, log_level="warning", lifespan="off")
-            server = _Server(config)
-            task = asyncio.create_task(server.serve(sockets=[sock]))
-            for _ in range(1000):  # uvicorn offers a flag, not an event
-                if server.started:
-                    break
-                await asyncio.sleep(0.01)
-            assert server.started
-
-            async def stop() -> None:
-                server.should_exit = True
-                await task
-                sock.close()
-
-            stack.push_async_callback(stop)
-            return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
+    async with serving() as start:
         yield start
 
 

@@ -29,6 +29,7 @@ from core.model import (
     Tier,
 )
 from core.ports import DigestRepository, PostRepository, ProfileRepository
+from core.stars_ports import StarChargeRepository
 from tests.fakes.chat_state import (
     ChatTables,
     ChatTransaction,
@@ -231,6 +232,7 @@ class InMemoryUnitOfWork:
         self.links = cast(LinkRepository, read_side)
         self.logins = cast(LoginRepository, read_side)
         self.lifecycle = cast(LifecycleRepository, read_side)
+        self.star_charges = cast(StarChargeRepository, read_side)  # Stars tests run on SQL
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post

@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from tests.fakes.telegram_stars import FakeStars, StarsError
+
 __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
@@ -54,6 +56,13 @@ _TEXT_FIELDS = frozenset(
         "parse_mode",
         "photo",
         "language_code",
+        "title",
+        "payload",
+        "currency",
+        "provider_token",
+        "pre_checkout_query_id",
+        "error_message",
+        "telegram_payment_charge_id",
     }
 )
 _TAGS = frozenset(
@@ -166,6 +175,7 @@ class FakeTelegramAPI:
         self._scripts: dict[str, deque[_Scripted]] = {}
         self._updates: list[JSON] = []
         self._new_update = asyncio.Event()
+        self.stars = FakeStars(lambda: self.clock())
 
     # --- test controls -----------------------------------------------------------------------
 
@@ -250,7 +260,10 @@ class FakeTelegramAPI:
                 raise ApiError(scripted.code, scripted.description, scripted.parameters)
             if method.startswith(_MESSAGE_CALLS):
                 self._flood_check(at)
-            result = await self._handle(method, params, files)
+            try:
+                result = await self._handle(method, params, files)
+            except StarsError as e:
+                raise ApiError(e.code, e.description) from None
         except ApiError as e:
             self.log.append(Call(method, params, files, e.description, at=at))
             answer = {"ok": False, "error_code": e.code, "description": e.description}
@@ -318,6 +331,14 @@ class FakeTelegramAPI:
                 return self._get_file(p)
             case "getChatMember":
                 return self._chat_member(p)
+            case "createInvoiceLink":
+                return self.stars.create_invoice_link(p)
+            case "answerPreCheckoutQuery":
+                return self.stars.answer_pre_checkout(p)
+            case "refundStarPayment":
+                return self.stars.refund(p)
+            case "editUserStarSubscription":
+                return self.stars.edit_subscription(p)
         raise ApiError(404, "Not Found")
 
     def _me(self) -> JSON:
@@ -670,6 +691,13 @@ def transcript(log: list[Call | Note], *, quiet: frozenset[str] = _QUIET) -> str
                 out[-1] += _shown(_parsed_quietly(p, key), p.get("reply_markup"))
             case "editMessageMedia":
                 out.append(f"bot ✎ #{p['message_id']}: [new photo]")
+            case "createInvoiceLink":
+                period = " a month" if p.get("subscription_period") else ""
+                out.append(f"   · invoice link: {p['title']} — {p['prices'][0]['amount']}")
+                out[-1] += f" {p['currency']}{period}"
+            case "answerPreCheckoutQuery":
+                answer = "ok" if p.get("ok") else f"refused: {p.get('error_message')}"
+                out.append(f"   ↳ pre-checkout {answer}")
             case "answerCallbackQuery":
                 if p.get("text"):
                     alert = " (alert)" if p.get("show_alert") else ""

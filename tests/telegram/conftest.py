@@ -76,6 +76,8 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         media: MediaHost | None = None,
         fake: FakeTelegramAPI | None = None,
         uow: UnitOfWorkFactory | None = None,
+        stars_price: int | None = None,
+        terms_url: str | None = None,
     ) -> World:
         clock = FixedClock(START)
         # The fast write-side fake unless a test needs the read side (links, digests): SQL.
@@ -86,7 +88,13 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         time = VirtualTime()
         fake = fake or FakeTelegramAPI()
         fake.clock = time.clock  # the fake counts messages per second on the limiter's clock
-        settings = Settings(default_tier=tier, telegram_token=SecretStr(TOKEN))
+        fake.stars.wall_clock = lambda: clock.now().timestamp()  # subscription periods
+        settings = Settings(
+            default_tier=tier,
+            telegram_token=SecretStr(TOKEN),
+            pro_stars_price=stars_price,
+            terms_url=terms_url,
+        )
         services = bootstrap(
             settings,
             clock=clock,

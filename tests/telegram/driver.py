@@ -17,6 +17,7 @@ from telegram import Update
 from adapters.telegram.application import TelegramApplication
 from adapters.telegram.chat import TelegramChat
 from tests.fakes.telegram_api import FakeMessage, FakeTelegramAPI
+from tests.fakes.telegram_stars import FakeCharge, FakeInvoice
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "telegram"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF fake jpeg bytes for tests" + b"\xff\xd9"
@@ -28,6 +29,9 @@ def payload(name: str) -> JSON:
     data = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
+
+
+_payload = payload  # for methods whose `payload` argument is an invoice's
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class Timers:
 
 
 Deliver = Callable[[JSON], Awaitable[None]]
+_UPDATE_IDS = itertools.count(700_000)
 
 
 class TelegramDriver:
@@ -144,8 +149,11 @@ class TelegramDriver:
         self.app = application
         self.chat = chat
         self._deliver = deliver
-        self._update_ids = itertools.count(700_000)
+        # Update ids are unique per bot, whichever of its processes gets the update: drivers
+        # of one test (two workers on one database) share the sequence.
+        self._update_ids = _UPDATE_IDS
         self._query_ids = itertools.count(1)
+        self._checkout_ids = itertools.count(1)
 
     async def deliver(self, update: JSON, *, drain: bool = True) -> None:
         """Hand the update to the bot and wait until it is handled (with `drain`, also albums
@@ -262,3 +270,70 @@ class TelegramDriver:
         await self.deliver(update)
         assert self.fake.queries[query_id] == 1, "the callback query was not answered"
         return query_id
+
+    # --- paying in Telegram Stars ------------------------------------------------------------
+
+    async def pre_checkout(
+        self,
+        invoice: FakeInvoice,
+        *,
+        user: User = ANA,
+        payload: str | None = None,
+        amount: int | None = None,
+        currency: str | None = None,
+    ) -> JSON:
+        """The user taps Pay: Telegram asks the bot (pre_checkout_query) and waits for its
+        answer. Returns the answer; asserts there was exactly one, in time. `payload`,
+        `amount` and `currency` forge what a modified client or an old invoice would carry."""
+        update = copy.deepcopy(_payload("pre_checkout_query"))
+        update["update_id"] = next(self._update_ids)
+        query = update["pre_checkout_query"]
+        query_id = f"pcq{next(self._checkout_ids)}"
+        query |= {
+            "id": query_id,
+            "from": user.json(),
+            "currency": currency or invoice.currency,
+            "total_amount": invoice.amount if amount is None else amount,
+            "invoice_payload": invoice.payload if payload is None else payload,
+        }
+        self.fake.note(user.first_name, f"pays {query['total_amount']} {query['currency']}")
+        self.fake.stars.ask(query_id)
+        await self.deliver(update)
+        answer = self.fake.stars.answers.get(query_id)
+        assert answer is not None, "the pre-checkout query was not answered (in time)"
+        return answer
+
+    async def pay(self, invoice: FakeInvoice, *, user: User = ANA) -> FakeCharge | None:
+        """Pre-checkout, then, if the bot said ok, the charge and its successful_payment
+        message. None when the bot refused the payment."""
+        answer = await self.pre_checkout(invoice, user=user)
+        if not answer["ok"]:
+            return None
+        charge = self.fake.stars.charge(user.id, invoice)
+        await self.paid(charge, first=True, user=user)
+        return charge
+
+    async def paid(self, charge: FakeCharge, *, first: bool, user: User = ANA) -> JSON:
+        """The service message Telegram sends the bot for `charge` (again, for a replay)."""
+        update = self.message_update("successful_payment", user=user)
+        update["message"]["date"] = int(self.fake.stars.wall_clock())
+        update["message"]["successful_payment"] = charge.successful_payment(first=first)
+        await self.deliver(update)
+        return update
+
+    async def renew(self, first: FakeCharge, *, user: User = ANA) -> FakeCharge:
+        """Telegram charges the subscription's next month: a recurring successful_payment."""
+        charge = self.fake.stars.renew(first)
+        await self.paid(charge, first=False, user=user)
+        return charge
+
+    async def refunded(self, charge: FakeCharge, *, user: User = ANA) -> None:
+        """The refunded_payment service message Telegram sends after a refund."""
+        update = self.message_update("refunded_payment", user=user)
+        update["message"]["refunded_payment"] = {
+            "currency": charge.invoice.currency,
+            "total_amount": charge.invoice.amount,
+            "invoice_payload": charge.invoice.payload,
+            "telegram_payment_charge_id": charge.charge_id,
+        }
+        await self.deliver(update)

@@ -1,0 +1,27 @@
+"""The row of a Telegram Stars charge (migration 0013_star_charges)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from adapters.db.tables import Base
+
+
+class StarChargeRow(Base):
+    """One charge Telegram made: its id is the key, so a replay inserts nothing."""
+
+    __tablename__ = "star_charges"
+    __table_args__ = (Index(None, "profile_id", "paid_at"),)
+
+    charge_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    telegram_user: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    recurring: Mapped[bool] = mapped_column(Boolean)
+    paid_at: Mapped[datetime]
+    period_end: Mapped[datetime]
+    previous_end: Mapped[datetime | None]
+    refunded_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Selling Pro for Telegram Stars."""
