@@ -33,6 +33,7 @@ from bot.housekeeping import build_retention
 from bot.media import build_media_host
 from bot.ops import count_db_errors
 from bot.settings import Settings
+from bot.stripe_web import StripeParts, build_stripe
 from bot.wiring import (
     SystemClock,
     ayrshare_client,
@@ -111,6 +112,7 @@ class Services:
     billing: Billing | None = None  # always set by bootstrap
     billing_pass: BillingPass | None = None  # always set by bootstrap
     payments: Mapping[Provider, PaymentProvider] = field(default_factory=dict)
+    stripe: StripeParts | None = None  # Stripe Checkout, Portal and webhook, when configured
 
     @property
     def engine(self) -> AsyncEngine:
@@ -125,6 +127,8 @@ class Services:
         return self.sql_keyring
 
     async def aclose(self) -> None:
+        if self.stripe is not None:
+            await self.stripe.api.aclose()
         if self.http is not None:
             await self.http.aclose()
         for close in self.closing:
@@ -232,6 +236,9 @@ def bootstrap(
         plans=build_plans(settings),
         notifier=notifier,
     )
+    stripe = build_stripe(settings, billing, uow, clock)
+    if stripe is not None and Provider.STRIPE not in payments:
+        payments[Provider.STRIPE] = stripe.provider
     postroom = Postroom(
         uow=uow,
         publishers=publishers,
@@ -320,4 +327,5 @@ def bootstrap(
         billing=billing,
         billing_pass=BillingPass(billing, uow, clock),
         payments=payments,
+        stripe=stripe,
     )

@@ -142,6 +142,8 @@ def settings_secrets(settings: Settings) -> Iterable[str | None]:
         settings.ayrshare_x_api_secret,
         settings.instagram_app_secret,
         settings.instagram_access_token,
+        settings.stripe_secret_key,
+        settings.stripe_webhook_secret,
     ):
         yield None if value is None else value.get_secret_value()
     if settings.secret_keys is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -76,6 +77,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         media: MediaHost | None = None,
         fake: FakeTelegramAPI | None = None,
         uow: UnitOfWorkFactory | None = None,
+        settings: Mapping[str, Any] | None = None,  # more settings (Stripe's)
     ) -> World:
         clock = FixedClock(START)
         # The fast write-side fake unless a test needs the read side (links, digests): SQL.
@@ -86,9 +88,9 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         time = VirtualTime()
         fake = fake or FakeTelegramAPI()
         fake.clock = time.clock  # the fake counts messages per second on the limiter's clock
-        settings = Settings(default_tier=tier, telegram_token=SecretStr(TOKEN))
+        values = {"default_tier": tier, "telegram_token": SecretStr(TOKEN)} | dict(settings or {})
         services = bootstrap(
-            settings,
+            Settings.model_validate(values),
             clock=clock,
             uow=uow,
             publishers=publishers,
@@ -102,7 +104,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         postroom, pipeline = services.postroom, services.pipeline
         timers = Timers()
         service = TelegramService(
-            settings, services, wake=pipeline.run_until_idle, album_wait=timers.sleep
+            services.settings, services, wake=pipeline.run_until_idle, album_wait=timers.sleep
         )
         app, chat, messenger = service.application, service.chat, service.messenger
         await app.initialize()
