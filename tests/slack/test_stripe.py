@@ -22,14 +22,6 @@ from tests.stripe.conftest import stripe_values
 
 
 @pytest.fixture
-async def fake_stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def shop(
     engine: AsyncEngine,
     db_url: str,

@@ -86,14 +86,6 @@ class Shop:
 
 
 @pytest.fixture
-async def fake_stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def shop(
     engine: AsyncEngine, db_url: str, tmp_path: Path, clock: FixedClock, fake_stripe: FakeStripe
 ) -> AsyncIterator[Shop]:

@@ -19,14 +19,6 @@ GROUP_ID = int(GROUP["id"])
 
 
 @pytest.fixture
-async def fake_stripe() -> AsyncIterator[FakeStripe]:
-    fake = FakeStripe()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def shop(make_world: MakeWorld, fake_stripe: FakeStripe) -> AsyncIterator[World]:
     world = await make_world(tier=Tier.FREE, settings=stripe_values(fake_stripe))
     yield world
