@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.logs import settings_secrets
 from core.model import Provider, SubscriptionStatus, Tier
-from tests.fakes.stripe_api import dumps, sign
+from tests.fakes.stripe_api import SECRET_KEY, WEBHOOK_SECRET, dumps, sign
 from tests.stripe.conftest import Shop
 
 DAYS_30 = timedelta(days=30)
@@ -238,3 +239,8 @@ async def test_other_event_types_are_acknowledged(shop: Shop) -> None:
         shop.fake.event("customer.created", {"id": "cus_1", "object": "customer"})
     )
     assert answer.status_code == 200 and answer.json()["outcome"] == "ignored"
+
+
+def test_the_stripe_secrets_are_kept_out_of_logs(shop: Shop) -> None:
+    secrets = set(settings_secrets(shop.services.settings))
+    assert {SECRET_KEY, WEBHOOK_SECRET} <= secrets
