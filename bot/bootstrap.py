@@ -34,6 +34,7 @@ from bot.media import build_media_host
 from bot.ops import count_db_errors
 from bot.settings import Settings
 from bot.stars import build_stars, stars_provider
+from bot.stripe_web import StripeParts, build_stripe
 from bot.wiring import (
     SystemClock,
     ayrshare_client,
@@ -114,6 +115,7 @@ class Services:
     billing_pass: BillingPass | None = None  # always set by bootstrap
     payments: Mapping[Provider, PaymentProvider] = field(default_factory=dict)
     stars: StarsSales | None = None  # Pro sold in Telegram Stars (POSTROOM_PRO_STARS_PRICE)
+    stripe: StripeParts | None = None  # Stripe Checkout, Portal and webhook, when configured
 
     @property
     def engine(self) -> AsyncEngine:
@@ -128,6 +130,8 @@ class Services:
         return self.sql_keyring
 
     async def aclose(self) -> None:
+        if self.stripe is not None:
+            await self.stripe.api.aclose()
         if self.http is not None:
             await self.http.aclose()
         for close in self.closing:
@@ -254,6 +258,9 @@ def bootstrap(
         plans=build_plans(settings),
         notifier=notifier,
     )
+    stripe = build_stripe(settings, billing, uow, clock)
+    if stripe is not None and Provider.STRIPE not in payments:
+        payments[Provider.STRIPE] = stripe.provider
     postroom = Postroom(
         uow=uow,
         publishers=publishers,
@@ -343,4 +350,5 @@ def bootstrap(
         billing_pass=BillingPass(billing, uow, clock),
         payments=payments,
         stars=stars,
+        stripe=stripe,
     )

@@ -151,6 +151,8 @@ def settings_secrets(settings: Settings) -> Iterable[str | None]:
         settings.slack_signing_secret,
         settings.slack_client_secret,
         settings.slack_app_token,
+        settings.stripe_secret_key,
+        settings.stripe_webhook_secret,
     ):
         yield None if value is None else value.get_secret_value()
     if settings.secret_keys is not None:

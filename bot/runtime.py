@@ -25,6 +25,7 @@ from bot.media import media_routes
 from bot.ops import ops_routes
 from bot.schema import SchemaOutOfDate, check_schema, prepare_schema
 from bot.settings import Settings
+from bot.stripe_web import stripe_routes
 from bot.telegram import TelegramService
 from bot.ticker import Ticker
 from bot.web import create_app
@@ -133,6 +134,7 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 *ops_routes(services.engine, services.telemetry, services.clock),
                 *media_routes(services.media_host),
                 *login_routes(services.login_callback),
+                *stripe_routes(services.stripe),
                 *(telegram.routes if telegram else []),
                 *(slack.routes if slack else []),
                 *ayrshare_routes(settings, services),

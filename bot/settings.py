@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Prices of Pro (core.tiers.Plan): unset = not sold that way.
     pro_stars_price: int | None = Field(default=None, ge=1, le=10000)  # Stars per 30 days
     stripe_price_id: str | None = None  # Stripe's price_… for Pro
+    # Stripe Checkout and the Customer Portal (core/stripe): the secret key (sk_… or a
+    # restricted rk_…) and the signing secret of the POST /stripe/webhook endpoint (whsec_…).
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_url: str = "https://api.stripe.com"
     billing_every: timedelta = timedelta(minutes=1)  # lapses and renewal reminders
 
     ayrshare_base_url: str = "https://api.ayrshare.com/api"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.model import ChatPlatform, Grant, Identity, Profile, Provider, Subscription, Tier
 from core.tiers import Plan
@@ -79,4 +79,17 @@ class PaymentProvider(Protocol):
     async def offer(self, profile: Profile, identity: Identity, plan: Plan) -> Offer:
         """A link that sells `plan` to this profile; raises a PublishError when the provider
         refuses or is down."""
+        ...
+
+
+@runtime_checkable
+class SelfService(Protocol):
+    """A provider whose subscribers manage their subscription on its own pages (Stripe's
+    Customer Portal): /billing links there."""
+
+    provider: Provider
+
+    async def manage(self, profile: Profile) -> str | None:
+        """A link to the profile's page at the provider, or None when it has no customer
+        there; raises a PublishError when the provider refuses or is down."""
         ...

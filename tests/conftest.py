@@ -29,6 +29,7 @@ from adapters.db.tables import Base
 from adapters.db.uow import SqlUnitOfWorkFactory
 from tests.fakes.clock import FixedClock
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.stripe_api import FakeStripe
 
 DATABASE_ENV = "POSTROOM_TEST_DATABASE"
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -163,6 +164,15 @@ def clock() -> FixedClock:
 async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
     """The fake Slack Web API on 127.0.0.1 (slack_sdk speaks aiohttp, real HTTP)."""
     fake = FakeSlackAPI()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def fake_stripe() -> AsyncIterator[FakeStripe]:
+    """The fake Stripe API on 127.0.0.1 (tests/stripe, and Stripe from Slack and Telegram)."""
+    fake = FakeStripe()
     await fake.start()
     yield fake
     await fake.stop()

@@ -118,6 +118,7 @@ class Postroom(
             "retry": self._retry_cmd,
             "tier": self._tier,
             "upgrade": self._upgrade,
+            "billing": self._billing_command,
             "timezone": self._timezone,
             "link": self._link,
             "unlink": self._unlink,
@@ -308,6 +309,8 @@ class Postroom(
             return await self._link(actor, profile, Command("link", ""), media)
         if payload == "forget":  # from /forget in a group or channel
             return await self._forget(actor, profile, Command("forget", ""), media)
+        if payload in ("upgrade", "billing"):  # from /upgrade or /billing in a group
+            return await self._commands[payload](actor, profile, Command(payload, ""), media)
         nets = ", ".join(n.label for n in Network)
         where = " (sandbox)" if self.sandbox else ""
         text = (
@@ -334,6 +337,7 @@ class Postroom(
             "/disconnect <network> — unlink one (asks first)\n"
             "/forget — delete all your data (asks first)\n"
             "/timezone <Area/City> — your time zone · /tier — your plan\n"
+            "/upgrade — get Pro · /billing — change your card or cancel\n"
             "/link — publish a channel's posts with your profile · /unlink"
             + "".join(f"\n{line}" for line in self._help_lines)
         )

@@ -1,15 +1,16 @@
-"""/tier and /upgrade, and the Renew button: the plan, its usage, and the ways to pay."""
+"""/tier, /upgrade, /billing and the Renew button: the plan, its usage, the ways to pay."""
 
 from __future__ import annotations
 
 import logging
 
 from core.actions import Action
+from core.billing_ports import SelfService
 from core.chat.base import Flow
 from core.commands import Command
 from core.errors import PublishError
 from core.handlers import Actor, profile_wide
-from core.model import MessageRef, Profile, Tier
+from core.model import ChatPlatform, MessageRef, Profile, Provider, Tier
 from core.replies import Button, Field, Reply, code
 from core.tiers import Plan, Standing
 from core.when import format_local, month_of
@@ -17,8 +18,26 @@ from core.when import format_local, month_of
 log = logging.getLogger(__name__)
 
 
+IN_PRIVATE = "Payment links are shown to you alone, in a private chat with me."
+NO_CARD = "Card payments are not set up on this Postroom; /tier shows your plan."
+NO_CUSTOMER = (
+    "You have no card subscription with Stripe here, so there is nothing to change. "
+    "/upgrade shows the ways to get Pro."
+)
+STARS = (
+    "Your Pro is paid in Telegram Stars: Telegram's Settings → My Stars shows the "
+    "subscription and cancels it. /paysupport for help with a payment."
+)
+GRANTED = "Your plan was given by the operator of this Postroom: there is nothing to pay."
+PORTAL = (
+    "Change your card, see your invoices or cancel on Stripe's page (the link is yours "
+    "alone and works for a short while; /billing gives a new one)."
+)
+PORTAL_DOWN = "Stripe did not answer just now; try /billing again in a minute."
+
+
 class PlanFlow(Flow):
-    """/tier, /upgrade and the Renew button."""
+    """/tier, /upgrade, /billing and the Renew button."""
 
     async def _tier(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
@@ -78,7 +97,11 @@ class PlanFlow(Flow):
         buttons: list[tuple[Button, ...]] = []
         if plan is not None:
             lines += plan.prices()
-            buttons = await self._pay_buttons(actor, profile, plan)
+            if _only_you(actor):
+                buttons = await self._pay_buttons(actor, profile, plan)
+            elif self._payments:  # a link tied to this profile, not for a group to see
+                lines.append(IN_PRIVATE)
+                buttons = [(Button("⭐ Upgrade in a private chat ↗", private="upgrade"),)]
         if not buttons:
             lines.append(
                 "Ask the operator of this Postroom to upgrade you "
@@ -100,6 +123,42 @@ class PlanFlow(Flow):
                 continue
             rows.append((Button(offer.label, url=offer.url),))
         return rows
+
+    async def _billing_command(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        profile_wide(actor, "your billing")
+        sub = profile.subscription
+        if (
+            sub is not None
+            and sub.provider is Provider.TELEGRAM_STARS
+            and sub.grants(self._clock.now())
+        ):
+            return Reply(STARS)
+        manager = self._payments.get(Provider.STRIPE)
+        if not isinstance(manager, SelfService):
+            if profile.tier is not Tier.FREE and sub is None:
+                return Reply(GRANTED)
+            return Reply(NO_CARD)
+        if not _only_you(actor):
+            return Reply(
+                IN_PRIVATE,
+                buttons=((Button("💳 Billing in a private chat ↗", private="billing"),),),
+            )
+        try:
+            url = await manager.manage(profile)
+        except PublishError as e:
+            log.warning("stripe could not open the portal: %s", e.reason)
+            return Reply(PORTAL_DOWN)
+        if url is None:
+            return Reply(GRANTED if profile.tier is not Tier.FREE and sub is None else NO_CUSTOMER)
+        return Reply(PORTAL, buttons=((Button("💳 Manage billing ↗", url=url),),))
+
+
+def _only_you(actor: Actor) -> bool:
+    """Whether an answer to `actor` is seen by them alone: a private chat, or Slack, which
+    shows a command's link-only answer to the asker alone (ephemeral, adapters/slack)."""
+    return actor.chat.private or actor.chat.platform is ChatPlatform.SLACK
 
 
 def _via(standing: Standing) -> str:

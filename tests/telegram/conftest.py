@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -78,6 +79,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         uow: UnitOfWorkFactory | None = None,
         stars_price: int | None = None,
         terms_url: str | None = None,
+        settings: Mapping[str, Any] | None = None,  # more settings (Stripe's)
     ) -> World:
         clock = FixedClock(START)
         # The fast write-side fake unless a test needs the read side (links, digests): SQL.
@@ -89,14 +91,14 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         fake = fake or FakeTelegramAPI()
         fake.clock = time.clock  # the fake counts messages per second on the limiter's clock
         fake.stars.wall_clock = lambda: clock.now().timestamp()  # subscription periods
-        settings = Settings(
-            default_tier=tier,
-            telegram_token=SecretStr(TOKEN),
-            pro_stars_price=stars_price,
-            terms_url=terms_url,
-        )
+        values = {
+            "default_tier": tier,
+            "telegram_token": SecretStr(TOKEN),
+            "pro_stars_price": stars_price,
+            "terms_url": terms_url,
+        } | dict(settings or {})
         services = bootstrap(
-            settings,
+            Settings.model_validate(values),
             clock=clock,
             uow=uow,
             publishers=publishers,
@@ -110,7 +112,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
         postroom, pipeline = services.postroom, services.pipeline
         timers = Timers()
         service = TelegramService(
-            settings, services, wake=pipeline.run_until_idle, album_wait=timers.sleep
+            services.settings, services, wake=pipeline.run_until_idle, album_wait=timers.sleep
         )
         app, chat, messenger = service.application, service.chat, service.messenger
         await app.initialize()

@@ -1,0 +1,1 @@
+"""Stripe's API and webhooks through the official `stripe` library."""

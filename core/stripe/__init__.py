@@ -1,0 +1,1 @@
+"""Pro sold through Stripe: Checkout for /upgrade, the Customer Portal, webhook events."""
