@@ -78,7 +78,7 @@ async def test_upgrade_and_billing_are_ephemeral(
 
     paid = fake_stripe.pay(session, period_end=clock.now() + timedelta(days=30))
     assert (await webhook(shop, paid)).json()["outcome"] == "applied"
-    assert "You're on Pro" in fake.last(ANA.id).shown  # told in her DM (posted to her id)
+    assert "You're on Pro" in fake.last(ANA.dm).shown  # told in her DM (conversations.open)
 
     await slack.command("billing")
     portal = fake.answered(CHANNEL)
