@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,12 @@ NOTHING_TO_TICK = "No network can take a post from you yet:"
 # A submission is answered within Slack's 3 s (errors or close); fetching and storing its
 # files gets this much of them, core's checks and the post's write the rest.
 HOST_SECONDS = 2.0
+# Asking Ayrshare what is linked gets part of the 3 s too; slower, the stored connections
+# are used: before views.open, and before a submission's answer (with what the files left,
+# never less than a short floor).
+OPEN_REFRESH_SECONDS = 1.5
+SUBMIT_SECONDS = 2.5
+MIN_REFRESH_SECONDS = 0.3
 TOO_SLOW = (
     "Your files took too long to fetch from Slack (a form gets 3 seconds). Share them in our "
     "DM with the text as their message instead: that has no time limit. Nothing was posted."
@@ -87,7 +94,7 @@ class ComposeModal:
     ) -> None:
         """views.open for `actor`, its post to be made in `actor.chat`; `shared`: the files
         of the message it was opened on (the shortcut)."""
-        form = await self._postroom.compose_form(actor, text)
+        form = await self._postroom.compose_form(actor, text, refresh_within=OPEN_REFRESH_SECONDS)
         if not form.offered:
             reasons = "\n".join(f"• {c.reason}" for c in form.choices if c.reason)
             await self._say(respond, f"{NOTHING_TO_TICK}\n{escape(reasons)}")
@@ -140,6 +147,7 @@ class ComposeModal:
         kept = meta.get("files") if isinstance(meta, dict) else None
         objects += [{"id": i} for i in kept or [] if isinstance(i, str)]  # the shortcut's
         media: list[str] = []
+        started = time.monotonic()
         try:
             if objects:
                 job = self._media.fetch(actor.identity.workspace, objects)
@@ -150,8 +158,9 @@ class ComposeModal:
         except TimeoutError:
             await ack(response_action="errors", errors={MEDIA: TOO_SLOW})
             return
+        left = max(MIN_REFRESH_SECONDS, SUBMIT_SECONDS - (time.monotonic() - started))
         result = await self._postroom.submit_form(
-            actor, text, chosen, when, media=media, once=once
+            actor, text, chosen, when, media=media, once=once, refresh_within=left
         )
         if result.errors:
             await ack(response_action="errors", errors=result.errors)

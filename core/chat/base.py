@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -23,6 +24,7 @@ from core.states import PostState
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
+SLOW = "the provider did not answer in time."
 
 
 class Flow:
@@ -89,23 +91,32 @@ class Flow:
         return found
 
     async def _refresh_connections(
-        self, profile: Profile, notes: list[str] | None = None
+        self, profile: Profile, notes: list[str] | None = None, within: float | None = None
     ) -> Profile:
         """Ask each provider what is linked (Ayrshare knows better than we do) and store it
         (`core.connections.apply_links`: one no longer linked there is broken). A provider
         that cannot answer now (busy, down) leaves the last known connections, and `notes`
-        gets a line saying so."""
+        gets a line saying so. `within`: seconds all the asking may take (a chat that must
+        answer in time, as Slack's 3 s); a provider slower than that counts as not answering."""
         changed = False
         now = self._clock.now()
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
         for route, publisher in self._publishers.items():
             if route not in profile.accounts:
                 continue
             try:
-                linked = await read_links(publisher, profile)
+                left = None if deadline is None else max(0.0, deadline - loop.time())
+                linked = await asyncio.wait_for(read_links(publisher, profile), left)
             except PublishError as e:
                 log.warning("could not refresh connections of profile %s: %s", profile.id, e)
                 if notes is not None:
                     notes.append(f"Connections as last seen: {e.reason}")
+                continue
+            except TimeoutError:
+                log.warning("connections of profile %s: no answer in %ss", profile.id, within)
+                if notes is not None:
+                    notes.append(f"Connections as last seen: {SLOW}")
                 continue
             if linked is None:
                 continue

@@ -56,10 +56,14 @@ class Submitted:
 class FormFlow(ComposeFlow):
     """The form's use cases; the same rules as /post and the composer's buttons decide."""
 
-    async def compose_form(self, actor: Actor, text: str = "") -> Form:
-        """What the form offers this user now: connected networks their plan allows."""
+    async def compose_form(
+        self, actor: Actor, text: str = "", *, refresh_within: float | None = None
+    ) -> Form:
+        """What the form offers this user now: connected networks their plan allows.
+        `refresh_within`: seconds the providers get to say what is linked; slower, the
+        stored connections are used (a form that must open in time)."""
         profile = await self._accounts.profile_for(actor.identity, actor.name)
-        profile = await self._refresh_connections(profile)
+        profile = await self._refresh_connections(profile, within=refresh_within)
         return Form(text, self._choices(profile), profile.timezone)
 
     async def submit_form(
@@ -71,6 +75,7 @@ class FormFlow(ComposeFlow):
         *,
         media: Sequence[str] = (),
         once: str = "",
+        refresh_within: float | None = None,
     ) -> Submitted:
         """A post from the form, going out now (`when` None) or at `when`, made in
         `actor.chat` (its progress message is shown there). Checked field by field first:
@@ -80,9 +85,10 @@ class FormFlow(ComposeFlow):
         `once` names the form (a Slack view id): it makes one post however often, and by
         however many processes, it is submitted. The name is recorded in the post's own
         transaction, so a submission refused (errors, a quota) can be fixed and sent again.
+        `refresh_within` as for `compose_form` (a submission answered within Slack's 3 s).
         """
         profile = await self._accounts.profile_for(actor.identity, actor.name)
-        profile = await self._refresh_connections(profile)
+        profile = await self._refresh_connections(profile, within=refresh_within)
         now = self._clock.now()
         errors: dict[str, str] = {}
         if not visible(text):
