@@ -31,6 +31,7 @@ from core.model import Route
 from core.policy import Policy
 from core.ports import Clock, Messengers, UnitOfWorkFactory
 from core.request_budget import RequestBudget
+from core.roles import Capability
 
 __all__ = ["AnalyticsJobs", "AnalyticsServices", "build_analytics", "build_sources"]
 
@@ -95,22 +96,46 @@ def build_analytics(
     stats = StatsCommands(uow, clock)
     campaigns = CampaignCommands(uow, policy, clock)
     digests = DigestCommands(uow, composer, clock, stats)
+    # What a team member's role must hold for each (core.roles): viewers read numbers,
+    # reports and digests; editors change what is tracked and counted.
+    view, compose = Capability.VIEW, Capability.COMPOSE
     postroom.add_command(
-        "stats", stats.stats, "/stats [30d | <post id>] — views, engagement, best post"
+        "stats",
+        stats.stats,
+        "/stats [30d | <post id>] — views, engagement, best post",
+        capability=view,
     )
-    postroom.add_command("report", stats.report, "/report <campaign> — a campaign's totals")
     postroom.add_command(
-        "track", campaigns.track, "/track <url> [campaign] [views=…] — a post made elsewhere"
+        "report", stats.report, "/report <campaign> — a campaign's totals", capability=view
     )
     postroom.add_command(
-        "campaign", campaigns.campaign, "/campaign <post id> <name> — tag a post for /report"
+        "track",
+        campaigns.track,
+        "/track <url> [campaign] [views=…] — a post made elsewhere",
+        capability=compose,
     )
-    postroom.add_command("hide", campaigns.hide, "/hide <post id> — keep a post out of reports")
-    postroom.add_command("unhide", campaigns.unhide, "/unhide <post id> — count it again")
     postroom.add_command(
-        "digest", digests.command, "/digest on | off | time 09:00 | here | weekly | now"
+        "campaign",
+        campaigns.campaign,
+        "/campaign <post id> <name> — tag a post for /report",
+        capability=compose,
     )
-    postroom.add_tap(Action.DIGEST, digests.tap)
+    postroom.add_command(
+        "hide",
+        campaigns.hide,
+        "/hide <post id> — keep a post out of reports",
+        capability=compose,
+    )
+    postroom.add_command(
+        "unhide", campaigns.unhide, "/unhide <post id> — count it again", capability=compose
+    )
+    postroom.add_command(
+        "digest",
+        digests.command,
+        "/digest on | off | time 09:00 | here | weekly | now",
+        capability=view,
+    )
+    postroom.add_tap(Action.DIGEST, digests.tap, capability=view)
     return AnalyticsServices(sync, composer, runner, stats, campaigns, digests)
 
 

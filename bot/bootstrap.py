@@ -25,6 +25,7 @@ from adapters.db.engine import make_engine, make_session_factory
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.prometheus import PrometheusTelemetry
 from adapters.telegram.application import TelegramApplication, build_application
+from adapters.telegram.chat import TelegramChatAdmins
 from adapters.telegram.limiter import TelegramRateLimiter
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.metered import MeteredRateLimiter
@@ -289,6 +290,7 @@ def bootstrap(
     if application is not None:
         messenger = TelegramMessenger(application.bot, on_migrated=postroom.chat_moved)
         telegram = TelegramBot(application, messenger)
+        postroom.add_chat_admins(ChatPlatform.TELEGRAM, TelegramChatAdmins(application.bot))
         chat_out[ChatPlatform.TELEGRAM] = messenger
     slack_out = settings.slack_bot_token is not None or settings.slack_client_id is not None
     if slack_out and ChatPlatform.SLACK not in chat_out:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.db.cipher import Keyring
+from adapters.slack.admins import SlackChatAdmins
 from adapters.slack.app import SlackChat
 from adapters.slack.limiter import ChannelPace, retry_handlers
 from adapters.slack.messenger import SlackMessenger
@@ -95,6 +96,7 @@ class SlackService:
         if not isinstance(messenger, SlackMessenger):
             raise ValueError("the Slack messenger was not built (bot.bootstrap)")
         self.messenger = messenger
+        services.postroom.add_chat_admins(ChatPlatform.SLACK, SlackChatAdmins(messenger))
         self.many = many_workspaces(settings)
         oauth = None
         if self.many:

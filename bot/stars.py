@@ -14,6 +14,7 @@ from core.chat.entry import Postroom
 from core.invoice_payload import PayloadSigner
 from core.ports import Clock, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
+from core.roles import Capability
 from core.stars.help import PayHelp
 from core.stars.provider import StarsProvider
 from core.stars.sales import StarsSales
@@ -60,8 +61,16 @@ def build_stars(
     help = PayHelp(
         uow=uow, price=price, terms_url=settings.terms_url, support=settings.pay_support
     )
-    postroom.add_command("terms", help.terms, "/terms — the terms of Pro and its payments")
     postroom.add_command(
-        "paysupport", help.paysupport, "/paysupport — help with a payment, your payment codes"
+        "terms",
+        help.terms,
+        "/terms — the terms of Pro and its payments",
+        capability=Capability.VIEW,
+    )
+    postroom.add_command(
+        "paysupport",
+        help.paysupport,
+        "/paysupport — help with a payment, your payment codes",
+        capability=Capability.VIEW,
     )
     return sales

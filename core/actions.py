@@ -37,6 +37,7 @@ class Action(StrEnum):
     RECONNECT = "rc"  # a connection warning's button: rc:<network> gives a fresh link
     FORGET = "fg"  # confirms /forget: fg:<minute the question was asked>
     RENEW = "rn"  # a plan ended or is ending: the ways to pay for it again (/upgrade)
+    POSTING_AS = "pa"  # "Posting as": pa:<team id>, or pa:0 for one's own profile
 
     @property
     def takes_post(self) -> bool:

@@ -9,6 +9,8 @@ from core.commands import Command
 from core.errors import DomainError
 from core.model import ChatKind, ChatRef, Identity, MessageRef, Post, Profile
 from core.replies import Reply
+from core.roles import Capability, Role, allows, refusal
+from core.teams import Team
 
 # Ids are 32-bit integer columns: larger numbers are not ours, and PostgreSQL would refuse them
 # in a query (out of int4 range), so they are refused before touching storage.
@@ -23,6 +25,12 @@ class Actor:
     identity: Identity
     chat: ChatRef
     name: str = ""
+    handle: str = ""  # the chat's @username for them (Telegram), so `/team role @x` finds them
+    chat_title: str = ""  # a group's title: a new team's default name
+    # Set by the entry when they act for a team profile: the team and their role in it. None:
+    # their own profile, where they may do everything (`core.roles.allows`).
+    team: Team | None = None
+    role: Role | None = None
 
 
 CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
@@ -54,6 +62,13 @@ def profile_wide(actor: Actor, what: str) -> None:
             f"Not in a channel: {what} — that is the whole profile's, and this channel only "
             "publishes with it. Send the command to me in a private chat."
         )
+
+
+def require(actor: Actor, capability: Capability) -> None:
+    """Refuse unless the actor's role holds `capability` (always true on their own profile):
+    for a handler that does more than its command's or button's capability says."""
+    if actor.role is not None and not allows(actor.role, capability):
+        raise DomainError(refusal(actor.role, capability, actor.team.name if actor.team else ""))
 
 
 def refuse(message: str) -> Reply:

@@ -31,6 +31,7 @@ from core.model import (
 from core.replies import Reply
 from core.stars_ports import StarChargeRepository
 from core.states import TargetState
+from core.teams import TeamRepository
 
 
 class ProfileRepository(Protocol):
@@ -231,6 +232,7 @@ class UnitOfWork(Protocol):
     lifecycle: LifecycleRepository
     billing: BillingRepository
     star_charges: StarChargeRepository
+    teams: TeamRepository
 
     async def __aenter__(self) -> Self: ...
 

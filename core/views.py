@@ -71,6 +71,16 @@ def continue_in_private(kind: ChatKind) -> Reply:
     )
 
 
+def connect_team_in_private(team_id: int, name: str) -> Reply:
+    """/connect in a team's chat: sign-in links stay out of the group, as for anyone's; the
+    private chat it opens connects the team's networks and posts as the team from then on."""
+    return Reply(
+        f"Connect {name}'s networks in a private chat with me, so the sign-in links stay "
+        f"yours. There you then post as {name} (switch with /team).",
+        buttons=((Button("🔗 Connect in private ↗", private=f"connect-{team_id}"),),),
+    )
+
+
 def rows(buttons: Sequence[Button], per_row: int = 3) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 

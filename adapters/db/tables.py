@@ -431,3 +431,4 @@ from adapters.db import lifecycle as lifecycle  # noqa: E402
 from adapters.db import login_tables as login_tables  # noqa: E402
 from adapters.db import slack_tables as slack_tables  # noqa: E402
 from adapters.db import star_tables as star_tables  # noqa: E402
+from adapters.db import team_tables as team_tables  # noqa: E402

@@ -17,6 +17,7 @@ from adapters.db.logins import SqlLoginRepository
 from adapters.db.posts import SqlPostRepository
 from adapters.db.profiles import SqlProfileRepository
 from adapters.db.star_charges import SqlStarChargeRepository
+from adapters.db.teams import SqlTeamRepository
 from core.analytics_ports import AnalyticsRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
@@ -25,6 +26,7 @@ from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 from core.stars_ports import StarChargeRepository
+from core.teams import TeamRepository
 
 
 class SqlUnitOfWork:
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         self.lifecycle: LifecycleRepository = SqlLifecycleRepository(self._session)
         self.billing: BillingRepository = SqlBillingRepository(self._session)
         self.star_charges: StarChargeRepository = SqlStarChargeRepository(self._session)
+        self.teams: TeamRepository = SqlTeamRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -193,7 +193,9 @@ class SlackChat:
         team, user = workspace_of(body), str(body.get("user_id", ""))
         chat = chat_ref(team, str(body.get("channel_id", "")))
         name = str(body.get("user_name", ""))
-        actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name)
+        # The username is how `/postroom team role @name` finds them (the command is sent
+        # unescaped, so a mention arrives as the typed @name).
+        actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name, name)
         sub = str(body.get("text", "")).strip().lstrip("/")
         if sub == "post":  # no text: the compose modal (its trigger_id lasts 3 s)
             await self.modal.open(actor, str(body.get("trigger_id", "")), respond)
@@ -373,7 +375,8 @@ def _tapper(body: dict[str, Any]) -> tuple[Actor, MessageRef | None, bool]:
     channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     chat = chat_ref(team, channel)
     name = str(user.get("name") or user.get("username") or "")
-    actor = Actor(Identity(ChatPlatform.SLACK, str(user.get("id", "")), team), chat, name)
+    identity = Identity(ChatPlatform.SLACK, str(user.get("id", "")), team)
+    actor = Actor(identity, chat, name, str(user.get("username") or name))
     ephemeral = bool(container.get("is_ephemeral"))
     ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
     message = MessageRef(chat, str(ts)) if ts and not ephemeral else None

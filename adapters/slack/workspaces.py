@@ -19,7 +19,15 @@ log = logging.getLogger(__name__)
 
 # The bot scopes the app asks for when a workspace installs it (docs/slack-manifest.yaml has
 # the same list; tests/slack/test_manifest.py checks they agree).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "im:history", "files:write", "files:read")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "files:write",
+    "files:read",
+    "users:read",  # users.info: who administers a workspace, for team profiles
+)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 NOT_INSTALLED = (

@@ -15,6 +15,7 @@ from telegram import (
     MaybeInaccessibleMessage,
     Message,
     Update,
+    User,
 )
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
@@ -239,7 +240,7 @@ class TelegramChat:
         user = message.from_user
         if message.sender_chat is not None or user is None or user.is_bot:
             return None  # an anonymous admin, a channel speaking in a group, or a bot
-        return Actor(_identity(user.id), ref, user.full_name)
+        return _user_actor(user, chat, ref)
 
     async def _host(self, found: Sequence[Attachment]) -> tuple[Reply | None, list[str]]:
         """The media's URLs for the publisher, or a refusal naming the way out."""
@@ -349,7 +350,7 @@ class TelegramChat:
             else:
                 if member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR):
                     return Actor(_identity(chat.id), ref, chat.title or "")
-        return Actor(_identity(user.id), ref, user.full_name)
+        return _user_actor(user, chat, ref)
 
     async def _show(
         self, message: MaybeInaccessibleMessage, ref: MessageRef, reply: Reply
@@ -389,3 +390,28 @@ def _chat_of(chat: Chat) -> ChatRef:
 
 def _identity(telegram_id: int) -> Identity:
     return Identity(ChatPlatform.TELEGRAM, str(telegram_id))
+
+
+def _user_actor(user: User, chat: Chat, ref: ChatRef) -> Actor:
+    """A person acting: their @username lets `/team role @name` find them; a group's title
+    names a new team."""
+    title = "" if chat.type == ChatType.PRIVATE else chat.title or ""
+    return Actor(_identity(user.id), ref, user.full_name, user.username or "", title)
+
+
+class TelegramChatAdmins:
+    """Who administers a group, from getChatMember (https://core.telegram.org/bots/api#getchatmember):
+    the creator and administrators. Asked when a team is made and when a member first acts."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def is_admin(self, chat: ChatRef, identity: Identity) -> bool:
+        if chat.platform is not ChatPlatform.TELEGRAM or identity.platform is not chat.platform:
+            return False
+        try:
+            member = await self._bot.get_chat_member(int(chat.chat), int(identity.user))
+        except (TelegramError, ValueError) as e:
+            log.warning("could not ask who administers chat %s: %s", chat.chat, e)
+            return False
+        return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)

@@ -13,13 +13,14 @@ from core.connections import apply_links
 from core.errors import DomainError, PublishError
 from core.handlers import MAX_POST_ID, Actor, reach
 from core.logins import AccountLogin
-from core.model import MessageRef, Network, Post, Profile, Provider, Route
+from core.model import ChatPlatform, MessageRef, Network, Post, Profile, Provider, Route
 from core.policy import Policy
 from core.ports import Clock, Publisher, UnitOfWork, UnitOfWorkFactory, read_links
 from core.publishing.accounts import Accounts
 from core.publishing.progress import PostWatcher, ProgressNotifier
 from core.replies import Reply
 from core.states import PostState
+from core.teams import ChatAdmins
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ class Flow:
         self._logins: dict[Network, AccountLogin] = {}
         self._billing = billing or Billing(uow, clock, policy, {}, notifier=notifier)
         self._payments = dict(payments or {})
+        # Who administers a group, per chat platform (`Postroom.add_chat_admins`): asked when
+        # a team is made and when a member is first seen; none (the console) counts as no.
+        self._chat_admins: dict[ChatPlatform, ChatAdmins] = {}
 
     def _sells_pro(self, actor: Actor) -> bool:
         """Whether a provider sells Pro to this actor in this chat (Stars in Telegram)."""

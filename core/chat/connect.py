@@ -29,6 +29,8 @@ class ConnectFlow(Flow):
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         if not actor.chat.private:
+            if actor.team is not None:  # the team's networks, connected by an admin in private
+                return views.connect_team_in_private(actor.team.id, actor.team.name)
             return views.continue_in_private(actor.chat.kind)
         return await self._connect_view(actor, profile)
 

@@ -17,9 +17,18 @@ from core.chat.linking import LinkFlow
 from core.chat.plans import PlanFlow
 from core.chat.posts import PostFlow
 from core.chat.reconnect import ReconnectFlow
+from core.chat.teams import TeamFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
 from core.errors import DomainError, PublishError
-from core.handlers import OOPS, Actor, CommandHandler, TapHandler, profile_wide, refuse
+from core.handlers import (
+    OOPS,
+    Actor,
+    CommandHandler,
+    TapHandler,
+    profile_wide,
+    refuse,
+    require,
+)
 from core.logins import AccountLogin
 from core.model import (
     ChatRef,
@@ -43,6 +52,7 @@ from core.replies import (
     unmark,
     unseal,
 )
+from core.roles import ACTION_CAPABILITY, COMMAND_CAPABILITY, DEFAULT_CAPABILITY, Capability
 from core.when import format_local, sample_date, zone_name
 
 # Adapters and other use-case modules import these from here, the one entry point.
@@ -64,6 +74,10 @@ MENU: tuple[tuple[str, str], ...] = (
     ("help", "Everything I can do"),
 )
 NOT_YOURS = "Only the author can do that."
+# `/start <payload>` runs another command: a team member's role must allow that one.
+_PAYLOAD_NEEDS = {
+    c: COMMAND_CAPABILITY[c] for c in ("connect", "link", "upgrade", "billing", "forget")
+}
 UNSEALED = "This button is too old to use. Send the command again."
 FORGOTTEN = (
     "The data this button was made for has been deleted (/forget), so it does nothing now. "
@@ -72,10 +86,18 @@ FORGOTTEN = (
 
 
 class Postroom(
-    ReconnectFlow, DisconnectFlow, ForgetFlow, FormFlow, HomeFlow, PlanFlow, PostFlow, LinkFlow
+    ReconnectFlow,
+    DisconnectFlow,
+    ForgetFlow,
+    FormFlow,
+    HomeFlow,
+    PlanFlow,
+    PostFlow,
+    LinkFlow,
+    TeamFlow,
 ):
     """Use cases behind chat: start, help, connect, status, disconnect, forget, post, posts,
-    cancel, delete, retry, schedule, tier, upgrade and timezone."""
+    cancel, delete, retry, schedule, tier, upgrade, timezone and team."""
 
     def __init__(
         self,
@@ -122,6 +144,7 @@ class Postroom(
             "timezone": self._timezone,
             "link": self._link,
             "unlink": self._unlink,
+            "team": self._team,
         }
         self._taps: dict[Action, TapHandler] = {
             Action.COMMAND: self._tap_go,
@@ -144,16 +167,29 @@ class Postroom(
             Action.RECONNECT: self._tap_reconnect,
             Action.FORGET: self._tap_forget,
             Action.RENEW: self._tap_renew,
+            Action.POSTING_AS: self._tap_posting_as,
         }
+        # What each command and action needs of a team member's role (`core.roles`).
+        self._command_needs: dict[str, Capability] = dict(COMMAND_CAPABILITY)
+        self._tap_needs: dict[Action, Capability] = dict(ACTION_CAPABILITY)
 
         self._help_lines: list[str] = []
         self._menu: list[tuple[str, str]] = list(MENU)
 
-    def add_command(self, name: str, handler: CommandHandler, help_line: str) -> None:
-        """Plug in a command from another use-case module (analytics, upgrades, …)."""
+    def add_command(
+        self,
+        name: str,
+        handler: CommandHandler,
+        help_line: str,
+        *,
+        capability: Capability = DEFAULT_CAPABILITY,
+    ) -> None:
+        """Plug in a command from another use-case module (analytics, upgrades, …);
+        `capability` is what a team member's role must hold to use it (`core.roles`)."""
         if name in self._commands:
             raise ValueError(f"/{name} is already a command")
         self._commands[name] = handler
+        self._command_needs[name] = capability
         self._help_lines.append(help_line)
         # "/stats [30d] — your numbers" → "your numbers" in the menu.
         self._menu.insert(len(self._menu) - 1, (name, help_line.partition(" — ")[2] or help_line))
@@ -171,11 +207,16 @@ class Postroom(
         whose tier routes that network to `login.route`."""
         self._logins[login.network] = login
 
-    def add_tap(self, action: Action, handler: TapHandler) -> None:
-        """Plug in the handler of an action from the table (`core.actions`)."""
+    def add_tap(
+        self, action: Action, handler: TapHandler, *, capability: Capability | None = None
+    ) -> None:
+        """Plug in the handler of an action from the table (`core.actions`); `capability`:
+        what a team member's role must hold to tap it (default: `core.roles`' table)."""
         if action in self._taps:
             raise ValueError(f"button action {action.name} is taken")
         self._taps[action] = handler
+        if capability is not None:
+            self._tap_needs[action] = capability
 
     async def profile_for(self, actor: Actor) -> Profile:
         return await self._accounts.profile_for(actor.identity, actor.name)
@@ -203,8 +244,11 @@ class Postroom(
         handler = self._commands.get(command.name)
         if handler is None:
             return Reply(f"I don't know /{command.name}. Send /help to see what I can do.")
+        needs = self._command_needs.get(command.name, DEFAULT_CAPABILITY)
         return await self._guard(
-            actor, lambda profile: handler(actor, profile, command, tuple(media))
+            actor,
+            lambda who, profile: handler(who, profile, command, tuple(media)),
+            team=lambda: self._acting(actor, command, needs),
         )
 
     async def handle_tap(self, actor: Actor, data: str, message: MessageRef | None) -> Reply:
@@ -224,17 +268,25 @@ class Postroom(
             # The button's owner deleted their data: a tap on it makes no profile.
             return None if await self._accounts.exists(stamp.owner) else refuse(FORGOTTEN)
 
-        async def run(profile: Profile) -> Reply:
-            # In a group everyone sees every button: only its owner's taps count.
+        async def run(who: Actor, profile: Profile) -> Reply:
+            # In a group everyone sees every button: only its owner's taps count (a team's
+            # button: its members', as their role allows, checked in `_tap_acting`).
             if stamp.owner != profile.id:
                 if not await self._accounts.exists(stamp.owner):
                     raise DomainError(FORGOTTEN)
                 raise DomainError(NOT_YOURS)
             if action.takes_post:
                 await self._check_made_for(arg, stamp)
-            return await handler(actor, profile, arg, message)
+            return await handler(who, profile, arg, message)
 
-        return await self._guard(actor, run, tap=True, unknown=forgotten)
+        needs = self._tap_needs.get(action, DEFAULT_CAPABILITY)
+        return await self._guard(
+            actor,
+            run,
+            tap=True,
+            unknown=forgotten,
+            team=lambda: self._tap_acting(actor, stamp, needs),
+        )
 
     async def _check_made_for(self, arg: str, stamp: Seal) -> None:
         """Refuse a post button on a post that did not exist yet when the button was made:
@@ -256,6 +308,7 @@ class Postroom(
         async with self._uow() as uow:
             moved = await uow.posts.move_chat(old, new)
             digests = await uow.digests.move_chat(old, new)
+            await uow.teams.move_chat(old, new)
             await uow.commit()
         if moved or digests:
             log.info(
@@ -270,21 +323,28 @@ class Postroom(
     async def _guard(
         self,
         actor: Actor,
-        run: Callable[[Profile], Awaitable[Reply]],
+        run: Callable[[Actor, Profile], Awaitable[Reply]],
         *,
         tap: bool = False,
         unknown: Callable[[], Awaitable[Reply | None]] | None = None,
+        team: Callable[[], Awaitable[tuple[Actor, Profile] | None]] | None = None,
     ) -> Reply:
-        """`run` with the actor's profile (made on first contact, unless `unknown`, asked when
-        there is none yet, answers instead), every refusal worded for the chat."""
+        """`run` with the profile the actor acts for: a team's when `team` finds one (their
+        role checked there, the one place every command and tap passes), else their own
+        (made on first contact, unless `unknown`, asked when there is none yet, answers
+        instead); every refusal worded for the chat."""
         try:
+            acting = None if team is None else await team()
+            if acting is not None:
+                member, team_profile = acting
+                return seal(await run(member, team_profile), team_profile.id, self._clock.now())
             profile = None if unknown is None else await self._accounts.find(actor.identity)
             if profile is None and unknown is not None and (answer := await unknown()):
                 return answer
             if profile is None:
                 profile = await self._accounts.profile_for(actor.identity, actor.name)
             # Every button answered is bound to whoever it answers (see `Seal`).
-            return seal(await run(profile), profile.id, self._clock.now())
+            return seal(await run(actor, profile), profile.id, self._clock.now())
         except DomainError as e:
             return refuse(str(e)) if tap else Reply(str(e))
         except PublishError as e:
@@ -301,7 +361,9 @@ class Postroom(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         payload = cmd.args.strip()
-        if payload == "connect":
+        if (needs := _PAYLOAD_NEEDS.get(payload.partition("-")[0])) is not None:
+            require(actor, needs)  # /start's own capability is only VIEW
+        if payload == "connect" or (payload.startswith("connect-") and actor.team):
             return await self._connect(actor, profile, cmd, media)
         if payload == "connected":
             return await self._status(actor, profile, cmd, media)
@@ -338,7 +400,8 @@ class Postroom(
             "/forget — delete all your data (asks first)\n"
             "/timezone <Area/City> — your time zone · /tier — your plan\n"
             "/upgrade — get Pro · /billing — change your card or cancel\n"
-            "/link — publish a channel's posts with your profile · /unlink"
+            "/link — publish a channel's posts with your profile · /unlink\n"
+            "/team — a group's shared team profile: members and roles (/team create in a group)"
             + "".join(f"\n{line}" for line in self._help_lines)
         )
 
@@ -368,6 +431,8 @@ class Postroom(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
         command = Command(arg, "")
+        if arg in COMMAND_CAPABILITY:
+            require(actor, COMMAND_CAPABILITY[arg])  # checked as the command it runs
         if arg == "connect":
             return await self._connect(actor, profile, command, ())
         if arg == "post":

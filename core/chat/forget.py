@@ -53,7 +53,7 @@ class ForgetFlow(Flow):
     async def _forget(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        if not actor.chat.private:
+        if not actor.chat.private and actor.team is None:
             return Reply(IN_PRIVATE, buttons=((Button("🗑 Delete my data ↗", private="forget"),),))
         if cmd.args.strip():
             raise DomainError(
@@ -63,8 +63,9 @@ class ForgetFlow(Flow):
             kept = await _kept(uow, profile)
         if kept.out is not None:
             raise DomainError(_publishing(kept.out))
+        whose = "all your data" if actor.team is None else f"the team profile {actor.team.name}"
         lines = [
-            "Delete all your data? This cannot be undone. What goes:",
+            f"Delete {whose}? This cannot be undone. What goes:",
             f"• {plural(kept.posts, 'post')}"
             + (f" ({kept.scheduled:,} scheduled: they will not go out)" if kept.scheduled else ""),
         ]
@@ -94,7 +95,8 @@ class ForgetFlow(Flow):
     async def _tap_forget(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        if not actor.chat.private:
+        # A team's admin deletes the team profile in its chat (the role is checked on entry).
+        if not actor.chat.private and actor.team is None:
             return refuse(IN_PRIVATE)
         asked = ascii_number(arg)
         age = None if asked is None else int(self._clock.now().timestamp()) // 60 - asked
@@ -138,6 +140,14 @@ class ForgetFlow(Flow):
             log.exception("profile %s: deleted at the provider, not here", profile.id)
             return await self._half_done(profile, deleted)
         log.info("profile %s deleted with all its data (/forget)", profile.id)
+        if actor.team is not None:
+            return Reply(
+                f"Done: the team profile {actor.team.name} and everything Postroom kept for it "
+                "are deleted; its members keep their own profiles. Posts already published "
+                "stay on the networks.",
+                edit=message is not None,
+                toast="The team's data is deleted",
+            )
         return Reply(DONE, edit=message is not None, toast="Your data is deleted")
 
     async def _half_done(self, profile: Profile, deleted: list[Route]) -> Reply:

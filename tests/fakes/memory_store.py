@@ -30,6 +30,7 @@ from core.model import (
 )
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 from core.stars_ports import StarChargeRepository
+from core.teams import TeamRepository
 from tests.fakes.chat_state import (
     ChatTables,
     ChatTransaction,
@@ -200,6 +201,15 @@ class _NoReadSide:
     async def for_profile(self, profile_id: int) -> list[object]:
         return []  # a profile's digests and linked channels (/forget counts them): none here
 
+    async def team_in_chat(self, chat: ChatRef) -> None:
+        return None  # every command in a group asks; teams are tested on SQL
+
+    async def team_of_profile(self, profile_id: int) -> None:
+        return None  # every tap on a button of another profile asks
+
+    async def memberships(self, identity: Identity) -> list[object]:
+        return []  # every command in a private chat asks ("Posting as")
+
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):
             raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
@@ -233,6 +243,7 @@ class InMemoryUnitOfWork:
         self.logins = cast(LoginRepository, read_side)
         self.lifecycle = cast(LifecycleRepository, read_side)
         self.star_charges = cast(StarChargeRepository, read_side)  # Stars tests run on SQL
+        self.teams = cast(TeamRepository, read_side)
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post

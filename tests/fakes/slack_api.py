@@ -211,6 +211,10 @@ class FakeSlackAPI:
         self.files: dict[str, tuple[JSON, bytes]] = {}  # file id → its object and bytes
         self.hold_downloads: asyncio.Event | None = None  # downloads wait until it is set
         self._view_ids = itertools.count(1)
+        # users.info: the workspace admins and owners (https://api.slack.com/types/user:
+        # is_admin, is_owner); every other user id is a plain member.
+        self.admins: set[str] = set()
+        self.owners: set[str] = set()
 
     def new_trigger(self) -> str:
         """A trigger_id as Slack puts in an interaction, valid for 3 s and one use."""
@@ -520,6 +524,24 @@ class FakeSlackAPI:
                 )
             answer.append({"id": file_id, "name": pending["filename"], "title": title})
         return {"ok": True, "files": answer}
+
+    def _users_info(self, args: JSON) -> JSON:
+        user = str(args.get("user", ""))
+        if not user.startswith(("U", "W")):
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "team_id": TEAM,
+                "name": user.lower(),
+                "deleted": False,
+                "is_bot": False,
+                "is_admin": user in self.admins or user in self.owners,
+                "is_owner": user in self.owners,
+                "is_primary_owner": False,
+            },
+        }
 
     def _check(self, args: JSON) -> JSON | None:
         blocks = args.get("blocks")

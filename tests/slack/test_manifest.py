@@ -44,6 +44,7 @@ def test_the_scopes_are_the_ones_the_readme_explains() -> None:
         "im:history",
         "files:write",
         "files:read",
+        "users:read",
     ]
     assert tuple(scopes) == BOT_SCOPES  # what an install asks for
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

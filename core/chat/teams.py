@@ -1,0 +1,397 @@
+"""Team profiles in chat: /team, who acts for which profile, and the role check before each use.
+
+In a team's chat every command and tap acts for the team profile, as the member's role allows
+(`core.roles`). Members are recorded as they first act there: as admins when the chat says they
+administer it (Telegram group admins, Slack workspace admins and the app's installer), else as
+viewers. From then on roles are Postroom's: an admin changes them with `/team role`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from core.actions import Action
+from core.chat.base import Flow
+from core.commands import Command
+from core.errors import Conflict, DomainError
+from core.handlers import Actor, require
+from core.model import ChatKind, ChatPlatform, Identity, MessageRef, Profile
+from core.ports import UnitOfWork
+from core.replies import Button, Reply, Seal, code
+from core.roles import Capability, Role, allows, refusal
+from core.teams import ChatAdmins, Team, TeamMember, clean_name, read_mention
+
+log = logging.getLogger(__name__)
+
+# In a private chat these always act for the user's own profile, whoever they post as.
+PERSONAL = frozenset({"forget", "team"})
+USAGE = (
+    "Team commands: /team — members and roles · "
+    f"{code('/team create <name>')} (a chat admin, in the group) · "
+    f"{code('/team role @user admin|editor|viewer')} · {code('/team remove @user')} · "
+    "/team leave"
+)
+
+
+def left(team: Team) -> str:
+    return (
+        f"You are no longer a member of {team.name}, so nothing was done for it. "
+        "An admin of the team can add you back with "
+        f"{code('/team role @you viewer')} in its chat."
+    )
+
+
+class TeamFlow(Flow):
+    """/team, and the profile each command or tap acts for."""
+
+    def add_chat_admins(self, platform: ChatPlatform, admins: ChatAdmins) -> None:
+        """Let teams in `platform`'s chats ask who administers the chat."""
+        self._chat_admins[platform] = admins
+
+    async def _chat_admin(self, actor: Actor) -> bool:
+        asker = self._chat_admins.get(actor.chat.platform)
+        if asker is None:
+            return False
+        try:
+            return await asker.is_admin(actor.chat, actor.identity)
+        except Exception:
+            # The platform did not answer: nobody is taken for an admin on a guess.
+            log.warning("could not ask who administers chat %s", actor.chat.chat, exc_info=True)
+            return False
+
+    # --- who acts for which profile -------------------------------------------------------
+
+    async def _acting(
+        self, actor: Actor, command: Command, capability: Capability
+    ) -> tuple[Actor, Profile] | None:
+        """The team profile a command acts for, with the member's role checked; None: the
+        user's own profile, as always (no team here, or a private chat posting as oneself)."""
+        if actor.chat.kind is ChatKind.CHANNEL:
+            return None  # a channel acts for the profile it is linked to
+        if actor.chat.private:
+            if command.name in PERSONAL or (command.name, command.args) == ("start", "forget"):
+                return None
+            if command.name == "start" and (chosen := _team_payload(command.args)):
+                await self._choose(actor, chosen)  # /connect in a team's chat led here
+            return await self._posting_as(actor, capability)
+        async with self._uow() as uow:
+            team = await uow.teams.team_in_chat(actor.chat)
+            if team is None:
+                return None
+            member = await uow.teams.member(team.id, actor.identity)
+        if member is None:
+            member = await self._record(team, actor)
+        elif member.name != actor.name[:128] or member.handle != actor.handle[:64]:
+            member = await self._touch(member, actor)
+        if not member.active:
+            raise DomainError(left(team))
+        return await self._as_member(actor, team, member, capability)
+
+    async def _posting_as(
+        self, actor: Actor, capability: Capability
+    ) -> tuple[Actor, Profile] | None:
+        async with self._uow() as uow:
+            chosen = [(t, m) for t, m in await uow.teams.memberships(actor.identity) if m.posting]
+        if not chosen:
+            return None
+        team, member = chosen[0]
+        if not member.active:
+            # They left (or were removed) since choosing it: say so, and post as themselves
+            # from now on, rather than quietly putting a post somewhere else.
+            async with self._uow() as uow:
+                await uow.teams.choose_posting(actor.identity, None)
+                await uow.commit()
+            raise DomainError(left(team) + " You post as yourself again from now on.")
+        return await self._as_member(actor, team, member, capability)
+
+    async def _choose(self, actor: Actor, team_id: int) -> None:
+        """Post as the team from this private chat, if they may connect its accounts."""
+        async with self._uow() as uow:
+            team = await uow.teams.team(team_id)
+            member = None if team is None else await uow.teams.member(team_id, actor.identity)
+            if team is None or member is None or not member.active:
+                raise DomainError("You are not in that team (any more). /team lists yours.")
+            if not allows(member.role, Capability.CONNECT):  # nothing chosen for them then
+                raise DomainError(refusal(member.role, Capability.CONNECT, team.name))
+            await uow.teams.choose_posting(actor.identity, team_id)
+            await uow.commit()
+
+    async def _tap_acting(
+        self, actor: Actor, stamp: Seal, capability: Capability
+    ) -> tuple[Actor, Profile] | None:
+        """The team profile a tap acts for: the button's, when it is a team's and the tapper
+        is a member whose role allows the action. None: the personal rules (only the
+        button's owner)."""
+        if actor.chat.kind is ChatKind.CHANNEL:
+            return None
+        async with self._uow() as uow:
+            team = await uow.teams.team_of_profile(stamp.owner)
+            if team is None:
+                return None
+            member = await uow.teams.member(team.id, actor.identity)
+        if member is None and actor.chat == team.chat:
+            member = await self._record(team, actor)
+        if member is None:
+            raise DomainError(f"This button is {team.name}'s, and you are not in that team.")
+        if not member.active:
+            raise DomainError(left(team))
+        return await self._as_member(actor, team, member, capability)
+
+    async def _as_member(
+        self, actor: Actor, team: Team, member: TeamMember, capability: Capability
+    ) -> tuple[Actor, Profile]:
+        if not allows(member.role, capability):
+            raise DomainError(refusal(member.role, capability, team.name))
+        async with self._uow() as uow:
+            profile = await uow.profiles.get(team.profile_id)
+        if profile is None:
+            raise DomainError(f"{team.name}'s profile has been deleted.")
+        return replace(actor, team=team, role=member.role), profile
+
+    async def _record(self, team: Team, actor: Actor) -> TeamMember:
+        """A chat user's first contact with the team: an admin if the chat says so."""
+        role = Role.ADMIN if await self._chat_admin(actor) else Role.VIEWER
+        member = TeamMember(
+            team.id,
+            actor.identity,
+            role,
+            name=actor.name[:128],
+            handle=actor.handle[:64],
+            joined_at=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            if (found := await uow.teams.member(team.id, actor.identity)) is not None:
+                return found  # recorded at the same moment by their other update
+            await uow.teams.save_member(member)
+            await uow.commit()
+        log.info("team %s: new member as %s", team.id, role.value)
+        return member
+
+    async def _touch(self, member: TeamMember, actor: Actor) -> TeamMember:
+        """Keep the name and @handle /team shows and `/team role @x` looks up current."""
+        member = replace(member, name=actor.name[:128], handle=actor.handle[:64])
+        async with self._uow() as uow:
+            await uow.teams.save_member(member)
+            await uow.commit()
+        return member
+
+    # --- /team ------------------------------------------------------------------------
+
+    async def _team(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        verb, _, rest = cmd.args.strip().partition(" ")
+        verb = verb.lower()
+        if actor.chat.kind is ChatKind.CHANNEL:
+            return Reply("Teams live in groups, not channels: use /team create in a group.")
+        if verb == "create":
+            return await self._create(actor, rest)
+        if actor.chat.private:
+            if verb:
+                return Reply(
+                    "Team changes are made in the team's chat, where everyone sees them. " + USAGE
+                )
+            return await self._my_teams(actor)
+        if actor.team is None:
+            return Reply(
+                "This chat has no team profile yet. A chat admin makes one with "
+                f"{code('/team create <name>')}: its connected accounts, plan and posts are "
+                "then shared by the chat's members."
+            )
+        if verb == "":
+            return await self._show(actor.team, actor)
+        if verb == "role":
+            return await self._set_role(actor, actor.team, rest)
+        if verb == "remove":
+            return await self._remove(actor, actor.team, rest)
+        if verb == "leave":
+            return await self._leave(actor, actor.team, rest)
+        return Reply(f"I don't know {code('/team ' + verb[:20])}. " + USAGE)
+
+    async def _create(self, actor: Actor, typed: str) -> Reply:
+        if actor.chat.private:
+            return Reply(
+                "A team belongs to a group chat: add me to the group, and a group admin sends "
+                f"{code('/team create <name>')} there."
+            )
+        name = clean_name(typed, actor.chat_title)
+        async with self._uow() as uow:
+            found = await uow.teams.team_in_chat(actor.chat)
+        if found is not None:
+            return Reply(f"This chat already has a team profile: {found.name}. /team shows it.")
+        if not await self._chat_admin(actor):
+            return Reply("Only an admin of this chat can make it a team.")
+        now = self._clock.now()
+        owner = Identity(actor.chat.platform, actor.chat.chat, actor.chat.workspace)
+        try:
+            async with self._uow() as uow:
+                team_profile = await uow.profiles.create(
+                    owner,
+                    tier=self._accounts.default_tier,
+                    timezone=self._accounts.default_timezone,
+                    display_name=name,
+                    now=now,
+                )
+                team = await uow.teams.add_team(Team(0, team_profile.id, actor.chat, name, now))
+                creator = TeamMember(
+                    team.id,
+                    actor.identity,
+                    Role.ADMIN,
+                    name=actor.name[:128],
+                    handle=actor.handle[:64],
+                    joined_at=now,
+                )
+                await uow.teams.save_member(creator)
+                await uow.commit()
+        except Conflict:
+            return Reply("This chat was just made a team; nothing changed. /team shows it.")
+        log.info("team %s made for profile %s", team.id, team_profile.id)
+        return Reply(
+            f"✅ {name} is a team profile now. Its connected accounts, plan and posts are "
+            "shared here: every post made in this chat goes to the team.\n"
+            "You are its admin. Chat admins start as admins, everyone else as a viewer as "
+            f"they write here; give roles with {code('/team role @user editor')}.\n"
+            "Connect the team's networks with /connect."
+        )
+
+    async def _show(self, team: Team, actor: Actor) -> Reply:
+        async with self._uow() as uow:
+            members = [m for m in await uow.teams.members(team.id) if m.active]
+        order = {Role.ADMIN: 0, Role.EDITOR: 1, Role.VIEWER: 2}
+        members.sort(key=lambda m: (order[m.role], m.label().lower()))
+        lines = [f"👥 {team.name} — {len(members)} member(s)"]
+        lines += [f"• {m.label()} — {m.role.value}" for m in members]
+        lines.append(
+            "admin: connect accounts, members and roles, plan · editor: compose, schedule, "
+            "retry, cancel · viewer: posts, stats, digests"
+        )
+        if actor.role is Role.ADMIN:
+            lines.append(f"Change a role: {code('/team role @user editor')}")
+        return Reply("\n".join(lines))
+
+    async def _target(self, uow: UnitOfWork, actor: Actor, team: Team, typed: str) -> TeamMember:
+        mention = read_mention(typed, actor.chat.platform)
+        if mention is None:
+            raise DomainError(
+                f"Name a member as @username, e.g. {code('/team role @ana editor')}."
+            )
+        found = [m for m in await uow.teams.members(team.id) if mention.matches(m)]
+        if not found:
+            raise DomainError(
+                f"I don't know {str(mention)[:40]} in {team.name} yet: members are listed once "
+                "they have written in this chat (/team shows who)."
+            )
+        if len(found) > 1:
+            raise DomainError(
+                f"{len(found)} members go by {str(mention)[:40]}; use their @handle."
+            )
+        return found[0]
+
+    async def _set_role(self, actor: Actor, team: Team, rest: str) -> Reply:
+        require(actor, Capability.MANAGE)
+        who, _, typed_role = rest.strip().rpartition(" ")
+        role = Role.parse(typed_role)
+        if not who.strip() or role is None:
+            return Reply(f"Usage: {code('/team role @user admin|editor|viewer')}.")
+        async with self._uow() as uow:
+            member = await self._target(uow, actor, team, who)
+            if member.active and member.role is role:
+                return Reply(f"{member.label()} is already {role.value}.")
+            if member.role is Role.ADMIN and role is not Role.ADMIN and member.active:
+                await _keep_an_admin(uow, team, member)
+            await uow.teams.save_member(replace(member, role=role, left_at=None))
+            await uow.commit()
+        back = "" if member.active else " (back in the team)"
+        return Reply(f"{member.label()} is now {role.value} of {team.name}{back}.")
+
+    async def _remove(self, actor: Actor, team: Team, rest: str) -> Reply:
+        require(actor, Capability.MANAGE)
+        if not rest.strip():
+            return Reply(f"Usage: {code('/team remove @user')}.")
+        async with self._uow() as uow:
+            member = await self._target(uow, actor, team, rest)
+            if not member.active:
+                return Reply(f"{member.label()} is not in {team.name}.")
+            if member.role is Role.ADMIN:
+                await _keep_an_admin(uow, team, member)
+            await uow.teams.save_member(replace(member, left_at=self._clock.now()))
+            await uow.commit()
+        return Reply(
+            f"{member.label()} is removed from {team.name}: nothing they do counts for the "
+            "team any more. Their posts so far stay the team's."
+        )
+
+    async def _leave(self, actor: Actor, team: Team, rest: str) -> Reply:
+        if rest.strip():
+            return Reply(f"Just {code('/team leave')}, with nothing after it.")
+        async with self._uow() as uow:
+            member = await uow.teams.member(team.id, actor.identity)
+            if member is None or not member.active:
+                return Reply(f"You are not in {team.name}.")
+            if member.role is Role.ADMIN:
+                await _keep_an_admin(uow, team, member)
+            await uow.teams.save_member(replace(member, left_at=self._clock.now()))
+            await uow.commit()
+        return Reply(
+            f"You left {team.name}. Posts you made stay the team's; an admin can add you back."
+        )
+
+    async def _my_teams(self, actor: Actor) -> Reply:
+        async with self._uow() as uow:
+            mine = [(t, m) for t, m in await uow.teams.memberships(actor.identity) if m.active]
+        if not mine:
+            return Reply(
+                "You are in no team. A group becomes one when a group admin sends "
+                f"{code('/team create <name>')} there."
+            )
+        posting = next((t.name for t, m in mine if m.posting), "yourself")
+        lines = ["Your teams:"] + [f"• {t.name} — {m.role.value}" for t, m in mine]
+        lines.append(f"Posting as: {posting}. What you do here is for that profile.")
+        buttons = [Button("Posting as: yourself", Action.POSTING_AS, "0")] + [
+            Button(f"Posting as: {t.name}"[:40], Action.POSTING_AS, str(t.id)) for t, _ in mine
+        ]
+        return Reply("\n".join(lines), buttons=tuple((b,) for b in buttons))
+
+    async def _tap_posting_as(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        if not actor.chat.private:
+            raise DomainError("Choose where your posts go in a private chat with me.")
+        if not (arg.isascii() and arg.isdigit() and len(arg) <= 9):
+            raise DomainError("This button is broken. Send /team again.")
+        team_id = int(arg) or None
+        async with self._uow() as uow:
+            name = "yourself"
+            if team_id is not None:
+                team = await uow.teams.team(team_id)
+                member = None if team is None else await uow.teams.member(team_id, actor.identity)
+                if team is None or member is None or not member.active:
+                    raise DomainError("You are not in that team (any more). Send /team again.")
+                name = team.name
+            await uow.teams.choose_posting(actor.identity, team_id)
+            await uow.commit()
+        shown = await self._my_teams(replace(actor, team=None, role=None))
+        return replace(shown, edit=True, toast=f"Posting as {name}"[:200])
+
+
+def _team_payload(args: str) -> int | None:
+    """The team of a `/start connect-<team id>` deep link."""
+    verb, _, number = args.strip().partition("-")
+    if verb != "connect" or not (number.isascii() and number.isdigit() and len(number) <= 9):
+        return None
+    return int(number)
+
+
+async def _keep_an_admin(uow: UnitOfWork, team: Team, member: TeamMember) -> None:
+    """Refuse to leave the team without an admin: nobody could manage it then."""
+    admins = [
+        m
+        for m in await uow.teams.members(team.id)
+        if m.active and m.role is Role.ADMIN and m.identity != member.identity
+    ]
+    if not admins:
+        raise DomainError(
+            f"{member.label()} is {team.name}'s last admin: make someone else admin first "
+            f"({code('/team role @user admin')})."
+        )
