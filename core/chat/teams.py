@@ -313,10 +313,7 @@ class TeamFlow(Flow):
             member = await self._target(uow, actor, team, rest)
             if not member.active:
                 return Reply(f"{member.label()} is not in {team.name}.")
-            if member.role is Role.ADMIN:
-                await _keep_an_admin(uow, team, member)
-            await uow.teams.save_member(replace(member, left_at=self._clock.now()))
-            await uow.commit()
+            await self._take_out(uow, team, member)
         return Reply(
             f"{member.label()} is removed from {team.name}: nothing they do counts for the "
             "team any more. Their posts so far stay the team's."
@@ -329,13 +326,18 @@ class TeamFlow(Flow):
             member = await uow.teams.member(team.id, actor.identity)
             if member is None or not member.active:
                 return Reply(f"You are not in {team.name}.")
-            if member.role is Role.ADMIN:
-                await _keep_an_admin(uow, team, member)
-            await uow.teams.save_member(replace(member, left_at=self._clock.now()))
-            await uow.commit()
+            await self._take_out(uow, team, member)
         return Reply(
             f"You left {team.name}. Posts you made stay the team's; an admin can add you back."
         )
+
+    async def _take_out(self, uow: UnitOfWork, team: Team, member: TeamMember) -> None:
+        """Mark them left (kept, so writing in the chat does not make them a member again),
+        never the last admin."""
+        if member.role is Role.ADMIN:
+            await _keep_an_admin(uow, team, member)
+        await uow.teams.save_member(replace(member, left_at=self._clock.now()))
+        await uow.commit()
 
     async def _my_teams(self, actor: Actor) -> Reply:
         async with self._uow() as uow:
