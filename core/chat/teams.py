@@ -129,6 +129,9 @@ class TeamFlow(Flow):
             team = await uow.teams.team_of_profile(stamp.owner)
             if team is None:
                 return None
+            own = await uow.profiles.by_identity(actor.identity)
+            if own is not None and own.id == stamp.owner:
+                return None  # their own profile's button, whatever else it is
             member = await uow.teams.member(team.id, actor.identity)
         if member is None and actor.chat == team.chat:
             member = await self._record(team, actor)

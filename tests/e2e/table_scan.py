@@ -120,7 +120,8 @@ async def add_missing_rows(
     filled: list[str] = []
     mark = identity[2]
     async with engine.begin() as connection:
-        for table in [*profile_tables(), *identity_tables()]:
+        # A table can be both (team_members: a team's, and kept for a chat identity): once.
+        for table in dict.fromkeys([*profile_tables(), *identity_tables()]):
             if have.get(table.name):
                 continue
             row: Row = {}

@@ -14,6 +14,7 @@ from adapters.db.chat_tables import SeenUpdateRow
 from adapters.db.engine import make_session_factory
 from adapters.db.slack_installations import SqlInstallationStore
 from adapters.db.tables import IdentityRow
+from adapters.db.team_tables import TeamMemberRow, TeamRow
 from bot.bootstrap import Services
 from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Provider, Tier
@@ -49,6 +50,8 @@ FILLED_BY_USE = {
     "link_codes",
     "chat_links",
     "slack_installations",
+    "teams",
+    "team_members",
 }
 
 
@@ -136,6 +139,33 @@ async def slack_rows(services: Services, profile_id: int, clock: FixedClock) -> 
         )
         await connection.execute(
             insert(SeenUpdateRow).values(source="telegram:1", update_id=7, seen_at=clock.now())
+        )
+        # A team row of the profile (as a group's profile has) with Ana as its admin: valid
+        # values, which the scan's made-up rows would not have.
+        team = await connection.execute(
+            insert(TeamRow)
+            .values(
+                profile_id=profile_id,
+                platform="console",
+                workspace="",
+                chat=f"-100{ANA}",
+                name="Crew",
+                created_at=clock.now(),
+            )
+            .returning(TeamRow.id)
+        )
+        await connection.execute(
+            insert(TeamMemberRow).values(
+                team_id=team.scalar_one(),
+                platform="console",
+                workspace="",
+                user_id=ANA,
+                role="admin",
+                name="Ana",
+                handle="",
+                joined_at=clock.now(),
+                posting=False,
+            )
         )
     store = SqlInstallationStore(make_session_factory(engine), keyring, client_id="111.222")
     for user, token in ((SLACK_ANA, "xoxp-ana"), (SLACK_BO, "xoxp-bo")):
