@@ -38,6 +38,7 @@ from bot.stars import build_stars, stars_provider
 from bot.stripe_web import StripeParts, build_stripe
 from bot.wiring import (
     SystemClock,
+    add_transfer,
     ayrshare_client,
     build_plans,
     build_policy,
@@ -326,6 +327,8 @@ def bootstrap(
         charts=charts,
         sleep=sleep,
     )
+    # After analytics: the chat menus list /import and /export after its commands.
+    add_transfer(postroom, uow, policy, clock)
     return Services(
         settings,
         http,

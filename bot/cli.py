@@ -149,7 +149,12 @@ async def _console(settings: Settings, args: argparse.Namespace) -> int:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'script.db'}"
             settings = settings.model_copy(update={"database_url": url})
         services = bootstrap(
-            settings, chats={ChatPlatform.CONSOLE: partial(ConsoleChat, user=args.user)}
+            settings,
+            chats={
+                ChatPlatform.CONSOLE: partial(
+                    ConsoleChat, user=args.user, files=settings.var_dir / "exports"
+                )
+            },
         )
         chat = services.messengers[ChatPlatform.CONSOLE]
         assert isinstance(chat, ConsoleChat)

@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 from collections.abc import Generator
+from functools import partial
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -61,7 +62,9 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
     """The bot until a stop signal (or, for the console, the end of input)."""
     use_console = sys.stdin.isatty() if console is None else console
     chats: dict[ChatPlatform, ChatFactory] = (
-        {ChatPlatform.CONSOLE: ConsoleChat} if use_console else {}
+        {ChatPlatform.CONSOLE: partial(ConsoleChat, files=settings.var_dir / "exports")}
+        if use_console
+        else {}
     )
     services = bootstrap(settings, chats=chats)
     chat = services.messengers.get(ChatPlatform.CONSOLE)

@@ -1,5 +1,5 @@
 """The parts bot.bootstrap assembles: the system clock, keys, tier policy, publishing, the
-Free tier's Instagram Login."""
+Free tier's Instagram Login, CSV import and export."""
 
 from __future__ import annotations
 
@@ -19,11 +19,16 @@ from adapters.sandbox.publisher import SandboxPublisher, parse_fail_spec
 from bot.ayrshare_web import WEBHOOK_PATH
 from bot.logs import REDACT, key_spec_secrets
 from bot.settings import Settings
+from core.actions import Action
+from core.chat.entry import Postroom
 from core.model import Route, Tier
 from core.policy import Policy
-from core.ports import Clock, Publisher
+from core.ports import Clock, Publisher, UnitOfWorkFactory
+from core.roles import Capability
 from core.telemetry import Telemetry
 from core.tiers import Plan
+from core.transfer.export import ExportCommands
+from core.transfer.imports import ImportCommands
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +200,23 @@ def ayrshare_webhook_url(settings: Settings) -> str | None:
 def _plain(secret: object) -> str | None:
     getter = getattr(secret, "get_secret_value", None)
     return None if getter is None else str(getter())
+
+
+def add_transfer(postroom: Postroom, uow: UnitOfWorkFactory, policy: Policy, clock: Clock) -> None:
+    """/import (and CSV files sent in chat) and /export, plugged into `postroom`."""
+    imports = ImportCommands(uow, policy, clock, postroom.unavailable)
+    exports = ExportCommands(uow, clock)
+    postroom.add_command(
+        "import",
+        imports.command,
+        "/import — schedule posts from a CSV file (or pasted CSV)",
+        capability=Capability.COMPOSE,
+    )
+    postroom.add_command(
+        "export",
+        exports.export,
+        "/export [json] — your posts and numbers as a file",
+        capability=Capability.VIEW,
+    )
+    postroom.add_tap(Action.IMPORT, imports.tap, capability=Capability.COMPOSE)
+    postroom.on_upload(imports.upload)

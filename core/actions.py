@@ -38,6 +38,7 @@ class Action(StrEnum):
     FORGET = "fg"  # confirms /forget: fg:<minute the question was asked>
     RENEW = "rn"  # a plan ended or is ending: the ways to pay for it again (/upgrade)
     POSTING_AS = "pa"  # "Posting as": pa:<team id>, or pa:0 for one's own profile
+    IMPORT = "im"  # a CSV import's preview: im:<import id>:y imports, im:<import id>:n cancels
 
     @property
     def takes_post(self) -> bool:

@@ -102,6 +102,10 @@ class TagStore(Protocol):
 
     async def set_tags(self, post_id: int, tags: PostTags) -> None: ...
 
+    async def tag_new(self, tags: Mapping[int, PostTags]) -> None:
+        """Tag posts just added, none tagged yet, at once (an import): post id → tags."""
+        ...
+
     async def campaigns(self, profile_id: int) -> Sequence[str]: ...
 
     async def tagged(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.commands import Command
 from core.errors import DomainError
@@ -33,8 +33,18 @@ class Actor:
     role: Role | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file a user sent (a CSV to import), as the chat adapter downloaded it."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime: str = ""
+
+
 CommandHandler = Callable[["Actor", Profile, Command, tuple[str, ...]], Awaitable[Reply]]
 TapHandler = Callable[["Actor", Profile, str, MessageRef | None], Awaitable[Reply]]
+UploadHandler = Callable[["Actor", Profile, Upload], Awaitable[Reply]]
 
 
 def reach(actor: Actor, post_id: int, post: Post | None) -> Post | None:

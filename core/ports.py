@@ -14,6 +14,7 @@ from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.connections import LinkState
 from core.digest_schedule import DigestSubscription
+from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.model import (
@@ -69,6 +70,10 @@ class ProfileRepository(Protocol):
 class PostRepository(Protocol):
     async def add(self, post: Post) -> Post:
         """Store a new post (its `id` is ignored) and return it with its id."""
+        ...
+
+    async def add_many(self, posts: Sequence[Post]) -> list[int]:
+        """Store new posts at once (an import; their `id`s are ignored): their ids, in order."""
         ...
 
     async def get(self, post_id: int) -> Post | None: ...
@@ -233,6 +238,7 @@ class UnitOfWork(Protocol):
     billing: BillingRepository
     star_charges: StarChargeRepository
     teams: TeamRepository
+    imports: ImportRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.actions import Action
@@ -78,6 +78,15 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a reply (an export): its name as the chat shows it, bytes, MIME type."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What the bot says: plain text (adapters escape it), fields, rows of buttons.
 
@@ -91,6 +100,7 @@ class Reply:
     edit: bool = False
     toast: str | None = None
     image: bytes | None = None  # a PNG (charts)
+    document: Document | None = None  # a file sent with the text (an export), never on an edit
 
 
 def text(message: str, *, toast: str | None = None) -> Reply:

@@ -94,6 +94,7 @@ ACTION_CAPABILITY: Mapping[Action, Capability] = {
     Action.FORGET: Capability.MANAGE,
     Action.RENEW: Capability.BILLING,
     Action.POSTING_AS: Capability.VIEW,  # choosing where one's own posts go
+    Action.IMPORT: Capability.COMPOSE,  # a CSV import's Import / Cancel
 }
 
 # What a plug-in command or tap needs when it does not say: only admins, so nothing new is

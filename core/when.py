@@ -206,6 +206,13 @@ def _no_such_day(year: int, month: int, day: int) -> str:
     return f"{name} has {last} days, so there is no {day} {name}"
 
 
+def local_instant(moment: datetime, tz: str) -> tuple[datetime, str | None]:
+    """The UTC instant of the wall-clock time `moment` (naive, to the minute) in zone `tz`,
+    with the note `read_when` gives for a time the clocks skip or repeat."""
+    found, note = _at(moment.date(), time(moment.hour, moment.minute), zone(tz))
+    return found.astimezone(UTC), note
+
+
 def _at(day: date, clock: time, tz: ZoneInfo) -> _Found:
     """`clock` on `day` in `tz`, and a note when that wall-clock time is skipped or doubled."""
     moment = datetime.combine(day, clock, tzinfo=tz)

@@ -10,6 +10,7 @@ import threading
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import render
@@ -17,7 +18,7 @@ from core.chat.entry import Postroom
 from core.commands import ascii_number
 from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef
-from core.replies import Button, Reply
+from core.replies import Button, Document, Reply
 
 PROMPT = "> "
 
@@ -38,8 +39,10 @@ class ConsoleChat:
         user: str = "you",
         out: TextIO | None = None,
         after_update: Callable[[], Awaitable[None]] | None = None,
+        files: Path | None = None,
     ) -> None:
         self._bot = bot
+        self._files = files  # where a reply's file (an export) is written, e.g. var/exports
         self._out = out or sys.stdout
         self.after_update = after_update
         self._ids = itertools.count(1)
@@ -169,6 +172,8 @@ class ConsoleChat:
 
     def _print(self, chat: ChatRef, reply: Reply, edited: MessageRef | None) -> MessageRef:
         text, buttons = render(reply)
+        if reply.document is not None and edited is None:
+            text += "\n" + self._save(reply.document)
         if edited is not None:
             ref = edited
             self._shown = [s for s in self._shown if s.ref != ref]
@@ -181,6 +186,16 @@ class ConsoleChat:
             self._write(text)
         self._shown.append(_Shown(ref, buttons))
         return ref
+
+    def _save(self, document: Document) -> str:
+        """A reply's file written under `files` (a terminal shows no attachments): its path."""
+        size = f"{len(document.data):,} bytes"
+        if self._files is None:
+            return f"  [file: {document.filename}, {size}; not saved]"
+        self._files.mkdir(parents=True, exist_ok=True)
+        path = self._files / Path(document.filename).name  # core names it; never a path
+        path.write_bytes(document.data)
+        return f"  [file: {path}, {size}]"
 
     def _write(self, text: str) -> None:
         if text:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,19 @@ class SqlTagStore:
     async def tags(self, post_id: int) -> PostTags:
         row = await self._session.get(PostTagRow, post_id, populate_existing=True)
         return PostTags() if row is None else PostTags(row.campaign, row.hidden)
+
+    async def tag_new(self, tags: Mapping[int, PostTags]) -> None:
+        if not tags:
+            return
+        # One executemany INSERT: the posts were just added, so none has a row to update.
+        rows = [
+            {"post_id": post_id, "campaign": t.campaign, "hidden": t.hidden}
+            for post_id, t in tags.items()
+        ]
+        try:
+            await self._session.execute(insert(PostTagRow), rows)
+        except IntegrityError as e:
+            raise LookupError("a tagged post does not exist, or has tags already") from e
 
     async def set_tags(self, post_id: int, tags: PostTags) -> None:
         stmt = insert_for(self._session, PostTagRow).values(

@@ -11,6 +11,7 @@ from adapters.db.billing import SqlBillingRepository
 from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRepository
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
+from adapters.db.imports import SqlImportRepository
 from adapters.db.lifecycle import SqlLifecycleRepository
 from adapters.db.links import SqlLinkRepository
 from adapters.db.logins import SqlLoginRepository
@@ -22,6 +23,7 @@ from core.analytics_ports import AnalyticsRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
         self.billing: BillingRepository = SqlBillingRepository(self._session)
         self.star_charges: StarChargeRepository = SqlStarChargeRepository(self._session)
         self.teams: TeamRepository = SqlTeamRepository(self._session)
+        self.imports: ImportRepository = SqlImportRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

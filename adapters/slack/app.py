@@ -209,6 +209,10 @@ class SlackChat:
             await self._ephemeral(respond, Reply(DIGEST_NOT_IN_CHANNEL))
             return
         reply = await self._postroom.handle_text(actor, f"/{sub}" if sub else "/help")
+        if reply is not None and reply.document is not None:
+            # A file (an export) cannot be ephemeral: it is shared where the command was sent.
+            await self._in_channel(chat, reply, respond)
+            return
         if reply is not None and _in_channel(sub, reply) and not chat.private:
             if await self._in_channel(chat, reply, respond):
                 await self._ephemeral(respond, Reply(IN_THIS_CHANNEL))
@@ -255,13 +259,18 @@ class SlackChat:
         chat = chat_ref(team, str(event.get("channel", "")))
         actor = Actor(Identity(ChatPlatform.SLACK, str(event.get("user", "")), team), chat)
         text = str(event.get("text", ""))
+        files = event.get("files") or []
         try:
+            upload = await self.media.table(team, text, files) if files else None
             # Only a post uses media: a file shared with "/status" is not fetched at all.
-            media = await self.media.post_media(team, text, event.get("files") or [])
+            media = [] if upload else await self.media.post_media(team, text, files)
         except Refused as e:
             await self._messenger.send(chat, Reply(str(e)))
             return
-        reply = await self._postroom.handle_text(actor, text, media)
+        if upload is not None:
+            reply = await self._postroom.handle_upload(actor, upload)
+        else:
+            reply = await self._postroom.handle_text(actor, text, media)
         if reply is None and not text.startswith("/"):
             reply = Reply(HINT)
         if reply is not None and reply.text:

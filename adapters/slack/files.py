@@ -1,4 +1,5 @@
-"""Charts into Slack channels with the upload v2 flow (files_upload_v2), never files.upload."""
+"""Charts and exported files into Slack channels with the upload v2 flow (files_upload_v2),
+never files.upload."""
 
 from __future__ import annotations
 
@@ -43,6 +44,24 @@ async def share_png(
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as e:
         log.warning(
             "slack: the chart for %s was not shared (%s: %s)", channel, type(e).__name__, e
+        )
+        return None
+    found = answer.get("file")
+    return str(found.get("id")) if isinstance(found, dict) else None
+
+
+async def share_file(
+    client: AsyncWebClient, channel: str, data: bytes, filename: str, **auth: Any
+) -> str | None:
+    """Share a file (an export) in `channel` as `share_png` shares a chart; its file id, or
+    None when Slack would not take it (the message saying what it is went out already)."""
+    try:
+        answer = await client.files_upload_v2(
+            channel=channel, content=data, filename=filename, title=filename, **auth
+        )
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as e:
+        log.warning(
+            "slack: %s was not shared in %s (%s: %s)", filename, channel, type(e).__name__, e
         )
         return None
     found = answer.get("file")

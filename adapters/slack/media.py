@@ -1,4 +1,5 @@
-"""Files shared in Slack made publishable: checked, fetched with the bot token, re-hosted."""
+"""Files shared in Slack made publishable (checked, fetched with the bot token, re-hosted), or
+read as a CSV to import."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.messenger import SlackMessenger, error_code
 from core.commands import parse_command
 from core.errors import PublishError
+from core.handlers import Upload
 from core.limits import CHAT_MEDIA_SUFFIXES
 from core.ports import MediaHost
+from core.transfer.table import MAX_BYTES, is_table
+from core.transfer.table import too_big as too_big_table
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +156,27 @@ class SlackMedia:
             raise Refused("Slack wouldn't give me that file; share it again.")
         return file
 
-    async def _download(self, team: str, file: SlackFile) -> bytes:
+    async def table(self, team: str, text: str, objects: list[Any]) -> Upload | None:
+        """The one file of a message when it is a table to import (a .csv or .tsv, or any
+        file with the text /import), fetched like media; None for anything else. Raises
+        Refused (over the import's size cap: never fetched)."""
+        command = parse_command(text)
+        wanted = command is not None and command.name == "import"
+        if len(objects) != 1 or not isinstance(objects[0], dict):
+            return None
+        file = read_file(objects[0])
+        if file is None:
+            if not wanted:
+                return None  # a partial object: files.info only for a file we know we take
+            file = await self._info(team, str(objects[0].get("id", "")))
+        if not (wanted or is_table(file.name, file.mime)):
+            return None
+        if file.size is not None and file.size > MAX_BYTES:
+            raise Refused(too_big_table(file.size))
+        data = await self._download(team, file, limit=MAX_BYTES)
+        return Upload(file.name, data, file.mime)
+
+    async def _download(self, team: str, file: SlackFile, *, limit: int = MAX_FILE_BYTES) -> bytes:
         if not self._trusted(file.url):
             log.warning("slack: file %s is at an unexpected host; not fetched", file.id)
             raise Refused(f"I can't fetch {file.name} from where Slack says it is.")
@@ -173,8 +197,12 @@ class SlackMedia:
                 data = bytearray()
                 async for chunk in answer.content.iter_chunked(_CHUNK):
                     data += chunk
-                    if len(data) > MAX_FILE_BYTES:
-                        raise Refused(too_big(file.name, None))
+                    if len(data) > limit:
+                        raise Refused(
+                            too_big(file.name, None)
+                            if limit == MAX_FILE_BYTES
+                            else too_big_table(len(data))
+                        )
                 return bytes(data)
         except (aiohttp.ClientError, TimeoutError) as e:
             log.warning("slack: fetching file %s failed (%s)", file.id, type(e).__name__)

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.files import share_png
+from adapters.slack.files import share_file, share_png
 from adapters.slack.limiter import ChannelPace
 from adapters.slack.render import render, render_one, slashed
 from adapters.slack.workspaces import WorkspaceTokens
@@ -119,6 +119,11 @@ class SlackMessenger:
             await self.pace.wait(channel)
             alt = reply.text.partition("\n")[0]
             await share_png(self.client, channel, reply.image, alt, **auth)
+            self.pace.sent(channel)
+        if reply.document is not None:
+            await self.pace.wait(channel)
+            found = reply.document
+            await share_file(self.client, channel, found.data, found.filename, **auth)
             self.pace.sent(channel)
         return MessageRef(ChatRef(chat.platform, channel, chat.workspace, kind=chat.kind), ts)
 

@@ -12,6 +12,7 @@ from telegram import (
     BotCommand,
     CallbackQuery,
     Chat,
+    Document,
     MaybeInaccessibleMessage,
     Message,
     Update,
@@ -33,6 +34,7 @@ from adapters.telegram.attachments import (
 from adapters.telegram.messenger import TelegramMessenger, chat_ref, message_gone
 from adapters.telegram.render import TOAST_LIMIT, toast
 from adapters.telegram.stars import StarsUpdates
+from adapters.telegram.uploads import fetch, table_document
 from core.chat.entry import Postroom
 from core.chat.seen_updates import SeenUpdates
 from core.commands import Command, parse_command
@@ -161,6 +163,10 @@ class TelegramChat:
         if message.successful_payment or message.refunded_payment:
             await self._on_payment(message)
             return
+        command = parse_command(message.caption or "")
+        if self._postroom.takes_uploads() and (table := table_document(message, command)):
+            await self._import(message, table, command)
+            return
         if message.media_group_id and (message.photo or message.video or message.document):
             self._collect(message)
             return
@@ -171,6 +177,24 @@ class TelegramChat:
         except Unsupported as e:
             found, refusal = [], str(e)
         await self._compose(message, text, found, refusal)
+
+    async def _import(self, message: Message, table: Document, command: Command | None) -> None:
+        """A CSV file to import: in private any, in a group one captioned /import for us."""
+        private = message.chat.type == ChatType.PRIVATE
+        if not private and (command is None or not self._for_us(command)):
+            return
+        actor = self._actor(message)
+        if actor is None:
+            if message.sender_chat is not None and message.chat.type != ChatType.CHANNEL:
+                await self._answer(message, Reply(ANONYMOUS))
+            return
+        found = await fetch(self._bot, table)
+        reply = (
+            found if isinstance(found, Reply) else await self._postroom.handle_upload(actor, found)
+        )
+        if reply is not None:
+            await self._answer(message, reply)
+        await self._wake()
 
     async def _on_payment(self, message: Message) -> None:
         """Telegram's service message for a payment or a refund: core records it (once per

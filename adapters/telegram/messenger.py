@@ -1,11 +1,12 @@
-"""TelegramMessenger: core's Messenger port over a PTB Bot (sends, edits in place, photos)."""
+"""TelegramMessenger: core's Messenger port over a PTB Bot (sends, edits in place, photos,
+files)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, InputMediaPhoto, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, InputFile, InputMediaPhoto, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated
 
@@ -101,6 +102,22 @@ class TelegramMessenger:
             else None
         )
         last: Message | None = None
+        if reply.document is not None:
+            # sendDocument (https://core.telegram.org/bots/api#senddocument): the text as its
+            # caption when it fits, else the file first and the text after it.
+            document = InputFile(reply.document.data, filename=reply.document.filename)
+            if fits(reply, CAPTION_LIMIT):
+                last = await self.bot.send_document(
+                    chat_id,
+                    document,
+                    caption=trim(reply, CAPTION_LIMIT) or None,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    reply_parameters=answering,
+                )
+                return MessageRef(chat, str(last.message_id))
+            last = await self.bot.send_document(chat_id, document, reply_parameters=answering)
+            answering = None
         if reply.image is not None:
             if fits(reply, CAPTION_LIMIT):
                 last = await self.bot.send_photo(

@@ -86,6 +86,10 @@ class Flow:
         if self._notifier is not None:
             self._notifier.watch(watcher)
 
+    def unavailable(self, profile: Profile) -> dict[Network, str]:
+        """Networks the profile's tier allows that this server cannot reach, with why."""
+        return self._unavailable(profile)
+
     def _unavailable(self, profile: Profile) -> dict[Network, str]:
         found: dict[Network, str] = {}
         for network in Network:

@@ -25,6 +25,8 @@ from core.handlers import (
     Actor,
     CommandHandler,
     TapHandler,
+    Upload,
+    UploadHandler,
     profile_wide,
     refuse,
     require,
@@ -175,6 +177,7 @@ class Postroom(
 
         self._help_lines: list[str] = []
         self._menu: list[tuple[str, str]] = list(MENU)
+        self._upload: UploadHandler | None = None
 
     def add_command(
         self,
@@ -218,6 +221,16 @@ class Postroom(
         if capability is not None:
             self._tap_needs[action] = capability
 
+    def on_upload(self, handler: UploadHandler) -> None:
+        """Plug in what takes a file a user sends (the CSV import); one handler at most."""
+        if self._upload is not None:
+            raise ValueError("an upload handler is already plugged in")
+        self._upload = handler
+
+    def takes_uploads(self) -> bool:
+        """Whether a file a user sends means anything here (else adapters treat it as media)."""
+        return self._upload is not None
+
     async def profile_for(self, actor: Actor) -> Profile:
         return await self._accounts.profile_for(actor.identity, actor.name)
 
@@ -249,6 +262,18 @@ class Postroom(
             actor,
             lambda who, profile: handler(who, profile, command, tuple(media)),
             team=lambda: self._acting(actor, command, needs),
+        )
+
+    async def handle_upload(self, actor: Actor, upload: Upload) -> Reply | None:
+        """A file `actor` sent (a CSV to import); None when nothing here takes files."""
+        handler = self._upload
+        if handler is None:
+            return None
+        # A file is an /import: a team member needs the role that composes.
+        return await self._guard(
+            actor,
+            lambda who, profile: handler(who, profile, upload),
+            team=lambda: self._acting(actor, Command("import", ""), Capability.COMPOSE),
         )
 
     async def handle_tap(self, actor: Actor, data: str, message: MessageRef | None) -> Reply:

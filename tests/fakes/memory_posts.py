@@ -59,6 +59,9 @@ class InMemoryPostRepository:
         self._view.pending.posts[stored.id] = stored
         return copy.deepcopy(stored)
 
+    async def add_many(self, posts: Sequence[Post]) -> list[int]:
+        return [(await self.add(post)).id for post in posts]
+
     async def get(self, post_id: int) -> Post | None:
         self._view.seen(post_id)
         return copy.deepcopy(self._view.post(post_id))

@@ -19,6 +19,7 @@ from core.billing_ports import BillingRepository
 from core.channel_links import ChatLink, LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.errors import Conflict
+from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
 from core.model import (
@@ -244,6 +245,7 @@ class InMemoryUnitOfWork:
         self.lifecycle = cast(LifecycleRepository, read_side)
         self.star_charges = cast(StarChargeRepository, read_side)  # Stars tests run on SQL
         self.teams = cast(TeamRepository, read_side)
+        self.imports = cast(ImportRepository, read_side)  # import tests run on SQL
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post

@@ -119,6 +119,8 @@ class FakeMessage:
     markup: JSON | None = None
     photo: bytes | None = None
     edits: int = 0
+    document: bytes | None = None  # a file the bot sent (sendDocument)
+    filename: str = ""
 
     def buttons(self) -> list[JSON]:
         rows = (self.markup or {}).get("inline_keyboard", [])
@@ -319,6 +321,8 @@ class FakeTelegramAPI:
                 return self._send_message(p)
             case "sendPhoto":
                 return self._send_photo(p, files)
+            case "sendDocument":
+                return self._send_document(p, files)
             case "editMessageText":
                 return self._edit_text(p)
             case "editMessageCaption":
@@ -412,6 +416,15 @@ class FakeTelegramAPI:
             ]
             if message.text:
                 data["caption"] = message.text
+        elif message.document is not None:
+            data["document"] = {
+                "file_id": f"doc-{message.chat_id}-{message.message_id}",
+                "file_unique_id": f"d{message.message_id}",
+                "file_name": message.filename,
+                "file_size": len(message.document),
+            }
+            if message.text:
+                data["caption"] = message.text
         else:
             data["text"] = message.text
         if message.markup:
@@ -442,6 +455,22 @@ class FakeTelegramAPI:
             raise ApiError(400, "Bad Request: message caption is too long")
         markup = _markup(p)
         message = FakeMessage(chat_id, self.next_message_id(chat_id), caption, markup, data)
+        self.messages[(chat_id, message.message_id)] = message
+        return self.message_json(message)
+
+    def _send_document(self, p: JSON, files: dict[str, bytes]) -> JSON:
+        # https://core.telegram.org/bots/api#senddocument: up to 50 MB, a caption of 1,024.
+        chat_id = self._chat_id(p)
+        data = files.get("document")
+        if not data:
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if len(data) > 50_000_000:
+            raise ApiError(413, "Request Entity Too Large")
+        caption = _parsed(p, "caption")
+        if _units(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        message = FakeMessage(chat_id, self.next_message_id(chat_id), caption, _markup(p))
+        message.document, message.filename = data, str(p.get("document:filename", ""))
         self.messages[(chat_id, message.message_id)] = message
         return self.message_json(message)
 
@@ -567,6 +596,8 @@ def _decode(body: bytes, content_type: str) -> tuple[JSON, dict[str, bytes]]:
             assert isinstance(name, str) and isinstance(payload, bytes)
             if part.get_filename() is not None:
                 files[name] = payload
+                # The name the file was sent as, for tests to read (not a Bot API field).
+                fields[f"{name}:filename"] = json.dumps(part.get_filename())
             else:
                 fields[name] = payload.decode()
     elif body:
@@ -680,6 +711,9 @@ def transcript(log: list[Call | Note], *, quiet: frozenset[str] = _QUIET) -> str
             out.append(f"   ! {entry.method} refused: {entry.error}")
             continue
         match entry.method:
+            case "sendDocument":
+                out.append(f"bot → #{entry.result['message_id']}: [file]")
+                out[-1] += _shown(_parsed_quietly(p, "caption"), p.get("reply_markup"))
             case "sendMessage" | "sendPhoto":
                 photo = "[photo] " if entry.method == "sendPhoto" else ""
                 key = "text" if entry.method == "sendMessage" else "caption"

@@ -49,6 +49,9 @@ async def test_setup_registers_the_menu_and_descriptions(world: World) -> None:
         "hide",
         "unhide",
         "digest",
+        # Then by import and export (bot.wiring.add_transfer).
+        "import",
+        "export",
         "help",
     ]
     assert len(fake.calls_to("setMyDescription")) == 1
