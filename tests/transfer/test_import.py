@@ -4,6 +4,7 @@ the way out and nothing imported."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -374,3 +375,16 @@ async def test_a_storage_failure_mid_import_leaves_nothing_half_imported(
     done = await h.tap(preview, "Import 5 posts")  # still pending: it can be tapped again
     assert done.text.startswith("✅ Imported 5 scheduled posts")
     assert len(await posts_of(h)) == 5
+
+
+async def test_two_import_taps_at_once_import_once(h: Harness) -> None:
+    await h.connect(Network.X)
+    preview = await send_file(h, "text,networks,time\nOnce,x,2026-12-24 09:00\n")
+    data = find_button(preview, "Import").callback_data
+    message = h.message_of(preview)
+    answers = await asyncio.gather(
+        h.app.handle_tap(h.actor(), data, message), h.app.handle_tap(h.actor(), data, message)
+    )
+    texts = sorted(a.text for a in answers)
+    assert texts[0].startswith("Already imported") and texts[1].startswith("✅ Imported 1")
+    assert len(await posts_of(h)) == 1
