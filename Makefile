@@ -10,7 +10,7 @@ LINT_DIRS := $(wildcard core adapters bot tests bench)
 BENCHES   := $(wildcard bench/*.py)
 
 .DEFAULT_GOAL := test
-.PHONY: venv run lint hadolint typecheck imports test test-sqlite test-postgres bench fmt clean
+.PHONY: venv run lint hadolint typecheck imports browser test test-sqlite test-postgres bench fmt clean
 
 venv: $(STAMP)
 
@@ -38,10 +38,25 @@ typecheck: venv
 imports: venv
 	$(BIN)/lint-imports
 
-test-sqlite: venv
+# The media kit's page is checked in a real headless browser (tests/mediakit/test_browser.py):
+# Debian's Chromium, installed here when missing (as root; apt-get needs it).
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "browser: installing Debian's chromium for the page tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; \
+		else \
+			echo "browser: $(CHROMIUM) is missing; install Debian's chromium (apt-get install chromium) or the browser test skips (fails under CI=1)" >&2; \
+		fi; \
+	fi
+
+test-sqlite: venv browser
 	POSTROOM_TEST_DATABASE=sqlite $(BIN)/pytest
 
-test-postgres: venv
+test-postgres: venv browser
 	POSTROOM_TEST_DATABASE='$(PG_URL)' $(BIN)/pytest
 
 test: venv

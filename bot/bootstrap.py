@@ -31,6 +31,7 @@ from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.metered import MeteredRateLimiter
 from bot.analytics import AnalyticsServices, build_analytics, build_sources
 from bot.housekeeping import build_retention
+from bot.kit_web import MediaKit, build_mediakit
 from bot.media import build_media_host
 from bot.ops import count_db_errors
 from bot.settings import Settings
@@ -118,6 +119,7 @@ class Services:
     payments: Mapping[Provider, PaymentProvider] = field(default_factory=dict)
     stars: StarsSales | None = None  # Pro sold in Telegram Stars (POSTROOM_PRO_STARS_PRICE)
     stripe: StripeParts | None = None  # Stripe Checkout, Portal and webhook, when configured
+    mediakit: MediaKit | None = None  # /mediakit and the /kit/<slug> pages, over SQL
 
     @property
     def engine(self) -> AsyncEngine:
@@ -329,6 +331,7 @@ def bootstrap(
     )
     # After analytics: the chat menus list /import and /export after its commands.
     add_transfer(postroom, uow, policy, clock)
+    mediakit = build_mediakit(settings, uow, postroom, clock)
     return Services(
         settings,
         http,
@@ -356,4 +359,5 @@ def bootstrap(
         payments=payments,
         stars=stars,
         stripe=stripe,
+        mediakit=mediakit,
     )

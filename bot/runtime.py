@@ -21,6 +21,7 @@ from bot.analytics import AnalyticsJobs
 from bot.ayrshare_web import ayrshare_routes
 from bot.bootstrap import ChatFactory, bootstrap
 from bot.housekeeping import Housekeeping, Pass
+from bot.kit_web import kit_routes
 from bot.login_web import login_routes
 from bot.media import media_routes
 from bot.ops import ops_routes
@@ -141,6 +142,7 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 *(telegram.routes if telegram else []),
                 *(slack.routes if slack else []),
                 *ayrshare_routes(settings, services),
+                *kit_routes(services.mediakit),
             ]
             app = create_app(lambda: ping(services.engine), routes)
             config = uvicorn.Config(

@@ -39,6 +39,7 @@ class Action(StrEnum):
     RENEW = "rn"  # a plan ended or is ending: the ways to pay for it again (/upgrade)
     POSTING_AS = "pa"  # "Posting as": pa:<team id>, or pa:0 for one's own profile
     IMPORT = "im"  # a CSV import's preview: im:<import id>:y imports, im:<import id>:n cancels
+    MEDIAKIT = "mk"  # a media kit's buttons: mk:<kit>:<op> (publish, blocks add/remove/move)
 
     @property
     def takes_post(self) -> bool:

@@ -29,6 +29,11 @@ class Network(StrEnum):
         """Its place in the one order networks are shown and sent in: as declared here."""
         return _RANKS[self]
 
+    @property
+    def colour(self) -> str:
+        """Its line in every chart (digests, the media kit): near the network's own colour."""
+        return _COLOURS[self]
+
     @classmethod
     def parse(cls, text: str) -> Network | None:
         """The network a user typed, by name or common alias, or None."""
@@ -44,6 +49,14 @@ _LABELS = {
     Network.X: "X",
 }
 _RANKS = {n: i for i, n in enumerate(Network)}
+_COLOURS = {
+    Network.INSTAGRAM: "#d62976",
+    Network.FACEBOOK: "#1877f2",
+    Network.TIKTOK: "#111111",
+    Network.YOUTUBE: "#ff0000",
+    Network.LINKEDIN: "#0a66c2",
+    Network.X: "#7f7f7f",
+}
 _ALIASES = {n.value: n for n in Network} | {
     "ig": Network.INSTAGRAM,
     "fb": Network.FACEBOOK,

@@ -95,6 +95,7 @@ ACTION_CAPABILITY: Mapping[Action, Capability] = {
     Action.RENEW: Capability.BILLING,
     Action.POSTING_AS: Capability.VIEW,  # choosing where one's own posts go
     Action.IMPORT: Capability.COMPOSE,  # a CSV import's Import / Cancel
+    Action.MEDIAKIT: Capability.MANAGE,  # a kit's page shows the profile's numbers publicly
 }
 
 # What a plug-in command or tap needs when it does not say: only admins, so nothing new is

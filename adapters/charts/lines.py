@@ -19,14 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COLORS", "LineCharts"]
 
-COLORS = {
-    Network.INSTAGRAM: "#d62976",
-    Network.FACEBOOK: "#1877f2",
-    Network.TIKTOK: "#111111",
-    Network.YOUTUBE: "#ff0000",
-    Network.LINKEDIN: "#0a66c2",
-    Network.X: "#7f7f7f",
-}
+COLORS = {n: n.colour for n in Network}
 
 
 class LineCharts:

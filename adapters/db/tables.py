@@ -427,6 +427,7 @@ class ChatLinkRow(Base):
 # one is long enough); importing them registers their tables on Base.metadata, which the
 # migrations test and the test fixtures read.
 from adapters.db import chat_tables as chat_tables  # noqa: E402
+from adapters.db import kit_tables as kit_tables  # noqa: E402
 from adapters.db import lifecycle as lifecycle  # noqa: E402
 from adapters.db import login_tables as login_tables  # noqa: E402
 from adapters.db import slack_tables as slack_tables  # noqa: E402

@@ -450,6 +450,7 @@ class FakeTelegramAPI:
         data = files.get("photo")
         if not data:
             raise ApiError(400, "Bad Request: there is no photo in the request")
+        _check_photo(data)
         caption = _parsed(p, "caption")
         if _units(caption) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
@@ -760,3 +761,15 @@ def _shown(text: str, markup: Any) -> str:
 
 def _url_mark(button: JSON) -> str:
     return " ↗" if button.get("url") and not str(button["text"]).endswith("↗") else ""
+
+
+def _check_photo(data: bytes) -> None:
+    """sendPhoto's limits (https://core.telegram.org/bots/api#sendphoto): at most 10 MB,
+    width + height at most 10,000, aspect ratio at most 20; read from a PNG's header (the
+    tests' other photos are stand-in bytes, taken as they are)."""
+    if len(data) > 10 * 1024 * 1024:
+        raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        if width + height > 10_000 or max(width, height) > 20 * max(min(width, height), 1):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")

@@ -1,0 +1,366 @@
+"""/mediakit: the card in the chat, and the owner's controls of their kits' public pages."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from core.actions import Action
+from core.commands import Command, ascii_number
+from core.errors import DomainError
+from core.handlers import Actor, profile_wide
+from core.mediakit.facts import read_facts
+from core.mediakit.model import (
+    BLOCK_CODES,
+    MAX_CONTACT,
+    MAX_KITS,
+    MAX_TEXT,
+    BlockKind,
+    Kit,
+    check_slug,
+    parse_theme,
+    slug_from,
+)
+from core.mediakit.ports import CardRenderer, KitStore, SlugTaken
+from core.metrics import format_count, format_rate
+from core.model import MessageRef, Profile
+from core.ports import Clock, UnitOfWorkFactory
+from core.replies import Button, Reply, code
+from core.when import format_short
+
+__all__ = ["HELP_LINE", "KIT_PATH", "MediaKitCommands"]
+
+HELP_LINE = "/mediakit [publish | blocks | theme | slug | text | contact | new] — your media kit"
+KIT_PATH = "/kit/"  # the public page is <POSTROOM_PUBLIC_URL>/kit/<slug>
+USAGE = (
+    "Media kit commands: /mediakit (the card) · /mediakit publish | unpublish · "
+    "/mediakit slug <address> · /mediakit blocks · /mediakit theme #ff5500 8 · "
+    "/mediakit text <words> · /mediakit contact <email or link> · /mediakit new <address> · "
+    "/mediakit use <address> · /mediakit kits · /mediakit delete <address>"
+)
+NOT_YOURS = "That media kit isn't yours, or it no longer exists. Send /mediakit."
+# Characters that would let a kit's text pretend to be something else on the page: control
+# characters (newlines stay), and the bidirectional overrides and isolates (Unicode TR #9).
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _clean(text: str) -> str:
+    kept = "".join(
+        c for c in text if c == "\n" or unicodedata.category(c) not in ("Cc", "Cs", "Co")
+    )
+    return re.sub(r"\n{3,}", "\n\n", _BIDI.sub("", kept)).strip()
+
+
+class MediaKitCommands:
+    """The /mediakit command and its buttons (plugged into Postroom with add_command/add_tap).
+
+    `changed` is told the id of every kit whose page changed, so this process's page cache
+    drops it at once (other processes see the kit's new version on their next request)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        kits: KitStore,
+        cards: CardRenderer,
+        clock: Clock,
+        *,
+        public_url: str | None = None,
+        changed: Callable[[int], None] | None = None,
+    ) -> None:
+        self._uow = uow
+        self._kits = kits
+        self._cards = cards
+        self._clock = clock
+        self._public = public_url.rstrip("/") if public_url else None
+        self._changed = changed or (lambda _: None)
+
+    def url(self, kit: Kit) -> str:
+        path = KIT_PATH + kit.slug
+        return self._public + path if self._public else path
+
+    # --- the command -------------------------------------------------------------------------
+
+    async def command(
+        self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
+    ) -> Reply:
+        profile_wide(actor, "your media kit")
+        parts = cmd.args.strip().split(maxsplit=1)
+        word = parts[0].lower() if parts else ""
+        rest = parts[1].strip() if len(parts) > 1 else ""
+        kit = await self._current(profile)
+        match word:
+            case "" | "card":
+                return await self.card(profile, kit)
+            case "publish":
+                return await self._publish(kit, True)
+            case "unpublish":
+                return await self._publish(kit, False)
+            case "slug":
+                return await self._rename(kit, rest)
+            case "blocks":
+                return self.blocks(kit)
+            case "theme":
+                theme = parse_theme(rest, kit.theme)
+                kit = await self._save(replace(kit, theme=theme))
+                return Reply(
+                    f"🎨 {kit.slug}: colour {theme.primary}, corners {theme.radius} px."
+                    + self._page_note(kit)
+                )
+            case "text" | "contact":
+                return await self._words(kit, word, rest)
+            case "new":
+                return await self._new(profile, rest)
+            case "use":
+                return await self._use(profile, rest)
+            case "kits" | "list":
+                return await self._list(profile)
+            case "delete":
+                return await self._delete(profile, kit, rest)
+            case "help":
+                return Reply(USAGE)
+        raise DomainError(f"I don't know /mediakit {word[:20]}. {USAGE}")
+
+    async def card(self, profile: Profile, kit: Kit) -> Reply:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            facts = await read_facts(uow, profile, now)
+        image = await self._cards.render(facts)
+        updated = format_short(facts.updated_at, profile.timezone) if facts.updated_at else "n/a"
+        lines = [
+            f"🪪 Media kit — {facts.name}",
+            f"Followers {format_count(facts.followers)} · views (30 days) "
+            f"{format_count(facts.views)} · engagement {format_rate(facts.rate)}",
+            f"Numbers last updated: {updated}",
+            self._status(kit),
+            "Arrange it: /mediakit blocks · /mediakit theme #ff5500 8 · /mediakit help",
+        ]
+        toggle = (
+            Button("🚫 Unpublish page", Action.MEDIAKIT, f"{kit.id}:-")
+            if kit.published
+            else Button("🌐 Publish page", Action.MEDIAKIT, f"{kit.id}:+")
+        )
+        arrange = Button("🧩 Blocks", Action.MEDIAKIT, f"{kit.id}:b")
+        return Reply("\n".join(lines), buttons=((toggle, arrange),), image=image)
+
+    def _status(self, kit: Kit) -> str:
+        if kit.published:
+            return f"🌐 Page {kit.slug}: published at {self.url(kit)}"
+        return f"Page {kit.slug}: not published (/mediakit publish shares it)."
+
+    def _page_note(self, kit: Kit) -> str:
+        return f"\n{self._status(kit)}"
+
+    # --- the kit's page ----------------------------------------------------------------------
+
+    async def _publish(self, kit: Kit, on: bool) -> Reply:
+        if kit.published == on:
+            state = "already published" if on else "not published"
+            return Reply(f"The page of {kit.slug} is {state}.{self._page_note(kit)}")
+        kit = await self._save(replace(kit, published=on))
+        if on:
+            note = ""
+            if self._public is None:
+                note = (
+                    "\nThis server has no POSTROOM_PUBLIC_URL: the page is on the bot's web "
+                    "app only."
+                )
+            return Reply(
+                f"🌐 Published: {self.url(kit)}\nAnyone with the link sees the blocks you put "
+                f"on it; /mediakit unpublish takes it down.{note}"
+            )
+        return Reply(f"🚫 Unpublished: {self.url(kit)} now answers “not found”.")
+
+    async def _rename(self, kit: Kit, raw: str) -> Reply:
+        if not raw:
+            raise DomainError(f"Send the new address: /mediakit slug ana-bakes (now {kit.slug}).")
+        slug = check_slug(raw)
+        if slug == kit.slug:
+            return Reply(f"The kit's address is {slug} already.{self._page_note(kit)}")
+        old = kit.slug
+        kit = await self._save(replace(kit, slug=slug))
+        gone = f" The old address {old} no longer works." if kit.published else ""
+        return Reply(f"🔗 The kit's address is now {slug}.{gone}{self._page_note(kit)}")
+
+    async def _words(self, kit: Kit, which: str, raw: str) -> Reply:
+        kind = BlockKind.TEXT if which == "text" else BlockKind.CONTACT
+        limit = MAX_TEXT if kind is BlockKind.TEXT else MAX_CONTACT
+        current = kit.text if kind is BlockKind.TEXT else kit.contact
+        if not raw:
+            shown = f"“{current}”" if current else "none yet"
+            raise DomainError(
+                f"{kind.label} now: {shown}. Send {code(f'/mediakit {which} <words>')} to "
+                f"set it (up to {limit} characters), or /mediakit {which} clear."
+            )
+        words = "" if raw.lower() == "clear" else _clean(raw)
+        if len(words) > limit:
+            raise DomainError(
+                f"That {kind.label.lower()} is {len(words):,} characters; the most is {limit}. "
+                "Nothing was changed."
+            )
+        if raw.lower() != "clear" and not words:
+            raise DomainError(f"That {kind.label.lower()} has nothing I can show.")
+        blocks = kit.blocks
+        if words and kind not in blocks:
+            blocks = (*blocks, kind)
+        if not words:
+            blocks = tuple(b for b in blocks if b is not kind)
+        if kind is BlockKind.TEXT:
+            kit = await self._save(replace(kit, blocks=blocks, text=words))
+        else:
+            kit = await self._save(replace(kit, blocks=blocks, contact=words))
+        done = f"{kind.label} set." if words else f"{kind.label} cleared, its block removed."
+        return Reply(f"✏️ {done}{self._page_note(kit)}")
+
+    # --- several kits ------------------------------------------------------------------------
+
+    async def _new(self, profile: Profile, raw: str) -> Reply:
+        if not raw:
+            raise DomainError("Send the new kit's address: /mediakit new brand-deals.")
+        slug = check_slug(raw)
+        kits = await self._kits.kits_of(profile.id)
+        if len(kits) >= MAX_KITS:
+            raise DomainError(
+                f"You have {MAX_KITS} kits, the most there can be; /mediakit delete <address> "
+                "makes room."
+            )
+        now = self._clock.now()
+        try:
+            kit = await self._kits.add(Kit(0, profile.id, slug, now, now), make_current=True)
+        except SlugTaken:
+            raise DomainError(f"The address {slug!r} is taken; pick another.") from None
+        return Reply(
+            f"🆕 Kit {slug} made; /mediakit commands now change it (/mediakit use switches)."
+            f"{self._page_note(kit)}"
+        )
+
+    async def _use(self, profile: Profile, raw: str) -> Reply:
+        kit = self._own(await self._kits.kits_of(profile.id), raw)
+        await self._kits.make_current(profile.id, kit.id)
+        return Reply(f"/mediakit commands now change {kit.slug}.{self._page_note(kit)}")
+
+    async def _list(self, profile: Profile) -> Reply:
+        kits = await self._kits.kits_of(profile.id)
+        lines = [f"Your media kits ({len(kits)}):"]
+        for kit in kits:
+            marks = [m for m, on in (("default", kit.default), ("current", kit.current)) if on]
+            state = f"published at {self.url(kit)}" if kit.published else "not published"
+            extra = f" ({', '.join(marks)})" if marks else ""
+            lines.append(f"• {kit.slug}{extra} — {state}")
+        lines.append("/mediakit use <address> switches · /mediakit new <address> adds one")
+        return Reply("\n".join(lines))
+
+    async def _delete(self, profile: Profile, current: Kit, raw: str) -> Reply:
+        kits = await self._kits.kits_of(profile.id)
+        kit = self._own(kits, raw or current.slug)
+        if kit.default:
+            raise DomainError(
+                f"{kit.slug} is your default kit; it stays (/mediakit unpublish takes its "
+                "page down)."
+            )
+        await self._kits.delete(kit.id)
+        self._changed(kit.id)
+        if kit.current:
+            default = next(k for k in kits if k.default)
+            await self._kits.make_current(profile.id, default.id)
+        return Reply(f"🗑 Kit {kit.slug} deleted; {self.url(kit)} now answers “not found”.")
+
+    def _own(self, kits: Sequence[Kit], raw: str) -> Kit:
+        slug = raw.strip().lower()
+        for kit in kits:
+            if kit.slug == slug:
+                return kit
+        raise DomainError(f"You have no kit {raw.strip()[:40]!r}. /mediakit kits lists yours.")
+
+    # --- blocks ------------------------------------------------------------------------------
+
+    def blocks(self, kit: Kit, *, edit: bool = False, toast: str | None = None) -> Reply:
+        lines = [f"🧩 Blocks of {kit.slug}, top to bottom:"]
+        rows: list[tuple[Button, ...]] = []
+        for n, kind in enumerate(kit.blocks, 1):
+            lines.append(f"{n}. {kind.label}")
+            rows.append(
+                (
+                    Button(f"↑ {kind.label}", Action.MEDIAKIT, f"{kit.id}:u{kind.code}"),
+                    Button("↓", Action.MEDIAKIT, f"{kit.id}:d{kind.code}"),
+                    Button("✕", Action.MEDIAKIT, f"{kit.id}:r{kind.code}"),
+                )
+            )
+        if not kit.blocks:
+            lines.append("(none: the page is empty)")
+        absent = [k for k in BlockKind if k not in kit.blocks]
+        adds = [Button(f"+ {k.label}", Action.MEDIAKIT, f"{kit.id}:a{k.code}") for k in absent]
+        rows += [tuple(adds[i : i + 3]) for i in range(0, len(adds), 3)]
+        lines.append("Custom text and contact: /mediakit text <…> · /mediakit contact <…>")
+        return Reply("\n".join(lines), buttons=tuple(rows), edit=edit, toast=toast)
+
+    async def tap(
+        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
+    ) -> Reply:
+        profile_wide(actor, "your media kit")
+        head, _, op = arg.partition(":")
+        kit_id = ascii_number(head)
+        kit = None if kit_id is None or not op else await self._kits.get(kit_id)
+        if kit is None or kit.profile_id != profile.id:
+            raise DomainError(NOT_YOURS)
+        if op == "b":
+            return self.blocks(kit)
+        if op in ("+", "-"):
+            return await self._publish(kit, op == "+")
+        kind = BLOCK_CODES.get(op[1:]) if len(op) == 2 else None
+        if kind is None or op[0] not in "arud":
+            raise DomainError("This button is broken. Send /mediakit blocks.")
+        blocks = list(kit.blocks)
+        if op[0] == "a":
+            if kind in blocks:
+                return self.blocks(kit, edit=True, toast=f"{kind.label} is on the kit already.")
+            words = kit.text if kind is BlockKind.TEXT else kit.contact
+            if kind in (BlockKind.TEXT, BlockKind.CONTACT) and not words:
+                which = "text" if kind is BlockKind.TEXT else "contact"
+                raise DomainError(f"Set it first: /mediakit {which} <words>.")
+            blocks.append(kind)
+        elif kind not in blocks:
+            return self.blocks(kit, edit=True, toast=f"{kind.label} isn't on the kit.")
+        elif op[0] == "r":
+            blocks.remove(kind)
+        else:
+            at = blocks.index(kind)
+            to = at - 1 if op[0] == "u" else at + 1
+            if not 0 <= to < len(blocks):
+                where = "first" if op[0] == "u" else "last"
+                return self.blocks(kit, edit=True, toast=f"{kind.label} is {where} already.")
+            blocks[at], blocks[to] = blocks[to], blocks[at]
+        kit = await self._save(replace(kit, blocks=tuple(blocks)))
+        return self.blocks(kit, edit=True, toast="Saved.")
+
+    # --- storage -----------------------------------------------------------------------------
+
+    async def _current(self, profile: Profile) -> Kit:
+        """The kit /mediakit changes: made (unpublished, default blocks) on first use."""
+        kits = await self._kits.kits_of(profile.id)
+        for kit in kits:
+            if kit.current:
+                return kit
+        if kits:
+            await self._kits.make_current(profile.id, kits[0].id)
+            return replace(kits[0], current=True)
+        now = self._clock.now()
+        slug = slug_from(profile.display_name, profile.id)
+        for attempt in range(3):
+            try:
+                kit = Kit(0, profile.id, slug, now, now, default=True)
+                return await self._kits.add(kit, make_current=True)
+            except SlugTaken:
+                # Someone chose this address by hand; a random tail makes a free one.
+                slug = f"{slug[:24]}-{secrets.token_hex(3)}" if attempt < 2 else slug
+        raise DomainError("I couldn't find a free address for your kit; please try again.")
+
+    async def _save(self, kit: Kit) -> Kit:
+        try:
+            saved = await self._kits.save(replace(kit, updated_at=self._clock.now()))
+        except SlugTaken as e:
+            raise DomainError(f"The address {e.slug!r} is taken; pick another.") from None
+        self._changed(saved.id)
+        return saved
