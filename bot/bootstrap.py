@@ -48,6 +48,7 @@ from bot.wiring import (
     load_keyring,
 )
 from core.analytics_ports import AnalyticsSource, ChartRenderer
+from core.approvals.expiry import ApprovalExpiry
 from core.billing.lifecycle import Billing
 from core.billing.passes import BillingPass
 from core.billing_ports import PaymentProvider
@@ -120,6 +121,7 @@ class Services:
     stars: StarsSales | None = None  # Pro sold in Telegram Stars (POSTROOM_PRO_STARS_PRICE)
     stripe: StripeParts | None = None  # Stripe Checkout, Portal and webhook, when configured
     mediakit: MediaKit | None = None  # /mediakit and the /kit/<slug> pages, over SQL
+    approvals: ApprovalExpiry | None = None  # always set by bootstrap: holds overdue approvals
 
     @property
     def engine(self) -> AsyncEngine:
@@ -360,4 +362,5 @@ def bootstrap(
         stars=stars,
         stripe=stripe,
         mediakit=mediakit,
+        approvals=ApprovalExpiry(uow, clock, notifier),
     )

@@ -130,6 +130,13 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 every=settings.billing_every.total_seconds(),
             )
             billing_jobs.start()
+        approvals: Housekeeping | None = None
+        if services.approvals is not None:
+            approvals = Housekeeping(
+                {"approval expiry": services.approvals.run},
+                every=settings.approvals_every.total_seconds(),
+            )
+            approvals.start()
         server: _Server | None = None
         server_task: asyncio.Task[None] | None = None
         console_task: asyncio.Task[None] | None = None
@@ -186,6 +193,8 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             await lifecycle.stop()
         if billing_jobs is not None:
             await billing_jobs.stop()
+        if approvals is not None:
+            await approvals.stop()
         if jobs is not None:
             await jobs.stop()  # digests in flight finish while the messengers still run
         # The pipeline stops before Telegram: its last outcomes still edit progress messages.

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     housekeeping_every: timedelta = timedelta(hours=1)
     # The connection lifecycle (core/lifecycle.py): due Pro link checks and owed warnings.
     lifecycle_every: timedelta = timedelta(minutes=1)
+    # How often submissions whose time passed undecided are held (core/approvals/expiry.py).
+    approvals_every: timedelta = timedelta(seconds=30)
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

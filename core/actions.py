@@ -40,6 +40,10 @@ class Action(StrEnum):
     POSTING_AS = "pa"  # "Posting as": pa:<team id>, or pa:0 for one's own profile
     IMPORT = "im"  # a CSV import's preview: im:<import id>:y imports, im:<import id>:n cancels
     MEDIAKIT = "mk"  # a media kit's buttons: mk:<kit>:<op> (publish, blocks add/remove/move)
+    # An approval card's buttons: apv:<post>:<round>; a card of an older round is stale.
+    APPROVE = "apv"
+    REQUEST_CHANGES = "apc"
+    REJECT = "apr"
 
     @property
     def takes_post(self) -> bool:
@@ -66,5 +70,8 @@ _TAKES_POST = frozenset(
         Action.DELETE,
         Action.DELETE_CONFIRMED,
         Action.RETRY,
+        Action.APPROVE,
+        Action.REQUEST_CHANGES,
+        Action.REJECT,
     }
 )

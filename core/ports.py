@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol, Self, runtime_checkable
 
 from core.analytics_ports import AnalyticsRepository
+from core.approval_ports import ApprovalRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
@@ -239,6 +240,7 @@ class UnitOfWork(Protocol):
     star_charges: StarChargeRepository
     teams: TeamRepository
     imports: ImportRepository
+    approvals: ApprovalRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -68,6 +68,8 @@ COMMAND_CAPABILITY: Mapping[str, Capability] = {
     "link": Capability.CONNECT,
     "unlink": Capability.CONNECT,
     "team": Capability.VIEW,  # its changes (role, remove) ask for MANAGE themselves
+    "approvals": Capability.MANAGE,
+    "note": Capability.APPROVE,  # a reviewer's note (core.chat.approvals)
 }
 
 # Every action of the table (core.actions); a test keeps it complete.
@@ -96,6 +98,9 @@ ACTION_CAPABILITY: Mapping[Action, Capability] = {
     Action.POSTING_AS: Capability.VIEW,  # choosing where one's own posts go
     Action.IMPORT: Capability.COMPOSE,  # a CSV import's Import / Cancel
     Action.MEDIAKIT: Capability.MANAGE,  # a kit's page shows the profile's numbers publicly
+    Action.APPROVE: Capability.APPROVE,
+    Action.REQUEST_CHANGES: Capability.APPROVE,
+    Action.REJECT: Capability.APPROVE,
 }
 
 # What a plug-in command or tap needs when it does not say: only admins, so nothing new is

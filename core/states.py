@@ -10,6 +10,9 @@ from core.errors import InvalidTransition
 
 class TargetState(StrEnum):
     DRAFT = "draft"
+    # Submitted by a team's editor while the team requires approval (core.approvals): waits
+    # for an approver, is never claimed by the pipeline (only `scheduled` targets are due).
+    AWAITING_APPROVAL = "awaiting_approval"
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     PUBLISHING = "publishing"
@@ -22,6 +25,7 @@ class TargetState(StrEnum):
 
 class PostState(StrEnum):
     DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
     SCHEDULED = "scheduled"
     PUBLISHING = "publishing"
     UNCONFIRMED = "unconfirmed"
@@ -34,9 +38,13 @@ T = TargetState
 # The product lifecycle, per target (docs/product-rules.md#post-states), plus the reliability
 # states: a claimed target can be released (queued → scheduled) when a worker stops before
 # sending, a transient error re-schedules it (publishing → scheduled with backoff), and a lookup
-# settles an unconfirmed one.
+# settles an unconfirmed one. A post awaiting approval goes on when approved (scheduled: at its
+# time, or due now for Publish now, so the dispatcher claims it into queued as any other), and
+# back to draft when changes are asked for, it is rejected or withdrawn, or its time passes
+# undecided (held, as after downtime: never sent late without asking).
 TRANSITIONS: dict[TargetState, frozenset[TargetState]] = {
-    T.DRAFT: frozenset({T.SCHEDULED}),
+    T.DRAFT: frozenset({T.SCHEDULED, T.AWAITING_APPROVAL}),
+    T.AWAITING_APPROVAL: frozenset({T.SCHEDULED, T.DRAFT}),
     T.SCHEDULED: frozenset({T.QUEUED, T.DRAFT, T.FAILED}),
     T.QUEUED: frozenset({T.PUBLISHING, T.SCHEDULED, T.FAILED}),
     T.PUBLISHING: frozenset({T.PUBLISHED, T.FAILED, T.UNCONFIRMED, T.SCHEDULED}),
@@ -60,6 +68,9 @@ def derive_post_state(states: Iterable[TargetState]) -> PostState:
     s = set(states)
     if not s or s == {T.DRAFT}:
         return PostState.DRAFT
+    if T.AWAITING_APPROVAL in s:
+        # Submitted whole: nothing of it is out until an approver says so.
+        return PostState.AWAITING_APPROVAL
     if s & ACTIVE:
         return PostState.PUBLISHING
     if T.UNCONFIRMED in s:

@@ -20,6 +20,7 @@ PREVIEW_CHARS = 60
 
 TARGET_ICONS = {
     TargetState.DRAFT: "☐",
+    TargetState.AWAITING_APPROVAL: "⏸",
     TargetState.SCHEDULED: "🕒",
     TargetState.QUEUED: "⏳",
     TargetState.PUBLISHING: "⏳",
@@ -156,6 +157,8 @@ def target_line(target: Target) -> Field:
             return Field(label, f"{icon} publishing…")
         case TargetState.SCHEDULED:
             return Field(label, f"{icon} pending")
+        case TargetState.AWAITING_APPROVAL:
+            return Field(label, f"{icon} awaiting approval")
         case _:
             return Field(label, f"{icon} not sent")
 
@@ -242,6 +245,7 @@ def state_phrase(state: PostState) -> str:
     """A post's state after "is": "a draft", "partly published"."""
     return {
         PostState.DRAFT: "a draft",
+        PostState.AWAITING_APPROVAL: "awaiting approval",
         PostState.PARTIAL: "partly published",
         PostState.FAILED: "failed",
     }.get(state, state.value)
@@ -254,10 +258,14 @@ def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = N
     ]
     if post.scheduled_at is not None and post.state is PostState.SCHEDULED:
         lines.append(f"Scheduled for {format_local(post.scheduled_at, tz)}")
+    if post.scheduled_at is not None and post.state is PostState.AWAITING_APPROVAL:
+        lines.append(f"Due {format_local(post.scheduled_at, tz)} once approved")
     lines.append(f"Created {format_local(post.created_at, tz)}")
     buttons: list[Button] = []
     if post.state is PostState.SCHEDULED:
         buttons.append(Button("✖ Cancel", Action.CANCEL, str(post.id)))
+    if post.state is PostState.AWAITING_APPROVAL:
+        buttons.append(Button("↩️ Withdraw", Action.CANCEL, str(post.id)))
     if post.state is PostState.DRAFT:
         buttons.append(Button("✍️ Edit", Action.EDIT, str(post.id)))
     buttons += retry_buttons(post)

@@ -25,6 +25,7 @@ async def queue_report(engine: AsyncEngine, now: datetime) -> QueueReport:
         select(
             TargetRow.post_id.label("post_id"),
             _any((TargetState.QUEUED, TargetState.PUBLISHING)).label("active"),
+            _any(TargetState.AWAITING_APPROVAL).label("awaiting"),
             _any(TargetState.UNCONFIRMED).label("unconfirmed"),
             _any(TargetState.SCHEDULED).label("scheduled"),
             _any(TargetState.PUBLISHED).label("published"),
@@ -39,6 +40,7 @@ async def queue_report(engine: AsyncEngine, now: datetime) -> QueueReport:
     )
     state = case(
         (per_post.c.post_id.is_(None), literal(PostState.DRAFT.value)),
+        (per_post.c.awaiting == 1, literal(PostState.AWAITING_APPROVAL.value)),
         (per_post.c.active == 1, literal(PostState.PUBLISHING.value)),
         (per_post.c.unconfirmed == 1, literal(PostState.UNCONFIRMED.value)),
         (per_post.c.scheduled == 1, literal(PostState.SCHEDULED.value)),

@@ -15,6 +15,7 @@ _OPEN = [
     s.value
     for s in (
         TargetState.DRAFT,
+        TargetState.AWAITING_APPROVAL,
         TargetState.SCHEDULED,
         TargetState.QUEUED,
         TargetState.PUBLISHING,

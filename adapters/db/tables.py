@@ -206,7 +206,8 @@ class TargetRow(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     network: Mapped[str] = mapped_column(String(16))
     route: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16))
+    # 32: `awaiting_approval` is 17 (migration 0017_approvals widened it from 16).
+    state: Mapped[str] = mapped_column(String(32))
     due_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     round: Mapped[int] = mapped_column(Integer, default=0)
@@ -423,9 +424,10 @@ class ChatLinkRow(Base):
     linked_at: Mapped[datetime]
 
 
-# Slack installations, the durable chat state and Stars charges have their own modules (this
-# one is long enough); importing them registers their tables on Base.metadata, which the
-# migrations test and the test fixtures read.
+# Slack installations, the durable chat state, Stars charges and approvals have their own
+# modules (this one is long enough); importing them registers their tables on Base.metadata,
+# which the migrations test and the test fixtures read.
+from adapters.db import approval_tables as approval_tables  # noqa: E402
 from adapters.db import chat_tables as chat_tables  # noqa: E402
 from adapters.db import kit_tables as kit_tables  # noqa: E402
 from adapters.db import lifecycle as lifecycle  # noqa: E402

@@ -7,6 +7,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.analytics import SqlAnalyticsRepository
+from adapters.db.approvals import SqlApprovalRepository
 from adapters.db.billing import SqlBillingRepository
 from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRepository
 from adapters.db.cipher import Keyring
@@ -20,6 +21,7 @@ from adapters.db.profiles import SqlProfileRepository
 from adapters.db.star_charges import SqlStarChargeRepository
 from adapters.db.teams import SqlTeamRepository
 from core.analytics_ports import AnalyticsRepository
+from core.approval_ports import ApprovalRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
         self.star_charges: StarChargeRepository = SqlStarChargeRepository(self._session)
         self.teams: TeamRepository = SqlTeamRepository(self._session)
         self.imports: ImportRepository = SqlImportRepository(self._session)
+        self.approvals: ApprovalRepository = SqlApprovalRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

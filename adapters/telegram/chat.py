@@ -219,9 +219,20 @@ class TelegramChat:
         chat = message.chat
         private = chat.type == ChatType.PRIVATE
         command = parse_command(text)
-        if not private and (command is None or not self._for_us(command)):
-            return  # group chatter, or another bot's command
+        if not private and command is None and not self._replies_to_us(message):
+            return  # group chatter (a reply to the bot may be a reviewer's note: core decides)
+        if command is not None and not private and not self._for_us(command):
+            return  # another bot's command
         actor = self._actor(message)
+        if not private and command is None:
+            # Only its text, never its media: a photo is composed in private or with /post.
+            if (
+                actor is not None
+                and text
+                and (said := await self._postroom.handle_text(actor, text))
+            ):
+                await self._answer(message, said)
+            return
         if actor is None:
             if message.sender_chat is not None and chat.type != ChatType.CHANNEL:
                 await self._answer(message, Reply(ANONYMOUS))
@@ -249,6 +260,13 @@ class TelegramChat:
         # In groups the answer quotes the member's message, so everyone sees whose it is.
         reply_to = None if private else message.message_id
         await self._messenger.send(chat_ref(message.chat.id), reply, reply_to=reply_to)
+
+    def _replies_to_us(self, message: Message) -> bool:
+        """A reply to one of the bot's messages: privacy mode passes these on in groups
+        (https://core.telegram.org/bots/features#privacy-mode)."""
+        quoted = message.reply_to_message
+        author = None if quoted is None else quoted.from_user
+        return author is not None and author.id == self._bot.id
 
     def _for_us(self, command: Command) -> bool:
         name = self._postroom.bot_username  # from getMe, in `setup`

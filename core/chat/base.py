@@ -198,6 +198,10 @@ def already(post: Post) -> str:
         return f"Post #{post.id} is already being published."
     return {
         PostState.SCHEDULED: f"Post #{post.id} is already scheduled. /posts to change it.",
+        PostState.AWAITING_APPROVAL: (
+            f"Post #{post.id} is awaiting approval. To change it, withdraw it first: "
+            f"/cancel {post.id}"
+        ),
         PostState.PUBLISHING: f"Post #{post.id} is already being published.",
         PostState.UNCONFIRMED: f"Post #{post.id} is already being published.",
         PostState.PUBLISHED: f"Post #{post.id} was already published.",

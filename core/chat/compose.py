@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from core import limits, views
 from core.actions import Action
-from core.chat.base import Flow, already, int_arg, parse_network, require_draft
+from core.approval_ports import ApprovalRequest
+from core.approvals import cards
+from core.chat.base import already, int_arg, parse_network, require_draft
+from core.chat.submit import SubmitFlow
 from core.commands import Command, split_media
 from core.errors import DomainError
 from core.graphemes import visible
@@ -29,7 +32,7 @@ from core.when import format_local, month_of, read_when, sample_date, zone
 RECENT = 20
 
 
-class ComposeFlow(Flow):
+class ComposeFlow(SubmitFlow):
     """/post, /schedule and the composer's buttons."""
 
     async def _post(
@@ -156,12 +159,21 @@ class ComposeFlow(Flow):
                     return refuse(already(post))
                 return views.progress(post, edit=True, toast=already(post))
             await self._ready_to_send(uow, profile, post, now)
-            for target in post.targets.values():
-                target.move_to(TargetState.SCHEDULED, now)
-            post.scheduled_at = None
-            post.progress = message
-            await uow.posts.save(post)
+            request: ApprovalRequest | None = None
+            if (setting := await self._approval_needed(uow, actor, profile)) is not None:
+                # The team reviews its editors' posts: it waits for an approver instead.
+                request = await self._submit(uow, actor, post, setting, None, message)
+            else:
+                for target in post.targets.values():
+                    target.move_to(TargetState.SCHEDULED, now)
+                post.scheduled_at = None
+                post.progress = message
+                await uow.posts.save(post)
             await uow.commit()
+        if request is not None:
+            await self._announce(actor, post, request, profile.timezone)
+            shown = cards.awaiting(post, request, profile.timezone)
+            return replace(shown, edit=message is not None, toast="Sent for approval")
         return views.progress(post, edit=True, toast="Publishing…")
 
     async def _ready_to_send(
@@ -266,13 +278,22 @@ class ComposeFlow(Flow):
             require_draft(post)
             await self._ready_to_send(uow, profile, post, when)
             self._policy.check_scheduled(profile.tier, await uow.posts.count_scheduled(profile.id))
-            for target in post.targets.values():
-                target.move_to(TargetState.SCHEDULED, when)
-            post.scheduled_at = when
-            post.progress = None  # the progress message is sent when it falls due
-            await uow.posts.save(post)
+            request: ApprovalRequest | None = None
+            if (setting := await self._approval_needed(uow, actor, profile)) is not None:
+                request = await self._submit(uow, actor, post, setting, when, message)
+            else:
+                for target in post.targets.values():
+                    target.move_to(TargetState.SCHEDULED, when)
+                post.scheduled_at = when
+                post.progress = None  # the progress message is sent when it falls due
+                await uow.posts.save(post)
             await uow.commit()
-        reply = views.scheduled(post, profile.timezone, edit=message is not None)
+        if request is not None:
+            await self._announce(actor, post, request, profile.timezone)
+            reply = cards.awaiting(post, request, profile.timezone)
+            reply = replace(reply, edit=message is not None)
+        else:
+            reply = views.scheduled(post, profile.timezone, edit=message is not None)
         lines = [reply.text] + ([note] if note else [])
         if retime and was_due is not None:
             lines.insert(

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from core.actions import Action
 from core.billing.lifecycle import Billing
 from core.billing_ports import PaymentProvider
+from core.chat.approvals import ApprovalFlow
 from core.chat.base import int_arg
 from core.chat.disconnect import DisconnectFlow
 from core.chat.forget import ForgetFlow
@@ -97,9 +98,10 @@ class Postroom(
     PostFlow,
     LinkFlow,
     TeamFlow,
+    ApprovalFlow,
 ):
     """Use cases behind chat: start, help, connect, status, disconnect, forget, post, posts,
-    cancel, delete, retry, schedule, tier, upgrade, timezone and team."""
+    cancel, delete, retry, schedule, tier, upgrade, timezone, team, approvals and notes."""
 
     def __init__(
         self,
@@ -147,6 +149,8 @@ class Postroom(
             "link": self._link,
             "unlink": self._unlink,
             "team": self._team,
+            "approvals": self._approvals,
+            "note": self._note,
         }
         self._taps: dict[Action, TapHandler] = {
             Action.COMMAND: self._tap_go,
@@ -170,6 +174,9 @@ class Postroom(
             Action.FORGET: self._tap_forget,
             Action.RENEW: self._tap_renew,
             Action.POSTING_AS: self._tap_posting_as,
+            Action.APPROVE: self._tap_approve,
+            Action.REQUEST_CHANGES: self._tap_request_changes,
+            Action.REJECT: self._tap_reject,
         }
         # What each command and action needs of a team member's role (`core.roles`).
         self._command_needs: dict[str, Capability] = dict(COMMAND_CAPABILITY)
@@ -251,7 +258,8 @@ class Postroom(
             if media:  # a photo or video with a caption: compose it
                 command = Command("post", text.strip())
             else:
-                return None
+                # Chatter, unless it is the note an approver was asked for here.
+                return await self._guard_note(actor, text)
         if command.bot and self.bot_username and command.bot.lower() != self.bot_username.lower():
             return None
         handler = self._commands.get(command.name)
@@ -312,6 +320,16 @@ class Postroom(
             unknown=forgotten,
             team=lambda: self._tap_acting(actor, stamp, needs),
         )
+
+    async def _guard_note(self, actor: Actor, text: str) -> Reply | None:
+        """A reviewer's awaited note, or None; storage trouble answers calmly."""
+        try:
+            return await self._note_from_chatter(actor, text)
+        except DomainError as e:
+            return Reply(str(e))
+        except Exception:
+            log.exception("reading a possible reviewer note from %s failed", actor.identity)
+            return None
 
     async def _check_made_for(self, arg: str, stamp: Seal) -> None:
         """Refuse a post button on a post that did not exist yet when the button was made:
@@ -426,7 +444,9 @@ class Postroom(
             "/timezone <Area/City> — your time zone · /tier — your plan\n"
             "/upgrade — get Pro · /billing — change your card or cancel\n"
             "/link — publish a channel's posts with your profile · /unlink\n"
-            "/team — a group's shared team profile: members and roles (/team create in a group)"
+            "/team — a group's shared team profile: members and roles (/team create in a group)\n"
+            "/approvals on|off [no-self-approval] — a team's posts wait for an admin's yes\n"
+            "/note <id> <text> — a reviewer's note on a post (a draft too)"
             + "".join(f"\n{line}" for line in self._help_lines)
         )
 

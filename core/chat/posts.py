@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core import views
 from core.actions import Action
-from core.chat.base import PAGE_SIZE, Flow, int_arg, parse_network
+from core.approval_ports import Status
+from core.approvals import cards
+from core.approvals.notices import settle_card
+from core.chat.base import PAGE_SIZE, int_arg, parse_network
+from core.chat.submit import SubmitFlow
 from core.commands import Command
 from core.errors import DomainError, PolicyRefusal, PublishError
 from core.handlers import Actor, refuse
@@ -17,10 +23,11 @@ from core.model import (
     Route,
 )
 from core.replies import Button, Reply
+from core.roles import Capability, allows
 from core.states import PostState, TargetState
 
 
-class PostFlow(Flow):
+class PostFlow(SubmitFlow):
     """/posts, /cancel, /delete, /retry and their buttons."""
 
     async def _posts(
@@ -85,8 +92,21 @@ class PostFlow(Flow):
     async def _tap_open(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
-        post = await self._own_post(actor, profile, int_arg(arg, "post"))
-        return views.post_detail(post, profile.timezone)
+        post_id = int_arg(arg, "post")
+        async with self._uow() as uow:
+            post = await self._own_post_in(uow, actor, profile, post_id)
+            reviews = await uow.approvals.reviews(post.id)
+            waiting = post.state is PostState.AWAITING_APPROVAL and actor.team is not None
+            request = await uow.approvals.request(post.id) if waiting else None
+        shown = views.post_detail(post, profile.timezone)
+        lines = cards.review_lines(reviews, profile.timezone)
+        if lines:
+            shown = replace(shown, text="\n".join([shown.text, *lines]))
+        pending = request is not None and request.status is Status.PENDING
+        if pending and request is not None and allows(actor.role, Capability.APPROVE):
+            # An approver decides here too: a card that could not be sent, or long scrolled by.
+            shown = replace(shown, buttons=(cards.decisions(post, request), *shown.buttons))
+        return shown
 
     async def _tap_cancel(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
@@ -101,6 +121,19 @@ class PostFlow(Flow):
             # Locked: a worker claiming it now would otherwise have its "publishing" overwritten
             # by this "draft", and the post sent while shown as cancelled.
             post = await self._own_post_in(uow, actor, profile, post_id, lock=True)
+            if post.state is PostState.AWAITING_APPROVAL:
+                withdrawn = await self._withdraw(uow, actor, post)
+                await uow.commit()
+                if withdrawn is not None:
+                    await self._withdrawn(post, withdrawn)
+                await self._show_progress(post, message)
+                return Reply(
+                    f"Withdrawn: post #{post.id} is a draft again; its approval card is "
+                    "out of date. Publish or schedule it to send it for approval again.",
+                    buttons=((Button("✍️ Edit", Action.EDIT, str(post.id)),),),
+                    edit=edit,
+                    toast="Withdrawn",
+                )
             out = [t for t in post.ordered_targets() if t.may_be_out]
             if out and all(t.state is TargetState.SCHEDULED for t in out):
                 names = ", ".join(t.network.label for t in out)
@@ -186,8 +219,11 @@ class PostFlow(Flow):
             # claim it meanwhile, so nothing of it goes out after the answer "deleted".
             post = await self._own_post_in(uow, actor, profile, int_arg(arg, "post"), lock=True)
             _refuse_while_out(post)
+            request = await uow.approvals.request(post.id)
             await uow.posts.delete(post.id)
             await uow.commit()
+        if request is not None and post.state is PostState.AWAITING_APPROVAL:
+            await settle_card(self._notifier, post, request, "🗑 Deleted by its author.")
         notes: list[str] = []
         published: dict[Route, list[Network]] = {}
         for t in post.targets.values():

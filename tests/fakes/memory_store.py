@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import NoReturn, Self, cast
 
 from core.analytics_ports import AnalyticsRepository
+from core.approval_ports import ApprovalRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import ChatLink, LinkRepository
 from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
@@ -211,6 +212,18 @@ class _NoReadSide:
     async def memberships(self, identity: Identity) -> list[object]:
         return []  # every command in a private chat asks ("Posting as")
 
+    async def setting(self, profile_id: int) -> None:
+        return None  # every Publish asks whether the profile needs approval: none here
+
+    async def request(self, post_id: int) -> None:
+        return None  # a post's submission (deleting one asks): none here
+
+    async def reviews(self, post_id: int) -> list[object]:
+        return []  # a post's detail lists its reviews: none here
+
+    async def note_awaited(self, *args: object) -> None:
+        return None  # a message that may be a reviewer's note: none is awaited here
+
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):
             raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
@@ -246,6 +259,7 @@ class InMemoryUnitOfWork:
         self.star_charges = cast(StarChargeRepository, read_side)  # Stars tests run on SQL
         self.teams = cast(TeamRepository, read_side)
         self.imports = cast(ImportRepository, read_side)  # import tests run on SQL
+        self.approvals = cast(ApprovalRepository, read_side)  # approvals tests run on SQL
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post
