@@ -34,6 +34,7 @@ from bot.housekeeping import build_retention
 from bot.kit_web import MediaKit, build_mediakit
 from bot.media import build_media_host
 from bot.ops import count_db_errors
+from bot.planning import PlanningServices, build_planning
 from bot.settings import Settings
 from bot.stars import build_stars, stars_provider
 from bot.stripe_web import StripeParts, build_stripe
@@ -122,6 +123,7 @@ class Services:
     stripe: StripeParts | None = None  # Stripe Checkout, Portal and webhook, when configured
     mediakit: MediaKit | None = None  # /mediakit and the /kit/<slug> pages, over SQL
     approvals: ApprovalExpiry | None = None  # always set by bootstrap: holds overdue approvals
+    planning: PlanningServices | None = None  # templates, posting slots, the queue
 
     @property
     def engine(self) -> AsyncEngine:
@@ -334,6 +336,8 @@ def bootstrap(
     # After analytics: the chat menus list /import and /export after its commands.
     add_transfer(postroom, uow, policy, clock)
     mediakit = build_mediakit(settings, uow, postroom, clock)
+    # Templates, posting slots and the queue: their commands come after analytics' in menus.
+    planning = build_planning(postroom, uow=uow, clock=clock, policy=policy, notifier=notifier)
     return Services(
         settings,
         http,
@@ -363,4 +367,5 @@ def bootstrap(
         stripe=stripe,
         mediakit=mediakit,
         approvals=ApprovalExpiry(uow, clock, notifier),
+        planning=planning,
     )

@@ -44,6 +44,9 @@ class Action(StrEnum):
     APPROVE = "apv"
     REQUEST_CHANGES = "apc"
     REJECT = "apr"
+    QUEUE_ADD = "qa"  # the composer's Add to queue: qa:<post>, the next free posting slot
+    QUEUE = "qu"  # /queue: qu:up:<post>, qu:dn:<post>, qu:pause, qu:resume
+    TEMPLATE = "tp"  # /templates: tp:use:<id>, tp:del:<id>, tp:dely:<id> (confirmed)
 
     @property
     def takes_post(self) -> bool:
@@ -73,5 +76,6 @@ _TAKES_POST = frozenset(
         Action.APPROVE,
         Action.REQUEST_CHANGES,
         Action.REJECT,
+        Action.QUEUE_ADD,
     }
 )

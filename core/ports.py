@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -30,6 +30,7 @@ from core.model import (
     Route,
     Tier,
 )
+from core.planning_ports import PlanningRepository
 from core.replies import Reply
 from core.stars_ports import StarChargeRepository
 from core.states import TargetState
@@ -241,6 +242,7 @@ class UnitOfWork(Protocol):
     teams: TeamRepository
     imports: ImportRepository
     approvals: ApprovalRepository
+    planning: PlanningRepository  # templates, posting slots and the queue
 
     async def __aenter__(self) -> Self: ...
 
@@ -251,6 +253,11 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+# More work in a use case's transaction, before it commits (the queue's entry for a post the
+# composer schedules); raising undoes the whole transaction.
+Also = Callable[[UnitOfWork, Post], Awaitable[None]]
 
 
 class OutcomeKind(StrEnum):

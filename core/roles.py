@@ -101,6 +101,9 @@ ACTION_CAPABILITY: Mapping[Action, Capability] = {
     Action.APPROVE: Capability.APPROVE,
     Action.REQUEST_CHANGES: Capability.APPROVE,
     Action.REJECT: Capability.APPROVE,
+    Action.QUEUE_ADD: Capability.COMPOSE,
+    Action.QUEUE: Capability.COMPOSE,  # pause and resume ask for MANAGE themselves
+    Action.TEMPLATE: Capability.COMPOSE,
 }
 
 # What a plug-in command or tap needs when it does not say: only admins, so nothing new is

@@ -138,6 +138,8 @@ def composer(
     actions = (
         Button("🚀 Publish now", Action.PUBLISH, str(post.id)),
         Button("🕒 Schedule…", Action.SCHEDULE_MENU, str(post.id)),
+        # The next free weekly posting slot (core.planning.queue).
+        Button("🗓 Add to queue", Action.QUEUE_ADD, str(post.id)),
         Button("✖ Discard", Action.DISCARD, str(post.id)),
     )
     return Reply("\n".join(lines), buttons=(*rows(toggles), actions), toast=toast, edit=edit)

@@ -432,6 +432,7 @@ from adapters.db import chat_tables as chat_tables  # noqa: E402
 from adapters.db import kit_tables as kit_tables  # noqa: E402
 from adapters.db import lifecycle as lifecycle  # noqa: E402
 from adapters.db import login_tables as login_tables  # noqa: E402
+from adapters.db import planning_tables as planning_tables  # noqa: E402
 from adapters.db import slack_tables as slack_tables  # noqa: E402
 from adapters.db import star_tables as star_tables  # noqa: E402
 from adapters.db import team_tables as team_tables  # noqa: E402

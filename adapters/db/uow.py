@@ -16,6 +16,7 @@ from adapters.db.imports import SqlImportRepository
 from adapters.db.lifecycle import SqlLifecycleRepository
 from adapters.db.links import SqlLinkRepository
 from adapters.db.logins import SqlLoginRepository
+from adapters.db.planning import SqlPlanningRepository
 from adapters.db.posts import SqlPostRepository
 from adapters.db.profiles import SqlProfileRepository
 from adapters.db.star_charges import SqlStarChargeRepository
@@ -28,6 +29,7 @@ from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
 from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
+from core.planning_ports import PlanningRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 from core.stars_ports import StarChargeRepository
 from core.teams import TeamRepository
@@ -53,6 +55,7 @@ class SqlUnitOfWork:
         self.teams: TeamRepository = SqlTeamRepository(self._session)
         self.imports: ImportRepository = SqlImportRepository(self._session)
         self.approvals: ApprovalRepository = SqlApprovalRepository(self._session)
+        self.planning: PlanningRepository = SqlPlanningRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -64,7 +64,12 @@ async def release(
     (core.publishing.dispatch): a post that is all draft waits for its author to publish it
     now or delete it; a target of a post partly out fails with a Retry."""
     result = Released()
+    # A paused queue's posts are held the same way; its resume releases them (core.planning).
+    paused = await uow.planning.paused(profile.id)
+    queued = frozenset(await uow.planning.queued(profile.id)) if paused else frozenset()
     for found in await _posts(uow, profile.id):
+        if found.id in queued:
+            continue
         if not any(_releasable(policy, tier, t) for t in found.targets.values()):
             continue
         post = await uow.posts.lock(found.id)

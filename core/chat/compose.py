@@ -22,7 +22,7 @@ from core.model import (
     Profile,
     Target,
 )
-from core.ports import UnitOfWork
+from core.ports import Also, UnitOfWork
 from core.publishing.quotas import QUOTAS, quota_refusal
 from core.replies import Button, Reply, code
 from core.states import PostState, TargetState
@@ -39,9 +39,16 @@ class ComposeFlow(SubmitFlow):
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         text, typed_media = split_media(cmd.args)
+        return await self.new_draft(actor, profile, text, (*media, *typed_media))
+
+    async def new_draft(
+        self, actor: Actor, profile: Profile, text: str, media: tuple[str, ...]
+    ) -> Reply:
+        """A draft of `text` and `media` in the actor's chat, shown in the composer (/post, a
+        template used)."""
         if not visible(text):  # only spaces, U+200B, U+FEFF …: nothing anyone would see
             text = ""
-        all_media = limits.check_media_urls((*media, *typed_media))
+        all_media = limits.check_media_urls(media)
         if not text and not all_media:
             return Reply(
                 f"Empty post: write something after /post, e.g. {code('/post Launch day! 🚀')}, "
@@ -252,6 +259,20 @@ class ComposeFlow(SubmitFlow):
             return refuse("That time has passed. Pick another, or type /schedule <time>.")
         return await self._schedule(actor, profile, post_id, when, message)
 
+    async def schedule_draft(
+        self,
+        actor: Actor,
+        profile: Profile,
+        post_id: int,
+        when: datetime,
+        message: MessageRef | None,
+        *,
+        also: Also | None = None,
+    ) -> Reply:
+        """Schedule a draft at `when` as the composer's Schedule does; `also` runs in the same
+        transaction before it commits (the queue records its entry; raising undoes both)."""
+        return await self._schedule(actor, profile, post_id, when, message, also=also)
+
     async def _schedule(
         self,
         actor: Actor,
@@ -262,6 +283,7 @@ class ComposeFlow(SubmitFlow):
         *,
         note: str | None = None,
         retime: bool = False,
+        also: Also | None = None,
     ) -> Reply:
         # What the provider says is linked now: a network unlinked there is reported at
         # schedule time, not when the post falls due.
@@ -287,6 +309,8 @@ class ComposeFlow(SubmitFlow):
                 post.scheduled_at = when
                 post.progress = None  # the progress message is sent when it falls due
                 await uow.posts.save(post)
+                if also is not None:  # not for a post sent for approval: it is not scheduled
+                    await also(uow, post)
             await uow.commit()
         if request is not None:
             await self._announce(actor, post, request, profile.timezone)

@@ -30,6 +30,7 @@ from core.model import (
     Profile,
     Tier,
 )
+from core.planning_ports import PlanningRepository
 from core.ports import DigestRepository, PostRepository, ProfileRepository
 from core.stars_ports import StarChargeRepository
 from core.teams import TeamRepository
@@ -224,6 +225,9 @@ class _NoReadSide:
     async def note_awaited(self, *args: object) -> None:
         return None  # a message that may be a reviewer's note: none is awaited here
 
+    async def paused(self, profile_id: int) -> bool:
+        return False  # a renewal asks whether a paused queue holds posts: no queues here
+
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):
             raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
@@ -260,6 +264,7 @@ class InMemoryUnitOfWork:
         self.teams = cast(TeamRepository, read_side)
         self.imports = cast(ImportRepository, read_side)  # import tests run on SQL
         self.approvals = cast(ApprovalRepository, read_side)  # approvals tests run on SQL
+        self.planning = cast(PlanningRepository, read_side)  # templates, slots, queue: SQL
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post

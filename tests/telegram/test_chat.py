@@ -52,6 +52,10 @@ async def test_setup_registers_the_menu_and_descriptions(world: World) -> None:
         # Then by import and export (bot.wiring.add_transfer).
         "import",
         "export",
+        # Plugged in by planning (bot.planning).
+        "templates",
+        "slots",
+        "queue",
         "help",
     ]
     assert len(fake.calls_to("setMyDescription")) == 1

@@ -1,0 +1,1 @@
+"""Planning posts ahead: templates with placeholders, weekly posting slots and the queue."""
