@@ -3,6 +3,7 @@ of three in a console group — ana (admin, the approver), ben (editor), cal (vi
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -334,3 +335,25 @@ async def test_an_approver_can_decide_from_the_posts_detail(t: TeamHarness) -> N
     assert shown(t, card).buttons == ()
     await t.h.pipeline.run_until_idle()
     assert await state(t) is PostState.PUBLISHED
+
+
+async def test_two_approvers_tapping_at_once_decide_once(t: TeamHarness) -> None:
+    await ready(t)
+    t.admins.admins.add((CREW.chat, "dan"))
+    await t.say("/team", "dan")
+    await submit(t)
+    [card] = cards(t)
+    where = t.h.message_of(card)
+    approve, reject = (find_button(card, label).callback_data for label in ("Approve", "Reject"))
+    answers = await asyncio.gather(
+        t.h.app.handle_tap(member("ana"), approve, where),
+        t.h.app.handle_tap(member("dan"), reject, where),
+    )
+    toasts = sorted(a.toast or "" for a in answers)
+    assert toasts[0].startswith("Already decided: post #1 was") and toasts[1] in (
+        "Approved",
+        "Rejected",
+    )
+    async with t.h.uow() as uow:
+        kinds = [r.kind.value for r in await uow.approvals.reviews(1)]
+    assert kinds[0] == "submitted" and len(kinds) == 2  # one decision recorded
