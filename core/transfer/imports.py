@@ -97,11 +97,11 @@ class ImportCommands:
             pending = await uow.imports.get(import_id)
         if pending is None or pending.profile_id != profile.id:
             return refuse(GONE)
+        # A stale button says why in a toast; the message keeps showing how it ended.
         if pending.state is ImportState.DONE:
-            said = f"Already imported: {plural(pending.imported, 'post')}. /posts lists them."
-            return Reply(said, edit=True, toast="Already imported")
+            return refuse(f"Already imported: {plural(pending.imported, 'post')}. See /posts.")
         if pending.state is ImportState.CANCELLED:
-            return Reply("This import was cancelled; nothing was imported.", edit=True)
+            return refuse("This import was cancelled; nothing was imported.")
         now = self._clock.now()
         if choice == "n":
             async with self._uow() as uow:
@@ -128,7 +128,7 @@ class ImportCommands:
             # process) waits here, then finds it done and imports nothing.
             done = ImportState.DONE
             if not await uow.imports.finish(pending.id, done, imported=len(posts), now=now):
-                return Reply("Already imported. /posts lists them.", edit=True)
+                return refuse("Already imported. See /posts.")
             changed = [e for post in posts for e in check.recheck(post)]
             if not changed:
                 changed = (await within_limits(uow, profile, self._policy, posts))[1]

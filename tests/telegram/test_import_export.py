@@ -26,6 +26,16 @@ async def connected(make_world: MakeWorld, uow: SqlUnitOfWorkFactory) -> World:
     return world
 
 
+def toast(world: World, query: str) -> str:
+    """What the bot answered the callback query `query` with."""
+    (answer,) = [
+        c
+        for c in world.fake.calls_to("answerCallbackQuery")
+        if c.params.get("callback_query_id") == query
+    ]
+    return str(answer.params.get("text", ""))
+
+
 async def posts_of(world: World, user_id: int = ANA.id) -> list[Post]:
     async with world.uow() as uow:
         profile = await uow.profiles.by_identity(Identity(ChatPlatform.TELEGRAM, str(user_id)))
@@ -54,9 +64,10 @@ async def test_a_csv_document_is_previewed_then_imported(
     (post,) = await posts_of(world)
     assert post.text == "Launch day! 🚀"
     # A second tap on the same (old) message imports nothing more.
-    await tg.tap_data(data, user=ANA, message=preview)
+    query = await tg.tap_data(data, user=ANA, message=preview)
     assert len(await posts_of(world)) == 1
-    assert tg.last().text.startswith("Already imported")
+    assert toast(world, query) == "Already imported: 1 post. See /posts."
+    assert world.fake.messages[(ANA.id, preview.message_id)].text == done.text  # unchanged
     assert "[file posts.csv" in transcript(world.fake.log)
 
 
@@ -72,12 +83,7 @@ async def test_another_members_tap_in_a_group_is_refused(
     preview = tg.last(int(GROUP["id"]))
     assert preview.text.startswith("📥 Import preview")
     query = await tg.tap("Import", user=BEN, message=preview)
-    answers = [
-        c
-        for c in world.fake.calls_to("answerCallbackQuery")
-        if c.params.get("callback_query_id") == query
-    ]
-    assert answers[0].params["text"] == "Only the author can do that."
+    assert toast(world, query) == "Only the author can do that."
     assert await posts_of(world) == [] and await posts_of(world, BEN.id) == []
 
 

@@ -258,9 +258,9 @@ async def test_a_repeated_import_tap_imports_nothing_twice(h: Harness) -> None:
     first = await h.app.handle_tap(h.actor(), data, message)
     again = await h.app.handle_tap(h.actor(), data, message)
     assert first.text.startswith("✅ Imported 1 scheduled post")
-    assert again.text == "Already imported: 1 post. /posts lists them."
+    assert (again.text, again.toast) == ("", "Already imported: 1 post. See /posts.")
     cancel = await h.tap(preview, "Cancel")  # too late to cancel: it is imported
-    assert cancel.text.startswith("Already imported")
+    assert cancel.toast == "Already imported: 1 post. See /posts." and not cancel.text
     assert len(await posts_of(h)) == 1
 
 
@@ -287,7 +287,7 @@ async def test_cancel_then_import_imports_nothing(h: Harness) -> None:
     cancelled = await h.tap(preview, "Cancel")
     assert cancelled.text == "Import cancelled; nothing was imported."
     again = await h.tap(preview, "Import")
-    assert again.text == "This import was cancelled; nothing was imported."
+    assert again.toast == "This import was cancelled; nothing was imported." and not again.edit
     assert await posts_of(h) == []
 
 
@@ -385,6 +385,6 @@ async def test_two_import_taps_at_once_import_once(h: Harness) -> None:
     answers = await asyncio.gather(
         h.app.handle_tap(h.actor(), data, message), h.app.handle_tap(h.actor(), data, message)
     )
-    texts = sorted(a.text for a in answers)
-    assert texts[0].startswith("Already imported") and texts[1].startswith("✅ Imported 1")
+    said = sorted(a.text or a.toast or "" for a in answers)
+    assert said[0].startswith("Already imported") and said[1].startswith("✅ Imported 1")
     assert len(await posts_of(h)) == 1
