@@ -8,13 +8,15 @@ from datetime import datetime, timedelta
 
 from core.actions import Action
 from core.commands import Command, ascii_number
+from core.errors import DomainError
 from core.handlers import MAX_POST_ID, Actor, Upload, refuse
 from core.import_ports import ImportState, PendingImport, PlannedPost
 from core.metrics import PostTags
 from core.model import MessageRef, Network, Post, Profile, Target
 from core.policy import Policy
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.replies import Button, Reply, code
+from core.roles import Capability, allows
 from core.states import TargetState
 from core.transfer.caps import within_limits
 from core.transfer.rows import RowCheck, RowError
@@ -75,6 +77,7 @@ class ImportCommands:
                 errors.extend(result)
         pending: PendingImport | None = None
         async with self._uow() as uow:
+            await _no_approval_needed(uow, actor, profile)
             fits, over = await within_limits(uow, profile, self._policy, planned)
             errors.extend(over)
             if fits:
@@ -116,14 +119,17 @@ class ImportCommands:
                 edit=True,
                 toast="Expired",
             )
-        return await self._import(profile, pending, now)
+        return await self._import(actor, profile, pending, now)
 
-    async def _import(self, profile: Profile, pending: PendingImport, now: datetime) -> Reply:
+    async def _import(
+        self, actor: Actor, profile: Profile, pending: PendingImport, now: datetime
+    ) -> Reply:
         """Every row of `pending` as a scheduled post, in one transaction, after checking
         again what may have changed since the preview; all or nothing."""
         check = RowCheck(profile, self._policy, self._unavailable(profile), now)
         posts = pending.posts
         async with self._uow() as uow:
+            await _no_approval_needed(uow, actor, profile)  # the tapper's role decides
             # First, under the import's row lock: a second Import (a double tap, another
             # process) waits here, then finds it done and imports nothing.
             done = ImportState.DONE
@@ -174,6 +180,23 @@ class ImportCommands:
             scheduled_at=planned.due,
             targets=targets,
         )
+
+
+async def _no_approval_needed(uow: UnitOfWork, actor: Actor, profile: Profile) -> None:
+    """Refuse an import by a team member whose posts wait for an approver (core.chat.submit's
+    rule): an import schedules its posts at once, with no card per post to decide on."""
+    if actor.team is None:
+        return
+    setting = await uow.approvals.setting(profile.id)
+    if setting is None or not setting.required:
+        return
+    if allows(actor.role, Capability.APPROVE) and not setting.no_self_approval:
+        return
+    raise DomainError(
+        f"{actor.team.name} requires approval before posts go out, and an import schedules "
+        "its posts at once. Ask an approver to import the file, or compose the posts with "
+        "/post so each can be approved. Nothing was imported."
+    )
 
 
 def _preview_reply(

@@ -54,3 +54,33 @@ async def test_an_editors_import_is_the_teams_and_a_viewer_can_neither_import_no
     assert export.document is not None
     text = export.document.data.decode("utf-8-sig")
     assert [r["text"] for r in csv.DictReader(io.StringIO(text, newline=""))] == ["Crew launch"]
+
+
+async def test_a_team_that_requires_approval_takes_imports_from_approvers_only(
+    t: TeamHarness,
+) -> None:
+    team = await t.three()
+    async with t.h.uow() as uow:
+        profile = await uow.profiles.get(team.profile_id)
+        assert profile is not None
+        profile.connections[Network.X] = Connection(
+            Network.X, ConnectionStatus.CONNECTED, "", START
+        )
+        await uow.profiles.save(profile)
+        await uow.commit()
+    preview = await t.h.app.handle_upload(member("ben"), Upload("posts.csv", CSV, "text/csv"))
+    assert preview is not None and preview.buttons
+    await t.h.messenger.send(CREW, preview)
+    turned = await t.say("/approvals on")
+    assert "approv" in turned.text.lower(), turned.text
+    refused = await t.h.app.handle_upload(member("ben"), Upload("posts.csv", CSV, "text/csv"))
+    assert refused is not None
+    assert refused.text.startswith("Launch crew requires approval before posts go out")
+    # The preview Ben made before approvals were turned on: his own tap is refused now too.
+    tapped = await t.tap(preview, "Import", "ben")
+    assert (tapped.toast or "").startswith("Launch crew requires approval") and not tapped.text
+    async with t.h.uow() as uow:
+        posts, _ = await uow.posts.list_for_profile(team.profile_id, offset=0, limit=10)
+    assert posts == []
+    mine = await t.h.app.handle_upload(member("ana"), Upload("posts.csv", CSV, "text/csv"))
+    assert mine is not None and mine.text.startswith("📥 Import preview: 1 of 1 row")
