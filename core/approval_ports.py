@@ -86,6 +86,14 @@ class Review:
     id: int = 0
 
 
+def waits(setting: ApprovalSetting | None, *, may_approve: bool) -> bool:
+    """Whether a member's post must wait for an approver under `setting`: an editor's always
+    when the team requires approval, an approver's own only with no self-approval."""
+    if setting is None or not setting.required:
+        return False
+    return not may_approve or setting.no_self_approval
+
+
 def fingerprint(post: Post) -> str:
     """What an approver sees of the post: its text, media, networks and time."""
     parts = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from core.approval_ports import ApprovalRequest, ApprovalSetting, Kind, Review, Status
+from core.approval_ports import ApprovalRequest, ApprovalSetting, Kind, Review, Status, waits
 from core.approvals import cards, rounds
 from core.approvals.notices import settle_card
 from core.chat.base import Flow
@@ -30,11 +30,8 @@ class SubmitFlow(Flow):
         if actor.team is None:
             return None  # a personal profile has nobody to ask
         setting = await uow.approvals.setting(profile.id)
-        if setting is None or not setting.required:
-            return None
-        if allows(actor.role, Capability.APPROVE) and not setting.no_self_approval:
-            return None
-        return setting
+        may_approve = allows(actor.role, Capability.APPROVE)
+        return setting if waits(setting, may_approve=may_approve) else None
 
     async def _submit(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from core.actions import Action
+from core.approval_ports import waits
 from core.commands import Command, ascii_number
 from core.errors import DomainError
 from core.handlers import MAX_POST_ID, Actor, Upload, refuse
@@ -188,9 +189,7 @@ async def _no_approval_needed(uow: UnitOfWork, actor: Actor, profile: Profile) -
     if actor.team is None:
         return
     setting = await uow.approvals.setting(profile.id)
-    if setting is None or not setting.required:
-        return
-    if allows(actor.role, Capability.APPROVE) and not setting.no_self_approval:
+    if not waits(setting, may_approve=allows(actor.role, Capability.APPROVE)):
         return
     raise DomainError(
         f"{actor.team.name} requires approval before posts go out, and an import schedules "
