@@ -47,6 +47,13 @@ class Action(StrEnum):
     QUEUE_ADD = "qa"  # the composer's Add to queue: qa:<post>, the next free posting slot
     QUEUE = "qu"  # /queue: qu:up:<post>, qu:dn:<post>, qu:pause, qu:resume
     TEMPLATE = "tp"  # /templates: tp:use:<id>, tp:del:<id>, tp:dely:<id> (confirmed)
+    DRAFTS = "dr"  # a page of /drafts: dr:<page>
+    DRAFT_MENU = "dm"  # a draft's edit choices: dm:<post>
+    ASK_TEXT = "et"  # the next message is the draft's new text: et:<post>
+    ASK_MEDIA = "em"  # the next message's photos, videos or links replace its media: em:<post>
+    NO_MEDIA = "nm"  # remove a draft's media: nm:<post>
+    VERSION = "vr"  # the next message is this network's own text: vr:<post>:<network>
+    VERSION_RESET = "vx"  # the network goes back to the main text: vx:<post>:<network>
 
     @property
     def takes_post(self) -> bool:
@@ -77,5 +84,11 @@ _TAKES_POST = frozenset(
         Action.REQUEST_CHANGES,
         Action.REJECT,
         Action.QUEUE_ADD,
+        Action.DRAFT_MENU,
+        Action.ASK_TEXT,
+        Action.ASK_MEDIA,
+        Action.NO_MEDIA,
+        Action.VERSION,
+        Action.VERSION_RESET,
     }
 )

@@ -1,13 +1,15 @@
-"""Ports for chat state that must outlive a process: progress messages owed, updates handled."""
+"""Ports for chat state that must outlive a process: progress messages owed, updates handled,
+the draft a chat has open."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
-from core.model import MessageRef
+from core.model import ChatRef, Identity, MessageRef, Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +81,53 @@ class SeenUpdateRepository(Protocol):
     async def prune(self, before: datetime) -> int:
         """Forget updates seen before `before`; returns how many."""
         ...
+
+
+class Awaiting(StrEnum):
+    """What the next plain message in a chat is for, after a draft's button asked for it."""
+
+    TEXT = "text"  # the draft's main text
+    MEDIA = "media"  # its photos and videos
+    VERSION = "version"  # one network's own text (`DraftFocus.network`)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftFocus:
+    """The draft a user opened in a chat, which /schedule and /version act on; and what their
+    next message there is for, until `until`.
+
+    `newest` is the newest post made in that chat when it was opened: a post composed there
+    since is what the user works on now, and the opened draft no longer counts."""
+
+    post_id: int
+    newest: int
+    awaiting: Awaiting | None = None
+    network: Network | None = None
+    until: datetime | None = None
+
+    def waits(self, now: datetime) -> bool:
+        return self.awaiting is not None and self.until is not None and now < self.until
+
+
+class DraftFocusRepository(Protocol):
+    """One focus per (profile, chat user, chat): in a team's chat each member has their own.
+    It goes with its post and its profile."""
+
+    async def get(
+        self, profile_id: int, identity: Identity, chat: ChatRef
+    ) -> DraftFocus | None: ...
+
+    async def waiting(
+        self, identity: Identity, chat: ChatRef, now: datetime
+    ) -> tuple[int, DraftFocus] | None:
+        """The (profile id, focus) whose prompt waits for this user's next message in this
+        chat at `now`; the latest asked if several profiles wait."""
+        ...
+
+    async def put(
+        self, profile_id: int, identity: Identity, chat: ChatRef, focus: DraftFocus
+    ) -> None:
+        """Insert or replace the user's focus in the chat."""
+        ...
+
+    async def clear(self, profile_id: int, identity: Identity, chat: ChatRef) -> None: ...

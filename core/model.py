@@ -313,6 +313,9 @@ class Target:
     # Held back to draft when the plan that reached it ended (core.billing): the time it was
     # due, so a renewal schedules it again.
     held_due: datetime | None = None
+    # This network's own version of the post's text (shorter for X, longer for LinkedIn);
+    # None: the post's main text.
+    text: str | None = None
 
     def move_to(self, state: TargetState, due_at: datetime | None = None) -> None:
         """Go to `state`, or raise InvalidTransition if the lifecycle does not allow it.
@@ -352,6 +355,8 @@ class Post:
     progress: MessageRef | None = None
     # Networks the composer shows ticked; targets exist only for ticked networks.
     targets: dict[Network, Target] = field(default_factory=dict)
+    # When the draft's text, media, networks or versions last changed (None: as created).
+    edited_at: datetime | None = None
 
     @property
     def state(self) -> PostState:
@@ -362,3 +367,16 @@ class Post:
 
     def ordered_targets(self) -> list[Target]:
         return sorted(self.targets.values(), key=lambda t: t.network.rank)
+
+    def text_for(self, network: Network) -> str:
+        """The text `network` gets: its own version, else the main text."""
+        target = self.targets.get(network)
+        return self.text if target is None or target.text is None else target.text
+
+    def versions(self) -> dict[Network, str]:
+        """The networks with a text of their own, in network order."""
+        return {t.network: t.text for t in self.ordered_targets() if t.text is not None}
+
+    @property
+    def last_edit(self) -> datetime:
+        return self.edited_at or self.created_at

@@ -12,7 +12,11 @@ from core.analytics_ports import AnalyticsRepository
 from core.approval_ports import ApprovalRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
-from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.chat_ports import (
+    DraftFocusRepository,
+    ProgressOutboxRepository,
+    SeenUpdateRepository,
+)
 from core.connections import LinkState
 from core.digest_schedule import DigestSubscription
 from core.import_ports import ImportRepository
@@ -100,6 +104,13 @@ class PostRepository(Protocol):
 
     async def latest_draft(self, profile_id: int, origin: ChatRef | None = None) -> Post | None:
         """The newest draft (made in `origin`, when given)."""
+        ...
+
+    async def drafts(
+        self, profile_id: int, *, offset: int, limit: int, origin: ChatRef | None = None
+    ) -> tuple[Sequence[Post], int]:
+        """A page of drafts (no target past draft), last edited first, and how many there
+        are; with `origin`, only those made in that chat."""
         ...
 
     async def recent(
@@ -243,6 +254,7 @@ class UnitOfWork(Protocol):
     imports: ImportRepository
     approvals: ApprovalRepository
     planning: PlanningRepository  # templates, posting slots and the queue
+    drafts: DraftFocusRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -312,6 +324,12 @@ class PublishRequest:
     # Set by the pipeline for a send (not for a lookup); publishers without such a step
     # ignore it.
     checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The one text of this request: its networks share it (the pipeline sends one
+        request per distinct version, `Post.text_for`)."""
+        return self.post.text_for(self.networks[0]) if self.networks else self.post.text
 
 
 class Publisher(Protocol):

@@ -70,6 +70,10 @@ COMMAND_CAPABILITY: Mapping[str, Capability] = {
     "team": Capability.VIEW,  # its changes (role, remove) ask for MANAGE themselves
     "approvals": Capability.MANAGE,
     "note": Capability.APPROVE,  # a reviewer's note (core.chat.approvals)
+    "drafts": Capability.VIEW,
+    "draft": Capability.COMPOSE,  # opens it: /schedule and /version then act on it
+    "edit": Capability.COMPOSE,
+    "version": Capability.COMPOSE,
 }
 
 # Every action of the table (core.actions); a test keeps it complete.
@@ -104,6 +108,13 @@ ACTION_CAPABILITY: Mapping[Action, Capability] = {
     Action.QUEUE_ADD: Capability.COMPOSE,
     Action.QUEUE: Capability.COMPOSE,  # pause and resume ask for MANAGE themselves
     Action.TEMPLATE: Capability.COMPOSE,
+    Action.DRAFTS: Capability.VIEW,
+    Action.DRAFT_MENU: Capability.COMPOSE,
+    Action.ASK_TEXT: Capability.COMPOSE,
+    Action.ASK_MEDIA: Capability.COMPOSE,
+    Action.NO_MEDIA: Capability.COMPOSE,
+    Action.VERSION: Capability.COMPOSE,
+    Action.VERSION_RESET: Capability.COMPOSE,
 }
 
 # What a plug-in command or tap needs when it does not say: only admins, so nothing new is

@@ -86,6 +86,18 @@ def rows(buttons: Sequence[Button], per_row: int = 3) -> tuple[tuple[Button, ...
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
 
+def paged(
+    opens: Sequence[Button], page: int, pages: int, turn: Action
+) -> tuple[tuple[Button, ...], ...]:
+    """A list's Open buttons, three a row, then « Prev / Next » (`turn`: its page action)."""
+    nav = []
+    if page > 0:
+        nav.append(Button("« Prev", turn, str(page - 1)))
+    if page + 1 < pages:
+        nav.append(Button("Next »", turn, str(page + 1)))
+    return rows(opens, 3) + ((tuple(nav),) if nav else ())
+
+
 def describe_content(post: Post) -> str:
     media = f"{len(post.media)} media" if post.media else "no media"
     return f"{plural(len(post.text), 'character')}, {media}"
@@ -119,7 +131,7 @@ def composer(
     warnings = [
         problem
         for target in post.ordered_targets()
-        for problem in limits.problems(target.network, post.text, post.media)
+        for problem in limits.problems(target.network, post.text_for(target.network), post.media)
     ]
     not_linked = [
         t.network.label for t in post.ordered_targets() if t.network not in profile.connected()
@@ -131,6 +143,7 @@ def composer(
         "",
         clip(post.text, 300, lines=True) or "(no text)",
     ]
+    lines += version_lines(post)
     if post.media:
         lines.append("Media:")
         lines += [f"{n}. {clip(m, 60)}" for n, m in enumerate(post.media, 1)]
@@ -142,7 +155,33 @@ def composer(
         Button("🗓 Add to queue", Action.QUEUE_ADD, str(post.id)),
         Button("✖ Discard", Action.DISCARD, str(post.id)),
     )
-    return Reply("\n".join(lines), buttons=(*rows(toggles), actions), toast=toast, edit=edit)
+    editing = (*version_offers(post), Button("✏️ Edit…", Action.DRAFT_MENU, str(post.id)))
+    return Reply(
+        "\n".join(lines),
+        buttons=(*rows(toggles), *rows(editing), actions),
+        toast=toast,
+        edit=edit,
+    )
+
+
+def version_lines(post: Post, width: int = 120) -> list[str]:
+    """Each network's own text, as the composer and a post's detail show it."""
+    versions = post.versions()
+    if not versions:
+        return []
+    lines = ["", "Versions:"]
+    for network, text in versions.items():
+        lines.append(f"• {network.label} ({plural(len(text), 'character')}): {clip(text, width)}")
+    return lines
+
+
+def version_offers(post: Post) -> list[Button]:
+    """“Edit for <network>” where a network's limits refuse the text it would get."""
+    return [
+        Button(f"✂️ Edit for {t.network.label}", Action.VERSION, f"{post.id}:{t.network.value}")
+        for t in post.ordered_targets()
+        if limits.text_problems(t.network, post.text_for(t.network))
+    ]
 
 
 def target_line(target: Target) -> Field:
@@ -258,6 +297,7 @@ def post_detail(post: Post, tz: str, *, edit: bool = True, toast: str | None = N
         f"Post #{post.id} — {post.state.value}",
         clip(post.text, 500, lines=True) or "(media only)",
     ]
+    lines += version_lines(post, 200)
     if post.scheduled_at is not None and post.state is PostState.SCHEDULED:
         lines.append(f"Scheduled for {format_local(post.scheduled_at, tz)}")
     if post.scheduled_at is not None and post.state is PostState.AWAITING_APPROVAL:

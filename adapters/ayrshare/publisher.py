@@ -201,8 +201,8 @@ class AyrsharePublisher:
         if not sendable:
             return outcomes
         key = _profile_key(request.profile)
-        post = request.post
-        body = wire.post_body(post.text, post.media, sendable, request.idempotency_key)
+        # One text per request: the pipeline groups the networks sharing a version.
+        body = wire.post_body(request.text, request.post.media, sendable, request.idempotency_key)
         # The pipeline reserved this request's slot and blocks the profile on a 429's wait.
         raw = await self._client.post(body, key)
         outcomes.update(records.parse_post_response(raw, sendable))
@@ -228,7 +228,7 @@ class AyrsharePublisher:
             record = records.find_in_history(
                 items,
                 idempotency_key=request.idempotency_key,
-                text=request.post.text,
+                text=request.text,
                 platforms=[wire.platform_of(n) for n in sendable],
                 since=since,
             )

@@ -1,5 +1,5 @@
 """Rows of the durable chat state: progress messages owed a render, updates seen (migration
-0007_chat_state)."""
+0007_chat_state), the draft a chat has open (0019_drafts)."""
 
 from __future__ import annotations
 
@@ -36,3 +36,25 @@ class SeenUpdateRow(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     seen_at: Mapped[datetime]
+
+
+class DraftFocusRow(Base):
+    """The draft a chat user has open in a chat for a profile (their own, or a team's), and
+    what their next message there is for (core.chat_ports.DraftFocus; migration 0019_drafts).
+    Goes with its post and profile; named by the identity's columns (platform, workspace,
+    user_id), so /forget of that identity takes it too."""
+
+    __tablename__ = "draft_focus"
+
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    newest: Mapped[int] = mapped_column(Integer)
+    awaiting: Mapped[str | None] = mapped_column(String(16))
+    network: Mapped[str | None] = mapped_column(String(16))
+    until: Mapped[datetime | None]

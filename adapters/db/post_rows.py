@@ -41,6 +41,7 @@ def target_from_row(row: TargetRow) -> Target:
         sent_at=row.sent_at,
         published_at=row.published_at,
         held_due=row.held_due_at,
+        text=row.text,
     )
 
 
@@ -62,6 +63,7 @@ def target_columns(target: Target) -> dict[str, object]:
         "sent_at": target.sent_at,
         "published_at": target.published_at,
         "held_due_at": target.held_due,
+        "text": target.text,
     }
 
 
@@ -88,6 +90,7 @@ def post_from_rows(row: PostRow, targets: Iterable[TargetRow]) -> Post:
         origin=origin,
         scheduled_at=row.scheduled_at,
         progress=progress,
+        edited_at=row.edited_at,
     )
     for t in targets:
         target = target_from_row(t)
@@ -113,6 +116,7 @@ def post_columns(post: Post) -> dict[str, object]:
         "media": list(post.media),
         "created_at": post.created_at,
         "scheduled_at": post.scheduled_at,
+        "edited_at": post.edited_at,
         "origin_platform": post.origin.platform.value,
         "origin_chat": post.origin.chat,
         "origin_workspace": post.origin.workspace,

@@ -168,6 +168,26 @@ class SqlPostRepository:
         post_id = await self._session.scalar(stmt)
         return None if post_id is None else await self.get(post_id)
 
+    async def drafts(
+        self, profile_id: int, *, offset: int, limit: int, origin: ChatRef | None = None
+    ) -> tuple[Sequence[Post], int]:
+        undrafted = (
+            select(TargetRow.id)
+            .where(TargetRow.post_id == PostRow.id, TargetRow.state != TargetState.DRAFT.value)
+            .exists()
+        )
+        mine = [*made_in(profile_id, origin), ~undrafted]
+        edited = func.coalesce(PostRow.edited_at, PostRow.created_at)
+        page = (
+            select(PostRow.id)
+            .where(*mine)
+            .order_by(edited.desc(), PostRow.id.desc())
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        total = await self._session.scalar(select(func.count()).select_from(PostRow).where(*mine))
+        return await self._load_ids(page), total or 0
+
     async def count_scheduled(self, profile_id: int) -> int:
         has_scheduled = (
             select(TargetRow.id)

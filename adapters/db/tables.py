@@ -192,6 +192,8 @@ class PostRow(Base):
     # The progress message lives in a chat of the origin's platform and workspace.
     progress_chat: Mapped[str | None] = mapped_column(String(128))
     progress_message_id: Mapped[str | None] = mapped_column(String(128))
+    # When a draft's text, media, networks or versions last changed (migration 0019_drafts).
+    edited_at: Mapped[datetime | None]
 
 
 class TargetRow(Base):
@@ -222,6 +224,8 @@ class TargetRow(Base):
     published_at: Mapped[datetime | None]
     # When it was due before a lapsed plan held it back to draft (migration 0012_billing).
     held_due_at: Mapped[datetime | None]
+    # This network's own version of the text; NULL: the post's text (migration 0019_drafts).
+    text: Mapped[str | None] = mapped_column(Text)
 
 
 # --- analytics and digests (migration 0002_analytics) -----------------------------------------

@@ -12,6 +12,7 @@ from adapters.db.billing import SqlBillingRepository
 from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRepository
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
+from adapters.db.drafts import SqlDraftFocusRepository
 from adapters.db.imports import SqlImportRepository
 from adapters.db.lifecycle import SqlLifecycleRepository
 from adapters.db.links import SqlLinkRepository
@@ -25,7 +26,11 @@ from core.analytics_ports import AnalyticsRepository
 from core.approval_ports import ApprovalRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import LinkRepository
-from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.chat_ports import (
+    DraftFocusRepository,
+    ProgressOutboxRepository,
+    SeenUpdateRepository,
+)
 from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
@@ -56,6 +61,7 @@ class SqlUnitOfWork:
         self.imports: ImportRepository = SqlImportRepository(self._session)
         self.approvals: ApprovalRepository = SqlApprovalRepository(self._session)
         self.planning: PlanningRepository = SqlPlanningRepository(self._session)
+        self.drafts: DraftFocusRepository = SqlDraftFocusRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

@@ -93,12 +93,13 @@ class InstagramGraphPublisher:
         ig_user, token = graph.credentials(request.profile)
         await self._check_quota(ig_user, token, request.profile.timezone)
         post = request.post
-        calls, is_carousel = graph.containers(ig_user, post.text, post.media)
+        caption = post.text_for(Network.INSTAGRAM)  # Instagram's version, if it has one
+        calls, is_carousel = graph.containers(ig_user, caption, post.media)
         created = [await self._create(c, token) for c in calls]
         await self._wait_finished(created, token)
         container = created[0]
         if is_carousel:
-            container = await self._create(graph.carousel(ig_user, post.text, created), token)
+            container = await self._create(graph.carousel(ig_user, caption, created), token)
             await self._wait_finished([container], token)
         if request.checkpoint is not None:
             # Stored before media_publish: after a crash mid-request, the lookup asks this
@@ -135,7 +136,7 @@ class InstagramGraphPublisher:
                 outcomes[Network.INSTAGRAM] = Outcome(OutcomeKind.ABSENT, reason=failure)
                 return outcomes
             status = body.get("status_code")
-        found = await self._recent(ig_user, token, request.post.text, since)
+        found = await self._recent(ig_user, token, request.post.text_for(Network.INSTAGRAM), since)
         if found is not None:
             outcomes[Network.INSTAGRAM] = found
         elif status == "PUBLISHED" and self._clock.now() - since < LINK_WAIT:

@@ -132,7 +132,7 @@ class SandboxPublisher:
                 # The same request again: the network already has it, so no second copy.
                 outcomes[network] = held.outcome
                 continue
-            found = limits.problems(network, post.text, post.media)
+            found = limits.problems(network, post.text_for(network), post.media)
             if found:
                 outcomes[network] = Outcome(OutcomeKind.FAILED, reason=" ".join(found))
                 continue

@@ -29,8 +29,8 @@ HEADS = {
 
 
 def text_for(post: Post, network: Network) -> str:
-    """The text `network` is sent: one text for every network today."""
-    return post.text
+    """The text `network` is sent: its own version, else the main text."""
+    return post.text_for(network)
 
 
 def when_line(request: ApprovalRequest, tz: str) -> str:

@@ -10,6 +10,7 @@ from core.actions import Action
 from core.approval_ports import ApprovalRequest
 from core.approvals import cards
 from core.chat.base import already, int_arg, parse_network, require_draft
+from core.chat.focus import opened_draft
 from core.chat.submit import SubmitFlow
 from core.commands import Command, split_media
 from core.errors import DomainError
@@ -106,8 +107,12 @@ class ComposeFlow(SubmitFlow):
             )
         # Only posts made in this chat, private ones too: a private draft's text is not a
         # group's, and a draft composed in a group is not picked by a /schedule in private.
+        # A draft opened here (/drafts) comes first, until a post is composed here after it.
         async with self._uow() as uow:
+            opened = await opened_draft(uow, actor, profile)
             recent = await uow.posts.recent(profile.id, origin=actor.chat, limit=RECENT)
+        if opened is not None:
+            return await self._schedule(actor, profile, opened.id, when, None, note=note)
         # The post the user is working on is their latest one: a draft is scheduled, one
         # just scheduled is re-timed. An older draft is never picked behind their back.
         if recent and recent[0].state is PostState.DRAFT:
@@ -147,6 +152,7 @@ class ComposeFlow(SubmitFlow):
             else:
                 post.targets[network] = Target(network, route)
                 toast = f"{network.label} added"
+            post.edited_at = self._clock.now()
             await uow.posts.save(post)
             await uow.commit()
         unavailable = self._unavailable(profile)
@@ -200,7 +206,8 @@ class ComposeFlow(SubmitFlow):
                 problems.append(reason)
             elif target.network not in profile.connected():
                 problems.append(f"Connect {target.network.label} first: /connect")
-            problems += limits.problems(target.network, post.text, post.media)
+            # Each network's own version, if it has one, against that network's limits.
+            problems += limits.problems(target.network, post.text_for(target.network), post.media)
             if (quota := QUOTAS.get(target.network)) is not None:
                 # Found now rather than when the post falls due (Instagram's 24 h quota).
                 activity = await uow.posts.network_activity(
@@ -345,14 +352,6 @@ class ComposeFlow(SubmitFlow):
             await uow.posts.delete(post.id)
             await uow.commit()
         return Reply("Draft discarded.", edit=True, toast="Discarded")
-
-    async def _tap_edit(
-        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
-    ) -> Reply:
-        post = await self._own_post(actor, profile, int_arg(arg, "post"))
-        require_draft(post)
-        unavailable = self._unavailable(profile)
-        return views.composer(post, profile, self._policy, unavailable, edit=True)
 
 
 def _waiting(post: Post) -> bool:

@@ -11,6 +11,7 @@ from core.billing_ports import PaymentProvider
 from core.chat.approvals import ApprovalFlow
 from core.chat.base import int_arg
 from core.chat.disconnect import DisconnectFlow
+from core.chat.drafts import DraftFlow
 from core.chat.forget import ForgetFlow
 from core.chat.form import FormFlow
 from core.chat.home import HomeFlow
@@ -92,6 +93,7 @@ class Postroom(
     ReconnectFlow,
     DisconnectFlow,
     ForgetFlow,
+    DraftFlow,
     FormFlow,
     HomeFlow,
     PlanFlow,
@@ -151,6 +153,10 @@ class Postroom(
             "team": self._team,
             "approvals": self._approvals,
             "note": self._note,
+            "drafts": self._drafts,
+            "draft": self._draft_cmd,
+            "edit": self._edit_cmd,
+            "version": self._version_cmd,
         }
         self._taps: dict[Action, TapHandler] = {
             Action.COMMAND: self._tap_go,
@@ -161,7 +167,7 @@ class Postroom(
             Action.SCHEDULE_MENU: self._tap_schedule_menu,
             Action.SCHEDULE_AT: self._tap_schedule_at,
             Action.DISCARD: self._tap_discard,
-            Action.EDIT: self._tap_edit,
+            Action.EDIT: self._tap_open_draft,
             Action.OPEN: self._tap_open,
             Action.CANCEL: self._tap_cancel,
             Action.DELETE: self._tap_delete,
@@ -177,6 +183,13 @@ class Postroom(
             Action.APPROVE: self._tap_approve,
             Action.REQUEST_CHANGES: self._tap_request_changes,
             Action.REJECT: self._tap_reject,
+            Action.DRAFTS: self._tap_drafts,
+            Action.DRAFT_MENU: self._tap_draft_menu,
+            Action.ASK_TEXT: self._tap_ask_text,
+            Action.ASK_MEDIA: self._tap_ask_media,
+            Action.NO_MEDIA: self._tap_no_media,
+            Action.VERSION: self._tap_version,
+            Action.VERSION_RESET: self._tap_version_reset,
         }
         # What each command and action needs of a team member's role (`core.roles`).
         self._command_needs: dict[str, Capability] = dict(COMMAND_CAPABILITY)
@@ -254,6 +267,16 @@ class Postroom(
                 f"{MAX_INPUT_CHARS:,}. Nothing was saved."
             )
         command = parse_command(text)
+        if command is None and (waiting := await self._awaiting(actor)) is not None:
+            # A draft's button asked for this message: its text, media or a network's text,
+            # taken as an /edit (a team member's role must compose).
+            owner, focus = waiting
+            given = tuple(media)
+            return await self._guard(
+                actor,
+                lambda who, profile: self._take_awaited(who, profile, owner, focus, text, given),
+                team=lambda: self._acting(actor, Command("edit", ""), Capability.COMPOSE),
+            )
         if command is None:
             if media:  # a photo or video with a caption: compose it
                 command = Command("post", text.strip())
@@ -436,6 +459,9 @@ class Postroom(
             "What I can do:\n"
             f"/post <text> — compose a post (media on a new line: {code('media: https://…')})\n"
             f"/schedule <time> — schedule your draft: {when}, tomorrow 9:00, in 2h\n"
+            "/drafts — your drafts · /draft <id> — open one (then /schedule acts on it)\n"
+            "/edit [#id] <text> — new text for your draft\n"
+            "/version <id> <network> <text|reset> — a network's own text (shorter for X)\n"
             "/posts — scheduled and recent posts\n"
             "/cancel <id> · /delete <id> · /retry <id> [network]\n"
             "/connect — link your networks · /status — what is connected\n"

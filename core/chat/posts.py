@@ -54,12 +54,7 @@ class PostFlow(SubmitFlow):
         lines = [f"Your posts ({total}{here}) — page {page + 1} of {pages}"]
         lines += [views.post_summary(p, profile.timezone) for p in posts]
         opens = [Button(f"Open #{p.id}", Action.OPEN, str(p.id)) for p in posts]
-        nav = []
-        if page > 0:
-            nav.append(Button("« Prev", Action.PAGE, str(page - 1)))
-        if page + 1 < pages:
-            nav.append(Button("Next »", Action.PAGE, str(page + 1)))
-        buttons = views.rows(opens, 3) + ((tuple(nav),) if nav else ())
+        buttons = views.paged(opens, page, pages, Action.PAGE)
         return Reply("\n".join(lines), buttons=buttons, edit=edit)
 
     async def _cancel_cmd(

@@ -134,15 +134,19 @@ class Dispatch(Recording):
             )
             end_lease(t, TargetState.FAILED, reason)
             failed.append(t)
-        groups: dict[tuple[Route, int, str | None], list[Target]] = {}
+        groups: dict[tuple[Route, int, str | None, str], list[Target]] = {}
         for t in mine:
             if t.network in late_networks:
                 continue
             # A target re-sent after an outcome we could not see (5xx, timeout, absent from
             # the lookup) keeps the key it was sent with, whatever else is due with it.
             prior = t.idempotency_key if t.attempts > 0 else None
-            groups.setdefault((t.route, t.round, prior), []).append(t)
-        for (route, round_, prior), targets in groups.items():
+            # One request per distinct text: Ayrshare takes one `post` per request, so the
+            # networks sharing a version go together and each version gets its own key
+            # (its own networks in `idempotency_key`).
+            text = post.text_for(t.network)
+            groups.setdefault((t.route, t.round, prior, text), []).append(t)
+        for (route, round_, prior, _), targets in groups.items():
             for t in list(targets):
                 refusal = await self._quota_now(uow, post, profile, t, now)
                 if refusal is not None:

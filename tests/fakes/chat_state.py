@@ -1,4 +1,4 @@
-"""In-memory progress outbox and seen updates, with the SQL adapter's semantics."""
+"""In-memory progress outbox, seen updates and draft focus, with the SQL adapter's semantics."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from core.chat_ports import ProgressMark
+from core.chat_ports import DraftFocus, ProgressMark
 from core.errors import Conflict
-from core.model import MessageRef, Post
+from core.model import ChatRef, Identity, MessageRef, Post
 
 R = TypeVar("R")
 
@@ -33,10 +33,13 @@ class ChatTables:
     seen: dict[tuple[str, int], datetime] = field(default_factory=dict)
     # Progress messages stored by `done`, for the post store to apply: {post id: message}.
     shown: dict[int, MessageRef] = field(default_factory=dict)
+    focus: dict[tuple[int, Identity, str], DraftFocus] = field(default_factory=dict)
 
     def cascade_posts(self, post_ids: Collection[int]) -> None:
         for post_id in post_ids:
             self.marks.pop(post_id, None)
+        gone = set(post_ids)
+        self.focus = {k: f for k, f in self.focus.items() if f.post_id not in gone}
 
 
 class ChatTransaction:
@@ -206,3 +209,45 @@ class InMemorySeenUpdateRepository:
             return len(old)
 
         return self._tx.write(op)
+
+
+class InMemoryDraftFocusRepository:
+    def __init__(self, tx: ChatTransaction, post: Callable[[int], Post | None]) -> None:
+        self._tx = tx
+        self._post = post
+
+    async def get(self, profile_id: int, identity: Identity, chat: ChatRef) -> DraftFocus | None:
+        return self._tx.view.focus.get((profile_id, identity, chat.chat))
+
+    async def waiting(
+        self, identity: Identity, chat: ChatRef, now: datetime
+    ) -> tuple[int, DraftFocus] | None:
+        found = [
+            (f.until, profile_id, f)
+            for (profile_id, who, where), f in self._tx.view.focus.items()
+            if (who, where) == (identity, chat.chat)
+            and f.until is not None
+            and f.awaiting is not None
+            and f.until > now
+        ]
+        if not found:
+            return None
+        _, profile_id, focus = max(found, key=lambda x: (x[0], x[1]))
+        return profile_id, focus
+
+    async def put(
+        self, profile_id: int, identity: Identity, chat: ChatRef, focus: DraftFocus
+    ) -> None:
+        if self._post(focus.post_id) is None:
+            raise LookupError(f"post {focus.post_id} does not exist")  # the foreign key
+
+        def op(t: ChatTables) -> None:
+            t.focus[(profile_id, identity, chat.chat)] = focus
+
+        self._tx.write(op)
+
+    async def clear(self, profile_id: int, identity: Identity, chat: ChatRef) -> None:
+        def op(t: ChatTables) -> None:
+            t.focus.pop((profile_id, identity, chat.chat), None)
+
+        self._tx.write(op)

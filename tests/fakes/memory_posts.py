@@ -29,7 +29,7 @@ def aware(*values: datetime | None) -> None:
 
 
 def _check_post(post: Post) -> None:
-    aware(post.created_at, post.scheduled_at)
+    aware(post.created_at, post.scheduled_at, post.edited_at)
     for t in post.targets.values():
         aware(t.due_at, t.locked_until, t.sent_at, t.published_at)
     if post.progress is not None:
@@ -110,6 +110,23 @@ class InMemoryPostRepository:
             and all(t.state is TargetState.DRAFT for t in p.targets.values())
         ]
         return copy.deepcopy(max(drafts, key=lambda p: p.id)) if drafts else None
+
+    async def drafts(
+        self, profile_id: int, *, offset: int, limit: int, origin: ChatRef | None = None
+    ) -> tuple[Sequence[Post], int]:
+        mine = sorted(
+            (
+                p
+                for p in self._view.posts()
+                if p.profile_id == profile_id
+                and origin in (None, p.origin)
+                and all(t.state is TargetState.DRAFT for t in p.targets.values())
+            ),
+            key=lambda p: (p.last_edit, p.id),
+            reverse=True,
+        )
+        start = max(offset, 0)
+        return self._copies(mine[start : start + max(limit, 0)]), len(mine)
 
     async def count_scheduled(self, profile_id: int) -> int:
         return sum(

@@ -18,7 +18,11 @@ from core.analytics_ports import AnalyticsRepository
 from core.approval_ports import ApprovalRepository
 from core.billing_ports import BillingRepository
 from core.channel_links import ChatLink, LinkRepository
-from core.chat_ports import ProgressOutboxRepository, SeenUpdateRepository
+from core.chat_ports import (
+    DraftFocusRepository,
+    ProgressOutboxRepository,
+    SeenUpdateRepository,
+)
 from core.errors import Conflict
 from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
@@ -37,6 +41,7 @@ from core.teams import TeamRepository
 from tests.fakes.chat_state import (
     ChatTables,
     ChatTransaction,
+    InMemoryDraftFocusRepository,
     InMemoryProgressOutboxRepository,
     InMemorySeenUpdateRepository,
 )
@@ -270,6 +275,7 @@ class InMemoryUnitOfWork:
             self._chat, view.post
         )
         self.seen_updates: SeenUpdateRepository = InMemorySeenUpdateRepository(self._chat)
+        self.drafts: DraftFocusRepository = InMemoryDraftFocusRepository(self._chat, view.post)
         self.committed = False
 
     async def __aenter__(self) -> Self:
