@@ -124,12 +124,15 @@ class Seal:
 
 def seal(reply: Reply, owner: int, issued: datetime) -> Reply:
     """`reply` with every action button bound to `owner` as of `issued` (URL and private-chat
-    buttons open a page or a chat and need no binding)."""
+    buttons open a page or a chat and need no binding). A button sealed already keeps its
+    seal: a reply made for another profile than the one tapped (a draft moved to a team by
+    "Posting as") is sealed for that profile where it is made."""
     if not reply.buttons:
         return reply
     stamp = mark(owner, issued)
     rows = tuple(
-        tuple(replace(b, seal=stamp) if b.taps else b for b in row) for row in reply.buttons
+        tuple(replace(b, seal=stamp) if b.taps and not b.seal else b for b in row)
+        for row in reply.buttons
     )
     return replace(reply, buttons=rows)
 

@@ -195,7 +195,8 @@ class SlackChat:
         name = str(body.get("user_name", ""))
         # The username is how `/postroom team role @name` finds them (the command is sent
         # unescaped, so a mention arrives as the typed @name).
-        actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name, name)
+        title = "" if chat.private else str(body.get("channel_name", ""))  # a team's default name
+        actor = Actor(Identity(ChatPlatform.SLACK, user, team), chat, name, name, title)
         sub = str(body.get("text", "")).strip().lstrip("/")
         if sub == "post":  # no text: the compose modal (its trigger_id lasts 3 s)
             await self.modal.open(actor, str(body.get("trigger_id", "")), respond)

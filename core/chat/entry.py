@@ -17,9 +17,9 @@ from core.chat.form import FormFlow
 from core.chat.home import HomeFlow
 from core.chat.linking import LinkFlow
 from core.chat.plans import PlanFlow
+from core.chat.posting_as import PostingAsFlow
 from core.chat.posts import PostFlow
 from core.chat.reconnect import ReconnectFlow
-from core.chat.teams import TeamFlow
 from core.commands import MAX_INPUT_CHARS, Command, parse_command
 from core.errors import DomainError, PublishError
 from core.handlers import (
@@ -99,7 +99,7 @@ class Postroom(
     PlanFlow,
     PostFlow,
     LinkFlow,
-    TeamFlow,
+    PostingAsFlow,
     ApprovalFlow,
 ):
     """Use cases behind chat: start, help, connect, status, disconnect, forget, post, posts,
@@ -403,14 +403,16 @@ class Postroom(
             acting = None if team is None else await team()
             if acting is not None:
                 member, team_profile = acting
-                return seal(await run(member, team_profile), team_profile.id, self._clock.now())
+                shown = await self._posting_line(member, await run(member, team_profile))
+                return seal(shown, team_profile.id, self._clock.now())
             profile = None if unknown is None else await self._accounts.find(actor.identity)
             if profile is None and unknown is not None and (answer := await unknown()):
                 return answer
             if profile is None:
                 profile = await self._accounts.profile_for(actor.identity, actor.name)
             # Every button answered is bound to whoever it answers (see `Seal`).
-            return seal(await run(actor, profile), profile.id, self._clock.now())
+            shown = await self._posting_line(actor, await run(actor, profile))
+            return seal(shown, profile.id, self._clock.now())
         except DomainError as e:
             return refuse(str(e)) if tap else Reply(str(e))
         except PublishError as e:

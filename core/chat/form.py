@@ -10,11 +10,14 @@ from datetime import datetime
 from core import limits, views
 from core.chat.compose import ComposeFlow
 from core.chat.seen_updates import key_number
+from core.chat.teams import TeamFlow
+from core.commands import Command
 from core.errors import Conflict, DomainError, PublishError
 from core.graphemes import visible
 from core.handlers import Actor
 from core.model import Network, Post, Profile, Target
 from core.replies import Reply, seal
+from core.roles import Capability
 from core.states import TargetState
 
 # The form's fields, as adapters name their inputs: errors are keyed by them.
@@ -53,8 +56,16 @@ class Submitted:
     again: bool = False
 
 
-class FormFlow(ComposeFlow):
+class FormFlow(ComposeFlow, TeamFlow):
     """The form's use cases; the same rules as /post and the composer's buttons decide."""
+
+    async def _form_profile(self, actor: Actor) -> tuple[Actor, Profile]:
+        """Who the form posts for: a team's profile in its chat (or chosen with "Posting
+        as"), the member's role checked as for /post; else the user's own."""
+        acting = await self._acting(actor, Command("post", ""), Capability.COMPOSE)
+        if acting is not None:
+            return acting
+        return actor, await self._accounts.profile_for(actor.identity, actor.name)
 
     async def compose_form(
         self, actor: Actor, text: str = "", *, refresh_within: float | None = None
@@ -62,7 +73,10 @@ class FormFlow(ComposeFlow):
         """What the form offers this user now: connected networks their plan allows.
         `refresh_within`: seconds the providers get to say what is linked; slower, the
         stored connections are used (a form that must open in time)."""
-        profile = await self._accounts.profile_for(actor.identity, actor.name)
+        try:
+            actor, profile = await self._form_profile(actor)
+        except DomainError as e:  # a viewer of the team, or one who left it: nothing to tick
+            return Form(text, (Choice(Network.INSTAGRAM, reason=str(e)),), "UTC")
         profile = await self._refresh_connections(profile, within=refresh_within)
         return Form(text, self._choices(profile), profile.timezone)
 
@@ -87,7 +101,10 @@ class FormFlow(ComposeFlow):
         transaction, so a submission refused (errors, a quota) can be fixed and sent again.
         `refresh_within` as for `compose_form` (a submission answered within Slack's 3 s).
         """
-        profile = await self._accounts.profile_for(actor.identity, actor.name)
+        try:
+            actor, profile = await self._form_profile(actor)
+        except DomainError as e:
+            return Submitted(errors={TEXT: str(e)})
         profile = await self._refresh_connections(profile, within=refresh_within)
         now = self._clock.now()
         errors: dict[str, str] = {}

@@ -16,7 +16,7 @@ from core.chat.base import Flow
 from core.commands import Command
 from core.errors import Conflict, DomainError
 from core.handlers import Actor, require
-from core.model import ChatKind, ChatPlatform, Identity, MessageRef, Profile
+from core.model import ChatKind, ChatPlatform, Identity, Profile
 from core.ports import UnitOfWork
 from core.replies import Button, Reply, Seal, code
 from core.roles import Capability, Role, allows, refusal
@@ -353,31 +353,13 @@ class TeamFlow(Flow):
         posting = next((t.name for t, m in mine if m.posting), "yourself")
         lines = ["Your teams:"] + [f"• {t.name} — {m.role.value}" for t, m in mine]
         lines.append(f"Posting as: {posting}. What you do here is for that profile.")
+        # Only where they may post: a viewer's posts could only be refused there.
         buttons = [Button("Posting as: yourself", Action.POSTING_AS, "0")] + [
-            Button(f"Posting as: {t.name}"[:40], Action.POSTING_AS, str(t.id)) for t, _ in mine
+            Button(f"Posting as: {t.name}"[:40], Action.POSTING_AS, str(t.id))
+            for t, m in mine
+            if allows(m.role, Capability.COMPOSE)
         ]
         return Reply("\n".join(lines), buttons=tuple((b,) for b in buttons))
-
-    async def _tap_posting_as(
-        self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
-    ) -> Reply:
-        if not actor.chat.private:
-            raise DomainError("Choose where your posts go in a private chat with me.")
-        if not (arg.isascii() and arg.isdigit() and len(arg) <= 9):
-            raise DomainError("This button is broken. Send /team again.")
-        team_id = int(arg) or None
-        async with self._uow() as uow:
-            name = "yourself"
-            if team_id is not None:
-                team = await uow.teams.team(team_id)
-                member = None if team is None else await uow.teams.member(team_id, actor.identity)
-                if team is None or member is None or not member.active:
-                    raise DomainError("You are not in that team (any more). Send /team again.")
-                name = team.name
-            await uow.teams.choose_posting(actor.identity, team_id)
-            await uow.commit()
-        shown = await self._my_teams(replace(actor, team=None, role=None))
-        return replace(shown, edit=True, toast=f"Posting as {name}"[:200])
 
 
 def _team_payload(args: str) -> int | None:

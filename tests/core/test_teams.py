@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
-from adapters.db.uow import SqlUnitOfWorkFactory
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Network
 from core.roles import Role
-from tests.core.harness import Harness
 from tests.core.teams_world import CREW, TeamHarness
 
 FB = Network.FACEBOOK
-
-
-@pytest.fixture
-def t(uow_factory: SqlUnitOfWorkFactory) -> TeamHarness:
-    return TeamHarness(Harness(uow=uow_factory))
 
 
 async def test_a_chat_admin_makes_a_team_and_members_are_recorded_as_they_write(

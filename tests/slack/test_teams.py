@@ -69,7 +69,8 @@ async def test_a_workspace_owner_counts_as_a_chat_admin(system: System) -> None:
     assert system.slack.last_answer() == "Only an admin of this chat can make it a team."
     system.fake.owners.add(BEN.id)
     await system.slack.command("team create", BEN)
-    assert system.slack.last_answer().startswith("✅ Team is a team profile now")
+    # Named after the channel when no name is given.
+    assert system.slack.last_answer().startswith("✅ general is a team profile now")
 
 
 async def test_the_user_who_installed_the_app_starts_as_admin(two: System) -> None:
@@ -81,3 +82,27 @@ async def test_the_user_who_installed_the_app_starts_as_admin(two: System) -> No
     # Another workspace's channel of the same id is another chat: no team there.
     await two.slack.command("team", installer, team=TWO)
     assert two.slack.last_answer().startswith("This chat has no team profile yet")
+
+
+async def test_the_compose_modal_in_the_team_channel_posts_for_the_team(system: System) -> None:
+    slack, fake = system.slack, system.fake
+    await three(system)
+    async with system.services.uow() as uow:
+        team = await uow.teams.team_in_chat(ChatRef(ChatPlatform.SLACK, CHANNEL, TEAM))
+    assert team is not None
+    await slack.command(f"start connect-{team.id}", ANA, channel=ANA.dm)
+    await slack.tap(fake.last(ANA.dm), "Facebook")
+
+    await slack.command("post", CAL)
+    assert slack.last_answer().startswith("No network can take a post from you yet:")
+    assert "You are a viewer of Launch crew" in slack.last_answer()
+
+    await slack.command("post", BEN)
+    view = slack.opened()
+    networks = next(b["element"] for b in view["blocks"] if b.get("block_id") == "networks")
+    assert [o["value"] for o in networks["options"]] == ["facebook"]  # the team's
+    answer = await slack.submit(view, text="Crew news", networks=["facebook"], user=BEN)
+    assert answer.text == ""
+    async with system.services.uow() as uow:
+        posts, _ = await uow.posts.list_for_profile(team.profile_id, offset=0, limit=5)
+    assert [p.text for p in posts] == ["Crew news"]

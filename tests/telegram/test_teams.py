@@ -10,7 +10,7 @@ from adapters.telegram.messenger import chat_ref
 from core.model import ChatPlatform, Identity, Network
 from core.states import PostState
 from tests.telegram.conftest import MakeWorld, World
-from tests.telegram.driver import ANA, BEN, GROUP, TelegramDriver, User
+from tests.telegram.driver import ANA, BEN, GROUP, JSON, TelegramDriver, User
 
 CAL = User(3333333, "Cal", "cal_c")
 GROUP_ID = int(GROUP["id"])
@@ -129,3 +129,33 @@ async def test_leaving_and_removal_are_refused_clearly_afterwards(world: World) 
     assert "last admin" in said(tg)
     await tg.say("/team", chat=GROUP)
     assert said(tg).splitlines()[:2] == ["👥 Launch crew — 1 member(s)", "• @ana_posts — admin"]
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_team(world: World) -> None:
+    tg = world.tg
+    old: JSON = {"id": -4098765432, "type": "group", "title": "Launch team"}
+    new: JSON = {"id": -1009876543210, "type": "supergroup", "title": "Launch team"}
+    world.fake.admins.add((int(old["id"]), ANA.id))
+    await tg.say("/team create", chat=old)
+    assert tg.last(int(old["id"])).text.startswith("✅ Launch team is a team profile now")
+    await tg.say("/team", user=BEN, chat=old)
+    await tg.deliver(tg.message_update("migrate_to_chat_id", chat=old))
+    await tg.say("/team role @ben_b editor", chat=new)
+    assert tg.last(int(new["id"])).text == "@ben_b is now editor of Launch team."
+    await tg.say("/team", user=BEN, chat=new)
+    assert tg.last(int(new["id"])).text.startswith("👥 Launch team — 2 member(s)")
+
+
+async def test_a_composer_in_private_offers_posting_as_the_team(world: World) -> None:
+    tg = world.tg
+    await three(world)
+    await tg.say("/post From my phone", user=BEN)
+    composer = tg.last(BEN.id)
+    assert composer.text.startswith("Posting as: yourself ▾")
+    await tg.tap("Posting as", user=BEN, message=composer)
+    assert composer.text.startswith("Posting as: Launch crew ▾")
+    async with world.uow() as uow:
+        team = await uow.teams.team_in_chat(chat_ref(GROUP_ID))
+        assert team is not None
+        posts, _ = await uow.posts.list_for_profile(team.profile_id, offset=0, limit=5)
+    assert [p.text for p in posts] == ["From my phone"]
