@@ -97,7 +97,7 @@ class PostingAsFlow(TeamFlow):
         target = (
             await self._accounts.profile_for(actor.identity, actor.name)
             if team is None
-            else await self._team_profile(team)
+            else await self._profile_of_team(team)
         )
         unavailable = self._unavailable(target)
         async with self._uow() as uow:
@@ -122,7 +122,7 @@ class PostingAsFlow(TeamFlow):
         )
         return seal(shown, target.id, self._clock.now())  # the draft is the target's now
 
-    async def _team_profile(self, team: Team) -> Profile:
+    async def _profile_of_team(self, team: Team) -> Profile:
         async with self._uow() as uow:
             found = await uow.profiles.get(team.profile_id)
         if found is None:
