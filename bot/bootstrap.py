@@ -63,6 +63,7 @@ from core.ports import Clock, MediaHost, Messenger, Publisher, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
 from core.publishing.config import PipelineConfig
 from core.publishing.pipeline import Pipeline
+from core.publishing.plan_gate import PlanGate
 from core.publishing.progress import ProgressNotifier
 from core.publishing.token_refresh import TokenRefresh
 from core.request_budget import RequestBudget
@@ -281,7 +282,10 @@ def bootstrap(
         billing=billing,
         payments=payments,
     )
-    pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config, rng, budget)
+    # Before sending, the tier derived again: a plan that ended since the billing pass does
+    # not publish where only that plan reached.
+    gate = PlanGate(policy, billing.base, billing.refresh)
+    pipeline = Pipeline(uow, publishers, accounts, notifier, clock, config, rng, budget, gate)
     # The Free tier's Instagram Login: /connect links to it, the web app's callback completes
     # it, housekeeping refreshes its tokens.
     logins: dict[Network, AccountLogin] = {}

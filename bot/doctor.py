@@ -15,6 +15,8 @@ from adapters.ayrshare.client import AyrshareClient
 from adapters.db.cipher import Keyring
 from adapters.db.engine import make_engine
 from bot.doctor_slack import slack_bot, slack_configuration, slack_workspaces
+from bot.doctor_stripe import configured as stripe_configured
+from bot.doctor_stripe import stripe_configuration, stripe_price
 from bot.findings import CALL_TIMEOUT, Finding, Status
 from bot.findings import call as _call
 from bot.findings import fail as _fail
@@ -64,6 +66,7 @@ def configuration(settings: Settings) -> list[Finding]:
     if settings.ayrshare_api_key is not None:
         found.extend(_ayrshare_configuration(settings))
     found.extend(slack_configuration(settings))
+    found.extend(stripe_configuration(settings))
     if settings.public_url and not settings.public_url.startswith("https://"):
         found.append(_fail("public url", "POSTROOM_PUBLIC_URL must be an https:// URL"))
     elif settings.public_url and not settings.http_port:
@@ -235,6 +238,8 @@ def upstream_checks(settings: Settings) -> list[Check]:
         checks.append(slack_workspaces)
     if settings.instagram_access_token is not None:
         checks.append(instagram)
+    if stripe_configured(settings):
+        checks.append(stripe_price)
     return checks
 
 

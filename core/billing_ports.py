@@ -38,6 +38,15 @@ class BillingRepository(Protocol):
         Concurrent inserts of one id: one wins (a UNIQUE constraint), the other gets False."""
         ...
 
+    async def seen(self, source: str, event_id: str) -> bool:
+        """Whether `event_id` of `source` was recorded (a replay), for any profile."""
+        ...
+
+    async def forget_event(self, source: str, event_id: str) -> None:
+        """Drop a once-only record whose work could not be done (a notice that did not
+        reach the chat), so the provider's next delivery does it."""
+        ...
+
     async def profile_of(
         self, provider: Provider, *, customer_id: str = "", subscription_id: str = ""
     ) -> int | None:
@@ -45,13 +54,19 @@ class BillingRepository(Protocol):
         subscription id (a webhook names only those), or None."""
         ...
 
-    async def lapsing(self, now: datetime, *, base: Tier, limit: int) -> Sequence[int]:
+    async def lapsing(
+        self, now: datetime, *, base: Tier, limit: int, after: int = 0
+    ) -> Sequence[int]:
         """Profiles applied a tier other than `base` that no subscription or grant gives any
-        more at `now`: the ones whose plan has ended."""
+        more at `now`: the ones whose plan has ended; ids above `after`, ascending (a
+        cursor: the next page starts after the last id of this one)."""
         ...
 
-    async def ending(self, now: datetime, until: datetime, *, limit: int) -> Sequence[int]:
-        """Profiles with a non-renewing subscription or a grant ending within (now, until]."""
+    async def ending(
+        self, now: datetime, until: datetime, *, limit: int, after: int = 0
+    ) -> Sequence[int]:
+        """Profiles with a non-renewing subscription or a grant ending within (now, until];
+        ids above `after`, ascending."""
         ...
 
 
@@ -79,6 +94,19 @@ class PaymentProvider(Protocol):
     async def offer(self, profile: Profile, identity: Identity, plan: Plan) -> Offer:
         """A link that sells `plan` to this profile; raises a PublishError when the provider
         refuses or is down."""
+        ...
+
+
+@runtime_checkable
+class Cancels(Protocol):
+    """A provider that can stop a profile's subscription itself (/forget does, first)."""
+
+    provider: Provider
+
+    async def cancel(self, profile: Profile) -> bool:
+        """Stop the profile's subscription at the provider now, so it charges no more: True
+        when one was stopped, False when there was none to stop; raises a PublishError when
+        the provider refuses or is down."""
         ...
 
 

@@ -235,6 +235,9 @@ class Subscription:
     cancel_at_period_end: bool = False  # non-renewing: ends at current_period_end
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # When the provider was in this state (Stripe's event time): an older state read later
+    # does not replace a newer one (core.billing.Billing.sync).
+    state_at: datetime | None = None
 
     def grants(self, now: datetime) -> bool:
         """Whether it gives its tier at `now`."""

@@ -79,6 +79,11 @@ class Policy:
     def allows(self, tier: Tier, network: Network) -> bool:
         return network in self.rules[tier].routes
 
+    def reaches(self, tier: Tier, network: Network, route: Route) -> bool:
+        """Whether `tier` still reaches `network` the way a target was scheduled (Free
+        reaches Instagram, but through its own Instagram login, not through Ayrshare)."""
+        return self.rules[tier].routes.get(network) is route
+
     def refusal(self, tier: Tier, network: Network) -> str:
         upgrade = next((t for t in Tier if network in self.rules[t].routes), None)
         if upgrade is None:

@@ -58,7 +58,7 @@ class StarCharge:
     puts the profile's period end back to `previous_end`)."""
 
     charge_id: str
-    profile_id: int
+    profile_id: int | None  # None once the profile is deleted (/forget): the charge stays known
     user: str
     amount: int
     recurring: bool

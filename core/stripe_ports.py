@@ -71,3 +71,8 @@ class StripeApi(Protocol):
     async def subscription(self, subscription_id: str) -> StripeSubscription:
         """The subscription as Stripe has it now; raises StripeMissing or StripeRefused."""
         ...
+
+    async def cancel(self, subscription_id: str) -> None:
+        """End the subscription now (no more charges); one that is gone or canceled already
+        is fine. Raises StripeRefused."""
+        ...

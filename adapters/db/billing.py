@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,7 @@ class SqlBillingRepository:
         row.cancel_at_period_end = subscription.cancel_at_period_end
         row.created_at = subscription.created_at
         row.updated_at = subscription.updated_at
+        row.state_at = subscription.state_at
         await self._session.flush()
 
     async def add_grant(self, profile_id: int, grant: Grant) -> Grant:
@@ -88,6 +89,16 @@ class SqlBillingRepository:
             return False
         return True
 
+    async def seen(self, source: str, event_id: str) -> bool:
+        return await self._session.get(BillingEventRow, (source, event_id)) is not None
+
+    async def forget_event(self, source: str, event_id: str) -> None:
+        await self._session.execute(
+            delete(BillingEventRow).where(
+                BillingEventRow.source == source, BillingEventRow.event_id == event_id
+            )
+        )
+
     async def profile_of(
         self, provider: Provider, *, customer_id: str = "", subscription_id: str = ""
     ) -> int | None:
@@ -100,7 +111,9 @@ class SqlBillingRepository:
             stmt = stmt.where(SubscriptionRow.customer_id == customer_id)
         return (await self._session.scalars(stmt.limit(1))).first()
 
-    async def lapsing(self, now: datetime, *, base: Tier, limit: int) -> Sequence[int]:
+    async def lapsing(
+        self, now: datetime, *, base: Tier, limit: int, after: int = 0
+    ) -> Sequence[int]:
         paying = exists().where(
             SubscriptionRow.profile_id == ProfileRow.id,
             SubscriptionRow.status.in_(_PAYING),
@@ -109,26 +122,37 @@ class SqlBillingRepository:
         granted = exists().where(GrantRow.profile_id == ProfileRow.id, _grant_running(now))
         stmt = (
             select(ProfileRow.id)
-            .where(ProfileRow.tier != base.value, ~paying, ~granted)
+            .where(ProfileRow.id > after, ProfileRow.tier != base.value, ~paying, ~granted)
             .order_by(ProfileRow.id)
             .limit(limit)
         )
         return list(await self._session.scalars(stmt))
 
-    async def ending(self, now: datetime, until: datetime, *, limit: int) -> Sequence[int]:
+    async def ending(
+        self, now: datetime, until: datetime, *, limit: int, after: int = 0
+    ) -> Sequence[int]:
         subs = select(SubscriptionRow.profile_id).where(
+            SubscriptionRow.profile_id > after,
             SubscriptionRow.status.in_(_PAYING),
             SubscriptionRow.cancel_at_period_end.is_(True),
             SubscriptionRow.current_period_end > now,
             SubscriptionRow.current_period_end <= until,
         )
-        grants = select(GrantRow.profile_id).where(
-            GrantRow.revoked_at.is_(None),
-            GrantRow.starts_at <= now,
-            GrantRow.ends_at > now,
-            GrantRow.ends_at <= until,
+        grants = (
+            select(GrantRow.profile_id)
+            .distinct()
+            .where(
+                GrantRow.profile_id > after,
+                GrantRow.revoked_at.is_(None),
+                GrantRow.starts_at <= now,
+                GrantRow.ends_at > now,
+                GrantRow.ends_at <= until,
+            )
         )
-        ids = set(await self._session.scalars(subs)) | set(await self._session.scalars(grants))
+        ids = set(
+            await self._session.scalars(subs.order_by(SubscriptionRow.profile_id).limit(limit))
+        )
+        ids |= set(await self._session.scalars(grants.order_by(GrantRow.profile_id).limit(limit)))
         return sorted(ids)[:limit]
 
 
@@ -153,6 +177,7 @@ def subscription_from_row(row: SubscriptionRow) -> Subscription:
         cancel_at_period_end=row.cancel_at_period_end,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        state_at=row.state_at,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Delete, Table, and_, delete, or_, select
+from sqlalchemy import ColumnElement, Delete, Table, Update, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.db.slack_tables import SlackInstallationRow
@@ -16,7 +16,8 @@ def owned_rows(profile_id: int) -> dict[Table, ColumnElement[bool]]:
     """Each table with rows that belong to the profile, and the condition that picks them: a
     row is the profile's when a foreign key of it points at a row that is (the profile, its
     posts, their measured items, …). Read from the metadata, so a table added later is
-    covered as soon as its foreign key says whose rows it keeps."""
+    covered as soon as its foreign key says whose rows it keeps. A foreign key ON DELETE SET
+    NULL marks rows kept without their owner (`detached`), not the owner's."""
     profiles = ProfileRow.__table__
     assert isinstance(profiles, Table)
     owned: dict[Table, ColumnElement[bool]] = {profiles: profiles.c.id == profile_id}
@@ -27,11 +28,25 @@ def owned_rows(profile_id: int) -> dict[Table, ColumnElement[bool]]:
         links = [
             fk.parent.in_(select(fk.column).where(owned[fk.column.table]))
             for fk in table.foreign_keys
-            if fk.column.table in owned
+            if fk.column.table in owned and fk.ondelete != "SET NULL"
         ]
         if links:
             owned[table] = or_(*links)
     return owned
+
+
+def detached(owned: dict[Table, ColumnElement[bool]]) -> list[Update]:
+    """Rows that outlive their profile with the owner's id cleared (and the columns a table
+    names in `info["cleared_on_forget"]`): payment events and charges already handled, so
+    that one replayed later stays a no-op for any profile."""
+    updates: list[Update] = []
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.ondelete == "SET NULL" and fk.column.table in owned:
+                where = fk.parent.in_(select(fk.column).where(owned[fk.column.table]))
+                cleared = {fk.parent.name: None, **table.info.get("cleared_on_forget", {})}
+                updates.append(update(table).where(where).values(cleared))
+    return updates
 
 
 _IDENTITY = ("platform", "workspace", "user_id")
@@ -80,6 +95,8 @@ async def forget_profile(
     for statement in [*_identity_rows(identities), *_slack_user_rows(identities)]:
         await session.execute(statement)
     owned = owned_rows(profile_id)
+    for kept in detached(owned):
+        await session.execute(kept)
     for table in reversed(Base.metadata.sorted_tables):
         if table in owned:
             await session.execute(delete(table).where(owned[table]))

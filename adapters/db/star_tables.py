@@ -1,4 +1,4 @@
-"""The row of a Telegram Stars charge (migration 0013_star_charges)."""
+"""The row of a Telegram Stars charge (migrations 0013_star_charges, 0015_payment_records)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,16 @@ class StarChargeRow(Base):
     """One charge Telegram made: its id is the key, so a replay inserts nothing."""
 
     __tablename__ = "star_charges"
-    __table_args__ = (Index(None, "profile_id", "paid_at"),)
+    # /forget keeps the charge id (a replay stays a no-op) but not who paid it.
+    __table_args__ = (
+        Index(None, "profile_id", "paid_at"),
+        {"info": {"cleared_on_forget": {"telegram_user": ""}}},
+    )
 
     charge_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    # NULL once the profile is deleted (/forget): the charge id stays known, so a replay of
+    # it changes nothing for anyone (migration 0015_payment_records).
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))
     telegram_user: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(BigInteger)
     recurring: Mapped[bool] = mapped_column(Boolean)

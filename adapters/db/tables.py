@@ -140,6 +140,7 @@ class SubscriptionRow(Base):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+    state_at: Mapped[datetime | None]  # the provider's time of this state (0015)
 
 
 class GrantRow(Base):
@@ -166,9 +167,10 @@ class BillingEventRow(Base):
 
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    # NULL for an event of nobody we know; the profile's go with it (/forget).
+    # NULL for an event of nobody we know, or of a profile deleted since (/forget): the row
+    # stays, so a replayed event or charge stays a no-op (migration 0015_payment_records).
     profile_id: Mapped[int | None] = mapped_column(
-        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+        ForeignKey("profiles.id", ondelete="SET NULL"), index=True
     )
     kind: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime]

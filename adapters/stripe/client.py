@@ -72,6 +72,33 @@ class StripeHttpApi:
         except BadEvent as e:
             raise StripeRefused(f"Stripe answered an unreadable subscription: {e}") from None
 
+    async def cancel(self, subscription_id: str) -> None:
+        try:
+            await self._client.v1.subscriptions.cancel_async(subscription_id)
+        except stripe.InvalidRequestError as e:
+            if e.code == "resource_missing":  # gone, or canceled already: nothing to charge
+                log.info("stripe subscription %s was gone already", subscription_id)
+                return
+            raise _refused("subscriptions.cancel", e) from None
+        except stripe.StripeError as e:
+            raise _refused("subscriptions.cancel", e) from None
+
+    async def price(self, price_id: str) -> str:
+        """How the price reads ("9.00 eur / month"), for `postroom doctor`; raises
+        StripeMissing or StripeRefused."""
+        try:
+            found = await self._client.v1.prices.retrieve_async(price_id)
+        except stripe.InvalidRequestError as e:
+            if e.code == "resource_missing":
+                raise StripeMissing(f"no price {price_id}") from None
+            raise _refused("prices.retrieve", e) from None
+        except stripe.StripeError as e:
+            raise _refused("prices.retrieve", e) from None
+        amount = found.unit_amount
+        money = "?" if amount is None else f"{amount / 100:.2f} {found.currency}"
+        every = found.recurring.interval if found.recurring is not None else "once"
+        return f"{money} / {every}" + ("" if found.active else " (inactive)")
+
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from core.model import Post, Profile, Target, Tier
 from core.policy import Policy
 from core.ports import UnitOfWork
+from core.publishing.decisions import hold_target, unschedule_if_idle
 from core.states import PostState, TargetState
 from core.when import format_local
 
@@ -24,15 +25,15 @@ class Released:
 
 
 def reachable(policy: Policy, tier: Tier, target: Target) -> bool:
-    """Whether `tier` still reaches the target the way it was scheduled (Free reaches
-    Instagram, but through its own Instagram login, not through Ayrshare)."""
-    return policy[tier].routes.get(target.network) is target.route
+    """Whether `tier` still reaches the target the way it was scheduled."""
+    return policy.reaches(tier, target.network, target.route)
 
 
 async def hold(uow: UnitOfWork, profile: Profile, policy: Policy, tier: Tier) -> list[Post]:
     """Move the profile's scheduled targets that `tier` cannot reach back to draft, keeping
     their due time in `held_due`: as /disconnect does, nothing is deleted or failed. A target
-    that may already be on its way is left to finish."""
+    claimed but never sent (queued, by a worker that stopped before sending it) is held too;
+    one that may already be on its way is left to finish."""
     held: list[Post] = []
     for found in await _posts(uow, profile.id):
         if not any(_holdable(policy, tier, t) for t in found.targets.values()):
@@ -43,14 +44,11 @@ async def hold(uow: UnitOfWork, profile: Profile, policy: Policy, tier: Tier) ->
         changed = False
         for t in post.targets.values():
             if _holdable(policy, tier, t):
-                due = t.due_at
-                t.move_to(TargetState.DRAFT)
-                t.held_due = due
+                hold_target(t)
                 changed = True
         if not changed:
             continue
-        if not any(t.state is TargetState.SCHEDULED for t in post.targets.values()):
-            post.scheduled_at = None
+        unschedule_if_idle(post)
         await uow.posts.save(post)
         held.append(post)
     return held
@@ -106,7 +104,11 @@ async def release(
 
 
 def _holdable(policy: Policy, tier: Tier, t: Target) -> bool:
-    return t.state is TargetState.SCHEDULED and not t.may_be_out and not reachable(policy, tier, t)
+    if reachable(policy, tier, t):
+        return False
+    if t.state is TargetState.QUEUED:
+        return t.attempts == 0  # claimed, never sent: nothing of it can be out
+    return t.state is TargetState.SCHEDULED and not t.may_be_out
 
 
 def _releasable(policy: Policy, tier: Tier, t: Target) -> bool:

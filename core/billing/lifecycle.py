@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from core.billing import notices
-from core.billing.holds import Released, hold, release
+from core.billing.holds import Released, held_posts, hold, release
 from core.errors import DomainError
 from core.model import (
     ChatKind,
@@ -39,6 +39,17 @@ class UnknownProfile(DomainError):
     """An event or a grant for a profile that does not exist: nothing was changed."""
 
 
+class AlreadySubscribed(DomainError):
+    """A second paying subscription while one runs (Stars while a card subscription is on,
+    two Checkout links both paid): not applied, since one would overwrite the other."""
+
+    def __init__(self, current: Subscription) -> None:
+        super().__init__(
+            f"a {current.provider.value} subscription {current.subscription_id or '-'} runs"
+        )
+        self.current = current
+
+
 @dataclass(slots=True)
 class Change:
     """What one billing call did."""
@@ -50,6 +61,9 @@ class Change:
     held: list[Post] = field(default_factory=list)
     released: Released = field(default_factory=Released)
     told: list[Reply] = field(default_factory=list)  # what the owner was sent
+    # A second paying subscription, recorded but not applied: the one that runs. The caller
+    # refunds or cancels what was paid (core.stars.sales, core.stripe.events).
+    conflict: Subscription | None = None
 
     @property
     def tier(self) -> Tier:
@@ -57,6 +71,8 @@ class Change:
 
 
 Mutation = Callable[[Subscription | None, datetime], Subscription | None]
+# More work in the transaction of a change (a Stars charge marked refunded with its revert).
+Also = Callable[[UnitOfWork], Awaitable[object]]
 
 
 class Billing:
@@ -113,11 +129,19 @@ class Billing:
         price_id: str = "",
         renews: bool = True,
         tell: bool = True,
+        also: Also | None = None,
     ) -> Change:
         """A first payment: the profile is on `plan` until `period_end` (a one-period purchase
-        is `renews=False`: it ends then, and gets the reminder three days before)."""
+        is `renews=False`: it ends then, and gets the reminder three days before). It never
+        shortens a period already paid for; while another subscription runs (one that renews
+        by itself, or another provider's), it is recorded but not applied (`Change.conflict`)."""
 
         def mutate(current: Subscription | None, now: datetime) -> Subscription:
+            end = period_end
+            if current is not None and current.grants(now):
+                if current.provider is not provider or not current.cancel_at_period_end:
+                    raise AlreadySubscribed(current)
+                end = max(end, current.current_period_end or end)
             return Subscription(
                 provider=provider,
                 status=SubscriptionStatus.ACTIVE,
@@ -126,13 +150,15 @@ class Billing:
                 customer_id=customer_id,
                 subscription_id=subscription_id,
                 price_id=price_id,
-                current_period_end=period_end,
+                current_period_end=end,
                 cancel_at_period_end=not renews,
                 created_at=now,
                 updated_at=now,
             )
 
-        return await self._change(profile_id, provider, event_id, "activate", mutate, tell)
+        return await self._change(
+            profile_id, provider, event_id, "activate", mutate, tell, also=also
+        )
 
     async def extend(
         self,
@@ -142,6 +168,7 @@ class Billing:
         event_id: str,
         period_end: datetime,
         tell: bool = True,
+        also: Also | None = None,
     ) -> Change:
         """A renewal paid: the period runs to `period_end` (never shortened by a late or
         repeated renewal)."""
@@ -156,7 +183,9 @@ class Billing:
                 updated_at=now,
             )
 
-        return await self._change(profile_id, provider, event_id, "extend", mutate, tell)
+        return await self._change(
+            profile_id, provider, event_id, "extend", mutate, tell, also=also
+        )
 
     async def revert(
         self,
@@ -166,9 +195,11 @@ class Billing:
         event_id: str,
         period_end: datetime | None = None,
         tell: bool = True,
+        also: Also | None = None,
     ) -> Change:
         """A payment refunded: the period goes back to `period_end` (the end before that
-        payment), or, with None, the subscription ends now."""
+        payment) and renews no more, or, with None, the subscription ends now. `also` runs
+        in the same transaction (the refund marked where it is kept)."""
 
         def mutate(current: Subscription | None, now: datetime) -> Subscription:
             sub = _own(current, provider)
@@ -179,9 +210,13 @@ class Billing:
                     current_period_end=min(now, sub.current_period_end or now),
                     updated_at=now,
                 )
-            return replace(sub, current_period_end=period_end, updated_at=now)
+            return replace(
+                sub, current_period_end=period_end, cancel_at_period_end=True, updated_at=now
+            )
 
-        return await self._change(profile_id, provider, event_id, "revert", mutate, tell)
+        return await self._change(
+            profile_id, provider, event_id, "revert", mutate, tell, also=also
+        )
 
     async def cancel(
         self,
@@ -212,12 +247,30 @@ class Billing:
         tell: bool = True,
     ) -> Change:
         """The provider's own view of the subscription (Stripe's subscription object) replaces
-        ours whole: events arriving out of order cannot undo a newer state, since each
-        carries the state as of when it is read."""
+        ours whole, unless ours is newer: a state older than the stored one (`state_at`), or
+        any state of a subscription that was canceled (final at Stripe), changes nothing, so
+        events arriving out of order cannot revive it. Another subscription while ours runs
+        is recorded, not applied (`Change.conflict`)."""
 
-        def mutate(current: Subscription | None, now: datetime) -> Subscription:
+        def mutate(current: Subscription | None, now: datetime) -> Subscription | None:
+            new = subscription
+            same = (
+                current is not None
+                and current.provider is new.provider
+                and current.subscription_id in ("", new.subscription_id)
+            )
+            if current is not None and not same and current.grants(now):
+                raise AlreadySubscribed(current)
+            if current is not None and same and current.subscription_id:
+                final = SubscriptionStatus.CANCELED
+                if current.status is final and new.status is not final:
+                    log.info("%s: canceled already; a state %s ignored", event_id, new.status)
+                    return None
+                if current.state_at and new.state_at and new.state_at < current.state_at:
+                    log.info("%s: older than the stored state; ignored", event_id)
+                    return None
             created = current.created_at if current is not None else None
-            return replace(subscription, created_at=created or now, updated_at=now)
+            return replace(new, created_at=created or now, updated_at=now)
 
         return await self._change(
             profile_id, subscription.provider, event_id, "sync", mutate, tell
@@ -259,10 +312,15 @@ class Billing:
     # --- the scheduled pass -------------------------------------------------------------
 
     async def refresh(self, profile_id: int) -> Change:
-        """Derive the tier again and apply it (a period that ended, a grant run out)."""
+        """Derive the tier again and apply it (a period that ended, a grant run out). Held
+        targets the tier reaches are released even when it did not change: the dispatcher
+        may have held one on a state a renewal replaced meanwhile."""
         async with self._uow() as uow:
             profile = await self._locked(uow, profile_id)
-            change = await self._apply(uow, profile, self._clock.now())
+            now = self._clock.now()
+            change = await self._apply(uow, profile, now)
+            if change.before is change.tier:
+                change.released = await release(uow, profile, self._policy, change.tier, now)
             await uow.commit()
         await self._tell(change, profile, True)
         return change
@@ -277,6 +335,8 @@ class Billing:
         kind: str,
         mutate: Mutation,
         tell: bool,
+        *,
+        also: Also | None = None,
     ) -> Change:
         if not event_id or len(event_id) > 255:
             raise DomainError("a payment event needs an id of at most 255 characters")
@@ -293,10 +353,28 @@ class Billing:
                 return Change(
                     profile_id, profile.tier, self.standing(profile, now), duplicate=True
                 )
-            changed = mutate(profile.subscription, now)
+            try:
+                changed = mutate(profile.subscription, now)
+            except AlreadySubscribed as e:
+                # Recorded (a replay changes nothing), not applied: the caller refunds or
+                # cancels the second payment; the log line is the operator's flag.
+                await uow.commit()
+                log.error(
+                    "SECOND PAYMENT: %s %s (%s) for profile %s while %s; not applied, to be "
+                    "refunded",
+                    source.value,
+                    kind,
+                    event_id,
+                    profile_id,
+                    e,
+                )
+                standing = self.standing(profile, now)
+                return Change(profile_id, profile.tier, standing, conflict=e.current)
             if changed is not None:
                 await uow.billing.save_subscription(profile_id, changed)
                 profile.subscription = changed
+            if also is not None:
+                await also(uow)
             change = await self._apply(uow, profile, now)
             await uow.commit()
         log.info(
@@ -323,22 +401,28 @@ class Billing:
         if standing.tier is profile.tier:
             return change
         await uow.billing.set_tier(profile.id, standing.tier)
-        change.held = await hold(uow, profile, self._policy, standing.tier)
+        if _rank(standing.tier) < _rank(profile.tier):
+            await hold(uow, profile, self._policy, standing.tier)
+            # With those the dispatcher held when it found the plan over before this pass.
+            change.held = await held_posts(uow, profile.id)
+        # Only a lapse holds: an upgrade leaves what Free scheduled through its own login
+        # (Instagram) to go out as scheduled, on the route it was scheduled with.
         change.released = await release(uow, profile, self._policy, standing.tier, now)
         profile.tier = standing.tier
         return change
 
     async def _tell(self, change: Change, profile: Profile, tell: bool) -> None:
         """After the commit: progress messages follow the posts, the owner hears what
-        happened (once: only the pass that changed the tier gets here with news)."""
-        if change.duplicate or change.before is change.tier:
+        happened (once: only the pass that changed the tier has news of the tier)."""
+        if change.duplicate:
             return
         for post in [*change.held, *change.released.scheduled]:
             await self._show(post)
         tz = profile.timezone
+        # The same tier: only held targets released (refresh), with their own news below.
         if _rank(change.tier) < _rank(change.before):
             change.told.append(notices.ended(change.before, change.tier, change.held))
-        else:
+        elif change.tier is not change.before:
             change.told.append(notices.back(change.standing, change.released.scheduled, tz))
         for post in change.released.late:
             due = min((t.due_at or post.created_at for t in post.targets.values()), default=None)
@@ -346,7 +430,7 @@ class Billing:
         for post, failed in change.released.failed:
             await self._show(post)
             change.told.append(failure_notice(post, failed))
-        if tell:
+        if tell and change.told:
             async with self._uow() as uow:
                 identities = await uow.profiles.identities(profile.id)
             for reply in change.told:

@@ -43,23 +43,40 @@ class BillingPass:
         self._batch = batch
 
     async def run(self) -> PassResult:
+        """Every profile whose plan ended and every reminder due, a page at a time (a cursor
+        on the profile id, so a long list is read to its end in one pass)."""
         now = self._clock.now()
-        async with self._uow() as uow:
-            lapsing = await uow.billing.lapsing(now, base=self._billing.base, limit=self._batch)
-            ending = await uow.billing.ending(now, now + self._remind_before, limit=self._batch)
         lapsed = reminded = 0
-        for profile_id in lapsing:
-            try:
-                change = await self._billing.refresh(profile_id)
-            except Exception:
-                log.exception("applying the ended plan of profile %s failed", profile_id)
-                continue
-            lapsed += change.before is not change.tier
-        for profile_id in ending:
-            try:
-                reminded += await self.remind(profile_id)
-            except Exception:
-                log.exception("the renewal reminder of profile %s failed", profile_id)
+        after = 0
+        while True:
+            async with self._uow() as uow:
+                page = await uow.billing.lapsing(
+                    now, base=self._billing.base, limit=self._batch, after=after
+                )
+            for profile_id in page:
+                try:
+                    change = await self._billing.refresh(profile_id)
+                except Exception:
+                    log.exception("applying the ended plan of profile %s failed", profile_id)
+                    continue
+                lapsed += change.before is not change.tier
+            if len(page) < self._batch:
+                break
+            after = page[-1]
+        after = 0
+        while True:
+            async with self._uow() as uow:
+                page = await uow.billing.ending(
+                    now, now + self._remind_before, limit=self._batch, after=after
+                )
+            for profile_id in page:
+                try:
+                    reminded += await self.remind(profile_id)
+                except Exception:
+                    log.exception("the renewal reminder of profile %s failed", profile_id)
+            if len(page) < self._batch:
+                break
+            after = page[-1]
         if lapsed or reminded:
             log.info("billing: %d plan(s) ended, %d reminder(s) sent", lapsed, reminded)
         return PassResult(lapsed, reminded)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.actions import Action
+from core.billing_ports import Cancels
 from core.chat.base import Flow
 from core.commands import Command, ascii_number
 from core.errors import DomainError, PublishError, TransientError
 from core.handlers import Actor, refuse
-from core.model import MessageRef, Profile, Route
+from core.model import PAYING, MessageRef, Profile, Provider, Route
 from core.ports import AccountDeleter, UnitOfWork, unwrapped
 from core.replies import Button, Reply, code
 from core.states import TargetState
@@ -34,6 +35,15 @@ DONE = (
 GONE = "Your data is already deleted. Send /start to begin again."
 # Who keeps a profile's account for a route, as users know it from connecting there.
 _PROVIDER = {Route.AYRSHARE: "Ayrshare"}
+_PAID = {
+    Provider.STRIPE: "card subscription (Stripe)",
+    Provider.TELEGRAM_STARS: "Star subscription",
+}
+# Where a subscriber stops a subscription we could not stop for them.
+_STOP = {
+    Provider.STRIPE: "/billing's page at Stripe, or your card statement's contact",
+    Provider.TELEGRAM_STARS: "Telegram's Settings → My Stars",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,11 @@ class ForgetFlow(Flow):
         for route, _ in self._deleters(profile):
             name = _PROVIDER.get(route, route.value)
             lines.append(f"• your {name} profile, with the accounts linked to it there")
+        if (paid := _renewing(profile)) is not None:
+            lines.append(
+                f"• your Pro {_PAID[paid]}: cancelled first, so it renews no more (the time "
+                "left is not refunded)"
+            )
         lines.append("Posts already published stay on the networks.")
         minute = int(self._clock.now().timestamp()) // 60
         return Reply(
@@ -108,7 +123,16 @@ class ForgetFlow(Flow):
             kept = await _kept(uow, profile)
         if kept.out is not None:
             return refuse(_publishing(kept.out))
-        # The provider first: if it refuses or is down, nothing here is deleted, and the key
+        # The subscription before anything: a profile deleted here while it renews there
+        # would go on being charged, for nothing. Down: nothing is deleted, try again.
+        stopped, note = await self._stop_subscription(profile)
+        if stopped is False:
+            return Reply(
+                "Your subscription could not be cancelled just now, so nothing was deleted. "
+                "Please try again in a minute.",
+                toast="Nothing was deleted",
+            )
+        # The provider next: if it refuses or is down, nothing here is deleted, and the key
         # that reaches the account there is still ours to try again with.
         deleted: list[Route] = []
         for route, deleter in self._deleters(profile):
@@ -122,9 +146,12 @@ class ForgetFlow(Flow):
                     if isinstance(e, TransientError)
                     else e.reason.rstrip(".")
                 )
+                cancelled = (
+                    " (your subscription is cancelled: it renews no more)" if stopped else ""
+                )
                 return Reply(
                     f"Your {name} profile could not be deleted ({why}), so nothing was "
-                    "deleted here either. Please try again in a minute.",
+                    f"deleted here either{cancelled}. Please try again in a minute.",
                     toast="Nothing was deleted",
                 )
             deleted.append(route)
@@ -144,11 +171,34 @@ class ForgetFlow(Flow):
             return Reply(
                 f"Done: the team profile {actor.team.name} and everything Postroom kept for it "
                 "are deleted; its members keep their own profiles. Posts already published "
-                "stay on the networks.",
+                "stay on the networks." + note,
                 edit=message is not None,
                 toast="The team's data is deleted",
             )
-        return Reply(DONE, edit=message is not None, toast="Your data is deleted")
+        return Reply(DONE + note, edit=message is not None, toast="Your data is deleted")
+
+    async def _stop_subscription(self, profile: Profile) -> tuple[bool | None, str]:
+        """Cancel the profile's renewing subscription at its provider: (True, "") when it
+        was, (None, "") when there was none, (False, "") when the provider is down, and
+        (None, a note) when it refused or cannot be asked here: the user stops it there."""
+        paid = _renewing(profile)
+        if paid is None:
+            return None, ""
+        provider = self._payments.get(paid)
+        note = f"\nYour {_PAID[paid]} could not be cancelled from here: stop it in {_STOP[paid]}."
+        if not isinstance(provider, Cancels):
+            log.warning("profile %s: no %s here to cancel its subscription", profile.id, paid)
+            return None, note
+        try:
+            await provider.cancel(profile)
+        except TransientError as e:
+            log.warning("profile %s: its subscription was not cancelled: %s", profile.id, e)
+            return False, ""
+        except PublishError as e:
+            log.warning("profile %s: its subscription was refused a cancel: %s", profile.id, e)
+            return None, note
+        log.info("profile %s: its %s subscription cancelled (/forget)", profile.id, paid.value)
+        return True, ""
 
     async def _half_done(self, profile: Profile, deleted: list[Route]) -> Reply:
         """The provider's account is gone but storage failed: forget its key at least, so the
@@ -178,6 +228,14 @@ class ForgetFlow(Flow):
             if isinstance(publisher, AccountDeleter):
                 found.append((route, publisher))
         return found
+
+
+def _renewing(profile: Profile) -> Provider | None:
+    """The provider of the profile's subscription when it would charge again."""
+    sub = profile.subscription
+    if sub is None or sub.provider not in _PAID or sub.status not in PAYING:
+        return None
+    return None if sub.cancel_at_period_end else sub.provider
 
 
 async def _kept(uow: UnitOfWork, profile: Profile) -> _Kept:

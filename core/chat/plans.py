@@ -10,7 +10,7 @@ from core.chat.base import Flow
 from core.commands import Command
 from core.errors import PublishError
 from core.handlers import Actor, profile_wide
-from core.model import ChatPlatform, MessageRef, Profile, Provider, Tier
+from core.model import ChatPlatform, MessageRef, Profile, Provider, Subscription, Tier
 from core.replies import Button, Field, Reply, code
 from core.tiers import Plan, Standing
 from core.when import format_local, month_of
@@ -85,6 +85,15 @@ class PlanFlow(Flow):
     async def _offers(self, actor: Actor, profile: Profile) -> Reply:
         standing = self._billing.standing(profile)
         plan = self._billing.plan("pro")
+        sub = profile.subscription
+        # One paying subscription at a time: a second one would overwrite the first
+        # (core.billing.AlreadySubscribed). A one-period Stars purchase can be added to.
+        if (
+            sub is not None
+            and sub.grants(self._clock.now())
+            and (sub.provider is Provider.STRIPE or not sub.cancel_at_period_end)
+        ):
+            return Reply(_subscribed(sub, profile))
         if profile.tier is Tier.PRO and standing.ends_at is None:
             when = ""
             if standing.renews_at is not None:
@@ -113,9 +122,13 @@ class PlanFlow(Flow):
         self, actor: Actor, profile: Profile, plan: Plan
     ) -> list[tuple[Button, ...]]:
         rows: list[tuple[Button, ...]] = []
+        sub = profile.subscription
+        running = sub is not None and sub.grants(self._clock.now())
         for provider in self._payments.values():
             if provider.unavailable(actor.chat.platform, plan) is not None:
                 continue
+            if running and sub is not None and provider.provider is not sub.provider:
+                continue  # more Stars for a period bought in Stars, not a second provider
             try:
                 offer = await provider.offer(profile, actor.identity, plan)
             except PublishError as e:
@@ -159,6 +172,24 @@ def _only_you(actor: Actor) -> bool:
     """Whether an answer to `actor` is seen by them alone: a private chat, or Slack, which
     shows a command's link-only answer to the asker alone (ephemeral, adapters/slack)."""
     return actor.chat.private or actor.chat.platform is ChatPlatform.SLACK
+
+
+def _subscribed(sub: Subscription, profile: Profile) -> str:
+    """/upgrade while a paid subscription runs: it, and where to change it instead."""
+    end = sub.current_period_end
+    when = ""
+    if end is not None:
+        verb = "ends" if sub.cancel_at_period_end else "renews"
+        when = f"; it {verb} {format_local(end, profile.timezone)}"
+    if sub.provider is Provider.STRIPE:
+        how = "by card (Stripe)"
+        manage = "/billing changes the card, resumes or cancels it"
+    else:
+        how = "in Telegram Stars"
+        manage = "/billing says where Telegram manages it"
+    return (
+        f"You're already on Pro{when}, paid {how}: a second subscription is not needed. {manage}."
+    )
 
 
 def _via(standing: Standing) -> str:

@@ -16,6 +16,7 @@ from core.ports import Clock, Outcome, Publisher, UnitOfWork, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
 from core.publishing.config import PipelineConfig
 from core.publishing.leases import Heartbeat
+from core.publishing.plan_gate import PlanGate
 from core.publishing.progress import ProgressNotifier
 from core.publishing.progress_outbox import Marked, ProgressOutbox
 from core.replies import Reply
@@ -62,6 +63,7 @@ class Claimed:
     changed: list[Post] = field(default_factory=list)  # progress to show (not sent)
     targets: int = 0
     marked: list[Marked] = field(default_factory=list)  # progress marks this worker holds
+    lapsed: set[int] = field(default_factory=set)  # profiles whose plan ended: targets held
 
 
 class PipelineBase:
@@ -77,8 +79,10 @@ class PipelineBase:
         config: PipelineConfig | None = None,
         rng: random.Random | None = None,
         budget: RequestBudget | None = None,
+        gate: PlanGate | None = None,
     ) -> None:
         self._uow = uow
+        self._gate = gate
         self._publishers = publishers
         self._accounts = accounts
         self._notifier = notifier

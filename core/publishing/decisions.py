@@ -28,6 +28,22 @@ def end_lease(t: Target, state: TargetState, error: str | None) -> None:
         t.error = error
 
 
+def hold_target(t: Target) -> None:
+    """A target its plan no longer reaches back to draft, keeping its due time in
+    `held_due` for the renewal (core.billing.holds); a claim's lease is given up."""
+    due = t.due_at
+    if t.state is TargetState.QUEUED:
+        end_lease(t, TargetState.SCHEDULED, None)
+    t.move_to(TargetState.DRAFT)
+    t.held_due = due
+
+
+def unschedule_if_idle(post: Post) -> None:
+    """No target of `post` scheduled any more: the post is not scheduled either."""
+    if not any(t.state is TargetState.SCHEDULED for t in post.targets.values()):
+        post.scheduled_at = None
+
+
 def settle_target(
     t: Target, outcome: Outcome, now: datetime, delay: timedelta, config: PipelineConfig
 ) -> None:

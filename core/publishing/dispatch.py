@@ -14,7 +14,14 @@ from core.log_context import tag_logs
 from core.model import Network, Post, Profile, Route, Target
 from core.ports import Checkpoint, Outcome, OutcomeKind, PublishRequest, UnitOfWork
 from core.publishing.base import Claimed, Send
-from core.publishing.decisions import SENT, all_fresh, due_time, end_lease
+from core.publishing.decisions import (
+    SENT,
+    all_fresh,
+    due_time,
+    end_lease,
+    hold_target,
+    unschedule_if_idle,
+)
 from core.publishing.keys import idempotency_key
 from core.publishing.notices import author_away, failure_notice, late_notice
 from core.publishing.outcomes import outcome_of
@@ -50,6 +57,8 @@ class Dispatch(Recording):
                 # "Publishing…" goes to the chat beside the requests, never before them: a
                 # slow or rate-limited chat must not delay publishing.
                 self.progress.kick(claimed.marked)
+                for profile_id in claimed.lapsed:
+                    self._tell(self._lapsed(profile_id))
                 for post, notice in claimed.notices:
                     self._tell(self._notifier.notify(post, notice))
                 started += len(claimed.sends) + len(claimed.notices)
@@ -94,12 +103,55 @@ class Dispatch(Recording):
                 profile = await self._profile(uow, post.profile_id, now)
                 if profile is None:
                     continue  # deleted with its posts a moment ago
+                profile, mine = await self._gated(uow, post, profile, mine, now, result)
                 await self._prepare(uow, post, profile, mine, now, result)
                 await uow.posts.save(post)
             shown = {s.post.id: s.post for s in result.sends} | {p.id: p for p in result.changed}
             result.marked = await self.progress.mark(uow, shown.values())
             await uow.commit()
         return result
+
+    async def _gated(
+        self,
+        uow: UnitOfWork,
+        post: Post,
+        profile: Profile,
+        mine: list[Target],
+        now: datetime,
+        result: Claimed,
+    ) -> tuple[Profile, list[Target]]:
+        """The claimed targets the profile's tier, derived now, still reaches; the others
+        are held back to draft (core.billing.holds), not sent, when its plan has ended."""
+        gate = self._gate
+        if gate is None or not gate.lapsed_for(profile, now, mine):
+            return profile, mine
+        # The cached profile may predate a renewal: read it again before holding anything.
+        fresh = await uow.profiles.get(profile.id)
+        if fresh is None:
+            return profile, mine
+        self._profiles[fresh.id] = (now + self.config.profile_cache, fresh)
+        if not gate.lapsed_for(fresh, now, mine):
+            return fresh, mine
+        tier = gate.tier(fresh, now)
+        held = [t for t in mine if not gate.reaches(tier, t)]
+        if not held:
+            return fresh, mine
+        for t in held:
+            hold_target(t)
+        unschedule_if_idle(post)
+        result.changed.append(post)
+        result.lapsed.add(fresh.id)
+        log.info(
+            "post %s: %s held, the plan of profile %s has ended",
+            post.id,
+            ",".join(t.network.value for t in held),
+            fresh.id,
+        )
+        return fresh, [t for t in mine if t not in held]
+
+    async def _lapsed(self, profile_id: int) -> None:
+        assert self._gate is not None
+        await self._gate.lapsed(profile_id)
 
     def _holds(self, t: Target) -> bool:
         return t.state is TargetState.QUEUED and t.locked_by == self.config.worker

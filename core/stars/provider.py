@@ -7,7 +7,7 @@ from datetime import UTC
 from core.billing_ports import Offer
 from core.errors import PublishError
 from core.invoice_payload import InvoiceTerms, PayloadSigner
-from core.model import ChatPlatform, Identity, Profile, Provider
+from core.model import PAYING, ChatPlatform, Identity, Profile, Provider
 from core.ports import Clock
 from core.stars_ports import PaymentRefused, StarsCheckout, StarsOffer
 from core.tiers import Plan
@@ -64,3 +64,18 @@ class StarsProvider:
             url,
             "One period; paying again before it ends adds another. /terms · /paysupport",
         )
+
+    async def cancel(self, profile: Profile) -> bool:
+        """/forget: the Star subscription renews no more (editUserStarSubscription with
+        is_canceled); the period paid for is not refunded. A one-period purchase has
+        nothing to stop."""
+        sub = profile.subscription
+        if sub is None or sub.provider is not Provider.TELEGRAM_STARS:
+            return False
+        if sub.cancel_at_period_end or sub.status not in PAYING or not sub.subscription_id:
+            return False
+        try:
+            await self._checkout.stop_renewal(sub.customer_id, sub.subscription_id)
+        except PaymentRefused as e:
+            raise PublishError(str(e)) from None
+        return True

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core.billing.lifecycle import Billing, Change
 from core.errors import DomainError
 from core.invoice_payload import BadPayload, InvoiceTerms, PayloadSigner, parse
 from core.model import Identity, Profile, Provider
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.publishing.accounts import Accounts
 from core.replies import Reply
 from core.stars_ports import PaymentRefused, StarCharge, StarsCheckout, StarsPayment
@@ -90,6 +91,12 @@ class StarsSales:
                 f"Pro costs {plan.stars} Stars a month now, not {terms.price}; nothing was "
                 "charged. Send /upgrade for a new invoice."
             )
+        sub = payer.subscription
+        if sub is not None and sub.provider is not STARS and sub.grants(self._clock.now()):
+            return (
+                "You pay for Pro by card already; nothing was charged. /billing changes or "
+                "cancels that subscription."
+            )
         standing = self._billing.standing(payer)
         if payer.tier is plan.tier and standing.ends_at is None:
             return f"You're on {plan.tier.label} already, and it renews; nothing was charged."
@@ -99,7 +106,14 @@ class StarsSales:
 
     async def paid(self, identity: Identity, payment: StarsPayment) -> Reply | None:
         """Telegram took the Stars: Pro until the period's end (a renewal moves it on) and a
-        thank-you. A charge seen before changes nothing and says nothing."""
+        thank-you. A charge seen before (by any profile, one deleted since too) changes
+        nothing and says nothing. A renewal counts only for the subscription whose first
+        charge is recorded for this payer; a payment while another subscription runs is
+        refunded at once."""
+        async with self._uow() as uow:
+            if await uow.star_charges.get(payment.charge_id) is not None:
+                log.info("stars charge %s arrived again; ignored", payment.charge_id)
+                return None
         terms = self._terms(identity, payment)
         payer = await self._accounts.profile_for(identity)
         plan = None if terms is None else self._billing.plan(terms.plan)
@@ -111,20 +125,33 @@ class StarsSales:
                 payment.payload[:40],
             )
             return Reply(NOT_MATCHED.format(charge=payment.charge_id))
-        async with self._uow() as uow:
-            if await uow.star_charges.get(payment.charge_id) is not None:
-                log.info("stars charge %s arrived again; ignored", payment.charge_id)
-                return None
         now = self._clock.now()
         sub = payer.subscription
-        ours = sub is not None and sub.provider is STARS and sub.grants(now)
+        renewal = payment.recurring and not payment.first
+        if renewal and not await self._renews_ours(payer, payment):
+            return Reply(NOT_MATCHED.format(charge=payment.charge_id))
+        ours = sub is not None and sub.provider is STARS and (renewal or sub.grants(now))
         previous = sub.current_period_end if ours and sub is not None else None
-        renewal = payment.recurring and not payment.first and ours
         if payment.expires is not None:
             end = payment.expires
         else:
             # One period bought: 30 days more, from the end of what is already paid.
             end = max(now, previous or now) + PERIOD
+        charge = StarCharge(
+            charge_id=payment.charge_id,
+            profile_id=payer.id,
+            user=payment.user,
+            amount=payment.amount,
+            recurring=payment.recurring,
+            paid_at=payment.paid_at or now,
+            period_end=end,
+            previous_end=previous,
+        )
+
+        async def record(uow: UnitOfWork) -> None:
+            # In the transaction that changes the subscription: a crash keeps both or neither.
+            await uow.star_charges.add(charge)
+
         try:
             if renewal:
                 change = await self._billing.extend(
@@ -133,6 +160,7 @@ class StarsSales:
                     event_id=payment.charge_id,
                     period_end=end,
                     tell=False,
+                    also=record,
                 )
             else:
                 change = await self._billing.activate(
@@ -146,26 +174,76 @@ class StarsSales:
                     price_id=f"{CURRENCY}:{payment.amount}",
                     renews=payment.recurring,
                     tell=False,
+                    also=record,
                 )
         except DomainError as e:
             log.error("stars charge %s for profile %s: %s", payment.charge_id, payer.id, e)
             return Reply(NOT_MATCHED.format(charge=payment.charge_id))
         if change.duplicate:
             return None
-        charge = StarCharge(
-            charge_id=payment.charge_id,
-            profile_id=payer.id,
-            user=payment.user,
-            amount=payment.amount,
-            recurring=payment.recurring,
-            paid_at=payment.paid_at or now,
-            period_end=end,
-            previous_end=previous,
-        )
-        async with self._uow() as uow:
-            await uow.star_charges.add(charge)
-            await uow.commit()
+        if change.conflict is not None:
+            return await self._second(payer, charge, change)
         return await self._thanks(payer, payment, change, end)
+
+    async def _renews_ours(self, payer: Profile, payment: StarsPayment) -> bool:
+        """Whether a renewal belongs to the payer's Stars subscription: its first charge is
+        recorded for this profile and this Telegram user, at this price."""
+        sub = payer.subscription
+        first = None
+        if sub is not None and sub.provider is STARS and sub.subscription_id:
+            async with self._uow() as uow:
+                first = await uow.star_charges.get(sub.subscription_id)
+        if (
+            first is not None
+            and first.recurring
+            and first.profile_id == payer.id
+            and first.user == payment.user
+            and first.amount == payment.amount
+        ):
+            return True
+        log.error(
+            "stars renewal %s from %s matches no subscription of profile %s; nothing granted",
+            payment.charge_id,
+            payment.user,
+            payer.id,
+        )
+        return False
+
+    async def _second(self, payer: Profile, charge: StarCharge, change: Change) -> Reply:
+        """Stars paid while another subscription runs (a race past the pre-checkout check):
+        Telegram gives them back at once; the charge is kept, refunded, for /paysupport."""
+        running = change.conflict
+        assert running is not None
+        refunded: datetime | None = None
+        try:
+            await self._checkout.refund(charge.user, charge.charge_id)
+            refunded = self._clock.now()
+            if charge.recurring:
+                await self._checkout.stop_renewal(charge.user, charge.charge_id)
+        except PaymentRefused as e:
+            log.error(
+                "SECOND PAYMENT: stars charge %s of profile %s NOT refunded (%s): refund it "
+                "with `postroom admin refund`",
+                charge.charge_id,
+                payer.id,
+                e,
+            )
+        async with self._uow() as uow:
+            await uow.star_charges.add(replace(charge, refunded_at=refunded))
+            await uow.commit()
+        via = "by card (Stripe)" if running.provider is Provider.STRIPE else "in Telegram Stars"
+        until = ""
+        if running.current_period_end is not None:
+            until = f" until {format_local(running.current_period_end, payer.timezone)}"
+        text = f"You already pay for Pro {via}{until}, so this payment was not needed. "
+        if refunded is not None:
+            text += f"Your {charge.amount} Stars were refunded to your Stars balance."
+        else:
+            text += (
+                f"Your {charge.amount} Stars will be refunded; send /paysupport if they are "
+                f"not back soon (code {charge.charge_id})."
+            )
+        return Reply(text)
 
     def _terms(self, identity: Identity, payment: StarsPayment) -> InvoiceTerms | None:
         try:
@@ -245,24 +323,35 @@ class StarsSales:
         return None
 
     async def _revert(self, charge: StarCharge) -> Change | None:
-        """Mark the charge refunded (once) and put the period end back; tell the payer."""
+        """Mark the charge refunded (once) and put the period end back, in one transaction
+        (a crash leaves both undone, and Telegram's refunded_payment or the operator's
+        command does it again); tell the payer."""
         now = self._clock.now()
-        async with self._uow() as uow:
-            first = await uow.star_charges.mark_refunded(charge.charge_id, now)
-            await uow.commit()
-        if not first:
-            return None
-        try:
-            change = await self._billing.revert(
-                charge.profile_id,
-                provider=STARS,
-                event_id=f"refund:{charge.charge_id}",
-                period_end=charge.previous_end,
-                tell=False,
-            )
-        except DomainError as e:  # the subscription is another provider's by now
-            log.warning("stars refund of %s changed no subscription: %s", charge.charge_id, e)
+        marked: list[bool] = []
+
+        async def mark(uow: UnitOfWork) -> None:
+            marked.append(await uow.star_charges.mark_refunded(charge.charge_id, now))
+
+        change: Change | None = None
+        if charge.profile_id is not None:
+            try:
+                change = await self._billing.revert(
+                    charge.profile_id,
+                    provider=STARS,
+                    event_id=f"refund:{charge.charge_id}",
+                    period_end=charge.previous_end,
+                    tell=False,
+                    also=mark,
+                )
+            except DomainError as e:  # the subscription is another provider's by now
+                log.warning("stars refund of %s changed no subscription: %s", charge.charge_id, e)
+        if not marked:  # nothing to revert (or it was reverted before): the mark alone
+            async with self._uow() as uow:
+                marked.append(await uow.star_charges.mark_refunded(charge.charge_id, now))
+                await uow.commit()
             change = None
+        if not marked[0] or charge.profile_id is None:
+            return change
         async with self._uow() as uow:
             profile = await uow.profiles.get(charge.profile_id)
             identities = await uow.profiles.identities(charge.profile_id)

@@ -11,7 +11,13 @@ from core.billing.lifecycle import Billing, UnknownProfile
 from core.model import Provider, Subscription, SubscriptionStatus, Tier
 from core.ports import Clock, UnitOfWorkFactory
 from core.replies import Button, Reply
-from core.stripe_ports import StripeApi, StripeEvent, StripeMissing, StripeSubscription
+from core.stripe_ports import (
+    StripeApi,
+    StripeEvent,
+    StripeMissing,
+    StripeRefused,
+    StripeSubscription,
+)
 from core.tiers import Plan
 from core.when import format_local
 
@@ -30,6 +36,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # its id was handled before
     IGNORED = "ignored"  # not ours, not handled, or for nobody we know
     TOLD = "told"  # the owner was told about a failed payment
+    SECOND = "second"  # a second paying subscription: canceled, flagged for a refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +63,13 @@ class StripeEvents:
     async def handle(self, event: StripeEvent) -> Outcome:
         """Apply `event`; raises StripeRefused when Stripe could not be read (nothing was
         changed: the web app answers 503 and Stripe delivers the event again)."""
-        if event.type == "checkout.session.completed":
+        async with self._uow() as uow:
+            # A replay is known without asking Stripe, whoever it was for (the events of a
+            # profile deleted since are kept).
+            seen = await uow.billing.seen(Provider.STRIPE.value, event.id)
+        if seen:
+            outcome = Outcome.DUPLICATE
+        elif event.type == "checkout.session.completed":
             outcome = await self._completed(event)
         elif event.type in ("customer.subscription.updated", "customer.subscription.deleted"):
             outcome = await self._changed(event)
@@ -119,6 +132,7 @@ class StripeEvents:
             price_id=sub.price_id,
             current_period_end=sub.current_period_end,
             cancel_at_period_end=sub.cancel_at_period_end,
+            state_at=event.created,
         )
         try:
             change = await self._billing.sync(
@@ -127,7 +141,47 @@ class StripeEvents:
         except UnknownProfile:
             log.warning("stripe event %s: there is no profile %s: ignored", event.id, profile_id)
             return Outcome.IGNORED
-        return Outcome.DUPLICATE if change.duplicate else Outcome.APPLIED
+        if change.duplicate:
+            return Outcome.DUPLICATE
+        if change.conflict is not None:
+            await self._second(profile_id, sub, change.conflict)
+            return Outcome.SECOND
+        return Outcome.APPLIED
+
+    async def _second(
+        self, profile_id: int, sub: StripeSubscription, running: Subscription
+    ) -> None:
+        """A card subscription paid while another runs (two Checkout links, or Stars bought
+        meanwhile): it is canceled at Stripe at once, so it charges no more, and flagged for
+        the operator, who refunds its first payment in the Stripe Dashboard."""
+        try:
+            if sub.status != "canceled":
+                await self._api.cancel(sub.id)
+            done = "canceled at Stripe"
+        except StripeRefused as e:
+            done = f"NOT canceled ({e}): cancel it in the Stripe Dashboard"
+        log.error(
+            "SECOND PAYMENT: stripe subscription %s (customer %s) of profile %s while its %s "
+            "subscription %s runs: %s; refund its first invoice in the Stripe Dashboard",
+            sub.id,
+            sub.customer,
+            profile_id,
+            running.provider.value,
+            running.subscription_id or "-",
+            done,
+        )
+        async with self._uow() as uow:
+            profile = await uow.profiles.get(profile_id)
+            identities = await uow.profiles.identities(profile_id)
+        if profile is None:
+            return
+        via = "by card" if running.provider is Provider.STRIPE else "in Telegram Stars"
+        text = (
+            f"You already pay for Pro {via}, so the card subscription you just started was "
+            "canceled and its payment will be refunded to your card. Nothing else changed; "
+            "/billing shows the subscription you keep."
+        )
+        await self._billing.send(profile_id, identities, Reply(text))
 
     async def _failed(self, event: StripeEvent) -> Outcome:
         target = await self._target(event.customer)
@@ -158,7 +212,14 @@ class StripeEvents:
         buttons: tuple[tuple[Button, ...], ...] = ()
         if event.invoice_url.startswith("https://"):
             buttons = ((Button("💳 Fix the payment ↗", url=event.invoice_url),),)
-        await self._billing.send(target.profile_id, identities, Reply(text, buttons=buttons))
+        reply = Reply(text, buttons=buttons)
+        if not await self._billing.send(target.profile_id, identities, reply):
+            # The chat could not be reached: the once-only record goes, and the webhook
+            # answers 503, so Stripe delivers the event again later (it retries for days).
+            async with self._uow() as uow:
+                await uow.billing.forget_event(Provider.STRIPE.value, once[:255])
+                await uow.commit()
+            raise StripeRefused("the owner could not be told of the failed payment yet")
         return Outcome.TOLD
 
     async def _target(self, customer: str) -> _Target | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.billing_ports import Offer
-from core.errors import PublishError
-from core.model import ChatPlatform, Identity, Profile, Provider
+from core.errors import PublishError, TransientError
+from core.model import ChatPlatform, Identity, Profile, Provider, SubscriptionStatus
 from core.stripe_ports import CheckoutRequest, StripeApi, StripeRefused
 from core.tiers import Plan
 
@@ -56,6 +56,19 @@ class StripeProvider:
             return await self._api.portal(customer, f"{self._return_url}?portal=done")
         except StripeRefused as e:
             raise PublishError(str(e)) from None
+
+    async def cancel(self, profile: Profile) -> bool:
+        """/forget: the card subscription ends now at Stripe (nothing more is charged)."""
+        sub = profile.subscription
+        if sub is None or sub.provider is not Provider.STRIPE or not sub.subscription_id:
+            return False
+        if sub.status is SubscriptionStatus.CANCELED:
+            return False
+        try:
+            await self._api.cancel(sub.subscription_id)
+        except StripeRefused as e:
+            raise TransientError(str(e)) from None
+        return True
 
 
 def _customer(profile: Profile) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.billing.lifecycle import UnknownProfile
 from core.errors import DomainError
@@ -220,3 +222,109 @@ async def test_events_for_unknown_profiles_or_subscriptions_change_nothing(h: Ha
         me, provider=Provider.TELEGRAM_STARS, event_id="c2", period_end=h.clock.now() + 60 * DAY
     )
     assert not change.duplicate and change.standing.renews_at == h.clock.now() + 60 * DAY
+
+
+async def test_the_dispatcher_holds_an_ended_plans_targets_before_the_pass_runs(
+    h: Harness,
+) -> None:
+    """The grant ends; the post falls due before any billing pass has applied that: it is
+    held (not sent, not failed), the owner is told once, and renewal schedules it again."""
+    me = await on_pro(h)
+    post_id = await schedule(h, "Launch", Network.LINKEDIN, Network.X, when="in 31d")
+    h.clock.advance(31 * DAY)  # due now; the 30-day grant ended a day ago
+    before = len(h.messenger.sent)
+    await h.pipeline.run_until_idle()
+    assert await targets(h, post_id) == {
+        Network.LINKEDIN: (TargetState.DRAFT, True),
+        Network.X: (TargetState.DRAFT, True),
+    }
+    ended = [t for t in told(h)[before:] if "plan has ended" in t]
+    assert len(ended) == 1 and f"#{post_id}" in ended[0], told(h)[before:]
+    assert (await h.accounts.profile_for(h.actor().identity)).tier is Tier.FREE
+    assert h.services.billing_pass is not None
+    assert (await h.services.billing_pass.run()).lapsed == 0  # applied already
+    await h.pipeline.run_until_idle()
+    assert len([t for t in told(h) if "plan has ended" in t]) == 1
+    billing = h.services.billing
+    assert billing is not None
+    change = await billing.grant(me, Tier.PRO, days=30, reason="test")
+    assert [p.id for p in change.released.late] == [post_id]  # its time passed: ask first
+
+
+async def test_a_target_a_stopped_worker_had_claimed_is_held_too(
+    h: Harness, engine: AsyncEngine
+) -> None:
+    await on_pro(h)
+    post_id = await schedule(h, "Queued", Network.LINKEDIN, when="in 40d")
+    # A worker claimed it and stopped before sending (its lease runs for another minute).
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE targets SET state = 'queued', locked_by = 'gone-worker', "
+                "locked_until = :until WHERE post_id = :post"
+            ),
+            {"until": (h.clock.now() + 31 * DAY).replace(tzinfo=None), "post": post_id},
+        )
+    h.clock.advance(31 * DAY)
+    assert h.services.billing_pass is not None
+    assert (await h.services.billing_pass.run()).lapsed == 1
+    assert await targets(h, post_id) == {Network.LINKEDIN: (TargetState.DRAFT, True)}
+    async with h.uow() as uow:
+        post = await uow.posts.get(post_id)
+    assert post is not None and post.targets[Network.LINKEDIN].locked_by is None
+
+
+async def test_the_billing_pass_reads_every_page(h: Harness) -> None:
+    """More profiles than one page (100) end their plan and get their reminder in one pass."""
+    billing, billing_pass = h.services.billing, h.services.billing_pass
+    assert billing is not None and billing_pass is not None
+    users = [f"user{n:03d}" for n in range(105)]
+    for user in users:
+        await h.say("/start", user)
+        profile = await h.accounts.profile_for(h.actor(user).identity)
+        await billing.grant(profile.id, Tier.PRO, days=2, reason="test")
+    assert (await billing_pass.run()).reminded == len(users)
+    h.clock.advance(3 * DAY)
+    assert (await billing_pass.run()).lapsed == len(users)
+    for user in (users[0], users[-1]):
+        assert (await h.accounts.profile_for(h.actor(user).identity)).tier is Tier.FREE
+
+
+async def test_analytics_cadence_drops_to_frees_after_a_lapse(h: Harness) -> None:
+    me = await on_pro(h)
+    await h.compose("Measured", Network.LINKEDIN)
+    published = await h.tap(h.messenger.sent[-1][1], "Publish now")
+    assert published is not None
+    await h.pipeline.run_until_idle()
+    analytics = h.services.analytics
+    assert analytics is not None
+    await analytics.sync.sweep()
+
+    async def next_sync() -> timedelta:
+        async with h.uow() as uow:
+            (item,) = await uow.analytics.items(me, include_hidden=True)
+        assert item.next_sync_at is not None
+        return item.next_sync_at - h.clock.now()
+
+    assert await next_sync() == timedelta(hours=1)  # Pro: hourly
+    h.clock.advance(31 * DAY)  # the grant ran out
+    assert h.services.billing_pass is not None
+    assert (await h.services.billing_pass.run()).lapsed == 1
+    await analytics.sync.sweep()
+    assert await next_sync() == timedelta(hours=24)  # Free: daily
+
+
+async def test_an_upgrade_holds_nothing_free_scheduled(h: Harness) -> None:
+    """Instagram scheduled on Free (its own Instagram login) stays scheduled through an
+    upgrade, and goes out on the route it was scheduled with."""
+    await h.say("/start")
+    await h.connect(Network.INSTAGRAM)
+    post_id = await schedule(h, f"Photo\nmedia: {VIDEO}", Network.INSTAGRAM, when="in 5d")
+    billing = h.services.billing
+    assert billing is not None
+    change = await billing.grant(await ana_id(h), Tier.PRO, days=30, reason="test")
+    assert change.tier is Tier.PRO and change.held == []
+    assert await targets(h, post_id) == {Network.INSTAGRAM: (TargetState.SCHEDULED, False)}
+    h.clock.advance(5 * DAY)
+    await h.pipeline.run_until_idle()
+    assert await targets(h, post_id) == {Network.INSTAGRAM: (TargetState.PUBLISHED, False)}

@@ -77,6 +77,12 @@ class InMemoryBillingRepository:
         self._tx.write().events.add((source, event_id))
         return True
 
+    async def seen(self, source: str, event_id: str) -> bool:
+        return (source, event_id) in self._tx.read().events
+
+    async def forget_event(self, source: str, event_id: str) -> None:
+        self._tx.write().events.discard((source, event_id))
+
     async def profile_of(
         self, provider: Provider, *, customer_id: str = "", subscription_id: str = ""
     ) -> int | None:
@@ -92,11 +98,13 @@ class InMemoryBillingRepository:
             return pid
         return None
 
-    async def lapsing(self, now: datetime, *, base: Tier, limit: int) -> Sequence[int]:
+    async def lapsing(
+        self, now: datetime, *, base: Tier, limit: int, after: int = 0
+    ) -> Sequence[int]:
         tables = self._tx.read()
         found = []
         for pid, profile in sorted(self._profiles().items()):
-            if profile.tier is base:
+            if profile.tier is base or pid <= after:
                 continue
             sub = tables.subscriptions.get(pid)
             paying = sub is not None and sub.status in PAYING and sub.grants(now)
@@ -105,7 +113,9 @@ class InMemoryBillingRepository:
             found.append(pid)
         return found[:limit]
 
-    async def ending(self, now: datetime, until: datetime, *, limit: int) -> Sequence[int]:
+    async def ending(
+        self, now: datetime, until: datetime, *, limit: int, after: int = 0
+    ) -> Sequence[int]:
         tables = self._tx.read()
         found = set()
         for pid, sub in tables.subscriptions.items():
@@ -116,7 +126,7 @@ class InMemoryBillingRepository:
             for g in grants:
                 if g.grants(now) and g.ends_at is not None and g.ends_at <= until:
                     found.add(pid)
-        return sorted(found)[:limit]
+        return sorted(pid for pid in found if pid > after)[:limit]
 
     def load(self, profile: Profile) -> None:
         tables = self._tx.read()

@@ -10,8 +10,11 @@ class RecordingMessenger:
     def __init__(self) -> None:
         self.sent: list[tuple[ChatRef, Reply, MessageRef]] = []
         self.edits: list[tuple[MessageRef, Reply]] = []
+        self.unreachable = False  # True: every send fails, as a chat platform that is down
 
     async def send(self, chat: ChatRef, reply: Reply) -> MessageRef:
+        if self.unreachable:
+            raise ConnectionError("the chat cannot be reached")
         # Message ids count up from "1" across all chats, like one chat's message ids.
         ref = MessageRef(chat, str(len(self.sent) + 1))
         self.sent.append((chat, reply, ref))

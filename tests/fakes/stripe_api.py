@@ -54,6 +54,8 @@ class FakeStripe:
         app.router.add_post("/v1/checkout/sessions", self._checkout)
         app.router.add_post("/v1/billing_portal/sessions", self._portal)
         app.router.add_get("/v1/subscriptions/{id}", self._subscription)
+        app.router.add_delete("/v1/subscriptions/{id}", self._cancel)
+        app.router.add_get("/v1/prices/{id}", self._price)
         self._runner, port = await serve_local(app)
         self.url = f"http://127.0.0.1:{port}"
 
@@ -193,6 +195,38 @@ class FakeStripe:
         if sub_id not in self.subscriptions:
             return _error(404, "resource_missing", f"No such subscription: '{sub_id}'", "id")
         return web.json_response(self.subscription_json(sub_id))
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        """DELETE /v1/subscriptions/{id}: canceled at once; Stripe refuses a second cancel
+        of one canceled already (https://docs.stripe.com/api/subscriptions/cancel)."""
+        _, refused = await self._read(request)
+        if refused is not None:
+            return refused
+        sub_id = request.match_info["id"]
+        sub = self.subscriptions.get(sub_id)
+        if sub is None or sub["status"] == "canceled":
+            return _error(404, "resource_missing", f"No such subscription: '{sub_id}'", "id")
+        sub.update(status="canceled", canceled_at=int(time.time()))
+        return web.json_response(self.subscription_json(sub_id))
+
+    async def _price(self, request: web.Request) -> web.Response:
+        _, refused = await self._read(request)
+        if refused is not None:
+            return refused
+        price_id = request.match_info["id"]
+        if price_id not in self.prices:
+            return _error(404, "resource_missing", f"No such price: '{price_id}'", "id")
+        return web.json_response(
+            {
+                "id": price_id,
+                "object": "price",
+                "active": True,
+                "currency": "eur",
+                "unit_amount": 900,
+                "type": "recurring",
+                "recurring": {"interval": "month", "interval_count": 1},
+            }
+        )
 
     async def _read(self, request: web.Request) -> tuple[JSON, web.Response | None]:
         form = nested(await request.text())

@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.stripe_web import stripe_routes
 from bot.web import create_app
 from core.handlers import Actor
-from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Profile
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, MessageRef, Profile
 from core.replies import Reply
 from tests.fakes.clock import FixedClock
 from tests.fakes.messenger import RecordingMessenger
@@ -57,6 +57,17 @@ class Shop:
         reply = await self.services.postroom.handle_text(actor(user, kind), text)
         assert reply is not None
         return reply
+
+    async def tap(self, reply: Reply, label: str, user: str = "ana") -> Reply:
+        """Tap the button of `reply` whose label holds `label`, as `user`."""
+        data = next(
+            (b.callback_data for row in reply.buttons for b in row if label in b.label), None
+        )
+        assert data is not None, reply
+        who = actor(user)
+        answer = await self.services.postroom.handle_tap(who, data, MessageRef(who.chat, "1"))
+        assert answer is not None
+        return answer
 
     async def profile(self, user: str = "ana") -> Profile:
         async with self.services.uow() as uow:
