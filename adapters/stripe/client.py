@@ -61,12 +61,10 @@ class StripeHttpApi:
     async def subscription(self, subscription_id: str) -> StripeSubscription:
         try:
             found = await self._client.v1.subscriptions.retrieve_async(subscription_id)
-        except stripe.InvalidRequestError as e:
-            if e.code == "resource_missing":
-                raise StripeMissing(f"no subscription {subscription_id}") from None
-            raise _refused("subscriptions.retrieve", e) from None
         except stripe.StripeError as e:
-            raise _refused("subscriptions.retrieve", e) from None
+            raise _read_error(
+                "subscriptions.retrieve", f"subscription {subscription_id}", e
+            ) from None
         try:
             return read_subscription(found.to_dict())
         except BadEvent as e:
@@ -88,12 +86,8 @@ class StripeHttpApi:
         StripeMissing or StripeRefused."""
         try:
             found = await self._client.v1.prices.retrieve_async(price_id)
-        except stripe.InvalidRequestError as e:
-            if e.code == "resource_missing":
-                raise StripeMissing(f"no price {price_id}") from None
-            raise _refused("prices.retrieve", e) from None
         except stripe.StripeError as e:
-            raise _refused("prices.retrieve", e) from None
+            raise _read_error("prices.retrieve", f"price {price_id}", e) from None
         amount = found.unit_amount
         money = "?" if amount is None else f"{amount / 100:.2f} {found.currency}"
         every = found.recurring.interval if found.recurring is not None else "once"
@@ -101,6 +95,13 @@ class StripeHttpApi:
 
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]
+
+
+def _read_error(call: str, what: str, e: stripe.StripeError) -> StripeRefused:
+    """StripeMissing for an object Stripe does not have, else why it refused."""
+    if isinstance(e, stripe.InvalidRequestError) and e.code == "resource_missing":
+        return StripeMissing(f"no {what}")
+    return _refused(call, e)
 
 
 def _refused(call: str, e: stripe.StripeError) -> StripeRefused:
