@@ -94,3 +94,22 @@ async def test_admin_refund_of_an_unknown_identity(
     assert await run_cli("admin", "refund", "nobody") == 2
     assert "identity must look like" in capsys.readouterr().err
     assert paid.fake.calls_to("refundStarPayment") == []
+
+
+async def test_admin_show_and_revoke_for_a_star_subscriber(
+    paid: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (charge,) = paid.fake.stars.charges.values()
+    assert await run_cli("admin", "show", f"telegram:{ANA.id}") == 0
+    shown = dict(line.split(": ", 1) for line in capsys.readouterr().out.strip().splitlines())
+    assert shown["plan"] == "pro" and shown["provider"] == "telegram_stars"
+    assert shown["renews"] == "2026-12-24T10:00+00:00" and shown["ends"] == "-"
+    assert shown["posts this month"] == "0 of 1000"
+    assert shown["subscription"] == (
+        "telegram_stars active plan=pro period_end=2026-12-24T10:00+00:00 "
+        f"cancel_at_period_end=false customer={ANA.id} id={charge.charge_id}"
+    )
+    # Revoking grants leaves what the user pays for alone.
+    assert await run_cli("admin", "revoke", f"telegram:{ANA.id}") == 0
+    assert "is now Pro" in capsys.readouterr().out
+    assert paid.fake.calls_to("refundStarPayment") == []
