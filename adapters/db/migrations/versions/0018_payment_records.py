@@ -4,8 +4,8 @@ Handled events and Stars charges are kept with the owner cleared when a profile 
 (/forget), so a replayed event or charge stays a no-op; `subscriptions.state_at` is when the
 provider was in the stored state (an older state read later does not replace it).
 
-Revision ID: 0017_payment_records
-Revises: 0016_media_kits
+Revision ID: 0018_payment_records
+Revises: 0017_approvals
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_payment_records"
-down_revision: str | Sequence[str] | None = "0016_media_kits"
+revision: str = "0018_payment_records"
+down_revision: str | Sequence[str] | None = "0017_approvals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
