@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from core.billing import notices
-from core.billing.holds import Released, held_posts, hold, release
+from core.billing.holds import Released, held_posts, hold, reachable, release
 from core.errors import DomainError
 from core.model import (
     ChatKind,
@@ -312,15 +312,10 @@ class Billing:
     # --- the scheduled pass -------------------------------------------------------------
 
     async def refresh(self, profile_id: int) -> Change:
-        """Derive the tier again and apply it (a period that ended, a grant run out). Held
-        targets the tier reaches are released even when it did not change: the dispatcher
-        may have held one on a state a renewal replaced meanwhile."""
+        """Derive the tier again and apply it (a period that ended, a grant run out)."""
         async with self._uow() as uow:
             profile = await self._locked(uow, profile_id)
-            now = self._clock.now()
-            change = await self._apply(uow, profile, now)
-            if change.before is change.tier:
-                change.released = await release(uow, profile, self._policy, change.tier, now)
+            change = await self._apply(uow, profile, self._clock.now())
             await uow.commit()
         await self._tell(change, profile, True)
         return change
@@ -403,8 +398,16 @@ class Billing:
         await uow.billing.set_tier(profile.id, standing.tier)
         if _rank(standing.tier) < _rank(profile.tier):
             await hold(uow, profile, self._policy, standing.tier)
-            # With those the dispatcher held when it found the plan over before this pass.
-            change.held = await held_posts(uow, profile.id)
+            # With those the dispatcher held when it found the plan over before this pass
+            # (not a paused queue's posts the new tier still reaches: core.planning).
+            change.held = [
+                p
+                for p in await held_posts(uow, profile.id)
+                if any(
+                    t.held_due is not None and not reachable(self._policy, standing.tier, t)
+                    for t in p.targets.values()
+                )
+            ]
         # Only a lapse holds: an upgrade leaves what Free scheduled through its own login
         # (Instagram) to go out as scheduled, on the route it was scheduled with.
         change.released = await release(uow, profile, self._policy, standing.tier, now)
@@ -419,7 +422,6 @@ class Billing:
         for post in [*change.held, *change.released.scheduled]:
             await self._show(post)
         tz = profile.timezone
-        # The same tier: only held targets released (refresh), with their own news below.
         if _rank(change.tier) < _rank(change.before):
             change.told.append(notices.ended(change.before, change.tier, change.held))
         elif change.tier is not change.before:
