@@ -1,4 +1,4 @@
-"""The row of a Telegram Stars charge (migrations 0013_star_charges, 0019_payment_records)."""
+"""The row of a Telegram Stars charge (migrations 0013_star_charges, 0020_payment_records)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class StarChargeRow(Base):
 
     charge_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     # NULL once the profile is deleted (/forget): the charge id stays known, so a replay of
-    # it changes nothing for anyone (migration 0019_payment_records).
+    # it changes nothing for anyone (migration 0020_payment_records).
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))
     telegram_user: Mapped[str] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -140,7 +140,7 @@ class SubscriptionRow(Base):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
-    state_at: Mapped[datetime | None]  # the provider's time of this state (0019)
+    state_at: Mapped[datetime | None]  # the provider's time of this state (0020)
 
 
 class GrantRow(Base):
@@ -168,7 +168,7 @@ class BillingEventRow(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     # NULL for an event of nobody we know, or of a profile deleted since (/forget): the row
-    # stays, so a replayed event or charge stays a no-op (migration 0019_payment_records).
+    # stays, so a replayed event or charge stays a no-op (migration 0020_payment_records).
     profile_id: Mapped[int | None] = mapped_column(
         ForeignKey("profiles.id", ondelete="SET NULL"), index=True
     )

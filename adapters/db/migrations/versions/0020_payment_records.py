@@ -4,8 +4,8 @@ Handled events and Stars charges are kept with the owner cleared when a profile 
 (/forget), so a replayed event or charge stays a no-op; `subscriptions.state_at` is when the
 provider was in the stored state (an older state read later does not replace it).
 
-Revision ID: 0019_payment_records
-Revises: 0018_planning
+Revision ID: 0020_payment_records
+Revises: 0019_drafts
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_payment_records"
-down_revision: str | Sequence[str] | None = "0018_planning"
+revision: str = "0020_payment_records"
+down_revision: str | Sequence[str] | None = "0019_drafts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
