@@ -178,7 +178,9 @@ async def main(url: str, provider_file: Path, worker: str, hang: bool) -> None:
     engine = make_engine(url)
     uow = SqlUnitOfWorkFactory(make_session_factory(engine), Keyring({"k": os.urandom(32)}))
     services = bootstrap(
-        Settings(default_tier=Tier.FREE),
+        # Pro as the base tier: the test's profiles are made Pro directly, with no grant, and
+        # the dispatcher derives the tier again before sending (core.publishing.plan_gate).
+        Settings(default_tier=Tier.PRO),
         uow=uow,
         publishers={Route.AYRSHARE: FileProvider(provider_file, worker, hang=hang)},
         pipeline_config=PipelineConfig(worker=worker, **CONFIG),  # type: ignore[arg-type]
