@@ -4,8 +4,10 @@ A real `postroom run` process (uvicorn on 127.0.0.1, a port the OS picked, SQLit
 published kit with two networks, three measured posts and two weeks of followers; this process
 sends requests at a fixed rate (open loop: a request leaves on time whether or not the earlier
 ones were answered), over kept-alive connections (a new one when all are busy), for --seconds
-seconds after a 3 s warm-up, and times each answer. Rows: the full page (200), and a
-revalidation with If-None-Match (304). The target is p99 under 50 ms at 200 requests/s.
+seconds after a 3 s warm-up, and times each answer from the moment it was due to leave (so a
+sender that falls behind counts its lateness too: no coordinated omission). Rows: the full
+page (200), a revalidation with If-None-Match (304), and addresses no kit has (404, a new random
+one each request). The target is p99 under 50 ms at 200 requests/s.
 
 `python bench/kit_page.py [--rate 200] [--seconds 10]`.
 """
@@ -94,9 +96,13 @@ class Connection:
 async def load(
     port: int, path: str, rate: float, seconds: float, headers: dict[str, str]
 ) -> dict[str, object]:
-    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    """`path` may hold {n}: each request then asks for its own address (random slugs)."""
+
+    def request_for(n: int) -> bytes:
+        lines = [f"GET {path.format(n=n)} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
     # Oldest first, so every connection is used every few requests: one left idle for uvicorn's
     # keep-alive timeout (5 s) is closed by the server, and a browser would retry it anyway.
     idle: collections.deque[Connection] = collections.deque()
@@ -105,9 +111,9 @@ async def load(
     errors = 0
     kinds: dict[str, int] = {}
 
-    async def one() -> None:
+    async def one(due: float, request: bytes) -> None:
         nonlocal errors
-        started = time.perf_counter()
+        started = due  # when it should have left, not when the sender got to it
         try:
             connection: Connection | None = idle.popleft() if idle else None
             status = None
@@ -141,7 +147,7 @@ async def load(
             await asyncio.sleep(wait)
         else:
             late = max(late, -wait)
-        tasks.append(asyncio.create_task(one()))
+        tasks.append(asyncio.create_task(one(start + n / rate, request_for(n))))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
     for connection in idle:
@@ -193,6 +199,10 @@ async def main() -> None:
             rows = [
                 ("page (200)", await load(port, path, args.rate, args.seconds, {})),
                 ("revalidated (304)", await load(port, path, args.rate, args.seconds, revalidate)),
+                (
+                    "unknown address (404)",
+                    await load(port, "/kit/nobody-{n}", args.rate, args.seconds, {}),
+                ),
             ]
         finally:
             await bot.stop()
@@ -212,7 +222,12 @@ async def main() -> None:
             f"| {name} | {r['sent']:,} | {r['rate']:.0f}/s | {statuses} | {r['errors']} | "
             f"{r['p50']:.1f} ms | {r['p99']:.1f} ms | {r['max']:.1f} ms | {r['late']:.1f} ms |"
         )
-    met = all(float(r["p99"]) < TARGET_P99_MS for _, r in rows)  # type: ignore[arg-type]
+    # p99 counts the sender's lateness already; a run whose sender lagged past the target
+    # measured the sender, not the server, and does not pass either.
+    met = all(
+        float(r["p99"]) < TARGET_P99_MS and float(r["late"]) < TARGET_P99_MS  # type: ignore[arg-type]
+        for _, r in rows
+    )
     print(f"\np99 < {TARGET_P99_MS:.0f} ms: {'met' if met else 'NOT met'}")
 
 

@@ -8,9 +8,10 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from adapters.charts.card import KitCards
@@ -21,7 +22,7 @@ from adapters.kitpage.html import ICON, ICON_PATH, not_found_page
 from bot.settings import Settings
 from core.actions import Action
 from core.chat.entry import Postroom
-from core.mediakit.command import HELP_LINE, MediaKitCommands
+from core.mediakit.command import HELP_LINE, KIT_PATH, MediaKitCommands
 from core.mediakit.pages import KitPages
 from core.mediakit.ports import CardRenderer, KitHead
 from core.ports import Clock, UnitOfWorkFactory
@@ -50,6 +51,7 @@ _NOT_FOUND_HEADERS = _SECURITY | {
 @dataclass
 class _Entry:
     version: int
+    profile_id: int
     page: RenderedPage
     expires: float
 
@@ -71,14 +73,30 @@ class KitPageCache:
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
         self._heads: OrderedDict[str, tuple[KitHead | None, float]] = OrderedDict()
         self._flights: dict[int, asyncio.Task[RenderedPage | None]] = {}
+        # Every published address, read again after HEAD_TTL: a request for one that is not
+        # (a typo, a scan of random addresses) is answered without touching the database.
+        self._published: tuple[frozenset[str], float] | None = None
 
     def drop(self, kit_id: int) -> None:
         self._entries.pop(kit_id, None)
         # Changes are rare: forget every slug read, a renamed kit's old and new one included.
         self._heads.clear()
+        self._published = None
+
+    def drop_profile(self, profile_id: int) -> None:
+        """The profile's pages are rendered again on their next request (a post hidden, a
+        network disconnected: what the page shows changed without a kit change)."""
+        for kit_id in [k for k, e in self._entries.items() if e.profile_id == profile_id]:
+            del self._entries[kit_id]
 
     async def _head(self, slug: str) -> KitHead | None:
         now = self._now()
+        known_slugs = self._published
+        if known_slugs is None or now >= known_slugs[1]:
+            known_slugs = (await self._pages.published_slugs(), now + HEAD_TTL)
+            self._published = known_slugs
+        if slug not in known_slugs[0]:
+            return None
         known = self._heads.get(slug)
         if known is not None and now < known[1]:
             return known[0]
@@ -110,7 +128,9 @@ class KitPageCache:
             self.drop(kit_id)
             return None
         rendered = render_page(page)
-        self._entries[kit_id] = _Entry(page.kit.version, rendered, self._now() + self._ttl)
+        self._entries[kit_id] = _Entry(
+            page.kit.version, page.kit.profile_id, rendered, self._now() + self._ttl
+        )
         self._entries.move_to_end(kit_id)
         while len(self._entries) > MAX_PAGES:
             self._entries.popitem(last=False)
@@ -148,6 +168,9 @@ def build_mediakit(
     # In a team, only admins: a kit publishes the profile's numbers (core.roles).
     postroom.add_command("mediakit", commands.command, HELP_LINE, capability=Capability.MANAGE)
     postroom.add_tap(Action.MEDIAKIT, commands.tap, capability=Capability.MANAGE)
+    # Whatever the owner does in a chat (/hide, /unhide, /disconnect, /track …) may change
+    # what their page shows: it is rendered again on its next request (one read).
+    postroom.on_handled(cache.drop_profile)
     return MediaKit(commands, pages, cache)
 
 
@@ -159,6 +182,11 @@ def kit_routes(kit: MediaKit | None) -> list[BaseRoute]:
 
     async def page(request: Request) -> Response:
         slug = str(request.path_params["slug"])
+        if slug != slug.lower():
+            # Addresses are lower-case (check_slug), but people type them as they say them.
+            return RedirectResponse(
+                KIT_PATH + quote(slug.lower(), safe=""), status_code=308, headers=_SECURITY
+            )
         rendered = await cache.get(slug)
         if rendered is None:
             return Response(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.db.kit_tables import KitBlockRow, KitRow
 from core.mediakit.model import BlockKind, Kit, Theme
-from core.mediakit.ports import KitHead, SlugTaken
+from core.mediakit.ports import KitChanged, KitHead, SlugTaken
 
 _KINDS = {k.value: k for k in BlockKind}
 
@@ -76,6 +76,11 @@ class SqlKitStore:
             ).first()
         return None if found is None else KitHead(*found)
 
+    async def published_slugs(self) -> frozenset[str]:
+        async with self._sessions() as session:
+            found = await session.scalars(select(KitRow.slug).where(KitRow.published))
+            return frozenset(found)
+
     async def add(self, kit: Kit, *, make_current: bool) -> Kit:
         async with self._sessions() as session:
             if make_current:
@@ -121,7 +126,16 @@ class SqlKitStore:
                 "version": KitRow.version + 1,
             }
             try:
-                await session.execute(update(KitRow).where(KitRow.id == kit.id).values(values))
+                # Only over the version that was read: a change made meanwhile (another
+                # worker, another chat of the profile) is never silently written over.
+                done = await session.execute(
+                    update(KitRow)
+                    .where(KitRow.id == kit.id, KitRow.version == kit.version)
+                    .values(values)
+                )
+                if int(getattr(done, "rowcount", 0) or 0) != 1:
+                    await session.rollback()
+                    raise KitChanged(kit.id)
                 await session.execute(delete(KitBlockRow).where(KitBlockRow.kit_id == kit.id))
                 session.add_all(_block_rows(kit.id, kit.blocks))
                 await session.commit()

@@ -164,8 +164,9 @@ def render_page(page: KitPage) -> RenderedPage:
     style = _css(kit.theme)
     updated = NA
     if facts.updated_at is not None:
-        when = escape(format_short(facts.updated_at, facts.timezone))
-        updated = f'<time datetime="{facts.updated_at.isoformat()}">{when}</time>'
+        # In UTC: the owner's time zone says where they live, and they never put it on the kit.
+        when = escape(format_short(facts.updated_at, "UTC"))
+        updated = f'<time datetime="{facts.updated_at.isoformat()}">{when} UTC</time>'
     blocks = "".join(_block(kind, kit, facts) for kind in kit.blocks)
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -174,7 +175,7 @@ def render_page(page: KitPage) -> RenderedPage:
         f'<link rel="icon" href="{ICON_PATH}" type="image/svg+xml">'
         f"<title>{escape(facts.name)} — media kit</title>"
         f"<style>{style}</style></head><body><main>{blocks}"
-        f"<footer>Last updated {updated} ({escape(facts.timezone)})</footer>"
+        f"<footer>Last updated {updated}</footer>"
         "</main></body></html>"
     )
     body = html.encode()

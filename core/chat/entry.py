@@ -198,6 +198,7 @@ class Postroom(
         self._help_lines: list[str] = []
         self._menu: list[tuple[str, str]] = list(MENU)
         self._upload: UploadHandler | None = None
+        self._handled: list[Callable[[int], None]] = []
 
     def add_command(
         self,
@@ -240,6 +241,11 @@ class Postroom(
         self._taps[action] = handler
         if capability is not None:
             self._tap_needs[action] = capability
+
+    def on_handled(self, listener: Callable[[int], None]) -> None:
+        """Told the id of the profile every command, tap and file was handled for (what
+        keeps a copy of a profile's data, such as the kit's page cache, drops it)."""
+        self._handled.append(listener)
 
     def on_upload(self, handler: UploadHandler) -> None:
         """Plug in what takes a file a user sends (the CSV import); one handler at most."""
@@ -403,16 +409,22 @@ class Postroom(
             acting = None if team is None else await team()
             if acting is not None:
                 member, team_profile = acting
-                shown = await self._posting_line(member, await run(member, team_profile))
-                return seal(shown, team_profile.id, self._clock.now())
+                try:
+                    shown = await self._posting_line(member, await run(member, team_profile))
+                    return seal(shown, team_profile.id, self._clock.now())
+                finally:
+                    self._tell_handled(team_profile.id)
             profile = None if unknown is None else await self._accounts.find(actor.identity)
             if profile is None and unknown is not None and (answer := await unknown()):
                 return answer
             if profile is None:
                 profile = await self._accounts.profile_for(actor.identity, actor.name)
             # Every button answered is bound to whoever it answers (see `Seal`).
-            shown = await self._posting_line(actor, await run(actor, profile))
-            return seal(shown, profile.id, self._clock.now())
+            try:
+                shown = await self._posting_line(actor, await run(actor, profile))
+                return seal(shown, profile.id, self._clock.now())
+            finally:
+                self._tell_handled(profile.id)
         except DomainError as e:
             return refuse(str(e)) if tap else Reply(str(e))
         except PublishError as e:
@@ -422,6 +434,10 @@ class Postroom(
             # log; the user gets a calm answer and their data stays as it was.
             log.exception("handling an update from %s failed", actor.identity)
             return refuse(OOPS) if tap else Reply(OOPS)
+
+    def _tell_handled(self, profile_id: int) -> None:
+        for listener in self._handled:
+            listener(profile_id)
 
     # --- commands -----------------------------------------------------------------------
 

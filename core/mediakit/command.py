@@ -12,9 +12,9 @@ from core.actions import Action
 from core.commands import Command, ascii_number
 from core.errors import DomainError
 from core.handlers import Actor, profile_wide
+from core.mediakit.blocks import blocks_reply, rearranged
 from core.mediakit.facts import read_facts
 from core.mediakit.model import (
-    BLOCK_CODES,
     MAX_CONTACT,
     MAX_KITS,
     MAX_TEXT,
@@ -24,7 +24,7 @@ from core.mediakit.model import (
     parse_theme,
     slug_from,
 )
-from core.mediakit.ports import CardRenderer, KitStore, SlugTaken
+from core.mediakit.ports import CardRenderer, KitChanged, KitStore, SlugTaken
 from core.metrics import format_count, format_rate
 from core.model import MessageRef, Profile
 from core.ports import Clock, UnitOfWorkFactory
@@ -43,8 +43,10 @@ USAGE = (
 )
 NOT_YOURS = "That media kit isn't yours, or it no longer exists. Send /mediakit."
 # Characters that would let a kit's text pretend to be something else on the page: control
-# characters (newlines stay), and the bidirectional overrides and isolates (Unicode TR #9).
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# characters (newlines stay), and the bidirectional marks, overrides and isolates (Unicode
+# TR #9: LRM, RLM, ALM too, which are invisible and reorder what follows them).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CHANGED = "The kit was changed from somewhere else at the same moment; nothing was saved. "
 
 
 def _clean(text: str) -> str:
@@ -101,10 +103,10 @@ class MediaKitCommands:
             case "slug":
                 return await self._rename(kit, rest)
             case "blocks":
-                return self.blocks(kit)
+                return blocks_reply(kit)
             case "theme":
                 theme = parse_theme(rest, kit.theme)
-                kit = await self._save(replace(kit, theme=theme))
+                kit = await self._save(kit, lambda k: replace(k, theme=theme))
                 return Reply(
                     f"🎨 {kit.slug}: colour {theme.primary}, corners {theme.radius} px."
                     + self._page_note(kit)
@@ -159,7 +161,7 @@ class MediaKitCommands:
         if kit.published == on:
             state = "already published" if on else "not published"
             return Reply(f"The page of {kit.slug} is {state}.{self._page_note(kit)}")
-        kit = await self._save(replace(kit, published=on))
+        kit = await self._save(kit, lambda k: replace(k, published=on))
         if on:
             note = ""
             if self._public is None:
@@ -180,7 +182,7 @@ class MediaKitCommands:
         if slug == kit.slug:
             return Reply(f"The kit's address is {slug} already.{self._page_note(kit)}")
         old = kit.slug
-        kit = await self._save(replace(kit, slug=slug))
+        kit = await self._save(kit, lambda k: replace(k, slug=slug))
         gone = f" The old address {old} no longer works." if kit.published else ""
         return Reply(f"🔗 The kit's address is now {slug}.{gone}{self._page_note(kit)}")
 
@@ -202,15 +204,18 @@ class MediaKitCommands:
             )
         if raw.lower() != "clear" and not words:
             raise DomainError(f"That {kind.label.lower()} has nothing I can show.")
-        blocks = kit.blocks
-        if words and kind not in blocks:
-            blocks = (*blocks, kind)
-        if not words:
-            blocks = tuple(b for b in blocks if b is not kind)
-        if kind is BlockKind.TEXT:
-            kit = await self._save(replace(kit, blocks=blocks, text=words))
-        else:
-            kit = await self._save(replace(kit, blocks=blocks, contact=words))
+
+        def change(k: Kit) -> Kit:
+            blocks = k.blocks
+            if words and kind not in blocks:
+                blocks = (*blocks, kind)
+            if not words:
+                blocks = tuple(b for b in blocks if b is not kind)
+            if kind is BlockKind.TEXT:
+                return replace(k, blocks=blocks, text=words)
+            return replace(k, blocks=blocks, contact=words)
+
+        kit = await self._save(kit, change)
         done = f"{kind.label} set." if words else f"{kind.label} cleared, its block removed."
         return Reply(f"✏️ {done}{self._page_note(kit)}")
 
@@ -276,26 +281,6 @@ class MediaKitCommands:
 
     # --- blocks ------------------------------------------------------------------------------
 
-    def blocks(self, kit: Kit, *, edit: bool = False, toast: str | None = None) -> Reply:
-        lines = [f"🧩 Blocks of {kit.slug}, top to bottom:"]
-        rows: list[tuple[Button, ...]] = []
-        for n, kind in enumerate(kit.blocks, 1):
-            lines.append(f"{n}. {kind.label}")
-            rows.append(
-                (
-                    Button(f"↑ {kind.label}", Action.MEDIAKIT, f"{kit.id}:u{kind.code}"),
-                    Button("↓", Action.MEDIAKIT, f"{kit.id}:d{kind.code}"),
-                    Button("✕", Action.MEDIAKIT, f"{kit.id}:r{kind.code}"),
-                )
-            )
-        if not kit.blocks:
-            lines.append("(none: the page is empty)")
-        absent = [k for k in BlockKind if k not in kit.blocks]
-        adds = [Button(f"+ {k.label}", Action.MEDIAKIT, f"{kit.id}:a{k.code}") for k in absent]
-        rows += [tuple(adds[i : i + 3]) for i in range(0, len(adds), 3)]
-        lines.append("Custom text and contact: /mediakit text <…> · /mediakit contact <…>")
-        return Reply("\n".join(lines), buttons=tuple(rows), edit=edit, toast=toast)
-
     async def tap(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None
     ) -> Reply:
@@ -306,34 +291,22 @@ class MediaKitCommands:
         if kit is None or kit.profile_id != profile.id:
             raise DomainError(NOT_YOURS)
         if op == "b":
-            return self.blocks(kit)
+            return blocks_reply(kit)
         if op in ("+", "-"):
             return await self._publish(kit, op == "+")
-        kind = BLOCK_CODES.get(op[1:]) if len(op) == 2 else None
-        if kind is None or op[0] not in "arud":
-            raise DomainError("This button is broken. Send /mediakit blocks.")
-        blocks = list(kit.blocks)
-        if op[0] == "a":
-            if kind in blocks:
-                return self.blocks(kit, edit=True, toast=f"{kind.label} is on the kit already.")
-            words = kit.text if kind is BlockKind.TEXT else kit.contact
-            if kind in (BlockKind.TEXT, BlockKind.CONTACT) and not words:
-                which = "text" if kind is BlockKind.TEXT else "contact"
-                raise DomainError(f"Set it first: /mediakit {which} <words>.")
-            blocks.append(kind)
-        elif kind not in blocks:
-            return self.blocks(kit, edit=True, toast=f"{kind.label} isn't on the kit.")
-        elif op[0] == "r":
-            blocks.remove(kind)
-        else:
-            at = blocks.index(kind)
-            to = at - 1 if op[0] == "u" else at + 1
-            if not 0 <= to < len(blocks):
-                where = "first" if op[0] == "u" else "last"
-                return self.blocks(kit, edit=True, toast=f"{kind.label} is {where} already.")
-            blocks[at], blocks[to] = blocks[to], blocks[at]
-        kit = await self._save(replace(kit, blocks=tuple(blocks)))
-        return self.blocks(kit, edit=True, toast="Saved.")
+        blocks = rearranged(kit, op)
+        if isinstance(blocks, str):
+            return blocks_reply(kit, edit=True, toast=blocks)
+        shown, moved = kit.blocks, blocks
+
+        def arranged(k: Kit) -> Kit:
+            # The move was worked out on the blocks as shown: over others it means nothing.
+            if k.blocks != shown:
+                raise DomainError(CHANGED + "Send /mediakit blocks.")
+            return replace(k, blocks=moved)
+
+        kit = await self._save(kit, arranged)
+        return blocks_reply(kit, edit=True, toast="Saved.")
 
     # --- storage -----------------------------------------------------------------------------
 
@@ -357,10 +330,20 @@ class MediaKitCommands:
                 slug = f"{slug[:24]}-{secrets.token_hex(3)}" if attempt < 2 else slug
         raise DomainError("I couldn't find a free address for your kit; please try again.")
 
-    async def _save(self, kit: Kit) -> Kit:
-        try:
-            saved = await self._kits.save(replace(kit, updated_at=self._clock.now()))
-        except SlugTaken as e:
-            raise DomainError(f"The address {e.slug!r} is taken; pick another.") from None
-        self._changed(saved.id)
-        return saved
+    async def _save(self, kit: Kit, change: Callable[[Kit], Kit]) -> Kit:
+        """`change` applied to `kit` and stored; when another change came first, applied
+        again to the kit as it is now, so neither is lost (an unpublish stays unpublished)."""
+        for _ in range(3):
+            try:
+                saved = await self._kits.save(replace(change(kit), updated_at=self._clock.now()))
+            except SlugTaken as e:
+                raise DomainError(f"The address {e.slug!r} is taken; pick another.") from None
+            except KitChanged:
+                fresh = await self._kits.get(kit.id)
+                if fresh is None:
+                    raise DomainError(NOT_YOURS) from None
+                kit = fresh
+                continue
+            self._changed(saved.id)
+            return saved
+        raise DomainError(CHANGED + "Please send it again.")

@@ -51,8 +51,7 @@ class KitFacts:
     posts: int
     growth: ChartSeries  # followers a day per network
     top: tuple[TopPost, ...]
-    updated_at: datetime | None  # the newest number shown
-    timezone: str = "UTC"
+    updated_at: datetime | None  # the newest number shown (UTC: the owner's zone is private)
 
 
 def _top(items: Sequence[AnalyticsItem]) -> tuple[TopPost, ...]:
@@ -102,11 +101,20 @@ def _latest_followers(accounts: Sequence[AccountSnapshot]) -> dict[Network, int]
 async def read_facts(uow: UnitOfWork, profile: Profile, now: datetime) -> KitFacts:
     """The kit's numbers as of the latest refresh (the sync keeps them on the tier's cadence)."""
     since = now - timedelta(days=DAYS)
-    items = list(await uow.analytics.items(profile.id, posted_since=since))
+    # Numbers typed in with /track are the owner's word, not measured: a kit shows brands
+    # only what the networks reported.
+    items = [i for i in await uow.analytics.items(profile.id, posted_since=since) if i.auto_sync]
     first, last = since.date(), now.date()
-    accounts = list(await uow.analytics.account_history(profile.id, since=first, until=last))
+    # Only the accounts the profile has now (a broken one too, until reconnected or
+    # removed): a network the owner disconnected leaves the kit at once, numbers and all.
+    linked = set(profile.connections)
+    accounts = [
+        a
+        for a in await uow.analytics.account_history(profile.id, since=first, until=last)
+        if a.network in linked
+    ]
     followers = _latest_followers(accounts)
-    shown = sorted(set(profile.connected()) | set(followers), key=lambda n: n.rank)
+    shown = sorted(linked, key=lambda n: n.rank)
     networks = tuple(
         NetworkFacts(
             n,
@@ -130,5 +138,4 @@ async def read_facts(uow: UnitOfWork, profile: Profile, now: datetime) -> KitFac
         growth=_growth(accounts, first, last),
         top=_top(items),
         updated_at=max(stamps) if stamps else None,
-        timezone=profile.timezone,
     )

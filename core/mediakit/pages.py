@@ -33,6 +33,9 @@ class KitPages:
         found = await self._kits.head(slug)
         return found if found is not None and found.published else None
 
+    async def published_slugs(self) -> frozenset[str]:
+        return await self._kits.published_slugs()
+
     async def page(self, kit_id: int) -> KitPage | None:
         kit = await self._kits.get(kit_id)
         if kit is None or not kit.published:

@@ -9,7 +9,7 @@ from typing import Protocol
 from core.mediakit.facts import KitFacts
 from core.mediakit.model import Kit
 
-__all__ = ["CardRenderer", "KitHead", "KitStore", "SlugTaken"]
+__all__ = ["CardRenderer", "KitChanged", "KitHead", "KitStore", "SlugTaken"]
 
 
 class SlugTaken(Exception):
@@ -18,6 +18,10 @@ class SlugTaken(Exception):
     def __init__(self, slug: str) -> None:
         super().__init__(slug)
         self.slug = slug
+
+
+class KitChanged(Exception):
+    """The kit was changed (or deleted) since it was read: nothing was saved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +47,18 @@ class KitStore(Protocol):
         """One small read by slug (every page request makes it)."""
         ...
 
+    async def published_slugs(self) -> frozenset[str]:
+        """The address of every published kit (the page cache answers unknown ones from it)."""
+        ...
+
     async def add(self, kit: Kit, *, make_current: bool) -> Kit:
         """Store a new kit (its `id` is ignored) and return it with its id; raises SlugTaken."""
         ...
 
     async def save(self, kit: Kit) -> Kit:
         """Persist slug, published, theme, blocks, text, contact and updated_at, one version
-        up (returned); raises SlugTaken."""
+        up (returned), if the stored kit is still at `kit.version`; raises KitChanged when it
+        is not (another change came first: re-read and apply again), SlugTaken."""
         ...
 
     async def make_current(self, profile_id: int, kit_id: int) -> None:

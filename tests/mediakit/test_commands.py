@@ -148,6 +148,8 @@ async def test_text_and_contact_limits(world: KitWorld) -> None:
     over = await world.say("/mediakit contact " + "y" * 201)
     assert "the most is 200" in over.text
     assert "nothing I can show" in (await world.say("/mediakit text \u202e\u0007")).text
+    # The invisible direction marks (LRM, RLM, ALM) go too: nothing left, nothing to show.
+    assert "nothing I can show" in (await world.say("/mediakit text \u200e\u200f\u061c")).text
     done = await world.say("/mediakit text Baker in Lisbon")
     assert "Custom text set" in done.text
     listed = await world.say("/mediakit blocks")
