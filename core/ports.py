@@ -325,6 +325,13 @@ class PublishRequest:
     # ignore it.
     checkpoint: Checkpoint | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # One request carries one text: a group whose versions differ would send the first
+        # network's text to the others (the pipeline groups by text; a send never follows an
+        # edit, core.chat.base.require_draft). Loud rather than a wrong post.
+        texts = {self.post.text_for(n) for n in self.networks}
+        assert len(texts) <= 1, f"post {self.post.id}: one request, {len(texts)} texts"
+
     @property
     def text(self) -> str:
         """The one text of this request: its networks share it (the pipeline sends one

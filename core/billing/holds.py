@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core import limits
+from core.approval_ports import Status
 from core.model import Post, Profile, Target, Tier
 from core.policy import Policy
 from core.ports import UnitOfWork
@@ -22,6 +24,8 @@ class Released:
     scheduled: list[Post] = field(default_factory=list)  # due later: scheduled again
     late: list[Post] = field(default_factory=list)  # all draft, fell due while held: ask
     failed: list[tuple[Post, list[Target]]] = field(default_factory=list)  # partly out: Retry
+    # No longer fit to go as held (a network's limits, an approval): drafts again, and why.
+    unfit: list[tuple[Post, list[str]]] = field(default_factory=list)
 
 
 def reachable(policy: Policy, tier: Tier, target: Target) -> bool:
@@ -73,6 +77,11 @@ async def release(
         post = await uow.posts.lock(found.id)
         if post is None:
             continue
+        if post.state is PostState.DRAFT and (problems := await unfit(uow, post)):
+            unhold(post)
+            result.unfit.append((post, problems))
+            await uow.posts.save(post)
+            continue
         late: list[Target] = []
         for t in post.targets.values():
             if not _releasable(policy, tier, t):
@@ -101,6 +110,34 @@ async def release(
             result.scheduled.append(post)
         await uow.posts.save(post)
     return result
+
+
+async def unfit(uow: UnitOfWork, post: Post) -> list[str]:
+    """Why a held post may not go out as it was scheduled: what Publish and Schedule would
+    refuse of it now (each network's limits, for its own version), and a change since its
+    approval. Empty when it may be released."""
+    problems: list[str] = []
+    for t in post.ordered_targets():
+        if t.held_due is not None:
+            problems += limits.problems(t.network, post.text_for(t.network), post.media)
+    setting = await uow.approvals.setting(post.profile_id)
+    if setting is not None and setting.required:
+        request = await uow.approvals.request(post.id)
+        if (
+            request is not None
+            and request.status is Status.APPROVED
+            and request.decided_at is not None
+            and post.edited_at is not None
+            and post.edited_at > request.decided_at
+        ):
+            problems.append("It was edited after it was approved: Schedule sends it for approval.")
+    return problems
+
+
+def unhold(post: Post) -> None:
+    """A held post back to an ordinary draft, out of the queue's and the plan's hold."""
+    for t in post.targets.values():
+        t.held_due = None
 
 
 def _holdable(policy: Policy, tier: Tier, t: Target) -> bool:

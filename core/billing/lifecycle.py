@@ -429,6 +429,8 @@ class Billing:
         for post in change.released.late:
             due = min((t.due_at or post.created_at for t in post.targets.values()), default=None)
             change.told.append(notices.late(post, post.scheduled_at or due, tz))
+        for post, problems in change.released.unfit:
+            change.told.append(notices.unfit(post, problems, "while your plan had ended"))
         for post, failed in change.released.failed:
             await self._show(post)
             change.told.append(failure_notice(post, failed))

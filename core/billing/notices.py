@@ -60,6 +60,17 @@ def late(post: Post, due: datetime | None, tz: str) -> Reply:
     )
 
 
+def unfit(post: Post, problems: Sequence[str], why: str) -> Reply:
+    """A held post not released (`why`: what held it) because it may not go as it is."""
+    return Reply(
+        f"⚠️ Post #{post.id} was held {why}, and was not scheduled again: "
+        + " ".join(problems)
+        + f" It is a draft now: fix it, then Publish or Schedule.\n"
+        f"{views.clip(post.text) or '(media only)'}",
+        buttons=waiting_buttons(post),
+    )
+
+
 def ending(standing: Standing, tz: str, losing: Sequence[Network]) -> Reply:
     """The one reminder three days before a plan that does not renew ends."""
     assert standing.ends_at is not None

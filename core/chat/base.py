@@ -192,6 +192,25 @@ def require_draft(post: Post) -> None:
         raise DomainError(already(post))
 
 
+async def require_editable(uow: UnitOfWork, post: Post) -> None:
+    """A draft that may be changed: not one held by a paused queue or a lapsed plan, which
+    is released as it was scheduled (and approved) without Publish or Schedule again."""
+    require_draft(post)
+    if not any(t.held_due is not None for t in post.targets.values()):
+        return
+    if await uow.planning.paused(post.profile_id) and post.id in await uow.planning.queued(
+        post.profile_id
+    ):
+        raise DomainError(
+            f"Post #{post.id} is held in the paused queue; /queue resume or take it out first "
+            "(publish it now, schedule it by time, or delete it)."
+        )
+    raise DomainError(
+        f"Post #{post.id} is held until your plan is renewed, to go out as it was scheduled; "
+        "renew first, or delete it and write it again."
+    )
+
+
 def already(post: Post) -> str:
     if post.state is PostState.SCHEDULED and post.scheduled_at is None:
         # Publish now (or a retry) waiting for the worker: it is going out, not scheduled.

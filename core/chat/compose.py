@@ -9,8 +9,8 @@ from core import limits, views
 from core.actions import Action
 from core.approval_ports import ApprovalRequest
 from core.approvals import cards
-from core.chat.base import already, int_arg, parse_network, require_draft
-from core.chat.focus import opened_draft
+from core.chat.base import already, int_arg, parse_network, require_draft, require_editable
+from core.chat.focus import focus_on, opened_draft, own_recent, working_draft
 from core.chat.submit import SubmitFlow
 from core.commands import Command, split_media
 from core.errors import DomainError
@@ -85,8 +85,16 @@ class ComposeFlow(SubmitFlow):
         )
         async with self._uow() as uow:
             post = await uow.posts.add(post)
+            # What they compose is what their /edit, /version and /schedule act on next,
+            # whatever a team mate composes in the same chat.
+            await focus_on(uow, actor, profile, post)
             await uow.commit()
         return views.composer(post, profile, self._policy, unavailable)
+
+    async def working_draft(self, actor: Actor, profile: Profile) -> Post | None:
+        """The draft this actor's commands without an id act on here (for /templates save)."""
+        async with self._uow() as uow:
+            return await working_draft(uow, actor, profile)
 
     async def _schedule_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
@@ -111,6 +119,7 @@ class ComposeFlow(SubmitFlow):
         async with self._uow() as uow:
             opened = await opened_draft(uow, actor, profile)
             recent = await uow.posts.recent(profile.id, origin=actor.chat, limit=RECENT)
+            recent = await own_recent(uow, actor, profile, list(recent))
         if opened is not None:
             return await self._schedule(actor, profile, opened.id, when, None, note=note)
         # The post the user is working on is their latest one: a draft is scheduled, one
@@ -142,7 +151,7 @@ class ComposeFlow(SubmitFlow):
             post = await self._own_post_in(
                 uow, actor, profile, int_arg(post_arg, "post"), lock=True
             )
-            require_draft(post)
+            await require_editable(uow, post)
             route = self._policy.route(profile.tier, network)
             if reason := self._unavailable(profile).get(network):
                 return refuse(reason)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from core import limits, views
-from core.chat.base import Flow, int_arg, parse_network, require_draft
+from core.chat.base import Flow, int_arg, parse_network, require_editable
 from core.chat.focus import focus_on, working_draft
 from core.commands import Command, split_media
 from core.errors import DomainError
@@ -175,7 +175,7 @@ class DraftEditFlow(Flow):
         # Locked and checked under the lock: a Publish now at the same moment goes first (and
         # this refuses) or sees this change.
         post = await self._own_post_in(uow, actor, profile, post_id, lock=True)
-        require_draft(post)
+        await require_editable(uow, post)
         return post
 
     async def _saved(

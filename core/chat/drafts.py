@@ -7,7 +7,13 @@ import logging
 
 from core import limits, views
 from core.actions import Action
-from core.chat.base import PAGE_SIZE, int_arg, parse_network, require_draft
+from core.chat.base import (
+    PAGE_SIZE,
+    int_arg,
+    parse_network,
+    require_draft,
+    require_editable,
+)
 from core.chat.draft_edits import DraftEditFlow, target_text
 from core.chat.focus import focus_on
 from core.chat_ports import Awaiting, DraftFocus
@@ -123,7 +129,7 @@ class DraftFlow(DraftEditFlow):
         post_id = int_arg(arg.partition(":")[0], "post")
         async with self._uow() as uow:
             post = await self._own_post_in(uow, actor, profile, post_id)
-            require_draft(post)
+            await require_editable(uow, post)
             if network is not None:
                 target_text(post, network)
             now = self._clock.now()

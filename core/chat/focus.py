@@ -16,14 +16,16 @@ AWAIT_FOR = timedelta(minutes=10)
 
 
 async def opened_draft(uow: UnitOfWork, actor: Actor, profile: Profile) -> Post | None:
-    """The draft `actor` opened in this chat, while it is still a draft and no post was made
-    in the chat since it was opened (a new /post is what they work on then)."""
+    """The draft `actor` opened or composed in this chat, while it is still a draft. In a
+    private chat a post made there since (by another way in, e.g. an import) is what they
+    work on then; in a shared chat a team mate's post never takes their focus."""
     focus = await uow.drafts.get(profile.id, actor.identity, actor.chat)
     if focus is None:
         return None
-    recent = await uow.posts.recent(profile.id, origin=actor.chat, limit=1)
-    if recent and recent[0].id > focus.newest:
-        return None
+    if actor.chat.private:
+        recent = await uow.posts.recent(profile.id, origin=actor.chat, limit=1)
+        if recent and recent[0].id > focus.newest:
+            return None
     post = await uow.posts.get(focus.post_id)
     if post is None or post.profile_id != profile.id or post.state is not PostState.DRAFT:
         return None
@@ -34,10 +36,24 @@ async def opened_draft(uow: UnitOfWork, actor: Actor, profile: Profile) -> Post 
 
 
 async def working_draft(uow: UnitOfWork, actor: Actor, profile: Profile) -> Post | None:
-    """The draft a command without a post id acts on: the opened one, else the latest."""
-    return await opened_draft(uow, actor, profile) or await uow.posts.latest_draft(
-        profile.id, origin=actor.chat
-    )
+    """The draft a command without a post id acts on: the opened one, else (in a private
+    chat, where every post is theirs) the latest. Posts record no author, so in a shared chat
+    only the user's own focus says which draft is theirs: none, and they name a #id."""
+    opened = await opened_draft(uow, actor, profile)
+    if opened is not None or not actor.chat.private:
+        return opened
+    return await uow.posts.latest_draft(profile.id, origin=actor.chat)
+
+
+async def own_recent(
+    uow: UnitOfWork, actor: Actor, profile: Profile, recent: list[Post]
+) -> list[Post]:
+    """Of the chat's recent posts, those a command without an id may pick for `actor`: all
+    in a private chat; in a shared chat only the one they last composed or opened there."""
+    if actor.chat.private:
+        return recent
+    focus = await uow.drafts.get(profile.id, actor.identity, actor.chat)
+    return [p for p in recent if focus is not None and p.id == focus.post_id]
 
 
 async def focus_on(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from core.handlers import Actor
-from core.model import MessageRef, Profile
+from core.model import MessageRef, Post, Profile
 from core.ports import Also
 from core.replies import Reply
 
@@ -17,6 +17,10 @@ class Composer(Protocol):
     async def new_draft(
         self, actor: Actor, profile: Profile, text: str, media: tuple[str, ...]
     ) -> Reply: ...
+
+    async def working_draft(self, actor: Actor, profile: Profile) -> Post | None:
+        """The draft the actor's commands without an id act on (core.chat.focus)."""
+        ...
 
     async def schedule_draft(
         self,

@@ -10,6 +10,8 @@ from datetime import datetime
 
 from core import views
 from core.actions import Action
+from core.billing import notices as hold_notices
+from core.billing.holds import unfit, unhold
 from core.commands import Command, ascii_number
 from core.errors import DomainError
 from core.handlers import MAX_POST_ID, Actor, profile_wide, reach, refuse, require
@@ -358,9 +360,17 @@ class QueueCommands:
             fresh = await uow.profiles.get(profile.id) or profile  # the tier as it is now
             back: list[Post] = []
             late: list[tuple[Post, datetime]] = []
+            refused: list[tuple[Post, list[str]]] = []
             for q in await _queue(uow, profile.id):
                 post = await uow.posts.lock(q.post.id) if q.held else None
                 if post is None:
+                    continue
+                # Released without Publish or Schedule: what they would refuse is refused here.
+                if problems := await unfit(uow, post):
+                    unhold(post)
+                    await uow.posts.save(post)
+                    await uow.planning.dequeue([post.id])
+                    refused.append((post, problems))
                     continue
                 outcome = release(post, self._policy, fresh.tier, now)
                 if outcome is None:
@@ -380,8 +390,15 @@ class QueueCommands:
                 "Due while it was paused, so not sent (each waits for you: publish it now or "
                 "delete it): " + ", ".join(f"#{p.id}" for p, _ in late) + "."
             )
-        for post, due in late:
-            notice = _late(post, due, profile.timezone)
+        if refused:
+            lines.append(
+                "Not scheduled again, as they no longer fit (each is a draft now, its author "
+                "is told why): " + ", ".join(f"#{p.id}" for p, _ in refused) + "."
+            )
+        notes = [(p, _late(p, due, profile.timezone)) for p, due in late] + [
+            (p, hold_notices.unfit(p, why, "in the paused queue")) for p, why in refused
+        ]
+        for post, notice in notes:
             if self._notifier is not None:
                 await self._notifier.notify(post, notice)
         return Reply("\n".join(lines))

@@ -17,7 +17,6 @@ from core.planning_ports import Template
 from core.ports import Clock, UnitOfWorkFactory
 from core.replies import Button, Reply, code
 from core.roles import Capability
-from core.states import PostState
 from core.when import zone
 
 MAX_TEMPLATES = 50  # per profile
@@ -115,9 +114,10 @@ class TemplateCommands:
 
     async def _save(self, actor: Actor, profile: Profile, name: str) -> Reply:
         key = _name(name)
+        # The draft they opened or composed here, as /edit takes it (in a team's chat never a
+        # team mate's).
+        draft = await self._composer.working_draft(actor, profile)
         async with self._uow() as uow:
-            recent = await uow.posts.recent(profile.id, origin=actor.chat, limit=1)
-            draft = recent[0] if recent and recent[0].state is PostState.DRAFT else None
             if draft is None:
                 raise DomainError(
                     "No draft here to save: compose one with /post <text>, then send "
@@ -144,8 +144,14 @@ class TemplateCommands:
             await uow.commit()
         names = placeholders.used(saved.text)
         filled = f" Filled in at use: {', '.join(names)}." if names else ""
+        versions = ", ".join(n.label for n in draft.versions())
+        dropped = (
+            f" Its own texts for {versions} are not kept: a template has one text."
+            if versions
+            else ""
+        )
         return Reply(
-            f"Saved draft #{draft.id} as the template {key!r}.{filled} "
+            f"Saved draft #{draft.id} as the template {key!r}.{filled}{dropped} "
             f"Use it with {code('/templates use ' + key)}."
         )
 

@@ -167,3 +167,18 @@ async def test_templates_are_the_profiles_own(h: Harness) -> None:
     by_name = await h.say("/templates use secret")
     assert by_name.text == "You have no template called 'secret'. /templates lists yours."
     assert "secret" in (await h.say("/templates", user="bob")).text  # Bob's is still there
+
+
+async def test_save_takes_the_opened_draft_and_says_versions_are_not_kept(h: Harness) -> None:
+    await h.compose("First draft", FB, Network.LINKEDIN)
+    await h.say("/version linkedin First, for LinkedIn")
+    await h.compose("Second draft", FB)
+    await h.say("/draft 1")  # opened: /templates save takes it, not the newest
+    saved = await h.say("/templates save first")
+    assert saved.text.startswith("Saved draft #1 as the template 'first'."), saved.text
+    assert "Its own texts for LinkedIn are not kept" in saved.text, saved.text
+    await h.say("/templates use first")
+    assert await latest_text(h) == "First draft"
+    # The template's new draft (#3) is the one in hand now; it has no versions to mention.
+    plain = await h.say("/templates save again")
+    assert plain.text.startswith("Saved draft #3") and "not kept" not in plain.text, plain.text

@@ -320,3 +320,14 @@ def test_parse_fail_spec_names_an_unknown_mode_and_the_allowed_ones() -> None:
 def test_parse_fail_spec_refuses_empty_modes_and_repeats(text: str) -> None:
     with pytest.raises(ValueError, match="POSTROOM_SANDBOX_FAIL"):
         parse_fail_spec(text)
+
+
+def test_a_request_refuses_networks_with_different_versions() -> None:
+    post = make_post((Network.X, Network.LINKEDIN), text="Main text")
+    post.targets[Network.X].text = "Short for X"
+    assert request(post, networks=(Network.LINKEDIN,)).text == "Main text"
+    assert request(post, networks=(Network.X,)).text == "Short for X"
+    with pytest.raises(AssertionError, match="2 texts"):
+        request(post)
+    post.targets[Network.LINKEDIN].text = "Short for X"  # the same version: one text
+    assert request(post).text == "Short for X"
