@@ -22,6 +22,7 @@ from core.errors import DomainError
 from core.graphemes import visible
 from core.handlers import MAX_POST_ID, Actor, reach, refuse, require
 from core.model import MessageRef, Post, Profile
+from core.planning.holding import hold
 from core.ports import UnitOfWork
 from core.replies import Reply, code
 from core.roles import Capability
@@ -115,6 +116,10 @@ class ApprovalFlow(ComposeFlow):
                 # unlinked, the month's posts used up) is said here, and nothing moves.
                 await self._ready_to_send(uow, profile, post, request.publish_at or now)
                 rounds.approve(post, request, now)
+                # Added to the queue before approval: a pause since holds it like the rest.
+                pid = post.profile_id
+                if await uow.planning.paused(pid) and post.id in await uow.planning.queued(pid):
+                    hold(post)
             else:
                 rounds.send_back(post, request, _DECISIONS[kind], now)
                 if kind is Kind.CHANGES:

@@ -325,8 +325,8 @@ class ComposeFlow(SubmitFlow):
                 post.scheduled_at = when
                 post.progress = None  # the progress message is sent when it falls due
                 await uow.posts.save(post)
-                if also is not None:  # not for a post sent for approval: it is not scheduled
-                    await also(uow, post)
+            if also is not None:  # a post sent for approval too: the queue keeps its entry
+                await also(uow, post)
             await uow.commit()
         if request is not None:
             await self._announce(actor, post, request, profile.timezone)

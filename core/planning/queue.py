@@ -429,6 +429,8 @@ def _recorder(
         ):
             raise _Taken("That slot was just taken.")
         await uow.planning.enqueue(profile.id, post.id, now)
+        if post.state is PostState.AWAITING_APPROVAL:
+            return  # queued once approved (held then if the queue is paused: core.chat)
         recorded.append(True)
         if await uow.planning.paused(profile.id):
             # Stored held; the caller's copy stays scheduled for the confirmation it shows.
@@ -487,6 +489,8 @@ async def _queue(uow: UnitOfWork, profile_id: int, *, tidy: bool = False) -> lis
     gone: list[int] = []
     for post_id in await uow.planning.queued(profile_id):
         post = await uow.posts.get(post_id)
+        if post is not None and post.state is PostState.AWAITING_APPROVAL:
+            continue  # queued from Add to queue, in the queue once approved
         entry = None if post is None or post.profile_id != profile_id else _entry(post)
         if entry is None:
             gone.append(post_id)

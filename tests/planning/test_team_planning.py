@@ -83,3 +83,33 @@ async def test_add_to_queue_under_approvals_waits_for_the_approval(t: TeamHarnes
         post = await uow.posts.get(1)
     assert post is not None and post.state is PostState.AWAITING_APPROVAL
     assert "Nothing is queued." in (await t.say("/queue")).text
+
+
+async def test_an_approved_add_to_queue_post_is_in_the_queue(t: TeamHarness) -> None:
+    await t.say("/slots add mon 09:00")
+    await t.say("/approvals on")
+    composer = await t.say("/post Needs a look", "ben")
+    await t.tap(composer, "Add to queue", "ben")
+    card = next(r for c, r, _ in t.h.messenger.sent if "Approval needed" in r.text)
+    decided = await t.tap(card, "Approve", "ana")
+    assert "approved" in (decided.toast or decided.text).lower(), decided
+    listing = await t.say("/queue")
+    assert "· #1 Needs a look" in listing.text, listing.text
+    paused = await t.say("/queue pause")
+    assert "Held (not sent, keeping their slots): #1" in paused.text, paused.text
+    assert (await t.say("/queue resume")).text == "▶️ Queue resumed.\nScheduled again: #1."
+
+
+async def test_approved_while_the_queue_is_paused_is_held(t: TeamHarness) -> None:
+    await t.say("/slots add mon 09:00")
+    await t.say("/approvals on")
+    composer = await t.say("/post Needs a look", "ben")
+    await t.tap(composer, "Add to queue", "ben")
+    await t.say("/queue pause")
+    card = next(r for c, r, _ in t.h.messenger.sent if "Approval needed" in r.text)
+    await t.tap(card, "Approve", "ana")
+    async with t.h.uow() as uow:
+        post = await uow.posts.get(1)
+    assert post is not None and post.state is PostState.DRAFT
+    assert all(x.held_due is not None for x in post.targets.values())
+    assert (await t.say("/queue resume")).text == "▶️ Queue resumed.\nScheduled again: #1."
