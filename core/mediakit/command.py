@@ -321,13 +321,17 @@ class MediaKitCommands:
             return replace(kits[0], current=True)
         now = self._clock.now()
         slug = slug_from(profile.display_name, profile.id)
-        for attempt in range(3):
+        for _ in range(3):
             try:
                 kit = Kit(0, profile.id, slug, now, now, default=True)
                 return await self._kits.add(kit, make_current=True)
             except SlugTaken:
-                # Someone chose this address by hand; a random tail makes a free one.
-                slug = f"{slug[:24]}-{secrets.token_hex(3)}" if attempt < 2 else slug
+                # The same /mediakit sent twice at once made it (the address is the profile's
+                # own), or someone chose this address by hand: then a random tail is free.
+                made = await self._kits.kits_of(profile.id)
+                if made:
+                    return made[0]
+                slug = f"{slug[:24]}-{secrets.token_hex(3)}"
         raise DomainError("I couldn't find a free address for your kit; please try again.")
 
     async def _save(self, kit: Kit, change: Callable[[Kit], Kit]) -> Kit:

@@ -264,3 +264,12 @@ async def test_refused_in_a_channel(world: KitWorld) -> None:
     reply = await world.services.postroom.handle_text(actor, "/mediakit publish")
     assert reply is not None and reply.text.startswith("Not in a channel: your media kit")
     assert "not published" in (await world.say("/mediakit kits")).text
+
+
+async def test_an_address_taken_by_hand_gets_a_default_kit_another(world: KitWorld) -> None:
+    # Ben takes the address Ana's first kit would have had (her name, then her profile id).
+    await world.say("/start")
+    await world.say("/mediakit slug ana-1", user="ben")
+    listed = await world.say("/mediakit kits")
+    assert listed.text.startswith("Your media kits (1):")
+    assert "• ana-1 " not in listed.text and "• ana-1-" in listed.text
