@@ -86,7 +86,7 @@ class ForgetFlow(Flow):
             lines.append(f"• {plural(kept.digests, 'digest')}")
         if kept.channels:
             lines.append(f"• {plural(kept.channels, 'linked channel')}")
-        lines.append("• your stats, tracked posts and campaigns")
+        lines.append("• your stats, tracked posts, campaigns and media kits (pages go offline)")
         for route, _ in self._deleters(profile):
             name = _PROVIDER.get(route, route.value)
             lines.append(f"• your {name} profile, with the accounts linked to it there")

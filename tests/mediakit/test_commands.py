@@ -233,6 +233,7 @@ async def test_forget_removes_every_kit(world: KitWorld) -> None:
     await world.say("/mediakit new ana-brands")
     await world.say("/mediakit publish")
     asked = await world.say("/forget")
+    assert "media kits (pages go offline)" in asked.text
     done = await world.tap(button(asked, "Yes, delete everything"))
     assert "deleted" in done.text.lower()
     assert (await world.get("/kit/ana-brands")).status_code == 404
