@@ -30,6 +30,7 @@ from adapters.telegram.limiter import TelegramRateLimiter
 from adapters.telegram.messenger import TelegramMessenger
 from adapters.telegram.metered import MeteredRateLimiter
 from bot.analytics import AnalyticsServices, build_analytics, build_sources
+from bot.engage import EngageServices, build_comment_sources, build_engage
 from bot.housekeeping import build_retention
 from bot.kit_web import MediaKit, build_mediakit
 from bot.media import build_media_host
@@ -55,6 +56,7 @@ from core.billing.passes import BillingPass
 from core.billing_ports import PaymentProvider
 from core.chat.entry import Postroom
 from core.chat.login import LoginCallback
+from core.engage_ports import CommentSource
 from core.lifecycle import ConnectionLifecycle
 from core.logins import AccountLogin
 from core.model import ChatPlatform, Network, Provider, Route
@@ -125,6 +127,7 @@ class Services:
     mediakit: MediaKit | None = None  # /mediakit and the /kit/<slug> pages, over SQL
     approvals: ApprovalExpiry | None = None  # always set by bootstrap: holds overdue approvals
     planning: PlanningServices | None = None  # templates, posting slots, the queue
+    engage: EngageServices | None = None  # always set by bootstrap: comments in chat
 
     @property
     def engine(self) -> AsyncEngine:
@@ -168,6 +171,7 @@ def bootstrap(
     http: httpx.AsyncClient | None = None,
     publishers: Mapping[Route, Publisher] | None = None,
     sources: Mapping[Route, AnalyticsSource] | None = None,
+    comment_sources: Mapping[Route, CommentSource] | None = None,
     media_host: MediaHost | None = None,
     charts: ChartRenderer | None = None,
     budget: RequestBudget | None = None,
@@ -342,6 +346,17 @@ def bootstrap(
     mediakit = build_mediakit(settings, uow, postroom, clock)
     # Templates, posting slots and the queue: their commands come after analytics' in menus.
     planning = build_planning(postroom, uow=uow, clock=clock, policy=policy, notifier=notifier)
+    # --- engage: comments pulled, pushed, answered -------------------------------------------
+    if comment_sources is None:
+        comment_sources = build_comment_sources(settings, client, budgeted, http)
+    engage = build_engage(
+        uow=uow,
+        postroom=postroom,
+        policy=policy,
+        clock=clock,
+        messengers=view,
+        sources=comment_sources,
+    )
     return Services(
         settings,
         http,
@@ -372,4 +387,5 @@ def bootstrap(
         mediakit=mediakit,
         approvals=ApprovalExpiry(uow, clock, notifier),
         planning=planning,
+        engage=engage,
     )

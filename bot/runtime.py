@@ -123,6 +123,14 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
                 every=settings.lifecycle_every.total_seconds(),
             )
             lifecycle.start()
+        engage_jobs: Housekeeping | None = None
+        if services.engage is not None:
+            # Like the analytics sync: what is due lives in the database (comment_checks).
+            engage_jobs = Housekeeping(
+                {"engage": services.engage.sweep.run},
+                every=settings.engage_every.total_seconds(),
+            )
+            engage_jobs.start()
         billing_jobs: Housekeeping | None = None
         if services.billing_pass is not None:
             billing_jobs = Housekeeping(
@@ -195,6 +203,8 @@ async def run(settings: Settings, *, console: bool | None = None) -> None:
             await billing_jobs.stop()
         if approvals is not None:
             await approvals.stop()
+        if engage_jobs is not None:
+            await engage_jobs.stop()
         if jobs is not None:
             await jobs.stop()  # digests in flight finish while the messengers still run
         # The pipeline stops before Telegram: its last outcomes still edit progress messages.

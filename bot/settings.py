@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     lifecycle_every: timedelta = timedelta(minutes=1)
     # How often submissions whose time passed undecided are held (core/approvals/expiry.py).
     approvals_every: timedelta = timedelta(seconds=30)
+    # The engage pass (core/engage): new comments on published posts, then the pushes.
+    engage_every: timedelta = timedelta(minutes=1)
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -54,6 +54,10 @@ class Action(StrEnum):
     NO_MEDIA = "nm"  # remove a draft's media: nm:<post>
     VERSION = "vr"  # the next message is this network's own text: vr:<post>:<network>
     VERSION_RESET = "vx"  # the network goes back to the main text: vx:<post>:<network>
+    # A pushed comment's buttons (core.engage): cr:<comment id>[:l], l when from /comments.
+    COMMENT_REPLY = "cr"  # the next message becomes the reply
+    COMMENT_HIDE = "ch"  # hide it on the network (Instagram)
+    COMMENT_DONE = "cd"  # handled, nothing sent
 
     @property
     def takes_post(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from core.commands import Command
 from core.errors import DomainError
@@ -84,3 +85,19 @@ def require(actor: Actor, capability: Capability) -> None:
 def refuse(message: str) -> Reply:
     """A tap that cannot do anything: answered with a short toast, the chat left as it is."""
     return Reply("", toast=message[:200])
+
+
+class TypedText(Protocol):
+    """A use case that takes a user's next plain message (a reply being written), plugged in
+    with `Postroom.add_typed`."""
+
+    async def waiting(self, actor: Actor, profile: Profile) -> bool:
+        """Whether the actor's next plain message in this chat is for this use case."""
+        ...
+
+    async def typed(self, actor: Actor, profile: Profile, text: str) -> Reply: ...
+
+    async def interrupted(self, actor: Actor, profile: Profile, command: str) -> str | None:
+        """A command came instead of the text: a note for its answer, if anything was
+        waiting (and is now dropped)."""
+        ...

@@ -18,6 +18,9 @@ class TierRules:
     posts_per_month: int
     # Pro hourly, Free daily (docs/product-rules.md#analytics-refresh).
     analytics_refresh: timedelta
+    # How often new comments on published posts are looked for (core.engage): Pro every
+    # 15 minutes, Free hourly (docs/engage.md).
+    comments_refresh: timedelta = timedelta(hours=1)
 
 
 DEFAULT_RULES: Mapping[Tier, TierRules] = {
@@ -27,6 +30,7 @@ DEFAULT_RULES: Mapping[Tier, TierRules] = {
         max_scheduled=10,
         posts_per_month=30,
         analytics_refresh=timedelta(hours=24),
+        comments_refresh=timedelta(hours=1),
     ),
     # Pro: all six through Ayrshare, one Ayrshare user profile per Postroom profile.
     Tier.PRO: TierRules(
@@ -34,6 +38,7 @@ DEFAULT_RULES: Mapping[Tier, TierRules] = {
         max_scheduled=500,
         posts_per_month=1000,
         analytics_refresh=timedelta(hours=1),
+        comments_refresh=timedelta(minutes=15),
     ),
 }
 

@@ -19,6 +19,7 @@ from core.chat_ports import (
 )
 from core.connections import LinkState
 from core.digest_schedule import DigestSubscription
+from core.engage_ports import EngageRepository
 from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
@@ -255,6 +256,7 @@ class UnitOfWork(Protocol):
     approvals: ApprovalRepository
     planning: PlanningRepository  # templates, posting slots and the queue
     drafts: DraftFocusRepository
+    engage: EngageRepository
 
     async def __aenter__(self) -> Self: ...
 

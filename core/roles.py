@@ -115,6 +115,10 @@ ACTION_CAPABILITY: Mapping[Action, Capability] = {
     Action.NO_MEDIA: Capability.COMPOSE,
     Action.VERSION: Capability.COMPOSE,
     Action.VERSION_RESET: Capability.COMPOSE,
+    # A comment on the profile's posts (core.engage): answering it speaks for the profile.
+    Action.COMMENT_REPLY: Capability.COMPOSE,
+    Action.COMMENT_HIDE: Capability.COMPOSE,
+    Action.COMMENT_DONE: Capability.COMPOSE,
 }
 
 # What a plug-in command or tap needs when it does not say: only admins, so nothing new is

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -205,6 +206,25 @@ class AyrshareClient:
             return None
         data = refusals.check(raw, "deleting the post")
         return data if isinstance(data, dict) else {}
+
+    # --- comments (the engage inbox) -----------------------------------------------------
+
+    async def get_comments(self, post_id: str, profile_key: str | None) -> Any:
+        """GET /comments/{Ayrshare post id}: every network's comments on the post
+        (https://www.ayrshare.com/docs/apis/comments/get-comments)."""
+        raw = await self._send(
+            "GET", f"/comments/{quote(post_id, safe='')}", profile_key=profile_key
+        )
+        return refusals.check(raw, "reading the comments")
+
+    async def reply_comment(
+        self, comment_id: str, platform: str, text: str, profile_key: str | None
+    ) -> wire.RawResponse:
+        """POST /comments/reply/{comment id} with the network and the text; the raw answer
+        (https://www.ayrshare.com/docs/apis/comments/reply-to-comment)."""
+        body = {"platforms": [platform], "comment": text}
+        path = f"/comments/reply/{quote(comment_id, safe='')}"
+        return await self._send("POST", path, profile_key=profile_key, json=body)
 
     # --- media --------------------------------------------------------------------------
 

@@ -435,6 +435,7 @@ class ChatLinkRow(Base):
 # which the migrations test and the test fixtures read.
 from adapters.db import approval_tables as approval_tables  # noqa: E402
 from adapters.db import chat_tables as chat_tables  # noqa: E402
+from adapters.db import engage_tables as engage_tables  # noqa: E402
 from adapters.db import kit_tables as kit_tables  # noqa: E402
 from adapters.db import lifecycle as lifecycle  # noqa: E402
 from adapters.db import login_tables as login_tables  # noqa: E402

@@ -13,6 +13,7 @@ from adapters.db.chat_state import SqlProgressOutboxRepository, SqlSeenUpdateRep
 from adapters.db.cipher import Keyring
 from adapters.db.digests import SqlDigestRepository
 from adapters.db.drafts import SqlDraftFocusRepository
+from adapters.db.engage import SqlEngageRepository
 from adapters.db.imports import SqlImportRepository
 from adapters.db.lifecycle import SqlLifecycleRepository
 from adapters.db.links import SqlLinkRepository
@@ -31,6 +32,7 @@ from core.chat_ports import (
     ProgressOutboxRepository,
     SeenUpdateRepository,
 )
+from core.engage_ports import EngageRepository
 from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
 from core.logins import LoginRepository
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.approvals: ApprovalRepository = SqlApprovalRepository(self._session)
         self.planning: PlanningRepository = SqlPlanningRepository(self._session)
         self.drafts: DraftFocusRepository = SqlDraftFocusRepository(self._session)
+        self.engage: EngageRepository = SqlEngageRepository(self._session)
 
     async def __aenter__(self) -> Self:
         return self

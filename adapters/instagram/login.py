@@ -30,6 +30,8 @@ SCOPES = (
     "instagram_business_basic",
     "instagram_business_content_publish",
     "instagram_business_manage_insights",
+    # Read, answer and hide comments on the account's media (the engage inbox).
+    "instagram_business_manage_comments",
 )
 
 

@@ -212,6 +212,7 @@ class StatsCommands:
             waiting = await unmeasured(
                 uow, await uow.analytics.published_posts(profile.id, since=since), measured
             )
+            comments = await uow.engage.counts(profile.id, since=since)
         head = f"📈 Last {plural(days, 'day')}"
         if not items and not waiting and older:
             newest = max(i.posted_at or i.created_at for i in older)
@@ -238,6 +239,10 @@ class StatsCommands:
                 )
             )
         fields += [Field(n.label, network_line(*line)) for n, line in summary.networks.items()]
+        if comments:  # the engage inbox's count (core.engage): comments that reached us
+            ranked = sorted(comments.items(), key=lambda kv: kv[0].rank)
+            per = " · ".join(f"{n.label} {v:,}" for n, v in ranked)
+            fields.append(Field("New comments", f"{sum(comments.values()):,} ({per})"))
         posts = len(posts_of(items)) + len(waiting)
         networks = len(set(summary.networks) | {n for p in waiting for n in published_on(p)})
         text = f"{head} — {plural(posts, 'post')} on {plural(networks, 'network')}"
@@ -272,6 +277,7 @@ class StatsCommands:
                 [i.id for i in items], since=now - timedelta(days=2), until=now
             )
             tags = await uow.analytics.tags(number) if kind == "post" and not items else None
+            found = await uow.engage.post_count(number) if kind == "post" else 0
         ref = f"#{number}" if kind == "post" else f"t{number}"
         if not items:
             text = (
@@ -305,6 +311,8 @@ class StatsCommands:
                 hours = int(SETTLING[item.network].total_seconds() // 3600)
                 parts.append(f"⏳ provisional (under {hours} h old)")
             fields.append(Field(item.network.label, " · ".join(parts), url=item.url))
+        if found:  # the engage inbox's count (core.engage): /comments lists the open ones
+            fields.append(Field("Comments in chat", f"{found:,} (/comments {number})"))
         flags = []
         if any(i.hidden for i in items):
             flags.append("hidden from reports (/unhide)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 
 from core.actions import Action
 from core.billing.lifecycle import Billing
@@ -27,6 +28,7 @@ from core.handlers import (
     Actor,
     CommandHandler,
     TapHandler,
+    TypedText,
     Upload,
     UploadHandler,
     profile_wide,
@@ -199,6 +201,7 @@ class Postroom(
         self._menu: list[tuple[str, str]] = list(MENU)
         self._upload: UploadHandler | None = None
         self._handled: list[Callable[[int], None]] = []
+        self._typed: list[TypedText] = []
 
     def add_command(
         self,
@@ -230,6 +233,10 @@ class Postroom(
         """Offer `login`'s network in /connect as a link to its login page, to the profiles
         whose tier routes that network to `login.route`."""
         self._logins[login.network] = login
+
+    def add_typed(self, use_case: TypedText) -> None:
+        """Plug in a use case that may take a user's next plain message (`TypedText`)."""
+        self._typed.append(use_case)
 
     def add_tap(
         self, action: Action, handler: TapHandler, *, capability: Capability | None = None
@@ -287,19 +294,47 @@ class Postroom(
             if media:  # a photo or video with a caption: compose it
                 command = Command("post", text.strip())
             else:
-                # Chatter, unless it is the note an approver was asked for here.
-                return await self._guard_note(actor, text)
+                # Chatter, unless it is the note an approver was asked for here, or the
+                # reply to a comment (core.engage) being written here.
+                note = await self._guard_note(actor, text)
+                return note if note is not None else await self._plain(actor, text)
         if command.bot and self.bot_username and command.bot.lower() != self.bot_username.lower():
             return None
         handler = self._commands.get(command.name)
         if handler is None:
             return Reply(f"I don't know /{command.name}. Send /help to see what I can do.")
         needs = self._command_needs.get(command.name, DEFAULT_CAPABILITY)
-        return await self._guard(
-            actor,
-            lambda who, profile: handler(who, profile, command, tuple(media)),
-            team=lambda: self._acting(actor, command, needs),
-        )
+
+        async def run(who: Actor, profile: Profile) -> Reply:
+            reply = await handler(who, profile, command, tuple(media))
+            for use_case in self._typed:
+                # A command instead of the text a use case waited for: it stops waiting.
+                note = await use_case.interrupted(who, profile, command.name)
+                if note:
+                    reply = replace(reply, text=f"{reply.text}\n\n{note}".strip())
+            return reply
+
+        return await self._guard(actor, run, team=lambda: self._acting(actor, command, needs))
+
+    async def _plain(self, actor: Actor, text: str) -> Reply | None:
+        """A message that is no command: the answer a use case waits for, or not for us."""
+        if not self._typed:
+            return None
+        try:
+            profile = await self._accounts.find(actor.identity)
+            waiting = None
+            if profile is not None:
+                for use_case in self._typed:
+                    if await use_case.waiting(actor, profile):
+                        waiting = use_case
+                        break
+        except Exception:
+            log.exception("looking up what %s is writing failed", actor.identity)
+            return Reply(OOPS)
+        if waiting is None:
+            return None
+        found = waiting
+        return await self._guard(actor, lambda who, p: found.typed(who, p, text))
 
     async def handle_upload(self, actor: Actor, upload: Upload) -> Reply | None:
         """A file `actor` sent (a CSV to import); None when nothing here takes files."""

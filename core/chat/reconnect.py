@@ -20,7 +20,10 @@ class ReconnectFlow(ConnectFlow):
     ) -> Reply:
         if not actor.chat.private:  # connect links are shown in private chats only
             return refuse("Reconnect your networks in a private chat with me.")
-        network = parse_network(arg)
+        # "instagram:access": the connection works but lacks a permission a feature needs (the
+        # engage inbox's comments), so a fresh login is wanted even though nothing expires.
+        name, _, why = arg.partition(":")
+        network = parse_network(name)
         label = network.label
         if not self._policy.allows(profile.tier, network):
             return refuse(self._policy.refusal(profile.tier, network))
@@ -31,7 +34,12 @@ class ReconnectFlow(ConnectFlow):
         if connection is None:
             return refuse(f"{label} is no longer connected. Send /connect to link it again.")
         now = self._clock.now()
-        if connection.status is ConnectionStatus.CONNECTED and not expiring(connection, now):
+        renew = why != "access"
+        if (
+            renew
+            and connection.status is ConnectionStatus.CONNECTED
+            and not expiring(connection, now)
+        ):
             return refuse(f"{label} is connected again; there is nothing to renew.")
         link = await self._link_for(actor, profile, network)
         if link.completes_at_once:  # the sandbox: connected at once, as /connect does

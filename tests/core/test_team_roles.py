@@ -28,9 +28,13 @@ def test_the_tables_cover_every_action_and_core_command() -> None:
     assert set(ACTION_CAPABILITY) == set(Action)
     core_commands = Harness().app.command_names()
     missing = {c for c in core_commands if c not in COMMAND_CAPABILITY}
-    # Plug-ins (stats, digests, import and export, …) declare theirs with add_command.
+    # Plug-ins (stats, digests, import and export, engage, …) declare theirs with add_command.
     plugged = {"stats", "report", "track", "campaign", "hide", "unhide", "digest"}
-    assert missing == plugged | {"import", "export"} | {"templates", "slots", "queue"}
+    assert missing == plugged | {"import", "export"} | {"templates", "slots", "queue"} | {
+        "comments",
+        "engage",
+        "reply",
+    }
 
 
 def test_roles_hold_what_the_issue_says() -> None:

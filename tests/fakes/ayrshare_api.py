@@ -83,6 +83,7 @@ class FakeAyrshare:
         history_has_keys: bool = True,
         timestamps: Literal["iso", "firestore"] = "iso",
         now: datetime = NOW,
+        comments_shape: Literal["keyed", "flat"] = "keyed",
     ) -> None:
         self.api_key = api_key
         self.duplicate_shape = duplicate_shape
@@ -100,6 +101,11 @@ class FakeAyrshare:
         self._scripts: dict[tuple[str, str], deque[_Scripted]] = {}
         self._stalls: dict[tuple[str, str], deque[asyncio.Event]] = {}
         self._refusals: deque[type[httpx.TransportError]] = deque()
+        # GET /comments/{id}: one list per network key (documented), or one flat list.
+        self.comments_shape = comments_shape
+        self.comments: dict[str, list[JSON]] = {}  # Ayrshare post id -> comment entries
+        self.replies: list[JSON] = []  # POST /comments/reply bodies, with the comment id
+        self.replies_listed = False  # our replies come back in GET /comments too
 
     # --- test controls ---------------------------------------------------------------------
 
@@ -163,6 +169,29 @@ class FakeAyrshare:
     def posts_for(self, profile_key: str) -> list[JSON]:
         """The post records of a profile, oldest first, as GET /post/{id} shows them."""
         return [self._show(p) for p in self._posts.values() if p.profile_key == profile_key]
+
+    def add_comment(
+        self, post_id: str, platform: str, text: str, *, username: str = "a_fan"
+    ) -> str:
+        """Someone comments on the post's `platform` copy; returns the comment id."""
+        comment_id = _digits(17)
+        entry: JSON = {
+            "comment": text,
+            "commentId": comment_id,
+            "created": self.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "from": {"id": _digits(15), "username": username, "name": username},
+            "hidden": False,
+            "likeCount": 0,
+            "platform": platform,
+            "postId": _digits(17),
+            "username": username,
+        }
+        self.comments.setdefault(post_id, []).append(entry)
+        return comment_id
+
+    def delete_comment(self, comment_id: str) -> None:
+        for entries in self.comments.values():
+            entries[:] = [e for e in entries if e["commentId"] != comment_id]
 
     def requests_to(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -258,6 +287,10 @@ class FakeAyrshare:
                 return _ok({"status": "success"} | {p: {"analytics": {}} for p in platforms})
             case "POST", ["hook", "webhook"]:
                 return self._register_webhook(profile, body)
+            case "GET", ["comments", post_id]:
+                return self._comments(profile, post_id)
+            case "POST", ["comments", "reply", comment_id]:
+                return self._reply(profile, comment_id, body)
             case "POST", ["media", "upload"]:
                 name = str(body.get("fileName") or "file")
                 url = f"https://images.ayrshare.test/{secrets.token_hex(4)}/{name}"
@@ -466,6 +499,41 @@ class FakeAyrshare:
         mine.sort(key=lambda p: p.created, reverse=True)
         items = [self._show(p) for p in mine[:limit]]
         return _ok({"history": items, "refId": profile.ref_id, "count": len(items)})
+
+    def _comments(self, profile: FakeProfile, post_id: str) -> Response:
+        # https://www.ayrshare.com/docs/apis/comments/get-comments
+        found = self._posts.get(post_id)
+        if found is None or found.profile_key != profile.profile_key:
+            return _error(404, None, "Post not found.")
+        entries = list(self.comments.get(post_id, []))
+        if self.comments_shape == "flat":
+            return _ok({"status": "success", "id": post_id, "comments": entries})
+        data: JSON = {"status": "success", "id": post_id}
+        for platform in found.record["platforms"]:
+            data[platform] = [e for e in entries if e["platform"] == platform]
+        return _ok(data)
+
+    def _reply(self, profile: FakeProfile, comment_id: str, body: JSON) -> Response:
+        # https://www.ayrshare.com/docs/apis/comments/reply-to-comment
+        text, platforms = body.get("comment"), body.get("platforms")
+        if not isinstance(text, str) or not text or not isinstance(platforms, list):
+            return _error(400, 101, "Missing or incorrect parameters: comment and platforms.")
+        mine = {pid for pid, p in self._posts.items() if p.profile_key == profile.profile_key}
+        for post_id, entries in self.comments.items():
+            parent = next((e for e in entries if e["commentId"] == comment_id), None)
+            if parent is None or post_id not in mine:
+                continue
+            platform = parent["platform"]
+            reply_id = _digits(17)
+            self.replies.append({"commentId": comment_id, "id": reply_id} | body)
+            if self.replies_listed:
+                name = profile.linked.get(platform, "us").replace(" ", "_")
+                ours = dict(parent) | {"commentId": reply_id, "comment": text}
+                entries.append(ours | {"username": name, "from": {"username": name}})
+            entry = {"status": "success", "commentId": reply_id, "comment": text}
+            entry |= {"sourceCommentId": comment_id, "platform": platform}
+            return _ok({"status": "success", "commentId": comment_id, platform: entry})
+        return _error(404, None, "Comment not found.")
 
     def _analytics_post(self, profile: FakeProfile, body: JSON) -> Response:
         post_id = body.get("id")

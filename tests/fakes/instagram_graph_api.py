@@ -1,14 +1,25 @@
-"""A fake of the Instagram API with Instagram Login's GET /me (ASGI), in Meta's wire format."""
+"""Fakes of the Instagram API with Instagram Login: GET /me (ASGI) and comments on our media."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Callable, Collection
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["ACCESS_TOKEN", "APP_SCOPED_ID", "PROFESSIONAL_ID", "FakeInstagramGraphAPI"]
+from tests.fakes.graph_wire import error, ok
+
+__all__ = [
+    "ACCESS_TOKEN",
+    "APP_SCOPED_ID",
+    "PROFESSIONAL_ID",
+    "FakeInstagramComments",
+    "FakeInstagramGraphAPI",
+]
 
 ACCESS_TOKEN = "IGAAfake-instagram-user-access-token"
 # /me's `user_id` is the professional account's id (what publishing names); its `id` is the
@@ -57,3 +68,84 @@ class FakeInstagramGraphAPI:
 
 def _error(message: str, code: int = 190, kind: str = "OAuthException") -> dict[str, object]:
     return {"error": {"message": message, "type": kind, "code": code, "fbtrace_id": "AbCdEf"}}
+
+
+class FakeInstagramComments:
+    """Comments on our media, in Meta's wire format: GET /<media>/comments?fields=…,
+    POST /<comment>/replies?message=…, POST /<comment>?hide=true
+    (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/comment-moderation).
+    A deleted comment answers Graph's "does not exist" (code 100, subcode 33); with
+    `no_permission`, every call is refused as a token without instagram_business_manage_comments
+    is (code 10)."""
+
+    def __init__(self, timestamp: Callable[[], str]) -> None:
+        self._timestamp = timestamp
+        self.by_media: dict[str, list[dict[str, Any]]] = {}
+        self.replies: list[tuple[str, str]] = []  # (comment id, message)
+        self.hidden: list[str] = []
+        self.no_permission = False
+        self._ids = itertools.count(17900000000000001)
+
+    def add(self, media_id: str, text: str, username: str = "a_fan") -> str:
+        comment_id = str(next(self._ids))
+        entry = {"id": comment_id, "text": text, "username": username, "like_count": 0}
+        entry |= {"timestamp": self._timestamp(), "hidden": False}
+        self.by_media.setdefault(media_id, []).append(entry)
+        return comment_id
+
+    def delete(self, comment_id: str) -> None:
+        for entries in self.by_media.values():
+            entries[:] = [e for e in entries if e["id"] != comment_id]
+
+    def _find(self, comment_id: str) -> dict[str, Any] | None:
+        for entries in self.by_media.values():
+            for e in entries:
+                if e["id"] == comment_id:
+                    return e
+        return None
+
+    def answer(
+        self, method: str, parts: list[str], params: dict[str, str], media: Collection[str]
+    ) -> Response | None:
+        """The answer to a comments call, or None when the request is not one."""
+        match method, parts:
+            case "GET", [media_id, "comments"] if media_id in media:
+                if self.no_permission:
+                    return _refused()
+                fields = params.get("fields", "id,text,timestamp").split(",")
+                entries = list(reversed(self.by_media.get(media_id, [])))
+                data = [{f: e[f] for f in fields if f in e} for e in entries]
+                return ok({"data": data[: int(params.get("limit", "25"))]})
+            case "POST", [comment_id, "replies"]:
+                if self.no_permission:
+                    return _refused()
+                if self._find(comment_id) is None:
+                    return _no_object(comment_id)
+                message = params.get("message", "")
+                if not message or len(message) > 2200:
+                    return error("(#100) Invalid parameter: message", 100, None)
+                self.replies.append((comment_id, message))
+                return ok({"id": str(next(self._ids))})
+            case "POST", [comment_id] if "hide" in params:
+                if self.no_permission:
+                    return _refused()
+                found = self._find(comment_id)
+                if found is None:
+                    return _no_object(comment_id)
+                found["hidden"] = params["hide"] == "true"
+                self.hidden.append(comment_id)
+                return ok({"success": True})
+        return None
+
+
+def _no_object(object_id: str) -> Response:
+    return error(
+        f"Unsupported post request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation.",
+        100,
+        33,
+    )
+
+
+def _refused() -> Response:
+    return error("(#10) Application does not have permission for this action", 10, None)

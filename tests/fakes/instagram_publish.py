@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from core.ports import Clock
 from tests.fakes.graph_wire import error, ok
+from tests.fakes.instagram_graph_api import FakeInstagramComments
 from tests.fakes.instagram_insights import FakeInsights
 
 __all__ = ["BASE_URL", "IG_USER", "TOKEN", "Crashed", "FakeInstagramPublish", "Media"]
@@ -71,6 +72,9 @@ class FakeInstagramPublish:
         # The sending worker dies at media_publish: "before" Instagram publishes, or "after".
         self.crash_publish: str | None = None
         self.insights = FakeInsights(IG_USER, lambda: len(self.media))
+        self.comments = FakeInstagramComments(
+            lambda: self.clock.now().strftime("%Y-%m-%dT%H:%M:%S+0000")
+        )
         # Instagram's media list lags behind: media published while set stay out of it.
         self.list_lags = False
         self.unlisted: set[str] = set()
@@ -101,6 +105,9 @@ class FakeInstagramPublish:
         await response(scope, receive, send)
 
     async def _route(self, method: str, parts: list[str], params: dict[str, str]) -> Response:
+        answer = self.comments.answer(method, parts, params, {m.id for m in self.media})
+        if answer is not None:
+            return answer
         match method, parts:
             case "POST", [user, "media"] if user == IG_USER:
                 return self._create(params)

@@ -23,6 +23,7 @@ from core.chat_ports import (
     ProgressOutboxRepository,
     SeenUpdateRepository,
 )
+from core.engage_ports import EngageRepository, EngageSettings
 from core.errors import Conflict
 from core.import_ports import ImportRepository
 from core.lifecycle_ports import LifecycleRepository
@@ -233,6 +234,9 @@ class _NoReadSide:
     async def paused(self, profile_id: int) -> bool:
         return False  # a renewal asks whether a paused queue holds posts: no queues here
 
+    async def settings(self, profile_id: int) -> EngageSettings:
+        return EngageSettings(profile_id)  # every plain message asks: no reply is being written
+
     def __getattr__(self, name: str) -> NoReturn:
         if name.startswith("__"):
             raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
@@ -270,6 +274,7 @@ class InMemoryUnitOfWork:
         self.imports = cast(ImportRepository, read_side)  # import tests run on SQL
         self.approvals = cast(ApprovalRepository, read_side)  # approvals tests run on SQL
         self.planning = cast(PlanningRepository, read_side)  # templates, slots, queue: SQL
+        self.engage = cast(EngageRepository, read_side)  # engage tests run on SQL
         self._chat = ChatTransaction(lambda: store.chat)
         self.progress: ProgressOutboxRepository = InMemoryProgressOutboxRepository(
             self._chat, view.post

@@ -56,6 +56,10 @@ async def test_setup_registers_the_menu_and_descriptions(world: World) -> None:
         "templates",
         "slots",
         "queue",
+        # Plugged in by engage (bot.engage).
+        "comments",
+        "engage",
+        "reply",
         "help",
     ]
     assert len(fake.calls_to("setMyDescription")) == 1

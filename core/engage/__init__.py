@@ -1,0 +1,1 @@
+"""Engage: comments on published posts pulled, pushed into chat, answered from there."""
