@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from core.actions import Action
 from core.chat.base import Flow
+from core.chat.team_admins import save_keeping_an_admin
 from core.commands import Command
 from core.errors import Conflict, DomainError
 from core.handlers import Actor, require
@@ -301,9 +302,7 @@ class TeamFlow(Flow):
             member = await self._target(uow, actor, team, who)
             if member.active and member.role is role:
                 return Reply(f"{member.label()} is already {role.value}.")
-            if member.role is Role.ADMIN and role is not Role.ADMIN and member.active:
-                await _keep_an_admin(uow, team, member)
-            await uow.teams.save_member(replace(member, role=role, left_at=None))
+            await save_keeping_an_admin(uow, team, replace(member, role=role, left_at=None))
             await uow.commit()
         back = "" if member.active else " (back in the team)"
         return Reply(f"{member.label()} is now {role.value} of {team.name}{back}.")
@@ -337,9 +336,7 @@ class TeamFlow(Flow):
     async def _take_out(self, uow: UnitOfWork, team: Team, member: TeamMember) -> None:
         """Mark them left (kept, so writing in the chat does not make them a member again),
         never the last admin."""
-        if member.role is Role.ADMIN:
-            await _keep_an_admin(uow, team, member)
-        await uow.teams.save_member(replace(member, left_at=self._clock.now()))
+        await save_keeping_an_admin(uow, team, replace(member, left_at=self._clock.now()))
         await uow.commit()
 
     async def _my_teams(self, actor: Actor) -> Reply:
@@ -369,16 +366,3 @@ def _team_payload(args: str) -> int | None:
         return None
     return int(number)
 
-
-async def _keep_an_admin(uow: UnitOfWork, team: Team, member: TeamMember) -> None:
-    """Refuse to leave the team without an admin: nobody could manage it then."""
-    admins = [
-        m
-        for m in await uow.teams.members(team.id)
-        if m.active and m.role is Role.ADMIN and m.identity != member.identity
-    ]
-    if not admins:
-        raise DomainError(
-            f"{member.label()} is {team.name}'s last admin: make someone else admin first "
-            f"({code('/team role @user admin')})."
-        )
