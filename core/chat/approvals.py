@@ -115,6 +115,11 @@ class ApprovalFlow(ComposeFlow):
                 # As Publish now and Schedule check it: what changed since (a network
                 # unlinked, the month's posts used up) is said here, and nothing moves.
                 await self._ready_to_send(uow, profile, post, request.publish_at or now)
+                if request.publish_at is not None:
+                    # The plan may have shrunk since it was submitted; this post is counted
+                    # among the scheduled already (it waits at its time), so not twice.
+                    pending = await uow.posts.count_scheduled(profile.id) - 1
+                    self._policy.check_scheduled(profile.tier, pending)
                 rounds.approve(post, request, now)
                 # Added to the queue before approval: a pause since holds it like the rest.
                 pid = post.profile_id

@@ -169,7 +169,9 @@ class ForgetFlow(Flow):
             async with self._uow() as uow:
                 if await uow.profiles.lock(profile.id) is None:
                     return refuse(GONE)
-                if actor.team is None and (late := await _orphans(uow, actor, profile)):
+                if actor.team is not None:
+                    await uow.profiles.delete(profile.id)
+                elif late := await _orphans(uow, actor, profile):
                     return refuse(forget_refusal(late))
                 await uow.commit()
         except Exception:
