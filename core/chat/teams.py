@@ -69,7 +69,8 @@ class TeamFlow(Flow):
         """The team profile a command acts for, with the member's role checked; None: the
         user's own profile, as always (no team here, or a private chat posting as oneself)."""
         if actor.chat.kind is ChatKind.CHANNEL:
-            return None  # a channel acts for the profile it is linked to
+            await self._not_a_team_channel(actor)
+            return None  # a channel acts for the (personal) profile it is linked to
         if actor.chat.private:
             if command.name in PERSONAL or (command.name, command.args) == ("start", "forget"):
                 return None
@@ -125,6 +126,7 @@ class TeamFlow(Flow):
         is a member whose role allows the action. None: the personal rules (only the
         button's owner)."""
         if actor.chat.kind is ChatKind.CHANNEL:
+            await self._not_a_team_channel(actor)
             return None
         async with self._uow() as uow:
             team = await uow.teams.team_of_profile(stamp.owner)
@@ -141,6 +143,20 @@ class TeamFlow(Flow):
         if not member.active:
             raise DomainError(left(team))
         return await self._as_member(actor, team, member, capability)
+
+    async def _not_a_team_channel(self, actor: Actor) -> None:
+        """A channel's posters are its admins, not the team's members: they have no role, so
+        nothing they post could wait for approval. /link refuses a team profile; a channel
+        linked to one before that is refused here until the team unlinks it."""
+        async with self._uow() as uow:
+            link = await uow.links.link_of(actor.identity)
+            team = None if link is None else await uow.teams.team_of_profile(link.profile_id)
+        if team is not None:
+            raise DomainError(
+                f"This channel is linked to the team {team.name}, and team posts are made in "
+                "the team's chat, where roles and approvals apply. A team admin can /unlink it "
+                "while posting as the team in a private chat with me."
+            )
 
     async def _as_member(
         self, actor: Actor, team: Team, member: TeamMember, capability: Capability
