@@ -25,7 +25,7 @@ from core.model import MessageRef, Post, Profile
 from core.planning.holding import hold
 from core.ports import UnitOfWork
 from core.replies import Reply, code
-from core.roles import Capability
+from core.roles import Capability, allows
 
 # "Request changes" takes the approver's next message in that chat as its note, this long.
 NOTE_WAIT = timedelta(hours=1)
@@ -174,8 +174,12 @@ class ApprovalFlow(ComposeFlow):
                 actor.identity, actor.chat, self._clock.now()
             )
             post = None if awaited is None else await uow.posts.get(awaited.post_id)
+            team = None if post is None else await uow.teams.team_of_profile(post.profile_id)
+            member = None if team is None else await uow.teams.member(team.id, actor.identity)
         if awaited is None or post is None:
             return None
+        if member is None or not member.active or not allows(member.role, Capability.APPROVE):
+            return None  # removed or demoted since asking for changes: their chatter is theirs
         text = text.strip()
         if not visible(text):
             return None
