@@ -278,10 +278,8 @@ async def _orphans(uow: UnitOfWork, actor: Actor, profile: Profile) -> list[Team
     for team in mine:
         await uow.profiles.lock(team.profile_id)
     await uow.profiles.delete(profile.id)
-    orphaned = [t for t in mine if await _no_admin(uow, t)]
-    if orphaned:
-        await uow.rollback()
-    return orphaned
+    # The caller leaves the unit of work uncommitted then: closing it rolls the delete back.
+    return [t for t in mine if await _no_admin(uow, t)]
 
 
 async def _no_admin(uow: UnitOfWork, team: Team) -> bool:

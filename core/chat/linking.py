@@ -52,7 +52,7 @@ class LinkFlow(Flow):
                 f"A channel can't be linked to the team {actor.team.name}: whoever posts in "
                 "it would act for the team without a role or an approval. Team posts are made "
                 "in the team's chat. To link a channel to your own profile, choose "
-                "\"Posting as: yourself\" in /team first."
+                '"Posting as: yourself" in /team first.'
             )
         return await self._issue_code(profile)
 

@@ -28,14 +28,14 @@ async def save_keeping_an_admin(uow: UnitOfWork, team: Team, changed: TeamMember
     active admin. Two admins demoting each other at once must not both succeed: on
     PostgreSQL the team profile's row lock puts them one after the other; on SQLite, which
     has no row locks, the write comes first (taking the database's one write lock) and the
-    count after it, so the second sees the first's change. The caller commits."""
+    count after it, so the second sees the first's change. The refusal leaves the unit of
+    work uncommitted, so closing it rolls the write back; the caller commits otherwise."""
     await uow.profiles.lock(team.profile_id)
     before = await uow.teams.member(team.id, changed.identity)
     await uow.teams.save_member(changed)
-    if _is_admin(before) and not _is_admin(changed):
-        if not any(_is_admin(m) for m in await uow.teams.members(team.id)):
-            await uow.rollback()
-            raise DomainError(last_admin(changed, team))
+    demoted = _is_admin(before) and not _is_admin(changed)
+    if demoted and not any(_is_admin(m) for m in await uow.teams.members(team.id)):
+        raise DomainError(last_admin(changed, team))
 
 
 async def teams_left_without_admin(uow: UnitOfWork, identity: Identity) -> Sequence[Team]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from adapters.db.uow import SqlUnitOfWorkFactory
 from core.actions import Action
 from core.model import Connection, ConnectionStatus, Network, Post, Tier

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from adapters.db.uow import SqlUnitOfWorkFactory
-from tests.core.test_approval_limits import _posts, _ready
 from core.replies import Reply
 from tests.core.teams_world import CREW, TeamHarness, member
+from tests.core.test_approval_limits import _posts, _ready
 
 
 def _cards(t: TeamHarness) -> list[Reply]:

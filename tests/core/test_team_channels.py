@@ -53,7 +53,8 @@ async def test_a_channel_linked_to_a_team_earlier_posts_nothing_for_it(t: TeamHa
     mine = await t.h.app.handle_text(CHANNEL, "/post Made before the team link")
     assert mine is not None
     async with t.h.uow() as uow:  # a link made before /link refused teams
-        await uow.links.add(ChatLink(0, CHANNEL.identity, team.profile_id, "News", t.h.clock.now()))
+        link = ChatLink(0, CHANNEL.identity, team.profile_id, "News", t.h.clock.now())
+        await uow.links.add(link)
         await uow.commit()
     refused = await t.h.app.handle_text(CHANNEL, "/post From the channel")
     assert refused is not None and "linked to the team Launch crew" in refused.text, refused
