@@ -10,7 +10,7 @@ from core.handlers import Actor
 from core.model import ChatKind, ChatPlatform, ChatRef, Identity
 from core.states import PostState
 from tests.core.harness import Harness, find_button
-from tests.core.teams_world import TeamHarness
+from tests.core.teams_world import TeamHarness, team_with_facebook
 
 NEWS = ChatRef(ChatPlatform.CONSOLE, "#news", kind=ChatKind.CHANNEL)
 CHANNEL = Actor(Identity(ChatPlatform.CONSOLE, "#news"), NEWS, "News")
@@ -18,11 +18,8 @@ CHANNEL = Actor(Identity(ChatPlatform.CONSOLE, "#news"), NEWS, "News")
 
 @pytest.fixture
 async def t(uow_factory: SqlUnitOfWorkFactory) -> TeamHarness:
-    team = TeamHarness(Harness(uow=uow_factory))
-    made = await team.three()
     # Ana posts as the team in private (the team chat's /connect deep link chooses it).
-    view = await team.h.say(f"/start connect-{made.id}")
-    await team.h.tap(view, "Facebook")
+    team = await team_with_facebook(Harness(uow=uow_factory))
     await team.say("/approvals on")
     return team
 
