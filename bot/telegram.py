@@ -30,7 +30,14 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # What we handle; Telegram sends nothing else, so nothing else is fetched or queued. Payments
 # arrive as pre_checkout_query and as messages (successful_payment, refunded_payment).
-ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "pre_checkout_query")
+# chat_member: members leaving a team's group (Telegram sends it only when asked for here).
+ALLOWED_UPDATES = (
+    "message",
+    "channel_post",
+    "callback_query",
+    "pre_checkout_query",
+    "chat_member",
+)
 # Telegram's updates are a few kB; a bigger body is not one.
 MAX_UPDATE_BYTES = 1_000_000
 POLL_TIMEOUT = 30  # seconds a getUpdates call waits for news (long polling)

@@ -112,7 +112,7 @@ _HANDLE = re.compile(r"@?([A-Za-z0-9_.\-]{1,64})")
 
 @dataclass(frozen=True, slots=True)
 class Mention:
-    """A member named in a command: by chat user id (a Slack mention) or by handle/name."""
+    """A member named in a command: by chat user id (a Slack mention) or by @handle."""
 
     user: str = ""
     handle: str = ""
@@ -120,10 +120,9 @@ class Mention:
     def matches(self, member: TeamMember) -> bool:
         if self.user:
             return member.identity.user == self.user
-        wanted = self.handle.lower()
-        return member.handle.lower() == wanted or (
-            not member.handle and member.name.replace(" ", "").lower() == wanted
-        )
+        # A typed @x is a handle only: a display name is anyone's to choose, so matching it
+        # would let a stranger calling themselves "dan" take @dan's role.
+        return bool(member.handle) and member.handle.lower() == self.handle.lower()
 
     def __str__(self) -> str:
         return f"<@{self.user}>" if self.user else f"@{self.handle}"

@@ -14,8 +14,10 @@ from adapters.db.tables import PostRow, TargetRow
 from core.planning_ports import Slot, Template
 from core.states import TargetState
 
-# Waiting for its time or on its way: a post in one of these sits in its slot.
+# Waiting for its time (or for approval at it) or on its way: a post in one of these sits in
+# its slot.
 _SITTING = (
+    TargetState.AWAITING_APPROVAL.value,
     TargetState.SCHEDULED.value,
     TargetState.QUEUED.value,
     TargetState.PUBLISHING.value,

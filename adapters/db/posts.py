@@ -27,6 +27,7 @@ from core.states import TargetState
 _FRESH = {"populate_existing": True}
 
 _SCHEDULED = TargetState.SCHEDULED.value
+_AWAITING = TargetState.AWAITING_APPROVAL.value
 _LEASED = (TargetState.QUEUED.value, TargetState.PUBLISHING.value)
 
 
@@ -191,7 +192,12 @@ class SqlPostRepository:
     async def count_scheduled(self, profile_id: int) -> int:
         has_scheduled = (
             select(TargetRow.id)
-            .where(TargetRow.post_id == PostRow.id, TargetRow.state == _SCHEDULED)
+            .where(
+                TargetRow.post_id == PostRow.id,
+                # A post waiting for approval at a time is scheduled once approved: it counts.
+                (TargetRow.state == _SCHEDULED)
+                | ((TargetRow.state == _AWAITING) & TargetRow.due_at.is_not(None)),
+            )
             .exists()
         )
         stmt = (

@@ -117,6 +117,7 @@ class SlackChat:
         self.app.action(re.compile(f"^{PRIVATE_PREFIX}:"))(self._on_private)
         self.app.action(re.compile(f"^{LINK_PREFIX}:"))(self._on_link)
         self.app.event("message")(self._on_message)
+        self.app.event("member_left_channel")(self._on_left)
         # The compose modal and App Home register their own listeners.
         self.media = SlackMedia(messenger, media)
         self.modal = ComposeModal(self.app, postroom, messenger, self._spawn, self.media)
@@ -186,6 +187,19 @@ class SlackChat:
         if event.get("channel_type") != "im" or subtype not in _OWN or event.get("bot_id"):
             return
         self._spawn(self._dm(event, workspace_of(body)), None)
+
+    async def _on_left(self, ack: AsyncAck, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """Someone left a channel or was removed (https://api.slack.com/events/member_left_channel):
+        if it is a team's, they no longer act for the team."""
+        await ack()
+        user, channel = str(event.get("user", "")), str(event.get("channel", ""))
+        if not user or not channel:
+            return
+        team = workspace_of(body)
+        left = self._postroom.member_left(
+            chat_ref(team, channel), Identity(ChatPlatform.SLACK, user, team)
+        )
+        self._spawn(left, None)
 
     # --- the work ----------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ BOT_SCOPES = (
     "files:write",
     "files:read",
     "users:read",  # users.info: who administers a workspace, for team profiles
+    "channels:read",  # member_left_channel in a public channel: a team member left it
+    "groups:read",  # member_left_channel in a private channel
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

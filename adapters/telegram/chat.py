@@ -12,6 +12,7 @@ from telegram import (
     BotCommand,
     CallbackQuery,
     Chat,
+    ChatMemberUpdated,
     Document,
     MaybeInaccessibleMessage,
     Message,
@@ -63,6 +64,8 @@ ANONYMOUS = (
     "I can't tell who you are while you post anonymously, so I can't keep your posts apart. "
     "Turn off “Remain anonymous” in your admin rights, or message me privately."
 )
+# A member's status once they are out of the chat (https://core.telegram.org/bots/api#chatmember).
+_GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
 TOO_OLD = "This button is too old to use. Send the command again."
 NOT_SELLING = "Nothing is sold here at the moment, so nothing was charged."
 
@@ -139,9 +142,20 @@ class TelegramChat:
             with contextlib.suppress(TelegramError):
                 await update.pre_checkout_query.answer(ok=False, error_message=NOT_SELLING)
             return
+        if update.chat_member is not None:
+            await self._on_member(update.chat_member)
+            return
         message = update.message or update.channel_post
         if message is not None:
             await self._on_message(message)
+
+    async def _on_member(self, changed: ChatMemberUpdated) -> None:
+        """A member left the group or was removed (`chat_member`, sent to a bot that
+        administers the group and asks for it: https://core.telegram.org/bots/api#chatmemberupdated):
+        they no longer act for the group's team."""
+        if changed.new_chat_member.status in _GONE and changed.chat.type != ChatType.PRIVATE:
+            user = changed.new_chat_member.user
+            await self._postroom.member_left(_chat_of(changed.chat), _identity(user.id))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed", exc_info=context.error)
@@ -156,6 +170,13 @@ class TelegramChat:
         if message.migrate_from_chat_id:
             await self._postroom.chat_moved(
                 chat_ref(message.migrate_from_chat_id), chat_ref(chat.id)
+            )
+            return
+        if message.left_chat_member is not None:
+            # The service message a group shows when someone leaves or is removed (sent even
+            # to a bot that is not an admin there, unlike `chat_member`).
+            await self._postroom.member_left(
+                _chat_of(chat), _identity(message.left_chat_member.id)
             )
             return
         if message.is_automatic_forward:

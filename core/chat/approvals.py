@@ -25,7 +25,7 @@ from core.model import MessageRef, Post, Profile
 from core.planning.holding import hold
 from core.ports import UnitOfWork
 from core.replies import Reply, code
-from core.roles import Capability
+from core.roles import Capability, allows
 
 # "Request changes" takes the approver's next message in that chat as its note, this long.
 NOTE_WAIT = timedelta(hours=1)
@@ -115,6 +115,11 @@ class ApprovalFlow(ComposeFlow):
                 # As Publish now and Schedule check it: what changed since (a network
                 # unlinked, the month's posts used up) is said here, and nothing moves.
                 await self._ready_to_send(uow, profile, post, request.publish_at or now)
+                if request.publish_at is not None:
+                    # The plan may have shrunk since it was submitted; this post is counted
+                    # among the scheduled already (it waits at its time), so not twice.
+                    pending = await uow.posts.count_scheduled(profile.id) - 1
+                    self._policy.check_scheduled(profile.tier, pending)
                 rounds.approve(post, request, now)
                 # Added to the queue before approval: a pause since holds it like the rest.
                 pid = post.profile_id
@@ -169,8 +174,12 @@ class ApprovalFlow(ComposeFlow):
                 actor.identity, actor.chat, self._clock.now()
             )
             post = None if awaited is None else await uow.posts.get(awaited.post_id)
+            team = None if post is None else await uow.teams.team_of_profile(post.profile_id)
+            member = None if team is None else await uow.teams.member(team.id, actor.identity)
         if awaited is None or post is None:
             return None
+        if member is None or not member.active or not allows(member.role, Capability.APPROVE):
+            return None  # removed or demoted since asking for changes: their chatter is theirs
         text = text.strip()
         if not visible(text):
             return None

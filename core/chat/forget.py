@@ -9,13 +9,16 @@ from datetime import timedelta
 from core.actions import Action
 from core.billing_ports import Cancels
 from core.chat.base import Flow
+from core.chat.team_admins import forget_refusal, teams_left_without_admin
 from core.commands import Command, ascii_number
 from core.errors import DomainError, PublishError, TransientError
 from core.handlers import Actor, refuse
 from core.model import PAYING, MessageRef, Profile, Provider, Route
 from core.ports import AccountDeleter, UnitOfWork, unwrapped
 from core.replies import Button, Reply, code
+from core.roles import Role
 from core.states import TargetState
+from core.teams import Team
 from core.wording import plural
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,9 @@ class ForgetFlow(Flow):
             )
         async with self._uow() as uow:
             kept = await _kept(uow, profile)
+            orphaned = [] if actor.team else await teams_left_without_admin(uow, actor.identity)
+        if orphaned:
+            raise DomainError(forget_refusal(orphaned))
         if kept.out is not None:
             raise DomainError(_publishing(kept.out))
         whose = "all your data" if actor.team is None else f"the team profile {actor.team.name}"
@@ -121,6 +127,10 @@ class ForgetFlow(Flow):
             return refuse("This question is too old; send /forget again.")
         async with self._uow() as uow:
             kept = await _kept(uow, profile)
+            # Before the provider: a refusal then must not have deleted anything anywhere.
+            orphaned = [] if actor.team else await teams_left_without_admin(uow, actor.identity)
+        if orphaned:
+            return refuse(forget_refusal(orphaned))
         if kept.out is not None:
             return refuse(_publishing(kept.out))
         # The subscription before anything: a profile deleted here while it renews there
@@ -159,7 +169,10 @@ class ForgetFlow(Flow):
             async with self._uow() as uow:
                 if await uow.profiles.lock(profile.id) is None:
                     return refuse(GONE)
-                await uow.profiles.delete(profile.id)
+                if actor.team is not None:
+                    await uow.profiles.delete(profile.id)
+                elif late := await _orphans(uow, actor, profile):
+                    return refuse(forget_refusal(late))
                 await uow.commit()
         except Exception:
             if not deleted:
@@ -254,6 +267,23 @@ async def _kept(uow: UnitOfWork, profile: Profile) -> _Kept:
     digests = await uow.digests.for_profile(profile.id)
     channels = await uow.links.for_profile(profile.id)
     return _Kept(posts, scheduled, out, len(digests), len(channels))
+
+
+async def _orphans(uow: UnitOfWork, actor: Actor, profile: Profile) -> list[Team]:
+    """Delete the profile, then see whether a team it administered is left without an admin
+    (an admin demoted since the question): then roll back. Team profiles are locked first, so
+    on PostgreSQL a role change waits; on SQLite the delete holds the one write lock."""
+    memberships = await uow.teams.memberships(actor.identity)
+    mine = [t for t, m in memberships if m.active and m.role is Role.ADMIN]
+    for team in mine:
+        await uow.profiles.lock(team.profile_id)
+    await uow.profiles.delete(profile.id)
+    # The caller leaves the unit of work uncommitted then: closing it rolls the delete back.
+    return [t for t in mine if await _no_admin(uow, t)]
+
+
+async def _no_admin(uow: UnitOfWork, team: Team) -> bool:
+    return not any(m.active and m.role is Role.ADMIN for m in await uow.teams.members(team.id))
 
 
 def _publishing(post_id: int) -> str:

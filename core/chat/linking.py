@@ -45,6 +45,15 @@ class LinkFlow(Flow):
                 "Post that code in the channel you want to link, not here: "
                 f"{as_code('/link <code>')}."
             )
+        if actor.team is not None:
+            # A channel has no members, only admins: its posts would skip the team's roles
+            # and approvals. Team posts are made in the team's chat.
+            return Reply(
+                f"A channel can't be linked to the team {actor.team.name}: whoever posts in "
+                "it would act for the team without a role or an approval. Team posts are made "
+                "in the team's chat. To link a channel to your own profile, choose "
+                '"Posting as: yourself" in /team first.'
+            )
         return await self._issue_code(profile)
 
     async def _issue_code(self, profile: Profile) -> Reply:
@@ -76,6 +85,11 @@ class LinkFlow(Flow):
             if code.expires_at <= now:
                 return Reply(
                     f"That code has expired; codes last {_minutes()} minutes. {GET_A_CODE}"
+                )
+            if await uow.teams.team_of_profile(code.profile_id) is not None:
+                return Reply(  # a code made for a team before /link refused teams
+                    "That code is a team's, and a channel can't be linked to a team: team "
+                    "posts are made in the team's chat."
                 )
             current = await uow.links.link_of(actor.identity)
             if current is not None and current.profile_id != code.profile_id:

@@ -13,10 +13,11 @@ from dataclasses import replace
 
 from core.actions import Action
 from core.chat.base import Flow
+from core.chat.team_admins import save_keeping_an_admin
 from core.commands import Command
 from core.errors import Conflict, DomainError
 from core.handlers import Actor, require
-from core.model import ChatKind, ChatPlatform, Identity, Profile
+from core.model import ChatKind, ChatPlatform, ChatRef, Identity, Profile
 from core.ports import UnitOfWork
 from core.replies import Button, Reply, Seal, code
 from core.roles import Capability, Role, allows, refusal
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # In a private chat these always act for the user's own profile, whoever they post as.
 PERSONAL = frozenset({"forget", "team"})
+_ASK_AT_MOST = 20  # members asked about when a last admin leaves the chat (one API call each)
 USAGE = (
     "Team commands: /team — members and roles · "
     f"{code('/team create <name>')} (a chat admin, in the group) · "
@@ -68,7 +70,8 @@ class TeamFlow(Flow):
         """The team profile a command acts for, with the member's role checked; None: the
         user's own profile, as always (no team here, or a private chat posting as oneself)."""
         if actor.chat.kind is ChatKind.CHANNEL:
-            return None  # a channel acts for the profile it is linked to
+            await self._not_a_team_channel(actor)
+            return None  # a channel acts for the (personal) profile it is linked to
         if actor.chat.private:
             if command.name in PERSONAL or (command.name, command.args) == ("start", "forget"):
                 return None
@@ -86,6 +89,7 @@ class TeamFlow(Flow):
             member = await self._touch(member, actor)
         if not member.active:
             raise DomainError(left(team))
+        member = await self._adopt(team, member, actor)
         return await self._as_member(actor, team, member, capability)
 
     async def _posting_as(
@@ -124,6 +128,7 @@ class TeamFlow(Flow):
         is a member whose role allows the action. None: the personal rules (only the
         button's owner)."""
         if actor.chat.kind is ChatKind.CHANNEL:
+            await self._not_a_team_channel(actor)
             return None
         async with self._uow() as uow:
             team = await uow.teams.team_of_profile(stamp.owner)
@@ -140,6 +145,20 @@ class TeamFlow(Flow):
         if not member.active:
             raise DomainError(left(team))
         return await self._as_member(actor, team, member, capability)
+
+    async def _not_a_team_channel(self, actor: Actor) -> None:
+        """A channel's posters are its admins, not the team's members: they have no role, so
+        nothing they post could wait for approval. /link refuses a team profile; a channel
+        linked to one before that is refused here until the team unlinks it."""
+        async with self._uow() as uow:
+            link = await uow.links.link_of(actor.identity)
+            team = None if link is None else await uow.teams.team_of_profile(link.profile_id)
+        if team is not None:
+            raise DomainError(
+                f"This channel is linked to the team {team.name}, and team posts are made in "
+                "the team's chat, where roles and approvals apply. A team admin can /unlink it "
+                "while posting as the team in a private chat with me."
+            )
 
     async def _as_member(
         self, actor: Actor, team: Team, member: TeamMember, capability: Capability
@@ -177,6 +196,59 @@ class TeamFlow(Flow):
         async with self._uow() as uow:
             await uow.teams.save_member(member)
             await uow.commit()
+        return member
+
+    async def member_left(self, chat: ChatRef, identity: Identity) -> None:
+        """The platform says `identity` left `chat` or was removed from it: if it is a team's
+        chat, they stop acting for the team, from its chat and from their private chat alike.
+        A last admin hands over to the longest-standing member the chat says administers it;
+        with none, the team is left without an admin rather than with one outside its chat
+        (a chat admin who writes there next becomes its admin, see `_adopt`)."""
+        async with self._uow() as uow:
+            team = await uow.teams.team_in_chat(chat)
+            member = None if team is None else await uow.teams.member(team.id, identity)
+        if team is None or member is None or not member.active:
+            return
+        heir = await self._heir(team, member) if member.role is Role.ADMIN else None
+        async with self._uow() as uow:
+            await uow.profiles.lock(team.profile_id)
+            await uow.teams.save_member(replace(member, left_at=self._clock.now()))
+            if heir is not None:
+                await uow.teams.save_member(replace(heir, role=Role.ADMIN))
+            await uow.commit()
+        log.info("team %s: a member left its chat%s", team.id, " (admin handed over)" * bool(heir))
+
+    async def _heir(self, team: Team, leaving: TeamMember) -> TeamMember | None:
+        """Who takes over from a last admin leaving the chat: None if another admin stays."""
+        async with self._uow() as uow:
+            others = [
+                m
+                for m in await uow.teams.members(team.id)
+                if m.active and m.identity != leaving.identity
+            ]
+        if any(m.role is Role.ADMIN for m in others):
+            return None
+        for m in others[:_ASK_AT_MOST]:
+            if await self._chat_admin(Actor(m.identity, team.chat, m.name, m.handle)):
+                return m
+        return None
+
+    async def _adopt(self, team: Team, member: TeamMember, actor: Actor) -> TeamMember:
+        """A team without an active admin (its last one left the chat) gets the first chat
+        admin who acts there as its admin: otherwise nobody could manage it again."""
+        if member.role is Role.ADMIN:
+            return member
+        async with self._uow() as uow:
+            if any(m.active and m.role is Role.ADMIN for m in await uow.teams.members(team.id)):
+                return member
+        if not await self._chat_admin(actor):
+            return member
+        member = replace(member, role=Role.ADMIN)
+        async with self._uow() as uow:
+            await uow.profiles.lock(team.profile_id)
+            await uow.teams.save_member(member)
+            await uow.commit()
+        log.info("team %s had no admin: a chat admin became its admin", team.id)
         return member
 
     # --- /team ------------------------------------------------------------------------
@@ -301,9 +373,7 @@ class TeamFlow(Flow):
             member = await self._target(uow, actor, team, who)
             if member.active and member.role is role:
                 return Reply(f"{member.label()} is already {role.value}.")
-            if member.role is Role.ADMIN and role is not Role.ADMIN and member.active:
-                await _keep_an_admin(uow, team, member)
-            await uow.teams.save_member(replace(member, role=role, left_at=None))
+            await save_keeping_an_admin(uow, team, replace(member, role=role, left_at=None))
             await uow.commit()
         back = "" if member.active else " (back in the team)"
         return Reply(f"{member.label()} is now {role.value} of {team.name}{back}.")
@@ -337,9 +407,7 @@ class TeamFlow(Flow):
     async def _take_out(self, uow: UnitOfWork, team: Team, member: TeamMember) -> None:
         """Mark them left (kept, so writing in the chat does not make them a member again),
         never the last admin."""
-        if member.role is Role.ADMIN:
-            await _keep_an_admin(uow, team, member)
-        await uow.teams.save_member(replace(member, left_at=self._clock.now()))
+        await save_keeping_an_admin(uow, team, replace(member, left_at=self._clock.now()))
         await uow.commit()
 
     async def _my_teams(self, actor: Actor) -> Reply:
@@ -368,17 +436,3 @@ def _team_payload(args: str) -> int | None:
     if verb != "connect" or not (number.isascii() and number.isdigit() and len(number) <= 9):
         return None
     return int(number)
-
-
-async def _keep_an_admin(uow: UnitOfWork, team: Team, member: TeamMember) -> None:
-    """Refuse to leave the team without an admin: nobody could manage it then."""
-    admins = [
-        m
-        for m in await uow.teams.members(team.id)
-        if m.active and m.role is Role.ADMIN and m.identity != member.identity
-    ]
-    if not admins:
-        raise DomainError(
-            f"{member.label()} is {team.name}'s last admin: make someone else admin first "
-            f"({code('/team role @user admin')})."
-        )

@@ -9,10 +9,11 @@ from core.digest_schedule import DigestSubscription, next_occurrence
 from core.digests.compose import DigestComposer
 from core.digests.render import day_label
 from core.errors import DomainError
-from core.handlers import Actor, profile_wide
+from core.handlers import Actor, profile_wide, require
 from core.model import ChatRef, MessageRef, Profile
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.replies import Button, Reply
+from core.roles import Capability
 from core.when import clock_problem, read_clock, zone
 
 
@@ -33,6 +34,9 @@ USAGE = (
     "/digest here — move it to this chat (a group, or a channel where I'm admin)\n"
     "/digest now — show one now · /digest off"
 )
+
+# What a viewer of a team may do with its digest; every other word changes it.
+_READING = frozenset({"", "status", "now", "preview", "stats"})
 
 
 class DigestCommands:
@@ -71,6 +75,9 @@ class DigestCommands:
         now = self._clock.now()
         tz = zone(profile.timezone)
         chat = actor.chat
+        if word not in _READING:
+            # The team's digest is the team's setting: viewers read it, admins change it.
+            require(actor, Capability.MANAGE)
         match word:
             case "" | "status":
                 return await self._status(profile, chat)

@@ -415,8 +415,8 @@ def _recorder(
     profile: Profile, when: datetime, now: datetime, held: list[bool], recorded: list[bool]
 ) -> Also:
     """The queue's part of scheduling a draft at `when`, in the same transaction: the slot
-    checked again under a lock, the entry recorded (`recorded` gets True), and the post held
-    when the queue is paused (`held` gets True)."""
+    checked again under a lock (for a post sent for approval too), the entry recorded
+    (`recorded` gets True), and the post held when the queue is paused (`held` gets True)."""
 
     async def record(uow: UnitOfWork, post: Post) -> None:
         # One Add to queue at a time per profile (a row lock on PostgreSQL; SQLite has one

@@ -70,3 +70,13 @@ class TeamHarness:
         changed = await self.say("/team role @ben editor")
         assert changed.text == "@ben is now editor of Launch crew.", changed.text
         return await self.team()
+
+
+async def team_with_facebook(h: Harness) -> TeamHarness:
+    """The team of three, with Facebook connected by Ana through the team chat's /connect
+    deep link (which also makes her private chat post as the team)."""
+    team = TeamHarness(h)
+    made = await team.three()
+    view = await h.say(f"/start connect-{made.id}")
+    await h.tap(view, "Facebook")
+    return team

@@ -133,7 +133,11 @@ class InMemoryPostRepository:
             1
             for p in self._view.posts()
             if p.profile_id == profile_id
-            and any(t.state is TargetState.SCHEDULED for t in p.targets.values())
+            and any(
+                t.state is TargetState.SCHEDULED
+                or (t.state is TargetState.AWAITING_APPROVAL and t.due_at is not None)
+                for t in p.targets.values()
+            )
         )
 
     async def recent(

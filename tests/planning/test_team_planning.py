@@ -11,7 +11,7 @@ import pytest
 from adapters.db.uow import SqlUnitOfWorkFactory
 from core.states import PostState
 from tests.core.harness import Harness
-from tests.core.teams_world import TeamHarness
+from tests.core.teams_world import TeamHarness, team_with_facebook
 
 ADMIN_ONLY = "You are {role} of Launch crew: only an admin can manage the team."
 VIEWER = "You are a viewer of Launch crew: only an editor or admin can compose or change posts."
@@ -19,12 +19,8 @@ VIEWER = "You are a viewer of Launch crew: only an editor or admin can compose o
 
 @pytest.fixture
 async def t(uow_factory: SqlUnitOfWorkFactory) -> TeamHarness:
-    team = TeamHarness(Harness(uow=uow_factory))
-    made = await team.three()
     # Ana connects the team's Facebook in her private chat, as /connect in the group says.
-    view = await team.h.say(f"/start connect-{made.id}")
-    await team.h.tap(view, "Facebook")
-    return team
+    return await team_with_facebook(Harness(uow=uow_factory))
 
 
 async def test_team_templates_are_shared_and_role_checked(t: TeamHarness) -> None:

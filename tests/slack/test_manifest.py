@@ -45,13 +45,21 @@ def test_the_scopes_are_the_ones_the_readme_explains() -> None:
         "files:write",
         "files:read",
         "users:read",
+        "channels:read",
+        "groups:read",
     ]
     assert tuple(scopes) == BOT_SCOPES  # what an install asks for
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     slack = readme.split("## Slack\n", 1)[1].split("\n## ", 1)[0]
     explained = re.findall(r"`([a-z]+(?::[a-z]+)?)` \(", slack)
     assert explained == scopes
-    events = ["message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+    events = [
+        "message.im",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+        "member_left_channel",
+    ]
     assert _list_under("    bot_events") == events
 
 
