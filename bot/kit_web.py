@@ -163,6 +163,7 @@ def build_mediakit(
         cards or KitCards(),
         clock,
         public_url=settings.public_url,
+        local_url=local_url(settings),
         changed=cache.drop,
     )
     # In a team, only admins: a kit publishes the profile's numbers (core.roles).
@@ -172,6 +173,18 @@ def build_mediakit(
     # what their page shows: it is rendered again on its next request (one read).
     postroom.on_handled(cache.drop_profile)
     return MediaKit(commands, pages, cache)
+
+
+def local_url(settings: Settings) -> str | None:
+    """The web app's address on this machine, as the settings give it (None when it is off)."""
+    if not settings.http_port:
+        return None
+    host = settings.http_host
+    if host in ("", "0.0.0.0", "::"):  # listening everywhere: this machine answers on loopback
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.http_port}"
 
 
 def kit_routes(kit: MediaKit | None) -> list[BaseRoute]:

@@ -4,6 +4,7 @@ buttons; also the messenger that prints progress edits and notices."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import sys
 import threading
@@ -42,7 +43,9 @@ class ConsoleChat:
         files: Path | None = None,
     ) -> None:
         self._bot = bot
-        self._files = files  # where a reply's file (an export) is written, e.g. var/exports
+        self._files = (
+            files  # where a reply's file (an export) or image is written, e.g. var/exports
+        )
         self._out = out or sys.stdout
         self.after_update = after_update
         self._ids = itertools.count(1)
@@ -174,6 +177,8 @@ class ConsoleChat:
         text, buttons = render(reply)
         if reply.document is not None and edited is None:
             text += "\n" + self._save(reply.document)
+        if reply.image is not None:
+            text += "\n" + self._save_image(reply.image)
         if edited is not None:
             ref = edited
             self._shown = [s for s in self._shown if s.ref != ref]
@@ -196,6 +201,17 @@ class ConsoleChat:
         path = self._files / Path(document.filename).name  # core names it; never a path
         path.write_bytes(document.data)
         return f"  [file: {path}, {size}]"
+
+    def _save_image(self, png: bytes) -> str:
+        """A reply's image (a chart, the media kit card) written under `files`: its path.
+        Named by its content, so a repeat is the same file and two images never clash."""
+        size = f"{len(png):,} bytes PNG"
+        if self._files is None:
+            return f"  [image: {size}; not saved]"
+        self._files.mkdir(parents=True, exist_ok=True)
+        path = self._files / f"postroom-image-{hashlib.sha256(png).hexdigest()[:12]}.png"
+        path.write_bytes(png)
+        return f"  [image: {path}, {size}]"
 
     def _write(self, text: str) -> None:
         if text:

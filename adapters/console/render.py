@@ -29,6 +29,4 @@ def render(reply: Reply, *, first_number: int = 1) -> tuple[str, list[Button]]:
             cells.append(f"[{number}] {button.label}{target}")
         if cells:
             lines.append("  " + "  ".join(cells))
-    if reply.image is not None:
-        lines.append(f"  [chart: {len(reply.image):,} bytes PNG]")
     return "\n".join(lines), numbered

@@ -236,7 +236,7 @@ async def _team_post(uow: UnitOfWork, profile: Profile, post_id: int) -> Post:
     chat, the post may come from a member's private chat "posting as" the team)."""
     post = await uow.posts.lock(post_id)
     if post is None or post.profile_id != profile.id:
-        raise DomainError(f"Post #{post_id} no longer exists.")
+        raise DomainError(f"There is no post #{post_id} (it may have been deleted).")
     return post
 
 

@@ -160,14 +160,15 @@ class Flow:
             actor, post_id, await (uow.posts.lock(post_id) if lock else uow.posts.get(post_id))
         )
         if post is None:
-            raise DomainError(f"Post #{post_id} no longer exists.")
+            raise DomainError(f"There is no post #{post_id} (it may have been deleted).")
         if post.profile_id != profile.id:
             raise DomainError("Only the author can do that.")
         return post
 
 
-def int_arg(text: str, what: str) -> int:
-    """A positive id or number typed or carried by a button, or a clear refusal."""
+def int_arg(text: str, what: str, example: str | None = None) -> int:
+    """A positive id or number typed or carried by a button, or a clear refusal; `example`
+    is the command to show when it is not /cancel's (a typed /draft shows /draft 12)."""
     raw = text.strip().lstrip("#")
     number = ascii_number(raw)
     if number is None or number > MAX_POST_ID:
@@ -175,7 +176,10 @@ def int_arg(text: str, what: str) -> int:
         if what == "post" and raw.isnumeric():
             # Digits, but not one of our numbers (too big, or `²`, `١`): no such post.
             raise DomainError(f"There is no post {shown}; /posts lists yours.")
-        example = {"post": "/cancel 12", "page": "/posts 2", "time": "a schedule button"}[what]
+        example = (
+            example
+            or {"post": "/cancel 12", "page": "/posts 2", "time": "a schedule button"}[what]
+        )
         raise DomainError(f"I need a {what} number here, not {shown!r} (e.g. {example}).")
     return number
 

@@ -102,7 +102,7 @@ class ComposeFlow(SubmitFlow):
         args, chosen = cmd.args.strip(), None
         if args.startswith("#"):  # `/schedule #12 tomorrow 9:00`: that post
             first, _, args = args.partition(" ")
-            chosen, args = int_arg(first, "post"), args.strip()
+            chosen, args = int_arg(first, "post", "/schedule #12 <time>"), args.strip()
         if not args:
             return Reply(
                 f"When? e.g. {code('/schedule tomorrow 9:00')} or {code('/schedule in 2h')}."

@@ -40,7 +40,7 @@ class DraftEditFlow(Flow):
         args, post_id = cmd.args.strip(), None
         if args.startswith("#"):
             first, _, args = args.partition(" ")
-            post_id = int_arg(first, "post")
+            post_id = int_arg(first, "post", "/edit #12 <text>")
         if post_id is None:
             async with self._uow() as uow:
                 draft = await working_draft(uow, actor, profile)

@@ -69,7 +69,7 @@ class DraftFlow(DraftEditFlow):
     ) -> Reply:
         if not cmd.args.strip():
             return await self._drafts_page(actor, profile, 0)
-        return await self._open(actor, profile, int_arg(cmd.args, "post"), edit=False)
+        return await self._open(actor, profile, int_arg(cmd.args, "post", "/draft 12"), edit=False)
 
     async def _tap_open_draft(
         self, actor: Actor, profile: Profile, arg: str, message: MessageRef | None

@@ -29,6 +29,11 @@ STARS = (
     "subscription and cancels it. /paysupport for help with a payment."
 )
 GRANTED = "Your plan was given by the operator of this Postroom: there is nothing to pay."
+# The sandbox makes every profile Pro; say so, and where real payments come from.
+SANDBOX = (
+    "This is the sandbox: every profile is Pro here, so there is nothing to pay. Real "
+    "payments need Telegram Stars or Stripe configured (README: Plans and billing)."
+)
 PORTAL = (
     "Change your card, see your invoices or cancel on Stripe's page (the link is yours "
     "alone and works for a short while; /billing gives a new one)."
@@ -94,6 +99,8 @@ class PlanFlow(Flow):
             and (sub.provider is Provider.STRIPE or not sub.cancel_at_period_end)
         ):
             return Reply(_subscribed(sub, profile))
+        if self._sandbox_pro(profile):
+            return Reply(SANDBOX)
         if profile.tier is Tier.PRO and standing.ends_at is None:
             when = ""
             if standing.renews_at is not None:
@@ -137,11 +144,22 @@ class PlanFlow(Flow):
             rows.append((Button(offer.label, url=offer.url),))
         return rows
 
+    def _sandbox_pro(self, profile: Profile) -> bool:
+        """The sandbox's own Pro, with no way to pay set up: nothing to sell or manage."""
+        return (
+            self.sandbox
+            and not self._payments
+            and profile.tier is Tier.PRO
+            and profile.subscription is None
+        )
+
     async def _billing_command(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         profile_wide(actor, "your billing")
         sub = profile.subscription
+        if self._sandbox_pro(profile):
+            return Reply(SANDBOX)
         if (
             sub is not None
             and sub.provider is Provider.TELEGRAM_STARS

@@ -65,14 +65,14 @@ class PostFlow(SubmitFlow):
     async def _delete_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
-        post = await self._own_post(actor, profile, int_arg(cmd.args, "post"))
+        post = await self._own_post(actor, profile, int_arg(cmd.args, "post", "/delete 12"))
         return self._delete_question(post, edit=False)
 
     async def _retry_cmd(
         self, actor: Actor, profile: Profile, cmd: Command, media: tuple[str, ...]
     ) -> Reply:
         post_arg, _, network_arg = cmd.args.partition(" ")
-        post = await self._own_post(actor, profile, int_arg(post_arg, "post"))
+        post = await self._own_post(actor, profile, int_arg(post_arg, "post", "/retry 12"))
         if network_arg.strip():
             network = Network.parse(network_arg)
             if network is None:

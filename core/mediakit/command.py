@@ -70,6 +70,7 @@ class MediaKitCommands:
         clock: Clock,
         *,
         public_url: str | None = None,
+        local_url: str | None = None,
         changed: Callable[[int], None] | None = None,
     ) -> None:
         self._uow = uow
@@ -77,11 +78,13 @@ class MediaKitCommands:
         self._cards = cards
         self._clock = clock
         self._public = public_url.rstrip("/") if public_url else None
+        # Without a public URL: the web app's own address (this machine only), if it runs.
+        self._local = local_url.rstrip("/") if local_url else None
         self._changed = changed or (lambda _: None)
 
     def url(self, kit: Kit) -> str:
         path = KIT_PATH + kit.slug
-        return self._public + path if self._public else path
+        return (self._public or self._local or "") + path
 
     # --- the command -------------------------------------------------------------------------
 
@@ -164,10 +167,15 @@ class MediaKitCommands:
         kit = await self._save(kit, lambda k: replace(k, published=on))
         if on:
             note = ""
-            if self._public is None:
+            if self._public is None and self._local is not None:
                 note = (
-                    "\nThis server has no POSTROOM_PUBLIC_URL: the page is on the bot's web "
-                    "app only."
+                    "\nThis address is local only (this server has no POSTROOM_PUBLIC_URL): "
+                    "it opens on this machine, not for others."
+                )
+            elif self._public is None:
+                note = (
+                    "\nThis server has no POSTROOM_PUBLIC_URL and its web app is off "
+                    "(POSTROOM_HTTP_PORT=0), so nobody can open the page yet."
                 )
             return Reply(
                 f"🌐 Published: {self.url(kit)}\nAnyone with the link sees the blocks you put "

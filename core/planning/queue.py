@@ -166,7 +166,7 @@ class QueueCommands:
         async with self._uow() as uow:
             post = reach(actor, post_id, await uow.posts.get(post_id))
             if post is None:
-                return refuse(f"Post #{post_id} no longer exists.")
+                return refuse(f"There is no post #{post_id} (it may have been deleted).")
             if post.profile_id != profile.id:
                 return refuse("Only the author can do that.")
             if post.state is not PostState.DRAFT:
@@ -461,8 +461,10 @@ def _minute(moment: datetime) -> int:
 def _post_id(text: str, *, typed: bool = False) -> int:
     number = ascii_number(text.strip().lstrip("#"))
     if number is None or number == 0 or number > MAX_POST_ID:
-        shown = text.strip()[:20] or "nothing"
         example = code("/queue up 12") if typed else "a fresh /queue"
+        if not text.strip():
+            raise DomainError(f"Which post? e.g. {example}.")
+        shown = text.strip()[:20]
         raise DomainError(f"I need a post number here, not {shown!r} (e.g. {example}).")
     return number
 

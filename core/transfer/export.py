@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
@@ -32,6 +33,7 @@ COLUMNS = (
     "campaign",
     "hidden",
     "network",
+    "network_text",  # the network's own version of the text; empty: it gets `text`
     "target_state",
     "due_at",
     "published_at",
@@ -75,7 +77,9 @@ class ExportCommands:
         }
         tracked = [i for i in items if i.kind is ItemKind.TRACKED] if origin is None else []
         now = self._clock.now()
-        stamp = f"{now:%Y%m%d-%H%M}"
+        # To the second, plus a random suffix: two exports in one second (two users of one
+        # console, two processes) never get the same name and overwrite each other's file.
+        stamp = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         if kind == "json":
             data = _json(posts, measured, tagged, tracked, now, profile.timezone)
             document = Document(f"postroom-export-{stamp}.json", data, "application/json")
@@ -131,7 +135,7 @@ def _rows(
         ]
         targets = post.ordered_targets()
         if not targets:
-            yield [*head, "", "", "", "", "", "", "", "", *("" for _ in Metric)]
+            yield [*head, "", "", "", "", "", "", "", "", "", *("" for _ in Metric)]
             continue
         for target in targets:
             item = measured.get((post.id, target.network))
@@ -140,6 +144,7 @@ def _rows(
                 *head,
                 "yes" if hidden else "",
                 target.network.value,
+                target.text or "",
                 target.state.value,
                 _iso(target.due_at),
                 _iso(target.published_at),
@@ -158,6 +163,7 @@ def _rows(
             item.campaign or "",
             "yes" if item.hidden else "",
             item.network.value,
+            "",
             "",
             "",
             _iso(item.posted_at),
@@ -216,6 +222,7 @@ def _json(
                 "targets": [
                     {
                         "network": t.network.value,
+                        "text": t.text,  # None: the post's main text
                         "state": t.state.value,
                         "due_at": t.due_at and t.due_at.isoformat(),
                         "published_at": t.published_at and t.published_at.isoformat(),

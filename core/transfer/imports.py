@@ -208,7 +208,13 @@ def _preview_reply(
 ) -> Reply:
     fits = pending.posts if pending is not None else ()
     lines: list[str] = []
-    if pending is None:
+    if pending is None and total == 0:
+        # Only a header (or nothing readable): say what a table looks like, not "0 rows".
+        lines.append(
+            "📥 Nothing to import: the table has no rows. Send a CSV file or paste rows after "
+            f"/import (header: {code(EXAMPLE)}, then one post a line)."
+        )
+    elif pending is None:
         lines.append(
             f"📥 Nothing to import: none of the {plural(total, 'row')} can be scheduled "
             f"({read_as})."
@@ -232,7 +238,8 @@ def _preview_reply(
         if len(rows) > SHOWN_ERRORS:
             lines.append(f"… and {len(rows) - SHOWN_ERRORS:,} more rows with errors.")
     if pending is None:
-        lines.append("Fix the file and send it again.")
+        if total:
+            lines.append("Fix the file and send it again.")
         return Reply("\n".join(lines))
     minutes = int(PREVIEW_TTL.total_seconds() // 60)
     lines.append(f"Nothing is scheduled until you tap Import (within {minutes} minutes).")

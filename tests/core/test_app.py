@@ -136,7 +136,7 @@ async def test_delete_asks_first_then_deletes(harness: Harness) -> None:
     done = await harness.tap(detail, "Yes, delete")
     assert "deleted" in done.text
     gone = await harness.tap(detail, "Yes, delete")  # repeated tap
-    assert gone.toast == "Post #1 no longer exists."
+    assert gone.toast == "There is no post #1 (it may have been deleted)."
 
 
 async def test_lazy_account_is_created_once_under_concurrency(harness: Harness) -> None:

@@ -203,7 +203,7 @@ async def test_withdrawn_or_deleted_posts_make_their_card_stale(t: TeamHarness) 
     ask = await t.tap(detail, "Delete", "ben")
     await t.tap(ask, "Yes, delete", "ben")
     gone = await t.tap(second, "Approve", "ana")
-    assert gone.toast == "Post #2 no longer exists."
+    assert gone.toast == "There is no post #2 (it may have been deleted)."
 
 
 async def scheduled(t: TeamHarness) -> Reply:
@@ -294,7 +294,9 @@ async def test_notes_are_checked_and_kept_on_drafts(t: TeamHarness) -> None:
     assert long.text.startswith("That note is 1,001 characters; the most I keep is 1,000.")
     viewer = await t.say("/note 1 Nice", "cal")
     assert viewer.text.startswith("You are a viewer of Launch crew")
-    assert (await t.say("/note 7 Nice", "ana")).text == "Post #7 no longer exists."
+    assert (
+        await t.say("/note 7 Nice", "ana")
+    ).text == "There is no post #7 (it may have been deleted)."
     saved = await t.say("/note 1 Lovely first line", "ana")
     assert saved.text.startswith("📝 Note saved on post #1: “Lovely first line”")
     assert await state(t) is PostState.DRAFT  # a note never publishes anything

@@ -101,7 +101,7 @@ async def test_posting_as_buttons_refuse_bad_forged_and_foreign_data(t: TeamHarn
     # Not a draft any more: nothing moves.
     await t.h.tap(draft, "Discard", "ben")
     gone = await tap(f"{Action.POSTING_AS.value}:{post_id}:{team.id}{sealed}")
-    assert gone == f"Post #{post_id} no longer exists."
+    assert gone == f"There is no post #{post_id} (it may have been deleted)."
     # In a group, the choice is not offered: posts there go to the team.
     in_group = await t.h.app.handle_tap(
         t.h.actor("ben").__class__(t.h.actor("ben").identity, team.chat, "Ben"),

@@ -73,3 +73,22 @@ async def test_a_time_not_in_the_calendar_is_refused_with_the_reason(
     assert (await h.say("/digest time 24:00")).text == (
         "'24:00' can't be a time: hours go up to 23 (midnight is 00:00)."
     )
+
+
+async def test_a_bad_post_number_shows_the_command_that_was_typed(h: Harness) -> None:
+    await h.compose("Mine", FB)
+    for typed, example in (
+        ("/draft abc", "(e.g. /draft 12)"),
+        ("/delete abc", "(e.g. /delete 12)"),
+        ("/retry abc", "(e.g. /retry 12)"),
+        ("/cancel abc", "(e.g. /cancel 12)"),
+    ):
+        text = (await h.say(typed)).text
+        assert text == f"I need a post number here, not 'abc' {example}.", (typed, text)
+
+
+async def test_a_post_that_is_not_there_is_worded_neutrally(h: Harness) -> None:
+    # Never made (ids are not reused, so it may also have been deleted): not "no longer".
+    for typed in ("/draft 999", "/edit #999 Hi", "/version 999 x Hi", "/cancel 999"):
+        said = (await h.say(typed)).text
+        assert said == "There is no post #999 (it may have been deleted).", (typed, said)

@@ -99,7 +99,7 @@ async def test_schedule_by_number_retimes_or_schedules_that_post(harness: Harnes
     await harness.pipeline.run_until_idle()
     assert "was already published" in (await harness.say("/schedule #3 in 1h")).text
     assert "When?" in (await harness.say("/schedule #1")).text
-    assert "no longer exists" in (await harness.say("/schedule #99 in 1h")).text
+    assert "There is no post #99" in (await harness.say("/schedule #99 in 1h")).text
 
 
 async def test_retiming_frees_its_own_slot_and_refuses_a_retrying_post() -> None:

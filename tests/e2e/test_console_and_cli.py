@@ -42,10 +42,26 @@ async def test_demo_script_end_to_end(
     assert re.search(r"TikTok +❌ TikTok rejected the post: video too short", out)
     assert "— 3 of 3 published" in out
     assert re.search(r"#1 .* · published ✅ 3 · “Launch day!", out)
+    # README's transcript is what the demo prints: every line it shows, in order (ids, links
+    # and dates vary from run to run, so those lines compare up to the first digit run).
+    printed = iter(_stable(line) for line in out.splitlines())
+    for shown in _readme_demo():
+        assert any(line == _stable(shown) for line in printed), shown
     # The demo wrote through to the database: one post, three published targets.
     async with engine.connect() as conn:
         states = (await conn.execute(text("SELECT state FROM targets"))).scalars().all()
     assert sorted(states) == ["published"] * 3
+
+
+def _readme_demo() -> list[str]:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("## The console demo", 1)[1]
+    block = section.split("```\n", 2)[1]
+    return [line for line in block.splitlines() if line != "…"]
+
+
+def _stable(line: str) -> str:
+    return re.sub(r"(?<=/)[\w:@.-]*\d[\w:@.-]*|\b\d{1,2} Dec \d\d:\d\d", "N", line)
 
 
 async def test_script_users_and_foreign_buttons(

@@ -77,7 +77,7 @@ async def test_discarding_the_opened_draft_leaves_the_latest_for_schedule(
     discarded = await chat.tap(composer, "Discard", message=message)
     assert discarded.text == "Draft discarded."
     again = await chat.tap(composer, "Discard", message=message)  # repeated
-    assert again.toast == "Post #1 no longer exists."
+    assert again.toast == "There is no post #1 (it may have been deleted)."
     listed = (await chat.said("/drafts")).text.splitlines()
     assert listed[0] == "Your drafts (1) — page 1 of 1" and listed[1].startswith("#2 ")
     assert "Second draft" in (await chat.said("/schedule tomorrow 9:00")).text
@@ -134,7 +134,7 @@ async def test_bad_draft_input_is_refused_and_changes_nothing(
     await chat.said("/post Ana's draft")
     refusals = {
         "/draft abc": "I need a post number here, not 'abc'",
-        "/draft 42": "Post #42 no longer exists.",
+        "/draft 42": "There is no post #42 (it may have been deleted).",
         "/drafts x": "I need a page number here, not 'x'",
         "/edit #1": "Write the new text after /edit",
         "/edit #1 \u200b": "Write the new text after /edit",

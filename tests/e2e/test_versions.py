@@ -189,7 +189,7 @@ async def test_bad_version_input_is_refused_and_changes_nothing(
         "/version 1 x \u200b ": "That X text is empty.",
         f"/version 1 x {'y' * 281}": "X allows 280 characters; this text has 281. Nothing was",
         "/version 1 linkedin Hi": "Post #1 doesn't go to LinkedIn; tick LinkedIn first.",
-        "/version 99 x Hi": "Post #99 no longer exists.",
+        "/version 99 x Hi": "There is no post #99 (it may have been deleted).",
         "/version abc x Hi": "I need a post number here, not 'abc'",
         "/version 99999999999 x Hi": "There is no post 99999999999",
     }
@@ -262,7 +262,7 @@ async def test_forged_and_odd_buttons_change_nothing(
         f"vx:1:x~{seal}": "Post #1 doesn't go to X; tick X first.",
         f"vx:1:facebook~{seal}": "Facebook already gets the main text on post #1.",
         f"vr:abc:x~{seal}": "I need a post number here, not 'abc'",
-        f"vr:7:facebook~{seal}": "Post #7 no longer exists.",
+        f"vr:7:facebook~{seal}": "There is no post #7 (it may have been deleted).",
         f"dr:zz~{seal}": "I need a page number here, not 'zz'",
         f"dr:9~{seal}": "That page is empty now.",
         f"em:1~{mark(profile.id + 1, clock.now())}": "Only the author can do that.",

@@ -103,7 +103,7 @@ async def test_publish_now_racing_discard(world: World, run: int) -> None:
     async with world.uow() as uow:
         post = await uow.posts.get(post_id)
     if post is None:  # Discard went first
-        assert answers == (f"Post #{post_id} no longer exists.", "Discarded")
+        assert answers == (f"There is no post #{post_id} (it may have been deleted).", "Discarded")
         await world.pipeline.run_until_idle()
         assert world.posts_sent() == 0
     else:
@@ -124,7 +124,7 @@ async def test_scheduling_racing_discard(world: World, clock: FixedClock, run: i
     async with world.uow() as uow:
         post = await uow.posts.get(post_id)
     if post is None:
-        assert scheduled.toast == f"Post #{post_id} no longer exists."
+        assert scheduled.toast == f"There is no post #{post_id} (it may have been deleted)."
         assert discarded.toast == "Discarded"
     else:
         assert scheduled.text.startswith("🕒 Scheduled") and post.scheduled_at is not None

@@ -60,7 +60,10 @@ async def test_an_old_cancel_button_never_cancels_a_newer_post(
 
     for _ in range(2):  # the old button, tapped again and again
         answer = await world.tap("ana", old_cancel)
-        assert (answer.toast, answer.text) == ("Post #1 no longer exists.", "")
+        assert (answer.toast, answer.text) == (
+            "There is no post #1 (it may have been deleted).",
+            "",
+        )
     # A button sealed before #2 existed (a restored backup, a hand-made query) is refused too.
     before = clock.now() - timedelta(minutes=1)
     stale = await world.tap("ana", f"{Action.CANCEL}:{newer.id}~{mark(ana.id, before)}")

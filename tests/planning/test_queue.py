@@ -152,7 +152,7 @@ async def test_queue_moves_up_and_down_and_stops_at_the_edges(h: Harness) -> Non
     for typed_text, said in (
         ("/queue up 99", "Post #99 is not in your queue here; /queue lists it."),
         ("/queue up abc", "I need a post number here, not 'abc'"),
-        ("/queue up", "I need a post number here, not 'nothing'"),
+        ("/queue up", "Which post? e.g. "),
         ("/queue sideways 1", "I don't know /queue 'sideways'."),
     ):
         assert (await h.say(typed_text)).text.startswith(said), typed_text

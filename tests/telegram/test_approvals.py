@@ -192,7 +192,7 @@ async def test_cards_go_stale_when_the_post_is_withdrawn_or_deleted(crew: World)
     await tg.tap("Yes, delete", user=BEN, chat_id=GROUP_ID)
     assert "🗑 Deleted by its author." in card2.text and card2.buttons() == []
     await tg.tap_data(approve2, user=ANA, message=card2)
-    assert _toast(world) == "Post #2 no longer exists."
+    assert _toast(world) == "There is no post #2 (it may have been deleted)."
 
 
 async def test_an_approval_expires_when_its_time_passes(crew: World) -> None:

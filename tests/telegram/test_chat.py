@@ -240,7 +240,10 @@ async def test_stale_buttons_answer_clearly(world: World) -> None:
     await tg.say("/post Second")
     second = tg.last()
     await tg.tap_data(await world.sealed(f"{Action.PUBLISH}:1"), user=ANA, message=second)
-    assert fake.calls_to("answerCallbackQuery")[-1].params["text"] == "Post #1 no longer exists."
+    assert (
+        fake.calls_to("answerCallbackQuery")[-1].params["text"]
+        == "There is no post #1 (it may have been deleted)."
+    )
     await tg.tap("Publish now", message=second)
     assert "1 of 1 published" in second.text
     await tg.tap_data(await world.sealed(f"{Action.TOGGLE}:2:facebook"), user=ANA, message=second)
@@ -469,7 +472,7 @@ async def test_typed_bad_input_gets_clear_answers_and_changes_nothing(world: Wor
         "/schedule 2026-13-45 99:99": "",
         "/timezone Mars/Olympus_Mons": "",
         "/cancel abc": "I need a post number here, not 'abc'",
-        "/cancel 999": "Post #999 no longer exists.",
+        "/cancel 999": "There is no post #999 (it may have been deleted).",
         "/delete 99999999999999999999": "There is no post 99999999999999999999",
         "/cancel ²": "There is no post ²; /posts lists yours.",
         "/cancel ١": "There is no post ١; /posts lists yours.",

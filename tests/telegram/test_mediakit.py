@@ -28,7 +28,7 @@ async def test_the_card_is_sent_as_a_photo_with_its_buttons(
     assert "Followers n/a" in card.text
     assert card.labels() == ["🌐 Publish page", "🧩 Blocks"]
     await tg.tap("Publish page", message=card)
-    assert "Published: /kit/" in tg.last().text
+    assert "Published: http://127.0.0.1:8080/kit/" in tg.last().text
     await tg.tap("Blocks", message=card)
     blocks = tg.last()
     assert "Blocks of" in blocks.text

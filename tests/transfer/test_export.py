@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from core.handlers import Actor
 from core.metrics import Metric
@@ -60,7 +61,9 @@ async def test_csv_export_has_a_row_per_target_with_its_metrics(h: Harness) -> N
     assert reply.text.startswith("📤 Your export: 2 posts with 4 network targets")
     assert "and 1 tracked post, as CSV" in reply.text
     assert reply.document is not None and reply.document.mime == "text/csv"
-    assert reply.document.filename == "postroom-export-20261124-1000.csv"
+    assert re.fullmatch(
+        r"postroom-export-20261124-100000-[0-9a-f]{6}\.csv", reply.document.filename
+    )
     rows = table(reply)
     sent = [r for r in rows if r["post"] == str(post_id)]
     assert [r["network"] for r in sent] == ["tiktok", "x"]
@@ -92,6 +95,33 @@ async def test_json_export_nests_targets_and_metrics(h: Harness) -> None:
     assert target["network"] == "linkedin" and target["state"] == "published"
     assert target["metrics"] == {"views": 9}
     assert data["tracked"] == []
+
+
+async def test_a_network_own_text_is_in_both_formats(h: Harness) -> None:
+    await h.compose("Main text", Network.LINKEDIN, Network.X)
+    assert "X" in (await h.say("/version 1 x X text")).text
+    rows = table(await h.say("/export"))
+    assert [(r["network"], r["text"], r["network_text"]) for r in rows] == [
+        ("linkedin", "Main text", ""),
+        ("x", "Main text", "X text"),
+    ]
+    reply = await h.say("/export json")
+    assert reply.document is not None
+    (post,) = json.loads(reply.document.data)["posts"]
+    assert [(t["network"], t["text"]) for t in post["targets"]] == [
+        ("linkedin", None),
+        ("x", "X text"),
+    ]
+
+
+async def test_two_exports_in_one_second_get_two_names(h: Harness) -> None:
+    await h.compose("Once", Network.X)
+    names = set()
+    for kind in ("", "", " json", " json"):
+        reply = await h.say("/export" + kind)
+        assert reply.document is not None
+        names.add(reply.document.filename)
+    assert len(names) == 4 and all(n.startswith("postroom-export-20261124-100000-") for n in names)
 
 
 async def test_a_formula_in_any_cell_is_neutralised(h: Harness) -> None:

@@ -240,6 +240,14 @@ async def test_a_file_of_only_bad_rows_offers_nothing_to_import(h: Harness) -> N
     assert reply.text.endswith("Fix the file and send it again.") and not reply.buttons
 
 
+async def test_a_header_without_rows_says_what_a_table_looks_like(h: Harness) -> None:
+    for sent in (send_file(h, "text,networks,time\n"), h.say("/import text,networks,time")):
+        reply = await sent
+        assert reply.text.startswith("📥 Nothing to import: the table has no rows."), reply.text
+        assert "paste rows after /import" in reply.text and "text,networks,time" in reply.text
+        assert "0 rows" not in reply.text and not reply.buttons
+
+
 async def test_pasted_after_import(h: Harness) -> None:
     await h.connect(Network.X)
     help_text = await h.say("/import")
