@@ -74,7 +74,11 @@ class ForgetFlow(Flow):
             )
         async with self._uow() as uow:
             kept = await _kept(uow, profile)
-            orphaned = [] if actor.team else await teams_left_without_admin(uow, actor.identity)
+            orphaned = (
+                []
+                if actor.team
+                else await teams_left_without_admin(uow, actor.identity, profile.id)
+            )
         if orphaned:
             raise DomainError(forget_refusal(orphaned))
         if kept.out is not None:
@@ -128,7 +132,11 @@ class ForgetFlow(Flow):
         async with self._uow() as uow:
             kept = await _kept(uow, profile)
             # Before the provider: a refusal then must not have deleted anything anywhere.
-            orphaned = [] if actor.team else await teams_left_without_admin(uow, actor.identity)
+            orphaned = (
+                []
+                if actor.team
+                else await teams_left_without_admin(uow, actor.identity, profile.id)
+            )
         if orphaned:
             return refuse(forget_refusal(orphaned))
         if kept.out is not None:
@@ -274,7 +282,12 @@ async def _orphans(uow: UnitOfWork, actor: Actor, profile: Profile) -> list[Team
     (an admin demoted since the question): then roll back. Team profiles are locked first, so
     on PostgreSQL a role change waits; on SQLite the delete holds the one write lock."""
     memberships = await uow.teams.memberships(actor.identity)
-    mine = [t for t, m in memberships if m.active and m.role is Role.ADMIN]
+    # A team whose profile is this one goes with it: it cannot be left without an admin.
+    mine = [
+        t
+        for t, m in memberships
+        if m.active and m.role is Role.ADMIN and t.profile_id != profile.id
+    ]
     for team in mine:
         await uow.profiles.lock(team.profile_id)
     await uow.profiles.delete(profile.id)

@@ -38,11 +38,14 @@ async def save_keeping_an_admin(uow: UnitOfWork, team: Team, changed: TeamMember
         raise DomainError(last_admin(changed, team))
 
 
-async def teams_left_without_admin(uow: UnitOfWork, identity: Identity) -> Sequence[Team]:
-    """The teams of which `identity` is the only active admin (what its /forget would orphan)."""
+async def teams_left_without_admin(
+    uow: UnitOfWork, identity: Identity, deleting: int | None = None
+) -> Sequence[Team]:
+    """The teams of which `identity` is the only active admin (what its /forget would orphan).
+    A team whose own profile is `deleting` goes with it, so it is never left without one."""
     orphaned: list[Team] = []
     for team, member in await uow.teams.memberships(identity):
-        if not _is_admin(member):
+        if not _is_admin(member) or team.profile_id == deleting:
             continue
         others = [
             m for m in await uow.teams.members(team.id) if _is_admin(m) and m.identity != identity
