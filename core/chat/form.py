@@ -56,6 +56,12 @@ class Submitted:
     again: bool = False
 
 
+FOR_APPROVAL = (
+    "This team reviews posts first: send /postroom post <text> in the channel and tap "
+    "Publish or Schedule, so it goes to the approvers. Nothing was saved."
+)
+
+
 class FormFlow(ComposeFlow, TeamFlow):
     """The form's use cases; the same rules as /post and the composer's buttons decide."""
 
@@ -105,6 +111,12 @@ class FormFlow(ComposeFlow, TeamFlow):
             actor, profile = await self._form_profile(actor)
         except DomainError as e:
             return Submitted(errors={TEXT: str(e)})
+        async with self._uow() as uow:
+            waiting = await self._approval_needed(uow, actor, profile)
+        if waiting is not None:
+            # The form has no card round of its own: the composer's Publish sends it for
+            # approval, so a team that reviews posts never gets one past its approvers here.
+            return Submitted(errors={TEXT: FOR_APPROVAL})
         profile = await self._refresh_connections(profile, within=refresh_within)
         now = self._clock.now()
         errors: dict[str, str] = {}

@@ -106,3 +106,32 @@ async def test_the_compose_modal_in_the_team_channel_posts_for_the_team(system: 
     async with system.services.uow() as uow:
         posts, _ = await uow.posts.list_for_profile(team.profile_id, offset=0, limit=5)
     assert [p.text for p in posts] == ["Crew news"]
+
+
+async def test_the_compose_modal_never_gets_an_editors_post_past_approvals(system: System) -> None:
+    slack, fake = system.slack, system.fake
+    await three(system)
+    async with system.services.uow() as uow:
+        team = await uow.teams.team_in_chat(ChatRef(ChatPlatform.SLACK, CHANNEL, TEAM))
+    assert team is not None
+    await slack.command(f"start connect-{team.id}", ANA, channel=ANA.dm)
+    await slack.tap(fake.last(ANA.dm), "Facebook")
+    await slack.command("approvals on", ANA)
+
+    await slack.command("post", BEN)
+    view = slack.opened()
+    answer = await slack.submit(view, text="Crew news", networks=["facebook"], user=BEN)
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert "reviews posts first" in str(body["errors"])
+    async with system.services.uow() as uow:
+        posts, _ = await uow.posts.list_for_profile(team.profile_id, offset=0, limit=5)
+    assert posts == []  # nothing saved, nothing scheduled past the approvers
+
+    # The admin approves: their own post from the modal goes out as before.
+    await slack.command("post", ANA)
+    answer = await slack.submit(slack.opened(), text="Admin news", networks=["facebook"], user=ANA)
+    assert answer.text == ""
+    async with system.services.uow() as uow:
+        posts, _ = await uow.posts.list_for_profile(team.profile_id, offset=0, limit=5)
+    assert [p.text for p in posts] == ["Admin news"]
